@@ -1,0 +1,45 @@
+// Composes the sidecar's HTTP surface: health, metrics and SCIM. Everything it needs comes
+// in as dependencies, so tests build the same app around a temporary store.
+import express from 'express';
+import type { Router } from 'express';
+import { healthHandler } from './http/health.js';
+import { observe } from './http/observability.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import type { Store } from './store/index.js';
+import type { WordPressClient } from './wordpress/client.js';
+
+export interface AppDeps {
+  store: Store;
+  wordpress: WordPressClient;
+  logger: Logger;
+  metrics: Metrics;
+  version: string;
+  scim?: Router;
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(observe(deps.metrics, deps.logger));
+
+  app.get('/healthz', healthHandler(deps));
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+  if (deps.scim) app.use('/scim/v2', deps.scim);
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not_found', message: 'No such route' });
+  });
+  // Last resort: anything thrown above becomes a JSON error, never an HTML page.
+  app.use(
+    (error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      deps.logger.error({ err: error }, 'unhandled error');
+      if (!res.headersSent)
+        res.status(500).json({ error: 'internal_error', message: 'Internal error' });
+    },
+  );
+  return app;
+}

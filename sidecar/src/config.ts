@@ -1,0 +1,110 @@
+// Sidecar configuration from environment variables, validated up front: a bad value stops
+// start-up with one clear line per problem instead of failing later at first use.
+import { z } from 'zod';
+
+const url = (name: string) =>
+  z
+    .string({ error: `${name} is required` })
+    .trim()
+    .refine((value) => /^https?:\/\/[^\s/]+/.test(value), `${name} must be an http(s) URL`)
+    .transform((value) => value.replace(/\/+$/, ''));
+
+const integer = (name: string, fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be a whole number from ${min} to ${max}`,
+        });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const schema = z.object({
+  WP_URL: url('WP_URL'),
+  WP_USER: z.string({ error: 'WP_USER is required' }).trim().min(1, 'WP_USER is required'),
+  WP_APP_PASSWORD: z
+    .string({ error: 'WP_APP_PASSWORD is required' })
+    .trim()
+    .min(1, 'WP_APP_PASSWORD is required'),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  PORT: integer('PORT', 8787, 0, 65535),
+  PUBLIC_URL: url('PUBLIC_URL').optional(),
+  SQLITE_PATH: z.string().trim().min(1).default('.usersync/sidecar.sqlite'),
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .refine((value) => /^postgres(ql)?:\/\//.test(value), 'DATABASE_URL must be a postgres:// URL')
+    .optional(),
+  SIDECAR_API_KEY: z
+    .string()
+    .trim()
+    .min(16, 'SIDECAR_API_KEY must be at least 16 characters')
+    .optional(),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+  WP_TIMEOUT_MS: integer('WP_TIMEOUT_MS', 15_000, 100, 600_000),
+  WP_RETRIES: integer('WP_RETRIES', 3, 0, 10),
+});
+
+export interface Config {
+  wordpress: { url: string; user: string; appPassword: string; timeoutMs: number; retries: number };
+  http: { host: string; port: number; publicUrl: string };
+  store: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+  apiKey: string | null;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads the configuration; throws ConfigError listing every bad or missing variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Treat empty variables as unset, as shells and compose files often export them empty.
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => describe(issue)));
+  }
+  const c = parsed.data;
+  return {
+    wordpress: {
+      url: c.WP_URL,
+      user: c.WP_USER,
+      appPassword: c.WP_APP_PASSWORD,
+      timeoutMs: c.WP_TIMEOUT_MS,
+      retries: c.WP_RETRIES,
+    },
+    http: {
+      host: c.HOST,
+      port: c.PORT,
+      publicUrl:
+        c.PUBLIC_URL ?? `http://${c.HOST.includes(':') ? `[${c.HOST}]` : c.HOST}:${c.PORT}`,
+    },
+    store: c.DATABASE_URL
+      ? { kind: 'postgres', url: c.DATABASE_URL }
+      : { kind: 'sqlite', path: c.SQLITE_PATH },
+    apiKey: c.SIDECAR_API_KEY ?? null,
+    logLevel: c.LOG_LEVEL,
+  };
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  const name = issue.path.join('.');
+  return issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}`;
+}

@@ -1,0 +1,57 @@
+// GET /healthz: is this sidecar able to do its job? Checks its store and its WordPress
+// connection (the plugin's status route as the service user) and answers 200 or 503.
+import type { Request, Response } from 'express';
+import type { Store } from '../store/index.js';
+import { WordPressError } from '../wordpress/client.js';
+import type { WordPressClient } from '../wordpress/client.js';
+
+export interface HealthDeps {
+  store: Store;
+  wordpress: WordPressClient;
+  version: string;
+}
+
+interface WordPressStatus {
+  plugin?: { version?: string };
+  wordpress?: { version?: string };
+}
+
+export function healthHandler(deps: HealthDeps) {
+  return async (_req: Request, res: Response) => {
+    const [store, wordpress] = await Promise.all([deps.store.health(), checkWordPress(deps)]);
+    const ok = store.ok && wordpress.ok;
+    res.status(ok ? 200 : 503).json({
+      status: ok ? 'ok' : 'degraded',
+      version: deps.version,
+      store,
+      wordpress,
+    });
+  };
+}
+
+async function checkWordPress(deps: HealthDeps) {
+  const started = Date.now();
+  try {
+    const response = await deps.wordpress.request<WordPressStatus>({
+      path: '/usersync/v1/status',
+      query: { sidecar: 0 },
+      timeoutMs: 5_000,
+      retry: false,
+    });
+    return {
+      ok: true,
+      url: deps.wordpress.baseUrl,
+      latencyMs: Date.now() - started,
+      pluginVersion: response.data.plugin?.version ?? null,
+      wordpressVersion: response.data.wordpress?.version ?? null,
+    };
+  } catch (error) {
+    const e = error as Error;
+    return {
+      ok: false,
+      url: deps.wordpress.baseUrl,
+      latencyMs: Date.now() - started,
+      error: e instanceof WordPressError ? `${e.code}: ${e.message}` : e.message,
+    };
+  }
+}

@@ -1,0 +1,77 @@
+// Starts the sidecar: configuration, store, WordPress client, HTTP server; stops cleanly on
+// SIGTERM/SIGINT (server closed, store closed, exit 0).
+import type { Server } from 'node:http';
+import { createApp } from './app.js';
+import { ScimTokenCache } from './auth/scim-tokens.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { openStore } from './store/index.js';
+import { version } from './version.js';
+import { WordPressClient } from './wordpress/client.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`usersync-sidecar: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const wordpress = new WordPressClient({
+    baseUrl: config.wordpress.url,
+    user: config.wordpress.user,
+    appPassword: config.wordpress.appPassword,
+    timeoutMs: config.wordpress.timeoutMs,
+    retries: config.wordpress.retries,
+    logger,
+  });
+  const store = await openStore(config.store);
+  const tokens = new ScimTokenCache(wordpress, { logger });
+
+  const app = createApp({ store, wordpress, logger, metrics, version });
+  const server: Server = app.listen(config.http.port, config.http.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.http.port;
+  logger.info(
+    {
+      url: `http://${config.http.host}:${port}`,
+      store: store.kind,
+      wordpress: config.wordpress.url,
+      version,
+    },
+    'listening',
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    server.close();
+    server.closeIdleConnections();
+    await tokens.flushUsage();
+    tokens.close();
+    await store.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `usersync-sidecar: failed to start: ${(error as Error).stack ?? String(error)}\n`,
+  );
+  process.exit(1);
+});
