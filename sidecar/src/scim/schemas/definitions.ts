@@ -57,7 +57,8 @@ function toAttribute(described: DescribedAttribute): AttributeDef {
 }
 
 function fromScimmy(definition: { describe(): unknown }): SchemaDef {
-  const described = definition.describe() as {
+  // describe() hands back Attribute instances that serialise to RFC 7643 JSON.
+  const described = JSON.parse(JSON.stringify(definition.describe())) as {
     id: string;
     name: string;
     description: string;
@@ -78,7 +79,7 @@ export function scimmySchemas() {
     const hasExtension = SCIMMY.Schemas.User.definition.attributes.some(
       (a) => (a as { id?: string }).id === ENTERPRISE_USER_SCHEMA,
     );
-    if (!hasExtension) SCIMMY.Schemas.User.extend(SCIMMY.Schemas.EnterpriseUser, false);
+    if (!hasExtension) SCIMMY.Schemas.User.extend(SCIMMY.Schemas.EnterpriseUser as never, false);
     extended = true;
   }
   return { User: SCIMMY.Schemas.User, Group: SCIMMY.Schemas.Group };
