@@ -1,0 +1,84 @@
+/**
+ * External dependencies
+ */
+import { render, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+
+/**
+ * Internal dependencies
+ */
+import App from '..';
+import {
+  mockRoutes,
+  mockedApiFetch,
+  requestsMade,
+  statusFixture,
+  tokenFixture,
+} from '../../test-utils/api-fetch';
+
+jest.mock('@wordpress/api-fetch', () => ({ __esModule: true, default: jest.fn() }));
+
+beforeEach(() => {
+  mockedApiFetch.mockReset();
+  mockRoutes({
+    'GET /usersync/v1/status': statusFixture(),
+    'GET /usersync/v1/tokens': [tokenFixture()],
+  });
+  window.usersyncAdmin = {
+    restNamespace: 'usersync/v1',
+    version: '0.1.0',
+    scimUrl: 'https://sync.example.org/scim/v2',
+  };
+});
+
+afterEach(() => {
+  delete window.usersyncAdmin;
+});
+
+describe('App', () => {
+  it('shows the page title and opens on the Overview tab', async () => {
+    render(<App />);
+
+    expect(screen.getByRole('heading', { level: 1, name: 'UserSync' })).toBeInTheDocument();
+    expect(screen.getAllByRole('tab').map((tab) => tab.textContent)).toEqual([
+      'Overview',
+      'Connections',
+    ]);
+    expect(screen.getByRole('tab', { name: 'Overview' })).toHaveAttribute('aria-selected', 'true');
+    expect(await screen.findByRole('heading', { name: 'Sidecar' })).toBeInTheDocument();
+    expect(requestsMade()).toEqual(['GET /usersync/v1/status']);
+  });
+
+  it('shows SCIM tokens and the page SCIM URL on the Connections tab', async () => {
+    const user = userEvent.setup();
+    render(<App />);
+    await screen.findByRole('heading', { name: 'Sidecar' });
+
+    await user.click(screen.getByRole('tab', { name: 'Connections' }));
+
+    expect(screen.getByRole('tab', { name: 'Connections' })).toHaveAttribute(
+      'aria-selected',
+      'true',
+    );
+    expect(await screen.findByRole('table', { name: 'Active SCIM tokens' })).toBeInTheDocument();
+    expect(screen.getByRole('textbox', { name: 'SCIM base URL' })).toHaveValue(
+      'https://sync.example.org/scim/v2',
+    );
+    expect(screen.queryByRole('heading', { name: 'Sidecar' })).not.toBeInTheDocument();
+  });
+
+  it('switches tabs with the arrow keys', async () => {
+    const user = userEvent.setup();
+    render(<App />);
+    await screen.findByRole('heading', { name: 'Sidecar' });
+
+    await user.tab();
+    expect(screen.getByRole('tab', { name: 'Overview' })).toHaveFocus();
+    await user.keyboard('{ArrowRight}');
+
+    expect(screen.getByRole('tab', { name: 'Connections' })).toHaveFocus();
+    expect(await screen.findByRole('tabpanel', { name: 'Connections' })).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { name: 'SCIM tokens' })).toBeInTheDocument();
+    await screen.findByRole('table', { name: 'Active SCIM tokens' });
+  });
+});

@@ -1,0 +1,4 @@
+export interface LoadingStateProps {
+  /** What is being loaded, shown next to the spinner and announced to screen readers. */
+  label: string;
+}

@@ -1,0 +1,23 @@
+/**
+ * The tabs of the settings page, in order. A tab is one folder here; add it to this list.
+ */
+
+/**
+ * WordPress dependencies
+ */
+import { __ } from '@wordpress/i18n';
+
+/**
+ * Internal dependencies
+ */
+import Connections from './connections';
+import Overview from './overview';
+import type { AppTab } from './types';
+
+/** Returns the tabs with their titles in the admin's language. */
+export function getTabs(): AppTab[] {
+  return [
+    { name: 'overview', title: __('Overview', 'usersync'), Component: Overview },
+    { name: 'connections', title: __('Connections', 'usersync'), Component: Connections },
+  ];
+}

@@ -1,0 +1,45 @@
+/**
+ * Overview tab: is everything in place? Versions, tables and the sidecar's health.
+ */
+
+/**
+ * WordPress dependencies
+ */
+import { __ } from '@wordpress/i18n';
+
+/**
+ * Internal dependencies
+ */
+import { getStatus } from '../../api';
+import ErrorNotice from '../../components/error-notice';
+import LoadingState from '../../components/loading-state';
+import SidecarCard from '../../components/sidecar-card';
+import SystemCard from '../../components/system-card';
+import { useRequest } from '../../hooks/use-request';
+
+export default function Overview() {
+  const { data: status, error, isLoading, reload } = useRequest(getStatus);
+
+  if (!status) {
+    if (error) {
+      return (
+        <ErrorNotice
+          title={__('The status could not be loaded.', 'usersync')}
+          error={error}
+          onRetry={reload}
+        />
+      );
+    }
+    return <LoadingState label={__('Loading status…', 'usersync')} />;
+  }
+
+  return (
+    <div className="usersync-overview">
+      {error ? (
+        <ErrorNotice title={__('The status could not be refreshed.', 'usersync')} error={error} />
+      ) : null}
+      <SystemCard status={status} />
+      <SidecarCard sidecar={status.sidecar} isChecking={isLoading} onCheckAgain={reload} />
+    </div>
+  );
+}

@@ -1,0 +1,100 @@
+/**
+ * Helpers to fake the plugin's REST API in component tests. Each test file mocks
+ * `@wordpress/api-fetch` itself (`jest.mock` is per file); these helpers drive the mock.
+ */
+
+/**
+ * WordPress dependencies
+ */
+import apiFetch from '@wordpress/api-fetch';
+import type { APIFetchOptions } from '@wordpress/api-fetch';
+
+/**
+ * Internal dependencies
+ */
+import type { Status, Token } from '../api';
+
+export const mockedApiFetch = apiFetch as unknown as jest.Mock<Promise<unknown>, [APIFetchOptions]>;
+
+/** Answers a route gets: a value, or a function of the request (which may throw). */
+export type RouteHandler = unknown | ((options: APIFetchOptions) => unknown);
+
+/**
+ * Answers requests by `"METHOD /path"`; any other request fails the call with an error
+ * naming it, so a test notices requests it did not expect.
+ */
+export function mockRoutes(routes: Record<string, RouteHandler>): void {
+  mockedApiFetch.mockImplementation(async (options: APIFetchOptions) => {
+    const key = `${options.method ?? 'GET'} ${options.path}`;
+    if (!(key in routes)) {
+      throw new Error(`Unexpected request: ${key}`);
+    }
+    const handler = routes[key];
+    return typeof handler === 'function' ? handler(options) : handler;
+  });
+}
+
+/** The body `@wordpress/api-fetch` rejects with for a `WP_Error` answer. */
+export function wpError(
+  code: string,
+  message: string,
+  status: number,
+  params?: Record<string, string>,
+): { code: string; message: string; data: { status: number; params?: Record<string, string> } } {
+  return { code, message, data: params ? { status, params } : { status } };
+}
+
+/** A promise with its resolve/reject exposed, to hold a request in flight. */
+export function deferred<T>(): {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (reason: unknown) => void;
+} {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Requests the mock received, as `"METHOD /path"`. */
+export function requestsMade(): string[] {
+  return mockedApiFetch.mock.calls.map(([options]) => `${options.method ?? 'GET'} ${options.path}`);
+}
+
+/** A healthy status answer; override parts per test. */
+export function statusFixture(overrides: Partial<Status> = {}): Status {
+  return {
+    plugin: { version: '0.1.0', dbVersion: '3' },
+    wordpress: { version: '6.1.9', php: '8.2.29', multisite: false },
+    tables: { outbox: true, audit: true },
+    sidecar: {
+      configured: true,
+      url: 'http://127.0.0.1:8787',
+      reachable: true,
+      health: {
+        status: 'ok',
+        version: '0.1.0',
+        store: { ok: true, kind: 'sqlite' },
+        wordpress: { ok: true },
+      },
+      error: null,
+    },
+    ...overrides,
+  };
+}
+
+/** A listed token; override fields per test. */
+export function tokenFixture(overrides: Partial<Token> = {}): Token {
+  return {
+    id: 'tok_1',
+    name: 'Entra production',
+    connection: 'entra-production',
+    prefix: 'us_ab12',
+    createdAt: '2025-01-15T09:30:00Z',
+    lastUsedAt: null,
+    ...overrides,
+  };
+}
