@@ -1,0 +1,106 @@
+// `npm start`: a working local UserSync (WordPress with the plugin active, the sidecar on
+// SQLite, a SCIM token) until Ctrl-C, which removes all of it again.
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { adminUiBuildIsStale, runStreaming, seconds } from '../src/cli.js';
+import {
+  addShutdownHook,
+  groupAlive,
+  PrerequisiteError,
+  startStack,
+  type Stack,
+} from '../src/stack/index.js';
+import { repoRoot, stateDir } from '../src/stack/paths.js';
+
+const stackFile = path.join(stateDir, 'stack.json');
+const began = Date.now();
+const say = (line = '') => process.stdout.write(`${line}\n`);
+
+async function main(): Promise<void> {
+  if (adminUiBuildIsStale()) {
+    say('Building the admin UI (npm run build -w admin-ui)…');
+    const build = await runStreaming('npm', ['run', 'build', '-w', 'admin-ui']);
+    if (build.code !== 0) {
+      process.stderr.write('\nThe admin UI did not build; fix the errors above and try again.\n');
+      process.exit(1);
+    }
+  }
+
+  say('Starting WordPress, the UserSync plugin and the sidecar…');
+  let stack: Stack;
+  try {
+    stack = await startStack({
+      name: 'local',
+      ports: { wordpress: 8080, sidecar: 8787 },
+      tokenName: 'Local',
+      log: (line) => say(line),
+    });
+  } catch (error) {
+    process.stderr.write(`\n${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(error instanceof PrerequisiteError ? 1 : 2);
+  }
+
+  addShutdownHook(() => {
+    fs.rmSync(stackFile, { force: true });
+    say('\nStopped: WordPress, the sidecar and the database are gone.');
+    process.exitCode = 0;
+  });
+
+  fs.mkdirSync(stateDir, { recursive: true });
+  const details = {
+    wordpress: {
+      url: stack.wordpress.url,
+      adminUser: stack.wordpress.adminUser,
+      adminPassword: stack.wordpress.adminPassword,
+      appUser: stack.wordpress.appUser,
+      appPassword: stack.wordpress.appPassword,
+    },
+    sidecar: {
+      url: stack.sidecar.url,
+      scimUrl: stack.sidecar.scimUrl,
+      scimToken: stack.sidecar.scimToken,
+    },
+  };
+  fs.writeFileSync(stackFile, `${JSON.stringify(details, null, 2)}\n`, { mode: 0o600 });
+
+  const wp = stack.wordpress;
+  const scim = stack.sidecar;
+  const relative = (file: string) => path.relative(repoRoot, file);
+  say(`
+UserSync is running (ready in ${seconds(Date.now() - began)}).
+
+  WordPress admin   ${wp.url}/wp-admin/
+    login           ${wp.adminUser}
+    password        ${wp.adminPassword}
+  UserSync page     ${wp.url}/wp-admin/users.php?page=usersync
+  Sidecar           ${scim.url}   (${scim.url}/healthz, ${scim.url}/metrics)
+  SCIM base URL     ${scim.scimUrl}
+  SCIM token        ${scim.scimToken}   (token "Local", shown only here)
+
+Try it:
+  curl -s -H 'Authorization: Bearer ${scim.scimToken}' '${scim.scimUrl}/Users?count=5'
+  curl -s -X POST -H 'Authorization: Bearer ${scim.scimToken}' -H 'Content-Type: application/scim+json' \\
+    -d '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada","name":{"givenName":"Ada","familyName":"Lovelace"},"emails":[{"value":"ada@example.com","primary":true}],"active":true}' \\
+    '${scim.scimUrl}/Users'
+
+Connection details: ${relative(stackFile)}
+Logs: ${relative(stack.dir)}/ (php.log, debug.log, sidecar.log, mail.log)
+Press Ctrl-C to stop.`);
+
+  // Stay in the foreground; report (and end) if a part of the stack dies on its own.
+  const groups = stack.processGroups();
+  const watch = setInterval(() => {
+    if (groups.every(groupAlive)) return;
+    clearInterval(watch);
+    process.stderr.write(
+      `\nA part of the stack stopped unexpectedly; see the logs in ${relative(stack.dir)}/.\n`,
+    );
+    void stack.stop({ keepDir: true }).finally(() => {
+      fs.rmSync(stackFile, { force: true });
+      process.exit(1);
+    });
+  }, 2000);
+}
+
+await main();
