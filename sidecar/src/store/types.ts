@@ -6,6 +6,11 @@
 //   progress and final counts.
 // - cursor: where the next incremental run of a source starts (a delta link, a watermark, an
 //   outbox id); saved only after the page it follows has been applied.
+// - sync state: per source and external id, the WordPress user it is linked to and the hash of
+//   the mapped attributes last applied, so unchanged users cause no WordPress write.
+// - scan: one full listing of a source (possibly spread over several runs after a crash); users
+//   the scan did not see are gone from the source and get deprovisioned.
+// - source group: a group in the source, tracked (with members) to feed the role map.
 //
 // Two implementations satisfy `Store`: SQLite (embedded default, one process) and PostgreSQL
 // (`DATABASE_URL`, several replicas sharing one database).
@@ -31,12 +36,40 @@ export const emptyCounts = (): RunCounts => ({
   failed: 0,
 });
 
+/** A user the run could not apply, with the reason (kept for the first 100 per run). */
+export interface RunFailure {
+  externalId: string;
+  login: string | null;
+  action: string;
+  code: string;
+  message: string;
+}
+
+/** A change a run made or (dry run) would make (the first 100 per run). */
+export interface RunChange {
+  action: 'create' | 'update' | 'disable' | 'reactivate' | 'deprovision' | 'delete';
+  externalId: string;
+  login: string | null;
+  wpUserId: number | null;
+  /** Names of the WordPress fields that differ, when known. */
+  fields?: string[];
+}
+
+export interface RunDetails {
+  failures: RunFailure[];
+  changes: RunChange[];
+}
+
+export const emptyDetails = (): RunDetails => ({ failures: [], changes: [] });
+
 export interface Run {
   id: string;
   source: string;
   trigger: RunTrigger;
   state: RunState;
   dryRun: boolean;
+  /** A full listing of the source (reconciles vanished users) rather than an incremental pull. */
+  full: boolean;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -44,17 +77,77 @@ export interface Run {
   total: number | null;
   counts: RunCounts;
   error: string | null;
+  /** The sidecar process executing the run (`host:pid:random`). */
+  owner: string | null;
+  /** Last sign of life of the executing process; a stale one means it died. */
+  heartbeatAt: string | null;
+  /** The schedule tick a scheduled run belongs to (one run per tick across replicas). */
+  scheduleSlot: string | null;
+  cancelRequested: boolean;
+  details: RunDetails;
 }
 
 export interface NewRun {
   source: string;
   trigger: RunTrigger;
   dryRun?: boolean;
+  full?: boolean;
+  owner?: string;
+  scheduleSlot?: string;
 }
 
 export type RunUpdate = Partial<
-  Pick<Run, 'state' | 'startedAt' | 'finishedAt' | 'processed' | 'total' | 'counts' | 'error'>
+  Pick<
+    Run,
+    | 'state'
+    | 'startedAt'
+    | 'finishedAt'
+    | 'processed'
+    | 'total'
+    | 'counts'
+    | 'error'
+    | 'full'
+    | 'heartbeatAt'
+    | 'cancelRequested'
+    | 'details'
+  >
 >;
+
+/** Result of asking for a run: the new run, or the one already active for the source. */
+export interface RunClaim {
+  run: Run;
+  /** False when another active run (or the same schedule tick) already existed. */
+  created: boolean;
+}
+
+export type SyncStatus = 'active' | 'disabled' | 'deprovisioned' | 'failed';
+
+/** What the sidecar last applied to WordPress for one source user. */
+export interface SyncState {
+  source: string;
+  externalId: string;
+  wpUserId: number | null;
+  /** Hash of the mapped attributes last applied (without roles and photo). */
+  hash: string | null;
+  /** Roles last applied, null when the sync does not manage roles. */
+  roles: string[] | null;
+  /** Version (e.g. media ETag) of the profile photo last applied. */
+  photoVersion: string | null;
+  status: SyncStatus;
+  /** The last full scan that saw this user in the source. */
+  seenScan: string | null;
+  error: string | null;
+  updatedAt: string;
+}
+
+export type SyncStateInput = Omit<SyncState, 'source' | 'updatedAt' | 'seenScan'> & {
+  seenScan?: string | null;
+};
+
+export interface SourceGroup {
+  externalId: string;
+  displayName: string;
+}
 
 export interface Cursor {
   source: string;
@@ -81,9 +174,62 @@ export interface Store {
   getRun(id: string): Promise<Run | null>;
   listRuns(options?: { source?: string; limit?: number }): Promise<Run[]>;
 
+  /**
+   * Creates a queued run unless the source already has a queued or running run (or, for a
+   * scheduled run, the same schedule tick already has a run): then returns that one. Atomic
+   * across replicas sharing the store.
+   */
+  claimRun(run: NewRun): Promise<RunClaim>;
+  /** The queued or running run of a source, if any. */
+  activeRun(source: string): Promise<Run | null>;
+  /**
+   * Marks queued/running runs as failed with `error`: those of `source` (or all sources)
+   * whose heartbeat is older than `staleBefore`, or whose owner is in `owners`.
+   */
+  interruptRuns(options: {
+    source?: string;
+    staleBefore?: string;
+    owners?: string[];
+    error: string;
+  }): Promise<Run[]>;
+
   getCursor(source: string): Promise<Cursor | null>;
   saveCursor(source: string, value: string): Promise<Cursor>;
   deleteCursor(source: string): Promise<void>;
+
+  getSyncStates(source: string, externalIds: string[]): Promise<Map<string, SyncState>>;
+  saveSyncStates(source: string, states: SyncStateInput[]): Promise<void>;
+  deleteSyncStates(source: string, externalIds: string[]): Promise<void>;
+  countSyncStates(source: string): Promise<number>;
+  /** Records that the scan `scanId` saw these users. */
+  markSeen(source: string, externalIds: string[], scanId: string): Promise<void>;
+  /**
+   * Users applied before (not deprovisioned) that the scan `scanId` did not see, in external
+   * id order after `after`, at most `limit`.
+   */
+  listUnseen(
+    source: string,
+    scanId: string,
+    after: string | null,
+    limit: number,
+  ): Promise<SyncState[]>;
+  /** Forgets everything about a source (its cursor, sync states and groups). */
+  resetSource(source: string): Promise<void>;
+
+  saveGroups(source: string, groups: SourceGroup[], scanId?: string): Promise<void>;
+  deleteGroups(source: string, externalIds: string[]): Promise<void>;
+  /** Groups (with members) that the scan `scanId` did not see; they are gone from the source. */
+  deleteUnseenGroups(source: string, scanId: string): Promise<string[]>;
+  /** Replaces (`all`) or edits (`add`/`remove`) the members of a group. */
+  setGroupMembers(
+    source: string,
+    groupId: string,
+    change: { all?: string[]; add?: string[]; remove?: string[] },
+  ): Promise<void>;
+  /** Member external ids of the given groups. */
+  groupMembers(source: string, groupIds: string[]): Promise<string[]>;
+  /** Display names of the groups each user belongs to. */
+  groupsOfUsers(source: string, userIds: string[]): Promise<Map<string, string[]>>;
 }
 
 export interface Migration {

@@ -6,6 +6,7 @@ import { createApp } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
+import { migrations } from '../../src/store/sqlite/migrations.js';
 import { WordPressClient } from '../../src/wordpress/client.js';
 import { json, scriptedServer } from '../helpers/http-server.js';
 
@@ -64,7 +65,11 @@ describe('sidecar app', () => {
     const body = (await response.json()) as Health;
     assert.equal(body.status, 'ok');
     assert.equal(body.version, '9.9.9');
-    assert.deepEqual(body.store, { ok: true, kind: 'sqlite', schemaVersion: 1 });
+    assert.deepEqual(body.store, {
+      ok: true,
+      kind: 'sqlite',
+      schemaVersion: Math.max(...migrations.map((m) => m.version)),
+    });
     assert.equal(body.wordpress.ok, true);
     assert.equal(body.wordpress.pluginVersion, '0.1.0');
     const probe = site.requests.at(-1)!;

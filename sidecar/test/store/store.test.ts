@@ -8,8 +8,12 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { PostgresStore } from '../../src/store/postgres/index.js';
+import { migrations as postgresMigrations } from '../../src/store/postgres/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
-import type { Store } from '../../src/store/types.js';
+import { migrations as sqliteMigrations } from '../../src/store/sqlite/migrations.js';
+import type { Store, SyncStateInput } from '../../src/store/types.js';
+
+const latest = (list: { version: number }[]) => Math.max(...list.map((m) => m.version));
 
 const PG_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -77,7 +81,9 @@ for (const backend of backends) {
         await replica.close();
       }
       const health = await store.health();
-      assert.deepEqual(health, { ok: true, kind: backend.name, schemaVersion: 1 });
+      const expected = latest(backend.name === 'sqlite' ? sqliteMigrations : postgresMigrations);
+      assert.equal(expected, latest(sqliteMigrations), 'both backends share migration numbers');
+      assert.deepEqual(health, { ok: true, kind: backend.name, schemaVersion: expected });
     });
 
     it('creates, updates and lists runs newest first', async () => {
@@ -138,6 +144,223 @@ for (const backend of backends) {
       } finally {
         await reopened.close();
       }
+    });
+
+    it('claims one active run per source: a second claim joins the first', async () => {
+      const source = 'claim-source';
+      const first = await store.claimRun({ source, trigger: 'on-demand', owner: 'a' });
+      assert.equal(first.created, true);
+      assert.equal(first.run.owner, 'a');
+      const second = await store.claimRun({ source, trigger: 'on-demand', owner: 'b' });
+      assert.equal(second.created, false);
+      assert.equal(second.run.id, first.run.id);
+      assert.equal((await store.activeRun(source))?.id, first.run.id);
+
+      // Once the run is over, the next claim makes a new run.
+      await store.updateRun(first.run.id, {
+        state: 'succeeded',
+        finishedAt: new Date().toISOString(),
+      });
+      assert.equal(await store.activeRun(source), null);
+      const third = await store.claimRun({ source, trigger: 'on-demand' });
+      assert.equal(third.created, true);
+      assert.notEqual(third.run.id, first.run.id);
+    });
+
+    it('claims concurrently from several replicas: exactly one run is created', async () => {
+      const replicas = [store, env.make(), env.make()];
+      try {
+        const claims = await Promise.all(
+          replicas.flatMap((replica) =>
+            [1, 2, 3].map(() =>
+              replica.claimRun({ source: 'race', trigger: 'schedule', scheduleSlot: 'T1' }),
+            ),
+          ),
+        );
+        assert.equal(claims.filter((claim) => claim.created).length, 1);
+        assert.equal(new Set(claims.map((claim) => claim.run.id)).size, 1);
+      } finally {
+        await Promise.all(replicas.slice(1).map((replica) => replica.close()));
+      }
+    });
+
+    it('fires a schedule tick once, even after its run has finished', async () => {
+      const source = 'tick-source';
+      const first = await store.claimRun({ source, trigger: 'schedule', scheduleSlot: 'T9' });
+      await store.updateRun(first.run.id, { state: 'succeeded' });
+      const late = await store.claimRun({ source, trigger: 'schedule', scheduleSlot: 'T9' });
+      assert.equal(late.created, false);
+      assert.equal(late.run.id, first.run.id);
+      const next = await store.claimRun({ source, trigger: 'schedule', scheduleSlot: 'T10' });
+      assert.equal(next.created, true);
+    });
+
+    it('interrupts runs of dead owners and stale heartbeats, leaving live ones', async () => {
+      const dead = await store.claimRun({ source: 'dead', trigger: 'on-demand', owner: 'gone:1' });
+      const stale = await store.claimRun({ source: 'stale', trigger: 'on-demand', owner: 'x:2' });
+      const live = await store.claimRun({ source: 'live', trigger: 'on-demand', owner: 'y:3' });
+      const now = Date.now();
+      await store.updateRun(stale.run.id, {
+        state: 'running',
+        heartbeatAt: new Date(now - 600_000).toISOString(),
+      });
+      await store.updateRun(live.run.id, {
+        state: 'running',
+        heartbeatAt: new Date(now).toISOString(),
+      });
+      const interrupted = await store.interruptRuns({
+        owners: ['gone:1'],
+        staleBefore: new Date(now - 60_000).toISOString(),
+        error: 'interrupted',
+      });
+      const ids = interrupted.map((run) => run.id).sort();
+      assert.ok(ids.includes(dead.run.id));
+      assert.ok(ids.includes(stale.run.id));
+      assert.ok(!ids.includes(live.run.id));
+      const after = await store.getRun(dead.run.id);
+      assert.equal(after?.state, 'failed');
+      assert.equal(after?.error, 'interrupted');
+      assert.ok(after?.finishedAt);
+      assert.equal((await store.getRun(live.run.id))?.state, 'running');
+      assert.deepEqual(await store.interruptRuns({ error: 'nothing selected' }), []);
+    });
+
+    it('stores run details, full flag, heartbeat and cancel requests', async () => {
+      const { run } = await store.claimRun({ source: 'details', trigger: 'catch-up', full: true });
+      assert.equal(run.full, true);
+      assert.equal(run.cancelRequested, false);
+      assert.deepEqual(run.details, { failures: [], changes: [] });
+      const updated = await store.updateRun(run.id, {
+        cancelRequested: true,
+        details: {
+          failures: [
+            { externalId: 'u1', login: 'ada', action: 'create', code: 'x', message: 'bad' },
+          ],
+          changes: [{ action: 'create', externalId: 'u2', login: 'bob', wpUserId: null }],
+        },
+      });
+      assert.equal(updated?.cancelRequested, true);
+      assert.equal(updated?.details.failures[0]?.message, 'bad');
+      assert.equal(updated?.details.changes[0]?.login, 'bob');
+    });
+
+    it('saves, reads, marks and lists sync states', async () => {
+      const source = 'states';
+      const state = (id: string, extra: Partial<SyncStateInput> = {}): SyncStateInput => ({
+        externalId: id,
+        wpUserId: Number(id.slice(1)),
+        hash: `h-${id}`,
+        roles: ['subscriber'],
+        photoVersion: null,
+        status: 'active',
+        error: null,
+        ...extra,
+      });
+      await store.saveSyncStates(source, [state('u1'), state('u2'), state('u3'), state('u4')]);
+      await store.saveSyncStates('other', [state('u1')]);
+      const found = await store.getSyncStates(source, ['u1', 'u3', 'missing']);
+      assert.deepEqual([...found.keys()].sort(), ['u1', 'u3']);
+      assert.equal(found.get('u1')?.wpUserId, 1);
+      assert.deepEqual(found.get('u1')?.roles, ['subscriber']);
+      assert.equal(found.get('u1')?.seenScan, null);
+      assert.equal(await store.countSyncStates(source), 4);
+
+      // Upsert replaces fields but keeps the seen scan unless a new one is given.
+      await store.markSeen(source, ['u1', 'u2'], 'scan-1');
+      await store.saveSyncStates(source, [state('u1', { hash: 'new', roles: null })]);
+      const u1 = (await store.getSyncStates(source, ['u1'])).get('u1');
+      assert.equal(u1?.hash, 'new');
+      assert.equal(u1?.roles, null);
+      assert.equal(u1?.seenScan, 'scan-1');
+
+      await store.saveSyncStates(source, [state('u4', { status: 'deprovisioned' })]);
+      const unseen = await store.listUnseen(source, 'scan-1', null, 10);
+      assert.deepEqual(
+        unseen.map((s) => s.externalId),
+        ['u3'],
+        'deprovisioned users are not listed again',
+      );
+      await store.saveSyncStates(source, [state('u5'), state('u6')]);
+      const firstPage = await store.listUnseen(source, 'scan-1', null, 2);
+      assert.deepEqual(
+        firstPage.map((s) => s.externalId),
+        ['u3', 'u5'],
+      );
+      const secondPage = await store.listUnseen(source, 'scan-1', 'u5', 2);
+      assert.deepEqual(
+        secondPage.map((s) => s.externalId),
+        ['u6'],
+      );
+
+      await store.deleteSyncStates(source, ['u1', 'u2']);
+      assert.equal(await store.countSyncStates(source), 4);
+      await store.resetSource(source);
+      assert.equal(await store.countSyncStates(source), 0);
+      assert.equal(await store.countSyncStates('other'), 1);
+    });
+
+    it('handles more ids than one statement binds', async () => {
+      const source = 'many';
+      const ids = Array.from({ length: 1_234 }, (_, i) => `id-${String(i).padStart(5, '0')}`);
+      await store.saveSyncStates(
+        source,
+        ids.map((id, i) => ({
+          externalId: id,
+          wpUserId: i + 1,
+          hash: 'h',
+          roles: null,
+          photoVersion: null,
+          status: 'active',
+          error: null,
+        })),
+      );
+      assert.equal((await store.getSyncStates(source, ids)).size, ids.length);
+      await store.markSeen(source, ids.slice(0, 1_000), 'scan');
+      const unseen = await store.listUnseen(source, 'scan', null, 1_000);
+      assert.equal(unseen.length, 234);
+      assert.equal(unseen[0]?.externalId, 'id-01000');
+    });
+
+    it('tracks source groups and their members', async () => {
+      const source = 'groups';
+      await store.saveGroups(
+        source,
+        [
+          { externalId: 'g1', displayName: 'Editors' },
+          { externalId: 'g2', displayName: 'Authors' },
+          { externalId: 'g3', displayName: 'Old' },
+        ],
+        'scan-a',
+      );
+      await store.setGroupMembers(source, 'g1', { all: ['u1', 'u2'] });
+      await store.setGroupMembers(source, 'g2', { add: ['u2', 'u3'] });
+      await store.setGroupMembers(source, 'g3', { all: ['u4'] });
+      let groups = await store.groupsOfUsers(source, ['u1', 'u2', 'u3', 'u9']);
+      assert.deepEqual(groups.get('u1'), ['Editors']);
+      assert.deepEqual(groups.get('u2'), ['Authors', 'Editors']);
+      assert.equal(groups.has('u9'), false);
+
+      await store.setGroupMembers(source, 'g1', { remove: ['u2'], add: ['u5'] });
+      await store.setGroupMembers(source, 'g2', { all: ['u3'] });
+      groups = await store.groupsOfUsers(source, ['u2', 'u5']);
+      assert.equal(groups.has('u2'), false);
+      assert.deepEqual(groups.get('u5'), ['Editors']);
+      assert.deepEqual((await store.groupMembers(source, ['g1', 'g2'])).sort(), ['u1', 'u3', 'u5']);
+
+      // A rename keeps members; a later scan that misses g3 removes it with its members.
+      await store.saveGroups(
+        source,
+        [
+          { externalId: 'g1', displayName: 'Site editors' },
+          { externalId: 'g2', displayName: 'Authors' },
+        ],
+        'scan-b',
+      );
+      assert.deepEqual((await store.groupsOfUsers(source, ['u1'])).get('u1'), ['Site editors']);
+      assert.deepEqual(await store.deleteUnseenGroups(source, 'scan-b'), ['g3']);
+      assert.equal((await store.groupsOfUsers(source, ['u4'])).has('u4'), false);
+      await store.deleteGroups(source, ['g1']);
+      assert.equal((await store.groupsOfUsers(source, ['u1'])).has('u1'), false);
     });
   });
 }

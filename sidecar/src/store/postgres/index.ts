@@ -1,8 +1,20 @@
 // The scale-out store: PostgreSQL shared by several sidecar replicas (`DATABASE_URL`).
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import type { Cursor, Migration, NewRun, Run, RunUpdate, Store, StoreHealth } from '../types.js';
-import { emptyCounts } from '../types.js';
+import type {
+  Cursor,
+  Migration,
+  NewRun,
+  Run,
+  RunClaim,
+  RunUpdate,
+  SourceGroup,
+  Store,
+  StoreHealth,
+  SyncState,
+  SyncStateInput,
+} from '../types.js';
+import { emptyCounts, emptyDetails } from '../types.js';
 import { migrations as defaultMigrations } from './migrations.js';
 
 // Any constant works; it only has to be the same for every replica.
@@ -21,7 +33,58 @@ interface RunRow {
   total: number | null;
   counts: Partial<Run['counts']>;
   error: string | null;
+  full_scan: boolean;
+  owner: string | null;
+  heartbeat_at: Date | null;
+  schedule_slot: string | null;
+  cancel_requested: boolean;
+  details: Partial<Run['details']> | null;
 }
+
+interface SyncStateRow {
+  source: string;
+  external_id: string;
+  wp_user_id: string | null;
+  hash: string | null;
+  roles: string[] | null;
+  photo_version: string | null;
+  status: string;
+  seen_scan: string | null;
+  error: string | null;
+  updated_at: Date;
+}
+
+const toSyncState = (row: SyncStateRow): SyncState => ({
+  source: row.source,
+  externalId: row.external_id,
+  wpUserId: row.wp_user_id === null ? null : Number(row.wp_user_id),
+  hash: row.hash,
+  roles: row.roles,
+  photoVersion: row.photo_version,
+  status: row.status as SyncState['status'],
+  seenScan: row.seen_scan,
+  error: row.error,
+  updatedAt: row.updated_at.toISOString(),
+});
+
+// Advisory lock namespace for run claims (the second key is the source's hash).
+const RUN_CLAIM_LOCK = 0x72756e73;
+
+const INSERT_RUN = `INSERT INTO runs (id, source, trigger, state, dry_run, full_scan, owner,
+    schedule_slot, created_at, processed, counts, details)
+  VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, clock_timestamp(), 0, $8, $9) RETURNING *`;
+
+const runValues = (run: NewRun) => [
+  randomUUID(),
+  run.source,
+  run.trigger,
+  run.dryRun ?? false,
+  run.full ?? false,
+  run.owner ?? null,
+  run.scheduleSlot ?? null,
+  JSON.stringify(emptyCounts()),
+  JSON.stringify(emptyDetails()),
+];
 
 const iso = (value: Date | null) => (value ? value.toISOString() : null);
 
@@ -38,6 +101,12 @@ const toRun = (row: RunRow): Run => ({
   total: row.total,
   counts: { ...emptyCounts(), ...row.counts },
   error: row.error,
+  full: row.full_scan,
+  owner: row.owner,
+  heartbeatAt: iso(row.heartbeat_at),
+  scheduleSlot: row.schedule_slot,
+  cancelRequested: row.cancel_requested,
+  details: { ...emptyDetails(), ...(row.details ?? {}) },
 });
 
 export class PostgresStore implements Store {
@@ -100,12 +169,77 @@ export class PostgresStore implements Store {
   }
 
   async createRun(run: NewRun): Promise<Run> {
-    const { rows } = await this.pool.query<RunRow>(
-      `INSERT INTO runs (id, source, trigger, state, dry_run, created_at, processed, counts)
-       VALUES ($1, $2, $3, 'queued', $4, now(), 0, $5) RETURNING *`,
-      [randomUUID(), run.source, run.trigger, run.dryRun ?? false, JSON.stringify(emptyCounts())],
-    );
+    const { rows } = await this.pool.query<RunRow>(INSERT_RUN, runValues(run));
     return toRun(rows[0]!);
+  }
+
+  async claimRun(run: NewRun): Promise<RunClaim> {
+    // A transaction-scoped advisory lock per source serialises claims from every replica: the
+    // check for an active run (or a run of the same schedule tick) and the insert are atomic.
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+        RUN_CLAIM_LOCK,
+        run.source,
+      ]);
+      const existing = await client.query<RunRow>(
+        `SELECT * FROM runs WHERE source = $1
+           AND (state IN ('queued', 'running') OR ($2::text IS NOT NULL AND schedule_slot = $2))
+         ORDER BY (schedule_slot IS NOT DISTINCT FROM $2) DESC, created_at LIMIT 1`,
+        [run.source, run.scheduleSlot ?? null],
+      );
+      if (existing.rows[0]) {
+        await client.query('COMMIT');
+        return { run: toRun(existing.rows[0]), created: false };
+      }
+      const { rows } = await client.query<RunRow>(INSERT_RUN, runValues(run));
+      await client.query('COMMIT');
+      return { run: toRun(rows[0]!), created: true };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async activeRun(source: string): Promise<Run | null> {
+    const { rows } = await this.pool.query<RunRow>(
+      `SELECT * FROM runs WHERE source = $1 AND state IN ('queued', 'running')
+       ORDER BY created_at LIMIT 1`,
+      [source],
+    );
+    return rows[0] ? toRun(rows[0]) : null;
+  }
+
+  async interruptRuns(options: {
+    source?: string;
+    staleBefore?: string;
+    owners?: string[];
+    error: string;
+  }): Promise<Run[]> {
+    const who: string[] = [];
+    const params: unknown[] = [options.error];
+    if (options.staleBefore) {
+      params.push(options.staleBefore);
+      who.push(`COALESCE(heartbeat_at, created_at) < $${params.length}`);
+    }
+    if (options.owners && options.owners.length > 0) {
+      params.push(options.owners);
+      who.push(`owner = ANY($${params.length})`);
+    }
+    if (who.length === 0) return [];
+    let where = `state IN ('queued', 'running') AND (${who.join(' OR ')})`;
+    if (options.source) {
+      params.push(options.source);
+      where += ` AND source = $${params.length}`;
+    }
+    const { rows } = await this.pool.query<RunRow>(
+      `UPDATE runs SET state = 'failed', error = $1, finished_at = now() WHERE ${where} RETURNING *`,
+      params,
+    );
+    return rows.map(toRun);
   }
 
   async updateRun(id: string, update: RunUpdate): Promise<Run | null> {
@@ -117,6 +251,10 @@ export class PostgresStore implements Store {
       total: update.total,
       counts: update.counts === undefined ? undefined : JSON.stringify(update.counts),
       error: update.error,
+      full_scan: update.full,
+      heartbeat_at: update.heartbeatAt,
+      cancel_requested: update.cancelRequested,
+      details: update.details === undefined ? undefined : JSON.stringify(update.details),
     };
     const set = Object.entries(columns).filter(([, value]) => value !== undefined);
     if (set.length === 0) return this.getRun(id);
@@ -170,5 +308,200 @@ export class PostgresStore implements Store {
 
   async deleteCursor(source: string): Promise<void> {
     await this.pool.query('DELETE FROM cursors WHERE source = $1', [source]);
+  }
+
+  async getSyncStates(source: string, externalIds: string[]): Promise<Map<string, SyncState>> {
+    const found = new Map<string, SyncState>();
+    if (externalIds.length === 0) return found;
+    const { rows } = await this.pool.query<SyncStateRow>(
+      'SELECT * FROM sync_state WHERE source = $1 AND external_id = ANY($2)',
+      [source, externalIds],
+    );
+    for (const row of rows) found.set(row.external_id, toSyncState(row));
+    return found;
+  }
+
+  async saveSyncStates(source: string, states: SyncStateInput[]): Promise<void> {
+    if (states.length === 0) return;
+    // One statement per page: arrays unnested into rows.
+    await this.pool.query(
+      `INSERT INTO sync_state (source, external_id, wp_user_id, hash, roles, photo_version,
+         status, seen_scan, error, updated_at)
+       SELECT $1, t.external_id, t.wp_user_id, t.hash, t.roles::jsonb, t.photo_version,
+         t.status, t.seen_scan, t.error, now()
+       FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
+         $8::text[], $9::text[])
+         AS t(external_id, wp_user_id, hash, roles, photo_version, status, seen_scan, error)
+       ON CONFLICT (source, external_id) DO UPDATE SET
+         wp_user_id = EXCLUDED.wp_user_id, hash = EXCLUDED.hash, roles = EXCLUDED.roles,
+         photo_version = EXCLUDED.photo_version, status = EXCLUDED.status,
+         seen_scan = COALESCE(EXCLUDED.seen_scan, sync_state.seen_scan),
+         error = EXCLUDED.error, updated_at = EXCLUDED.updated_at`,
+      [
+        source,
+        states.map((s) => s.externalId),
+        states.map((s) => s.wpUserId),
+        states.map((s) => s.hash),
+        states.map((s) => (s.roles === null ? null : JSON.stringify(s.roles))),
+        states.map((s) => s.photoVersion),
+        states.map((s) => s.status),
+        states.map((s) => s.seenScan ?? null),
+        states.map((s) => s.error),
+      ],
+    );
+  }
+
+  async deleteSyncStates(source: string, externalIds: string[]): Promise<void> {
+    if (externalIds.length === 0) return;
+    await this.pool.query('DELETE FROM sync_state WHERE source = $1 AND external_id = ANY($2)', [
+      source,
+      externalIds,
+    ]);
+  }
+
+  async countSyncStates(source: string): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>(
+      'SELECT COUNT(*) AS n FROM sync_state WHERE source = $1',
+      [source],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async markSeen(source: string, externalIds: string[], scanId: string): Promise<void> {
+    if (externalIds.length === 0) return;
+    await this.pool.query(
+      'UPDATE sync_state SET seen_scan = $1 WHERE source = $2 AND external_id = ANY($3)',
+      [scanId, source, externalIds],
+    );
+  }
+
+  async listUnseen(
+    source: string,
+    scanId: string,
+    after: string | null,
+    limit: number,
+  ): Promise<SyncState[]> {
+    const { rows } = await this.pool.query<SyncStateRow>(
+      `SELECT * FROM sync_state
+       WHERE source = $1 AND status != 'deprovisioned' AND seen_scan IS DISTINCT FROM $2
+         AND external_id COLLATE "C" > $3
+       ORDER BY external_id COLLATE "C" LIMIT $4`,
+      [source, scanId, after ?? '', limit],
+    );
+    return rows.map(toSyncState);
+  }
+
+  async resetSource(source: string): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      for (const table of ['cursors', 'sync_state', 'source_groups', 'source_group_members']) {
+        await client.query(`DELETE FROM ${table} WHERE source = $1`, [source]);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async saveGroups(source: string, groups: SourceGroup[], scanId?: string): Promise<void> {
+    if (groups.length === 0) return;
+    await this.pool.query(
+      `INSERT INTO source_groups (source, external_id, display_name, seen_scan)
+       SELECT $1, t.external_id, t.display_name, $4
+       FROM unnest($2::text[], $3::text[]) AS t(external_id, display_name)
+       ON CONFLICT (source, external_id) DO UPDATE SET display_name = EXCLUDED.display_name,
+         seen_scan = COALESCE(EXCLUDED.seen_scan, source_groups.seen_scan)`,
+      [source, groups.map((g) => g.externalId), groups.map((g) => g.displayName), scanId ?? null],
+    );
+  }
+
+  async deleteGroups(source: string, externalIds: string[]): Promise<void> {
+    if (externalIds.length === 0) return;
+    await this.pool.query('DELETE FROM source_groups WHERE source = $1 AND external_id = ANY($2)', [
+      source,
+      externalIds,
+    ]);
+    await this.pool.query(
+      'DELETE FROM source_group_members WHERE source = $1 AND group_id = ANY($2)',
+      [source, externalIds],
+    );
+  }
+
+  async deleteUnseenGroups(source: string, scanId: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ external_id: string }>(
+      'SELECT external_id FROM source_groups WHERE source = $1 AND seen_scan IS DISTINCT FROM $2',
+      [source, scanId],
+    );
+    const ids = rows.map((row) => row.external_id);
+    await this.deleteGroups(source, ids);
+    return ids;
+  }
+
+  async setGroupMembers(
+    source: string,
+    groupId: string,
+    change: { all?: string[]; add?: string[]; remove?: string[] },
+  ): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      if (change.all) {
+        await client.query('DELETE FROM source_group_members WHERE source = $1 AND group_id = $2', [
+          source,
+          groupId,
+        ]);
+      }
+      const add = [...(change.all ?? []), ...(change.add ?? [])];
+      if (add.length > 0) {
+        await client.query(
+          `INSERT INTO source_group_members (source, group_id, user_id)
+           SELECT $1, $2, u FROM unnest($3::text[]) AS u ON CONFLICT DO NOTHING`,
+          [source, groupId, add],
+        );
+      }
+      if (change.remove && change.remove.length > 0) {
+        await client.query(
+          'DELETE FROM source_group_members WHERE source = $1 AND group_id = $2 AND user_id = ANY($3)',
+          [source, groupId, change.remove],
+        );
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async groupMembers(source: string, groupIds: string[]): Promise<string[]> {
+    if (groupIds.length === 0) return [];
+    const { rows } = await this.pool.query<{ user_id: string }>(
+      'SELECT DISTINCT user_id FROM source_group_members WHERE source = $1 AND group_id = ANY($2)',
+      [source, groupIds],
+    );
+    return rows.map((row) => row.user_id);
+  }
+
+  async groupsOfUsers(source: string, userIds: string[]): Promise<Map<string, string[]>> {
+    const groups = new Map<string, string[]>();
+    if (userIds.length === 0) return groups;
+    const { rows } = await this.pool.query<{ user_id: string; display_name: string }>(
+      `SELECT m.user_id, g.display_name FROM source_group_members m
+       JOIN source_groups g ON g.source = m.source AND g.external_id = m.group_id
+       WHERE m.source = $1 AND m.user_id = ANY($2)
+       ORDER BY g.display_name`,
+      [source, userIds],
+    );
+    for (const row of rows) {
+      const list = groups.get(row.user_id) ?? [];
+      list.push(row.display_name);
+      groups.set(row.user_id, list);
+    }
+    return groups;
   }
 }

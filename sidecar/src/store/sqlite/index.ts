@@ -3,8 +3,20 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Cursor, Migration, NewRun, Run, RunUpdate, Store, StoreHealth } from '../types.js';
-import { emptyCounts } from '../types.js';
+import type {
+  Cursor,
+  Migration,
+  NewRun,
+  Run,
+  RunClaim,
+  RunUpdate,
+  SourceGroup,
+  Store,
+  StoreHealth,
+  SyncState,
+  SyncStateInput,
+} from '../types.js';
+import { emptyCounts, emptyDetails } from '../types.js';
 import { migrations as defaultMigrations } from './migrations.js';
 
 interface RunRow {
@@ -20,7 +32,50 @@ interface RunRow {
   total: number | null;
   counts: string;
   error: string | null;
+  full_scan: number;
+  owner: string | null;
+  heartbeat_at: string | null;
+  schedule_slot: string | null;
+  cancel_requested: number;
+  details: string | null;
 }
+
+interface SyncStateRow {
+  source: string;
+  external_id: string;
+  wp_user_id: number | null;
+  hash: string | null;
+  roles: string | null;
+  photo_version: string | null;
+  status: string;
+  seen_scan: string | null;
+  error: string | null;
+  updated_at: string;
+}
+
+const toSyncState = (row: SyncStateRow): SyncState => ({
+  source: row.source,
+  externalId: row.external_id,
+  wpUserId: row.wp_user_id,
+  hash: row.hash,
+  roles: row.roles === null ? null : (JSON.parse(row.roles) as string[]),
+  photoVersion: row.photo_version,
+  status: row.status as SyncState['status'],
+  seenScan: row.seen_scan,
+  error: row.error,
+  updatedAt: row.updated_at,
+});
+
+/** SQLite allows 32766 bound parameters; chunks stay well below. */
+const CHUNK = 500;
+
+function chunks<T>(items: T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
 const toRun = (row: RunRow): Run => ({
   id: row.id,
@@ -35,6 +90,12 @@ const toRun = (row: RunRow): Run => ({
   total: row.total,
   counts: { ...emptyCounts(), ...(JSON.parse(row.counts) as object) },
   error: row.error,
+  full: row.full_scan === 1,
+  owner: row.owner,
+  heartbeatAt: row.heartbeat_at,
+  scheduleSlot: row.schedule_slot,
+  cancelRequested: row.cancel_requested === 1,
+  details: { ...emptyDetails(), ...(row.details ? (JSON.parse(row.details) as object) : {}) },
 });
 
 export class SqliteStore implements Store {
@@ -92,21 +153,102 @@ export class SqliteStore implements Store {
   }
 
   async createRun(run: NewRun): Promise<Run> {
+    return this.insertRun(run);
+  }
+
+  private insertRun(run: NewRun): Run {
     const id = randomUUID();
     this.db
       .prepare(
-        `INSERT INTO runs (id, source, trigger, state, dry_run, created_at, processed, counts)
-         VALUES (?, ?, ?, 'queued', ?, ?, 0, ?)`,
+        `INSERT INTO runs (id, source, trigger, state, dry_run, full_scan, owner, schedule_slot,
+           created_at, processed, counts, details)
+         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, 0, ?, ?)`,
       )
       .run(
         id,
         run.source,
         run.trigger,
         run.dryRun ? 1 : 0,
+        run.full ? 1 : 0,
+        run.owner ?? null,
+        run.scheduleSlot ?? null,
         new Date().toISOString(),
         JSON.stringify(emptyCounts()),
+        JSON.stringify(emptyDetails()),
       );
-    return (await this.getRun(id))!;
+    return this.runById(id)!;
+  }
+
+  private runById(id: string): Run | null {
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+    return row ? toRun(row) : null;
+  }
+
+  async claimRun(run: NewRun): Promise<RunClaim> {
+    // One immediate (write-locked) transaction: nothing can slip in between the check and the
+    // insert, even from another process sharing the file.
+    return this.db
+      .transaction((): RunClaim => {
+        if (run.scheduleSlot) {
+          const tick = this.db
+            .prepare('SELECT * FROM runs WHERE source = ? AND schedule_slot = ?')
+            .get(run.source, run.scheduleSlot) as RunRow | undefined;
+          if (tick) return { run: toRun(tick), created: false };
+        }
+        const active = this.activeRunSync(run.source);
+        if (active) return { run: active, created: false };
+        return { run: this.insertRun(run), created: true };
+      })
+      .immediate();
+  }
+
+  private activeRunSync(source: string): Run | null {
+    const row = this.db
+      .prepare(
+        "SELECT * FROM runs WHERE source = ? AND state IN ('queued', 'running') ORDER BY created_at LIMIT 1",
+      )
+      .get(source) as RunRow | undefined;
+    return row ? toRun(row) : null;
+  }
+
+  async activeRun(source: string): Promise<Run | null> {
+    return this.activeRunSync(source);
+  }
+
+  async interruptRuns(options: {
+    source?: string;
+    staleBefore?: string;
+    owners?: string[];
+    error: string;
+  }): Promise<Run[]> {
+    const who: string[] = [];
+    const params: unknown[] = [];
+    if (options.staleBefore) {
+      who.push('COALESCE(heartbeat_at, created_at) < ?');
+      params.push(options.staleBefore);
+    }
+    if (options.owners && options.owners.length > 0) {
+      who.push(`owner IN (${placeholders(options.owners.length)})`);
+      params.push(...options.owners);
+    }
+    if (who.length === 0) return [];
+    let where = `state IN ('queued', 'running') AND (${who.join(' OR ')})`;
+    if (options.source) {
+      where += ' AND source = ?';
+      params.push(options.source);
+    }
+    return this.db.transaction(() => {
+      const rows = this.db.prepare(`SELECT id FROM runs WHERE ${where}`).all(...params) as {
+        id: string;
+      }[];
+      const finishedAt = new Date().toISOString();
+      for (const { id } of rows) {
+        this.db
+          .prepare("UPDATE runs SET state = 'failed', error = ?, finished_at = ? WHERE id = ?")
+          .run(options.error, finishedAt, id);
+      }
+      return rows.map(({ id }) => this.runById(id)!);
+    })();
   }
 
   async updateRun(id: string, update: RunUpdate): Promise<Run | null> {
@@ -118,6 +260,11 @@ export class SqliteStore implements Store {
       total: update.total,
       counts: update.counts === undefined ? undefined : JSON.stringify(update.counts),
       error: update.error,
+      full_scan: update.full === undefined ? undefined : update.full ? 1 : 0,
+      heartbeat_at: update.heartbeatAt,
+      cancel_requested:
+        update.cancelRequested === undefined ? undefined : update.cancelRequested ? 1 : 0,
+      details: update.details === undefined ? undefined : JSON.stringify(update.details),
     };
     const set = Object.entries(columns).filter(([, value]) => value !== undefined);
     if (set.length > 0) {
@@ -131,8 +278,7 @@ export class SqliteStore implements Store {
   }
 
   async getRun(id: string): Promise<Run | null> {
-    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
-    return row ? toRun(row) : null;
+    return this.runById(id);
   }
 
   async listRuns(options: { source?: string; limit?: number } = {}): Promise<Run[]> {
@@ -171,5 +317,199 @@ export class SqliteStore implements Store {
 
   async deleteCursor(source: string): Promise<void> {
     this.db.prepare('DELETE FROM cursors WHERE source = ?').run(source);
+  }
+
+  async getSyncStates(source: string, externalIds: string[]): Promise<Map<string, SyncState>> {
+    const found = new Map<string, SyncState>();
+    for (const part of chunks(externalIds)) {
+      const rows = this.db
+        .prepare(
+          `SELECT * FROM sync_state WHERE source = ? AND external_id IN (${placeholders(part.length)})`,
+        )
+        .all(source, ...part) as SyncStateRow[];
+      for (const row of rows) found.set(row.external_id, toSyncState(row));
+    }
+    return found;
+  }
+
+  async saveSyncStates(source: string, states: SyncStateInput[]): Promise<void> {
+    if (states.length === 0) return;
+    const updatedAt = new Date().toISOString();
+    const upsert = this.db.prepare(
+      `INSERT INTO sync_state (source, external_id, wp_user_id, hash, roles, photo_version,
+         status, seen_scan, error, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (source, external_id) DO UPDATE SET
+         wp_user_id = excluded.wp_user_id, hash = excluded.hash, roles = excluded.roles,
+         photo_version = excluded.photo_version, status = excluded.status,
+         seen_scan = COALESCE(excluded.seen_scan, sync_state.seen_scan),
+         error = excluded.error, updated_at = excluded.updated_at`,
+    );
+    this.db.transaction(() => {
+      for (const state of states) {
+        upsert.run(
+          source,
+          state.externalId,
+          state.wpUserId,
+          state.hash,
+          state.roles === null ? null : JSON.stringify(state.roles),
+          state.photoVersion,
+          state.status,
+          state.seenScan ?? null,
+          state.error,
+          updatedAt,
+        );
+      }
+    })();
+  }
+
+  async deleteSyncStates(source: string, externalIds: string[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const part of chunks(externalIds)) {
+        this.db
+          .prepare(
+            `DELETE FROM sync_state WHERE source = ? AND external_id IN (${placeholders(part.length)})`,
+          )
+          .run(source, ...part);
+      }
+    })();
+  }
+
+  async countSyncStates(source: string): Promise<number> {
+    const row = this.db
+      .prepare('SELECT COUNT(*) AS n FROM sync_state WHERE source = ?')
+      .get(source) as { n: number };
+    return row.n;
+  }
+
+  async markSeen(source: string, externalIds: string[], scanId: string): Promise<void> {
+    this.db.transaction(() => {
+      for (const part of chunks(externalIds)) {
+        this.db
+          .prepare(
+            `UPDATE sync_state SET seen_scan = ? WHERE source = ? AND external_id IN (${placeholders(part.length)})`,
+          )
+          .run(scanId, source, ...part);
+      }
+    })();
+  }
+
+  async listUnseen(
+    source: string,
+    scanId: string,
+    after: string | null,
+    limit: number,
+  ): Promise<SyncState[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM sync_state
+         WHERE source = ? AND status != 'deprovisioned' AND (seen_scan IS NULL OR seen_scan != ?)
+           AND external_id > ?
+         ORDER BY external_id LIMIT ?`,
+      )
+      .all(source, scanId, after ?? '', limit) as SyncStateRow[];
+    return rows.map(toSyncState);
+  }
+
+  async resetSource(source: string): Promise<void> {
+    this.db.transaction(() => {
+      for (const table of ['cursors', 'sync_state', 'source_groups', 'source_group_members']) {
+        this.db.prepare(`DELETE FROM ${table} WHERE source = ?`).run(source);
+      }
+    })();
+  }
+
+  async saveGroups(source: string, groups: SourceGroup[], scanId?: string): Promise<void> {
+    const upsert = this.db.prepare(
+      `INSERT INTO source_groups (source, external_id, display_name, seen_scan) VALUES (?, ?, ?, ?)
+       ON CONFLICT (source, external_id) DO UPDATE SET display_name = excluded.display_name,
+         seen_scan = COALESCE(excluded.seen_scan, source_groups.seen_scan)`,
+    );
+    this.db.transaction(() => {
+      for (const group of groups)
+        upsert.run(source, group.externalId, group.displayName, scanId ?? null);
+    })();
+  }
+
+  async deleteGroups(source: string, externalIds: string[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const part of chunks(externalIds)) {
+        const list = placeholders(part.length);
+        this.db
+          .prepare(`DELETE FROM source_groups WHERE source = ? AND external_id IN (${list})`)
+          .run(source, ...part);
+        this.db
+          .prepare(`DELETE FROM source_group_members WHERE source = ? AND group_id IN (${list})`)
+          .run(source, ...part);
+      }
+    })();
+  }
+
+  async deleteUnseenGroups(source: string, scanId: string): Promise<string[]> {
+    const ids = (
+      this.db
+        .prepare(
+          'SELECT external_id FROM source_groups WHERE source = ? AND (seen_scan IS NULL OR seen_scan != ?)',
+        )
+        .all(source, scanId) as { external_id: string }[]
+    ).map((row) => row.external_id);
+    await this.deleteGroups(source, ids);
+    return ids;
+  }
+
+  async setGroupMembers(
+    source: string,
+    groupId: string,
+    change: { all?: string[]; add?: string[]; remove?: string[] },
+  ): Promise<void> {
+    const insert = this.db.prepare(
+      'INSERT OR IGNORE INTO source_group_members (source, group_id, user_id) VALUES (?, ?, ?)',
+    );
+    const remove = this.db.prepare(
+      'DELETE FROM source_group_members WHERE source = ? AND group_id = ? AND user_id = ?',
+    );
+    this.db.transaction(() => {
+      if (change.all) {
+        this.db
+          .prepare('DELETE FROM source_group_members WHERE source = ? AND group_id = ?')
+          .run(source, groupId);
+        for (const user of change.all) insert.run(source, groupId, user);
+      }
+      for (const user of change.add ?? []) insert.run(source, groupId, user);
+      for (const user of change.remove ?? []) remove.run(source, groupId, user);
+    })();
+  }
+
+  async groupMembers(source: string, groupIds: string[]): Promise<string[]> {
+    const members = new Set<string>();
+    for (const part of chunks(groupIds)) {
+      const rows = this.db
+        .prepare(
+          `SELECT DISTINCT user_id FROM source_group_members WHERE source = ? AND group_id IN (${placeholders(part.length)})`,
+        )
+        .all(source, ...part) as { user_id: string }[];
+      for (const row of rows) members.add(row.user_id);
+    }
+    return [...members];
+  }
+
+  async groupsOfUsers(source: string, userIds: string[]): Promise<Map<string, string[]>> {
+    const groups = new Map<string, string[]>();
+    for (const part of chunks(userIds)) {
+      const rows = this.db
+        .prepare(
+          `SELECT m.user_id, g.display_name FROM source_group_members m
+           JOIN source_groups g ON g.source = m.source AND g.external_id = m.group_id
+           WHERE m.source = ? AND m.user_id IN (${placeholders(part.length)})
+           ORDER BY g.display_name`,
+        )
+        .all(source, ...part) as { user_id: string; display_name: string }[];
+      for (const row of rows) {
+        const list = groups.get(row.user_id) ?? [];
+        list.push(row.display_name);
+        groups.set(row.user_id, list);
+      }
+    }
+    return groups;
   }
 }

@@ -28,4 +28,46 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'sync engine: run claiming, sync state, source groups',
+    sql: `
+      ALTER TABLE runs ADD COLUMN full_scan INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE runs ADD COLUMN owner TEXT;
+      ALTER TABLE runs ADD COLUMN heartbeat_at TEXT;
+      ALTER TABLE runs ADD COLUMN schedule_slot TEXT;
+      ALTER TABLE runs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE runs ADD COLUMN details TEXT;
+      CREATE INDEX runs_source_state ON runs (source, state);
+      CREATE UNIQUE INDEX runs_one_per_schedule_slot ON runs (source, schedule_slot)
+        WHERE schedule_slot IS NOT NULL;
+      CREATE TABLE sync_state (
+        source TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        wp_user_id INTEGER,
+        hash TEXT,
+        roles TEXT,
+        photo_version TEXT,
+        status TEXT NOT NULL,
+        seen_scan TEXT,
+        error TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (source, external_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE source_groups (
+        source TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        seen_scan TEXT,
+        PRIMARY KEY (source, external_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE source_group_members (
+        source TEXT NOT NULL,
+        group_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        PRIMARY KEY (source, group_id, user_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX source_group_members_user ON source_group_members (source, user_id);
+    `,
+  },
 ];
