@@ -40,8 +40,10 @@ export default function ScimTokens({ scimUrl: pageScimUrl }: ScimTokensProps) {
   const { data: tokens, error, reload, setData } = useRequest(listTokens);
   const [created, setCreated] = useState<CreatedToken | null>(null);
   const [revokedMessage, setRevokedMessage] = useState<string | null>(null);
+  // A create answer may know the SCIM URL when the page did not; keep it after "Done".
+  const [answerScimUrl, setAnswerScimUrl] = useState<string | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
-  const scimUrl = created?.scimUrl || pageScimUrl;
+  const scimUrl = answerScimUrl || pageScimUrl;
 
   // After a revoke the row, and the focus with it, is gone: bring focus back to the section.
   useEffect(() => {
@@ -54,6 +56,9 @@ export default function ScimTokens({ scimUrl: pageScimUrl }: ScimTokensProps) {
     const token = await createToken(input);
     setRevokedMessage(null);
     setCreated(token);
+    if (token.scimUrl) {
+      setAnswerScimUrl(token.scimUrl);
+    }
     setData((current) => [...(current ?? []), withoutSecret(token)]);
   };
 

@@ -145,6 +145,8 @@ describe('ScimTokens', () => {
 
     await user.click(within(shown).getByRole('button', { name: 'Done, hide the token' }));
     expect(screen.queryByRole('region', { name: /created/ })).not.toBeInTheDocument();
+    // The SCIM URL learnt from the answer stays on the page.
+    expect(screen.getByRole('textbox', { name: 'SCIM base URL' })).toHaveValue(SCIM_URL);
     expect(screen.queryByDisplayValue(SECRET)).not.toBeInTheDocument();
     expect(document.body).not.toHaveTextContent(SECRET);
   });
