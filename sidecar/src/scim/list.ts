@@ -27,6 +27,8 @@ export interface ListQuery {
   count: number;
   sortBy?: ResolvedAttribute;
   sortOrder: 'ascending' | 'descending';
+  /** The answer will not show Group members: a store may skip loading them. */
+  excludeMembers?: boolean;
 }
 
 export interface ListLimits {

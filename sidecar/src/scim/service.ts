@@ -8,7 +8,7 @@ import { listResponse, toListQuery } from './list.js';
 import type { ListParams } from './list.js';
 import { applyPatch, parsePatchRequest } from './patch.js';
 import type { PatchOperation } from './patch.js';
-import { project } from './projection.js';
+import { project, wants } from './projection.js';
 import type { Projection } from './projection.js';
 import type {
   Repositories,
@@ -18,6 +18,7 @@ import type {
   WriteResult,
 } from './repository.js';
 import { GROUP_RESOURCE, USER_RESOURCE } from './schemas/definitions.js';
+import { resolveAttribute } from './schemas/model.js';
 import type { ResourceTypeDef, ScimResource } from './schemas/model.js';
 import { validateResource } from './validate.js';
 
@@ -53,6 +54,11 @@ function writable(resource: ScimResource): ScimResource {
   return rest;
 }
 
+/** Whether a list answer leaves out Group members (Entra asks excludedAttributes=members). */
+function excludesMembers(rt: ResourceTypeDef, projection: Projection): boolean {
+  return rt.name === 'Group' && !wants(rt, projection, resolveAttribute(rt, 'members'));
+}
+
 export class ScimService {
   constructor(
     private readonly repos: Repositories,
@@ -77,6 +83,7 @@ export class ScimService {
 
   async list(ctx: ScimContext, rt: ResourceTypeDef, params: ListParams) {
     const query = toListQuery(rt, params);
+    query.excludeMembers = excludesMembers(rt, params);
     const { total, resources } = await this.repository(rt).list(ctx, query);
     return listResponse(
       total,
@@ -115,6 +122,7 @@ export class ScimService {
         startIndex: skip + 1,
         count: Math.max(0, wanted),
       });
+      query.excludeMembers = excludesMembers(rt, params);
       const page = await this.repository(rt).list(ctx, query);
       total += page.total;
       resources.push(...page.resources.map((r) => project(rt, r, params)));

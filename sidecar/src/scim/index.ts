@@ -1,0 +1,32 @@
+// The SCIM 2.0 service provider, mounted by the app at /scim/v2: users and groups stored
+// in WordPress through the UserSync plugin, scoped to each bearer token's connection.
+import type express from 'express';
+import type { TokenVerifier } from '../auth/scim-tokens.js';
+import type { Logger } from '../logger.js';
+import type { WordPressClient } from '../wordpress/client.js';
+import { createScimRouterWith } from './router.js';
+import { wordpressRepositories } from './wordpress-repository.js';
+
+export interface ScimDeps {
+  tokens: TokenVerifier;
+  wordpress: WordPressClient;
+  /** Sidecar base URL; the SCIM base is publicUrl + '/scim/v2'. */
+  publicUrl: string;
+  logger: Logger;
+  rateLimit?: { requestsPerSecond: number; burst: number };
+}
+
+export function createScimRouter(deps: ScimDeps): express.Router {
+  return createScimRouterWith({
+    tokens: deps.tokens,
+    repositories: wordpressRepositories({ wordpress: deps.wordpress, logger: deps.logger }),
+    publicUrl: deps.publicUrl,
+    logger: deps.logger,
+    rateLimit: deps.rateLimit,
+  });
+}
+
+export { createScimRouterWith } from './router.js';
+export type { ScimRouterOptions, RateLimit } from './router.js';
+export { MemoryDirectory } from './memory-repository.js';
+export type { Repositories, ResourceRepository, ScimContext } from './repository.js';

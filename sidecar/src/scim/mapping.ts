@@ -1,0 +1,456 @@
+// SCIM resources ↔ WordPress users and groups, through the admin's attribute map
+// (GET /usersync/v1/config). WordPress is the truth for mapped fields; attributes it has
+// no field for come back from the SCIM object the connection last sent, so an IdP reads
+// back what it wrote. userName is kept exactly as sent while WordPress gets a login that
+// sanitize_user( $login, true ) leaves unchanged.
+import { createHash } from 'node:crypto';
+import { compileValueFilter, parsePatchPath } from './filter.js';
+import type { FilterNode } from './filter.js';
+import {
+  ENTERPRISE_USER_SCHEMA,
+  GROUP_SCHEMA,
+  USER_RESOURCE,
+  USER_SCHEMA,
+} from './schemas/definitions.js';
+import { findByName, getProp, resolveAttribute } from './schemas/model.js';
+import type { ResolvedAttribute, ScimResource } from './schemas/model.js';
+
+export interface AttributeMapEntry {
+  source: string;
+  target: string;
+  direction: 'inbound' | 'outbound' | 'both';
+  transform: string;
+  default: string | null;
+}
+
+export interface UserSyncConfig {
+  attributeMap: AttributeMapEntry[];
+  roleMap?: unknown;
+  deprovision?: unknown;
+}
+
+export interface UserSnapshot {
+  id: number;
+  login: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+  displayName: string;
+  nickname: string;
+  url: string;
+  roles: string[];
+  active: boolean;
+  registered: string;
+  modified: string;
+  version: string;
+  connection: string | null;
+  externalId: string | null;
+  linked: boolean;
+  createdBy: string | null;
+  groups: { id: number; displayName: string }[];
+  scim: Record<string, unknown> | null;
+  meta: Record<string, unknown>;
+}
+
+export interface GroupSnapshot {
+  id: number;
+  connection: string;
+  displayName: string;
+  externalId: string | null;
+  created: string;
+  modified: string;
+  version: string;
+  members?: { id: number; login: string; displayName: string }[];
+  scim: Record<string, unknown> | null;
+}
+
+/** The `user` object of a users/batch operation. */
+export interface WordPressUserInput {
+  login?: string;
+  email?: string;
+  firstName?: string;
+  lastName?: string;
+  displayName?: string;
+  nickname?: string;
+  url?: string;
+  password?: string;
+  meta?: Record<string, unknown>;
+  externalId?: string | null;
+  scim?: Record<string, unknown> | null;
+  active?: boolean;
+}
+
+/** The attribute map WordPress uses when the admin has not changed it. */
+export const DEFAULT_ATTRIBUTE_MAP: AttributeMapEntry[] = [
+  ['userName', 'user_login'],
+  ['emails[primary].value', 'user_email'],
+  ['name.givenName', 'first_name'],
+  ['name.familyName', 'last_name'],
+  ['displayName', 'display_name'],
+  ['nickName', 'nickname'],
+  ['profileUrl', 'user_url'],
+  ['title', 'meta:title'],
+  ['phoneNumbers[type eq "work"].value', 'meta:phone'],
+  [`${ENTERPRISE_USER_SCHEMA}:department`, 'meta:department'],
+  [`${ENTERPRISE_USER_SCHEMA}:employeeNumber`, 'meta:employee_number'],
+  [`${ENTERPRISE_USER_SCHEMA}:organization`, 'meta:organization'],
+  ['photos[type eq "photo"].value', 'avatar'],
+].map(([source, target]) => ({
+  source: source!,
+  target: target!,
+  direction: 'both' as const,
+  transform: 'none',
+  default: null,
+}));
+
+/** User meta key the plugin's avatar support reads (the `avatar` target). */
+export const AVATAR_META_KEY = 'usersync_avatar_url';
+
+const CORE_TARGETS: Record<string, keyof WordPressUserInput & keyof UserSnapshot> = {
+  user_login: 'login',
+  user_email: 'email',
+  first_name: 'firstName',
+  last_name: 'lastName',
+  display_name: 'displayName',
+  nickname: 'nickname',
+  user_url: 'url',
+};
+
+const WP_MAX_LOGIN = 60;
+
+/** PHP's sanitize_user( $name, true ), then WordPress's 60-character login limit. */
+export function sanitizeLogin(userName: string): string {
+  let login = userName
+    .replace(/<[^>]*>/g, '')
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/%[a-fA-F0-9]{2}/g, '')
+    .replace(/&.+?;/g, '')
+    .replace(/[^a-z0-9 _.\-@]/gi, '')
+    .trim()
+    .replace(/\s+/g, ' ');
+  if (login.length > WP_MAX_LOGIN) login = login.slice(0, WP_MAX_LOGIN).trim();
+  if (login === '')
+    login = `scim-${createHash('sha1').update(userName).digest('hex').slice(0, 12)}`;
+  return login;
+}
+
+/** The login to try after `attempt` collisions: name, name-2, name-3 … within 60 chars. */
+export function loginCandidate(base: string, attempt: number): string {
+  if (attempt === 0) return base;
+  const suffix = `-${attempt + 1}`;
+  return base.slice(0, WP_MAX_LOGIN - suffix.length) + suffix;
+}
+
+/** Whether a WordPress login is the one derived from a userName (with or without a suffix). */
+export function loginMatches(userName: string, login: string): boolean {
+  const base = sanitizeLogin(userName).toLowerCase();
+  const actual = login.toLowerCase();
+  if (actual === base) return true;
+  const match = /-(\d+)$/.exec(actual);
+  if (!match) return false;
+  const n = Number(match[1]);
+  return n >= 2 && n < 1000 && loginCandidate(base, n - 1) === actual;
+}
+
+export function applyTransform(transform: string, value: string): string {
+  switch (transform) {
+    case 'lowercase':
+      return value.toLowerCase();
+    case 'uppercase':
+      return value.toUpperCase();
+    case 'trim':
+      return value.trim();
+    default:
+      return value;
+  }
+}
+
+interface SourcePath {
+  resolved: ResolvedAttribute;
+  filter?: FilterNode;
+  /** `[primary]` shorthand: the primary item, else the first. */
+  primaryOrFirst: boolean;
+  sub?: string;
+}
+
+const sourceCache = new Map<string, SourcePath | null>();
+
+/** Parses a map source such as `emails[primary].value` or `phoneNumbers[type eq "work"].value`. */
+export function parseSource(source: string): SourcePath | null {
+  if (sourceCache.has(source)) return sourceCache.get(source)!;
+  let parsed: SourcePath | null = null;
+  try {
+    const primaryOrFirst = /\[\s*primary\s*\]/i.test(source);
+    const path = parsePatchPath(source.replace(/\[\s*primary\s*\]/i, '[primary eq true]'));
+    const resolved = resolveAttribute(USER_RESOURCE, path.attribute);
+    if (resolved)
+      parsed = { resolved, filter: path.filter, primaryOrFirst, sub: path.subAttribute };
+  } catch {
+    parsed = null;
+  }
+  sourceCache.set(source, parsed);
+  return parsed;
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function container(resource: ScimResource, resolved: ResolvedAttribute, create: boolean) {
+  if (!resolved.schema) return resource;
+  let value = getProp(resource, resolved.schema);
+  if (!isPlainObject(value) && create) {
+    value = {};
+    resource[resolved.schema] = value;
+  }
+  return isPlainObject(value) ? value : undefined;
+}
+
+/** Reads a map source from a SCIM resource as a string (undefined when absent). */
+export function readSource(resource: ScimResource, source: string): string | undefined {
+  const path = parseSource(source);
+  if (!path) return undefined;
+  const { resolved } = path;
+  const holder = container(resource, resolved, false);
+  let value: unknown;
+  if (path.filter) {
+    const items = getProp(holder, resolved.attribute.name);
+    const list = Array.isArray(items) ? items : items === undefined ? [] : [items];
+    const match = compileValueFilter(path.filter, resolved);
+    const item = list.find(match) ?? (path.primaryOrFirst ? list[0] : undefined);
+    value = path.sub ? getProp(item, path.sub) : getProp(item, 'value');
+  } else if (resolved.parent) {
+    const parent = getProp(holder, resolved.parent.name);
+    const item = Array.isArray(parent)
+      ? (parent.find((p) => getProp(p, 'primary') === true) ?? parent[0])
+      : parent;
+    value = getProp(item, resolved.attribute.name);
+  } else {
+    value = getProp(holder, resolved.attribute.name);
+    if (isPlainObject(value)) value = getProp(value, 'value');
+    if (Array.isArray(value)) {
+      const item = value.find((p) => getProp(p, 'primary') === true) ?? value[0];
+      value = isPlainObject(item) ? getProp(item, 'value') : item;
+    }
+  }
+  if (value === undefined || value === null || value === '') return undefined;
+  return typeof value === 'object' ? undefined : String(value);
+}
+
+/** Writes (or, with undefined, removes) a map source's value in a SCIM resource. */
+export function writeSource(resource: ScimResource, source: string, value: string | undefined) {
+  const path = parseSource(source);
+  if (!path) return;
+  const { resolved } = path;
+  const holder = container(resource, resolved, value !== undefined);
+  if (!holder) return;
+  const attribute = resolved.parent ?? resolved.attribute;
+  if (path.filter) {
+    const name = resolved.attribute.name;
+    const current = getProp(holder, name);
+    const list: Record<string, unknown>[] = Array.isArray(current) ? [...current] : [];
+    const match = compileValueFilter(path.filter, resolved);
+    let index = list.findIndex(match);
+    if (index === -1 && path.primaryOrFirst && list.length) index = 0;
+    const sub = path.sub ?? 'value';
+    if (value === undefined) {
+      if (index === -1) return;
+      const rest = list.filter((_, i) => i !== index);
+      if (rest.length) holder[name] = rest;
+      else delete holder[name];
+      return;
+    }
+    if (index >= 0) {
+      list[index] = { ...list[index], [sub]: value };
+    } else {
+      const item: Record<string, unknown> = { [sub]: value };
+      if (path.primaryOrFirst) Object.assign(item, { type: 'work', primary: true });
+      else Object.assign(item, itemFromEq(path.filter, resolved));
+      list.push(item);
+    }
+    holder[name] = list;
+    return;
+  }
+  if (resolved.parent) {
+    const parentValue = getProp(holder, attribute.name);
+    if (Array.isArray(parentValue)) return;
+    const parent = isPlainObject(parentValue) ? { ...parentValue } : {};
+    if (value === undefined) delete parent[resolved.attribute.name];
+    else parent[resolved.attribute.name] = value;
+    if (Object.keys(parent).length) holder[attribute.name] = parent;
+    else delete holder[attribute.name];
+    return;
+  }
+  if (value === undefined) delete holder[resolved.attribute.name];
+  else if (resolved.attribute.type === 'complex') holder[resolved.attribute.name] = { value };
+  else if (resolved.attribute.type === 'boolean')
+    holder[resolved.attribute.name] = value === 'true' || value === '1';
+  else holder[resolved.attribute.name] = value;
+}
+
+function itemFromEq(filter: FilterNode, resolved: ResolvedAttribute): Record<string, unknown> {
+  const item: Record<string, unknown> = {};
+  const nodes = filter.op === 'and' ? filter.filters : [filter];
+  for (const node of nodes) {
+    if (node.op !== 'eq' || node.value === null) continue;
+    const sub =
+      resolved.attribute.subAttributes && findByName(resolved.attribute.subAttributes, node.path);
+    if (sub) item[sub.name] = node.value;
+  }
+  return item;
+}
+
+const inbound = (entry: AttributeMapEntry) => entry.direction !== 'outbound';
+const outbound = (entry: AttributeMapEntry) => entry.direction !== 'inbound';
+const isUserName = (entry: AttributeMapEntry) => entry.source.toLowerCase() === 'username';
+
+/** The WordPress value a map target holds in a snapshot. */
+function snapshotValue(snapshot: UserSnapshot, target: string): string | undefined {
+  let value: unknown;
+  if (target in CORE_TARGETS) value = snapshot[CORE_TARGETS[target]!];
+  else if (target.startsWith('meta:')) value = snapshot.meta?.[target.slice(5)];
+  else if (target === 'avatar') value = snapshot.meta?.[AVATAR_META_KEY];
+  if (value === undefined || value === null || value === '') return undefined;
+  return typeof value === 'object' ? undefined : String(value);
+}
+
+/** The stored SCIM object: what the IdP sent, minus what is never stored or is computed. */
+export function storableScim(resource: ScimResource): Record<string, unknown> {
+  const { password: _p, id: _i, meta: _m, groups: _g, active: _a, ...rest } = resource;
+  return rest;
+}
+
+/**
+ * WordPress user fields for a SCIM User. `current` (on updates) is the snapshot being
+ * changed: the login is only sent when the userName really changed.
+ */
+export function userToWordPress(
+  resource: ScimResource,
+  map: AttributeMapEntry[],
+  options: { password?: string; current?: UserSnapshot; creating: boolean },
+): WordPressUserInput {
+  const input: WordPressUserInput = {};
+  const meta: Record<string, unknown> = {};
+  for (const entry of map.filter(inbound)) {
+    let value = readSource(resource, entry.source);
+    if (value === undefined && entry.default !== null && entry.default !== undefined)
+      value = entry.default;
+    if (value !== undefined) value = applyTransform(entry.transform, value);
+    const target = entry.target;
+    if (target === 'user_login') {
+      if (value === undefined) continue;
+      if (options.current && loginMatches(value, options.current.login)) continue;
+      input.login = sanitizeLogin(value);
+    } else if (target in CORE_TARGETS) {
+      const field = CORE_TARGETS[target]!;
+      // Absent means empty for names and URLs (PUT replaces); the email is never blanked.
+      if (value === undefined && (field === 'email' || field === 'login')) continue;
+      (input as Record<string, unknown>)[field] = value ?? '';
+    } else if (target.startsWith('meta:')) {
+      meta[target.slice(5)] = value ?? null;
+    } else if (target === 'avatar') {
+      meta[AVATAR_META_KEY] = value ?? null;
+    }
+  }
+  if (options.creating)
+    for (const key of Object.keys(meta)) if (meta[key] === null) delete meta[key];
+  if (Object.keys(meta).length) input.meta = meta;
+  if (typeof resource.externalId === 'string') input.externalId = resource.externalId;
+  if (typeof resource.active === 'boolean') input.active = resource.active;
+  if (options.password !== undefined) input.password = options.password;
+  input.scim = storableScim(resource);
+  return input;
+}
+
+/** The SCIM User for a WordPress user snapshot. */
+export function userFromWordPress(
+  snapshot: UserSnapshot,
+  map: AttributeMapEntry[],
+  baseUrl: string,
+): ScimResource {
+  const stored =
+    snapshot.scim && isPlainObject(snapshot.scim) ? structuredClone(snapshot.scim) : {};
+  const resource: ScimResource = { ...stored };
+  for (const entry of map.filter(outbound)) {
+    const wpValue = snapshotValue(snapshot, entry.target);
+    if (isUserName(entry) || entry.target === 'user_login') {
+      if (!isUserName(entry)) continue;
+      const sent = typeof stored.userName === 'string' ? stored.userName : undefined;
+      resource.userName =
+        sent && loginMatches(applyTransform(entry.transform, sent), snapshot.login)
+          ? sent
+          : snapshot.login;
+      continue;
+    }
+    const sent = readSource(stored, entry.source);
+    // What the IdP sent stays when WordPress holds it as the map made it (round trip).
+    if (
+      sent !== undefined &&
+      wpValue !== undefined &&
+      applyTransform(entry.transform, sent) === wpValue
+    )
+      continue;
+    writeSource(resource, entry.source, wpValue);
+  }
+  if (resource.userName === undefined) resource.userName = snapshot.login;
+  const schemas = [USER_SCHEMA];
+  if (
+    isPlainObject(resource[ENTERPRISE_USER_SCHEMA]) &&
+    Object.keys(resource[ENTERPRISE_USER_SCHEMA] as object).length
+  )
+    schemas.push(ENTERPRISE_USER_SCHEMA);
+  else delete resource[ENTERPRISE_USER_SCHEMA];
+  const { schemas: _s, ...attributes } = resource;
+  const out: ScimResource = { schemas, id: String(snapshot.id) };
+  if (snapshot.externalId) out.externalId = snapshot.externalId;
+  Object.assign(out, attributes);
+  delete out.password;
+  out.active = snapshot.active;
+  if (snapshot.groups?.length)
+    out.groups = snapshot.groups.map((g) => ({
+      value: String(g.id),
+      display: g.displayName,
+      $ref: `${baseUrl}/Groups/${g.id}`,
+      type: 'direct',
+    }));
+  out.meta = {
+    resourceType: 'User',
+    created: snapshot.registered,
+    lastModified: snapshot.modified,
+    location: `${baseUrl}/Users/${snapshot.id}`,
+    version: snapshot.version,
+  };
+  return out;
+}
+
+/** The SCIM Group for a WordPress group snapshot. */
+export function groupFromWordPress(snapshot: GroupSnapshot, baseUrl: string): ScimResource {
+  const out: ScimResource = { schemas: [GROUP_SCHEMA], id: String(snapshot.id) };
+  if (snapshot.externalId) out.externalId = snapshot.externalId;
+  out.displayName = snapshot.displayName;
+  if (snapshot.members?.length)
+    out.members = snapshot.members.map((m) => ({
+      value: String(m.id),
+      display: m.displayName || m.login,
+      $ref: `${baseUrl}/Users/${m.id}`,
+      type: 'User',
+    }));
+  out.meta = {
+    resourceType: 'Group',
+    created: snapshot.created,
+    lastModified: snapshot.modified,
+    location: `${baseUrl}/Groups/${snapshot.id}`,
+    version: snapshot.version,
+  };
+  return out;
+}
+
+/** Member ids as WordPress user ids; undefined for one that cannot be a user id. */
+export function memberIds(resource: ScimResource): (number | undefined)[] {
+  const members = Array.isArray(resource.members) ? resource.members : [];
+  return members.map((m) => toUserId(String(getProp(m, 'value'))));
+}
+
+export function toUserId(id: string): number | undefined {
+  return /^[1-9]\d{0,18}$/.test(id) ? Number(id) : undefined;
+}

@@ -1,0 +1,656 @@
+// SCIM Users and Groups stored in WordPress through the plugin's routes. Reads use
+// GET /usersync/v1/users (linked to the token's connection) and /groups, turning
+// equality filters into query parameters and evaluating the whole filter on the
+// candidates, page by page; writes go through the batch routes, a SCIM request being a
+// batch of one and /Bulk a real batch. The attribute map is cached for a few seconds.
+import type { Logger } from '../logger.js';
+import { WordPressError } from '../wordpress/client.js';
+import type { QueryValue, WordPressClient } from '../wordpress/client.js';
+import { ScimError } from './errors.js';
+import type { ScimType } from './errors.js';
+import { equalityHints } from './filter.js';
+import type { ListQuery } from './list.js';
+import { sortResources } from './list.js';
+import {
+  AVATAR_META_KEY,
+  DEFAULT_ATTRIBUTE_MAP,
+  groupFromWordPress,
+  loginCandidate,
+  loginMatches,
+  memberIds,
+  sanitizeLogin,
+  toUserId,
+  userFromWordPress,
+  userToWordPress,
+} from './mapping.js';
+import type {
+  AttributeMapEntry,
+  GroupSnapshot,
+  UserSnapshot,
+  UserSyncConfig,
+  WordPressUserInput,
+} from './mapping.js';
+import type {
+  ListResult,
+  Repositories,
+  ResourceRepository,
+  ScimContext,
+  WriteOp,
+  WriteResult,
+  WriteStatus,
+} from './repository.js';
+import type { ScimResource } from './schemas/model.js';
+
+export interface WordPressRepositoryOptions {
+  wordpress: WordPressClient;
+  logger: Logger;
+  /** How long the attribute map is reused before asking WordPress again. */
+  configTtlMs?: number;
+}
+
+const PAGE = 500;
+const MAX_BATCH = 500;
+const LOGIN_ATTEMPTS = 5;
+
+interface BatchError {
+  status: number;
+  code: string;
+  scimType: ScimType | null;
+  message: string;
+}
+
+type BatchResult<T> =
+  | { ref: string; ok: true; status: string; user?: T | null; group?: T | null }
+  | { ref: string; ok: false; error: BatchError };
+
+/** A WordPress failure as the SCIM error an IdP can act on. */
+export function scimErrorFromWordPress(error: unknown): ScimError {
+  if (!(error instanceof WordPressError)) {
+    return new ScimError(500, undefined, 'Internal error while talking to WordPress');
+  }
+  if (error.status === 0)
+    return new ScimError(
+      503,
+      undefined,
+      `WordPress is unreachable (${error.code}); try again later`,
+      {
+        'Retry-After': '30',
+      },
+    );
+  if (error.status === 401 || error.status === 403)
+    return new ScimError(
+      503,
+      undefined,
+      'WordPress refused the sidecar’s credentials (check WP_USER and WP_APP_PASSWORD and the usersync_service role)',
+    );
+  if (error.status === 404 && /rest_no_route/.test(error.code))
+    return new ScimError(
+      503,
+      undefined,
+      'The UserSync plugin’s routes are missing: is the plugin active?',
+    );
+  return fromBatchError({
+    status: error.status,
+    code: error.code,
+    scimType: (error.data as { scimType?: ScimType } | undefined)?.scimType ?? null,
+    message: error.message,
+  });
+}
+
+function fromBatchError(error: BatchError): ScimError {
+  const status = error.status;
+  const message = error.message || error.code;
+  if (status === 409) return new ScimError(409, error.scimType ?? 'uniqueness', message);
+  if (status === 412) return new ScimError(412, undefined, message);
+  if (status === 404) return new ScimError(404, undefined, message);
+  if (status === 400) return new ScimError(400, error.scimType ?? 'invalidValue', message);
+  if (status === 403) return new ScimError(403, undefined, message);
+  if (status >= 400 && status < 500)
+    return new ScimError(status, error.scimType ?? undefined, message);
+  if (status === 429 || status === 503)
+    return new ScimError(503, undefined, message, { 'Retry-After': '30' });
+  return new ScimError(502, undefined, `WordPress could not apply the change: ${message}`);
+}
+
+function statusOf(status: string): WriteStatus {
+  switch (status) {
+    case 'created':
+      return 'created';
+    case 'deleted':
+      return 'deleted';
+    case 'unchanged':
+      return 'unchanged';
+    default:
+      return 'updated';
+  }
+}
+
+class ConfigCache {
+  private value?: UserSyncConfig;
+  private loadedAt = 0;
+  private loading: Promise<UserSyncConfig> | null = null;
+  constructor(
+    private readonly wordpress: WordPressClient,
+    private readonly ttlMs: number,
+  ) {}
+
+  async attributeMap(): Promise<AttributeMapEntry[]> {
+    if (!this.value || Date.now() - this.loadedAt > this.ttlMs) {
+      this.loading ??= this.wordpress
+        .get<UserSyncConfig>('/usersync/v1/config')
+        .then((response) => {
+          this.value = response.data;
+          this.loadedAt = Date.now();
+          return response.data;
+        })
+        .finally(() => (this.loading = null));
+      await this.loading;
+    }
+    const map = this.value?.attributeMap;
+    return Array.isArray(map) && map.length ? map : DEFAULT_ATTRIBUTE_MAP;
+  }
+}
+
+/** Which WordPress `orderby` a SCIM sortBy can use natively. */
+const USER_ORDER: Record<string, string> = {
+  id: 'id',
+  username: 'login',
+  'emails.value': 'email',
+  'meta.created': 'registered',
+  'meta.lastmodified': 'modified',
+};
+
+interface Page<T> {
+  total: number;
+  items: T[];
+}
+
+/**
+ * Lists through WordPress pages. Without an in-memory filter or sort, only the pages that
+ * cover the window are read; otherwise pages are streamed and only matches are kept.
+ */
+async function listThrough<T>(
+  query: ListQuery,
+  inMemory: { filter: boolean; sort: boolean },
+  fetchPage: (page: number, perPage: number) => Promise<Page<T>>,
+  render: (item: T) => ScimResource,
+): Promise<ListResult> {
+  const start = query.startIndex - 1;
+  if (!inMemory.filter && !inMemory.sort) {
+    if (query.count === 0) return { total: (await fetchPage(1, 1)).total, resources: [] };
+    const perPage = Math.min(PAGE, query.count);
+    let page = Math.floor(start / perPage) + 1;
+    let offset = start % perPage;
+    const resources: ScimResource[] = [];
+    let total = 0;
+    for (;;) {
+      const result = await fetchPage(page, perPage);
+      total = result.total;
+      resources.push(...result.items.slice(offset).map(render));
+      offset = 0;
+      if (resources.length >= query.count || result.items.length < perPage) break;
+      page++;
+    }
+    return { total, resources: resources.slice(0, query.count) };
+  }
+  const kept: ScimResource[] = [];
+  let matched = 0;
+  for (let page = 1; ; page++) {
+    const result = await fetchPage(page, PAGE);
+    for (const item of result.items) {
+      const resource = render(item);
+      if (query.filter && !query.filter.matches(resource)) continue;
+      if (inMemory.sort) kept.push(resource);
+      else if (matched >= start && matched < start + query.count) kept.push(resource);
+      matched++;
+    }
+    if (result.items.length < PAGE) break;
+  }
+  if (!inMemory.sort) return { total: matched, resources: kept };
+  sortResources(kept, query.sortBy!, query.sortOrder);
+  return {
+    total: kept.length,
+    resources: query.count === 0 ? [] : kept.slice(start, start + query.count),
+  };
+}
+
+abstract class WordPressRepository implements ResourceRepository {
+  readonly maxBatch = MAX_BATCH;
+  constructor(
+    protected readonly wordpress: WordPressClient,
+    protected readonly config: ConfigCache,
+    protected readonly logger: Logger,
+  ) {}
+
+  abstract get(ctx: ScimContext, id: string): Promise<ScimResource | null>;
+  abstract list(ctx: ScimContext, query: ListQuery): Promise<ListResult>;
+  abstract write(ctx: ScimContext, ops: WriteOp[]): Promise<WriteResult[]>;
+
+  protected async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw scimErrorFromWordPress(error);
+    }
+  }
+}
+
+class WordPressUserRepository extends WordPressRepository {
+  private async metaKeys(map: AttributeMapEntry[]) {
+    return map.some((e) => e.target === 'avatar') ? AVATAR_META_KEY : undefined;
+  }
+
+  private async fetchUsers(ctx: ScimContext, params: Record<string, QueryValue>) {
+    const map = await this.config.attributeMap();
+    const response = await this.call(() =>
+      this.wordpress.get<{ total: number; users: UserSnapshot[] }>('/usersync/v1/users', {
+        connection: ctx.connection,
+        linked: 1,
+        meta_keys: undefined,
+        ...params,
+      }),
+    );
+    const users = Array.isArray(response.data?.users) ? response.data.users : [];
+    return { total: Number(response.data?.total ?? users.length), users, map };
+  }
+
+  async get(ctx: ScimContext, id: string): Promise<ScimResource | null> {
+    const userId = toUserId(id);
+    if (userId === undefined) return null;
+    const map = await this.config.attributeMap();
+    const { users } = await this.fetchUsers(ctx, {
+      id: userId,
+      meta_keys: await this.metaKeys(map),
+    });
+    const user = users.find((u) => u.id === userId);
+    return user ? userFromWordPress(user, map, ctx.baseUrl) : null;
+  }
+
+  async list(ctx: ScimContext, query: ListQuery): Promise<ListResult> {
+    const map = await this.config.attributeMap();
+    const params: Record<string, QueryValue> = { meta_keys: await this.metaKeys(map) };
+    let fallbackSearch: string | undefined;
+    if (query.filter) {
+      const hints = equalityHints(query.filter.ast);
+      const userName = hints.get('username');
+      const externalId = hints.get('externalid');
+      const email = hints.get('emails.value');
+      const id = hints.get('id');
+      if (id !== undefined) {
+        const userId = toUserId(String(id));
+        if (userId === undefined) return { total: 0, resources: [] };
+        params.id = userId;
+      }
+      if (typeof userName === 'string') {
+        params.login = sanitizeLogin(userName);
+        // A suffixed login (name-2) is found by search when the exact login is someone else.
+        fallbackSearch = params.login;
+      }
+      if (typeof externalId === 'string') params.external_id = externalId;
+      if (typeof email === 'string') params.email = email;
+    }
+    const orderby = query.sortBy ? USER_ORDER[query.sortBy.path.toLowerCase()] : 'id';
+    if (query.sortBy && !query.sortBy.schema && orderby) {
+      params.orderby = orderby;
+      params.order = query.sortOrder === 'descending' ? 'desc' : 'asc';
+    } else {
+      params.orderby = 'id';
+      params.order = 'asc';
+    }
+    const inMemory = {
+      filter: !!query.filter,
+      sort: !!query.sortBy && !(orderby && !query.sortBy.schema),
+    };
+    const render = (u: UserSnapshot) => userFromWordPress(u, map, ctx.baseUrl);
+    const fetch = (extra: Record<string, QueryValue>) => (page: number, perPage: number) =>
+      this.fetchUsers(ctx, { ...params, ...extra, page, per_page: perPage }).then((r) => ({
+        total: r.total,
+        items: r.users,
+      }));
+    const result = await listThrough(query, inMemory, fetch({}), render);
+    if (result.total === 0 && fallbackSearch !== undefined) {
+      return listThrough(
+        query,
+        inMemory,
+        fetch({ login: undefined, search: fallbackSearch }),
+        render,
+      );
+    }
+    return result;
+  }
+
+  private async currentSnapshots(
+    ctx: ScimContext,
+    ids: number[],
+  ): Promise<Map<number, UserSnapshot>> {
+    const found = new Map<number, UserSnapshot>();
+    for (let i = 0; i < ids.length; i += PAGE) {
+      const chunk = ids.slice(i, i + PAGE);
+      const { users } = await this.fetchUsers(ctx, { id: chunk.join(','), per_page: PAGE });
+      for (const user of users) found.set(user.id, user);
+    }
+    return found;
+  }
+
+  async write(ctx: ScimContext, ops: WriteOp[]): Promise<WriteResult[]> {
+    const map = await this.config.attributeMap();
+    const results: WriteResult[] = new Array(ops.length);
+    const replaceIds = ops
+      .map((op) => (op.action === 'replace' ? toUserId(op.id) : undefined))
+      .filter((id): id is number => id !== undefined);
+    const current = replaceIds.length ? await this.currentSnapshots(ctx, replaceIds) : new Map();
+    interface Pending {
+      index: number;
+      body: Record<string, unknown>;
+      userName?: string;
+      attempt: number;
+    }
+    let pending: Pending[] = [];
+    ops.forEach((op, index) => {
+      if (op.action === 'create') {
+        const user = userToWordPress(op.resource, map, { password: op.password, creating: true });
+        const userName = String(op.resource.userName);
+        user.login ??= sanitizeLogin(userName);
+        pending.push({ index, body: { action: 'create', user }, userName, attempt: 0 });
+        return;
+      }
+      const id = toUserId(op.id);
+      if (id === undefined) {
+        results[index] = {
+          ok: false,
+          error: new ScimError(404, undefined, `User ${op.id} not found`),
+        };
+        return;
+      }
+      if (op.action === 'delete') {
+        pending.push({ index, body: { action: 'delete', id, ifMatch: op.ifMatch }, attempt: 0 });
+        return;
+      }
+      if (op.action !== 'replace') {
+        results[index] = {
+          ok: false,
+          error: new ScimError(400, 'invalidSyntax', 'Users are changed with PUT or PATCH'),
+        };
+        return;
+      }
+      const snapshot = current.get(id);
+      if (!snapshot) {
+        results[index] = {
+          ok: false,
+          error: new ScimError(404, undefined, `User ${op.id} not found`),
+        };
+        return;
+      }
+      const user = userToWordPress(op.resource, map, {
+        password: op.password,
+        current: snapshot,
+        creating: false,
+      });
+      pending.push({
+        index,
+        body: { action: 'update', id, ifMatch: op.ifMatch, user },
+        attempt: 0,
+      });
+    });
+
+    while (pending.length) {
+      const retry: Pending[] = [];
+      for (let i = 0; i < pending.length; i += MAX_BATCH) {
+        const chunk = pending.slice(i, i + MAX_BATCH);
+        const answer = await this.call(() =>
+          this.wordpress.post<{ results: BatchResult<UserSnapshot>[] }>(
+            '/usersync/v1/users/batch',
+            {
+              connection: ctx.connection,
+              source: ctx.source,
+              operations: chunk.map((p, n) => ({ ref: String(n), ...p.body })),
+            },
+          ),
+        );
+        const byRef = new Map((answer.data?.results ?? []).map((r) => [r.ref, r]));
+        for (const [n, p] of chunk.entries()) {
+          const result = byRef.get(String(n));
+          if (!result) {
+            results[p.index] = {
+              ok: false,
+              error: new ScimError(502, undefined, 'WordPress gave no result for the operation'),
+            };
+            continue;
+          }
+          if (result.ok) {
+            const user = result.user ?? null;
+            results[p.index] = {
+              ok: true,
+              status: statusOf(result.status),
+              resource: user ? userFromWordPress(user, map, ctx.baseUrl) : null,
+            };
+            continue;
+          }
+          if (
+            result.error.code === 'usersync_login_exists' &&
+            p.userName !== undefined &&
+            p.attempt + 1 < LOGIN_ATTEMPTS &&
+            (await this.loginIsSomeoneElse(
+              ctx,
+              p.userName,
+              (p.body.user as WordPressUserInput).login!,
+            ))
+          ) {
+            // The userName's WordPress login belongs to another person: try name-2, name-3 …
+            const base = sanitizeLogin(p.userName);
+            const user = {
+              ...(p.body.user as WordPressUserInput),
+              login: loginCandidate(base, p.attempt + 1),
+            };
+            retry.push({ ...p, body: { ...p.body, user }, attempt: p.attempt + 1 });
+            continue;
+          }
+          results[p.index] = { ok: false, error: fromBatchError(result.error) };
+        }
+      }
+      pending = retry;
+    }
+    return results;
+  }
+
+  /**
+   * Whether a login collision is with a different person. The same userName (any case)
+   * is a real conflict: a retried POST must answer 409, never create a second user.
+   */
+  private async loginIsSomeoneElse(
+    ctx: ScimContext,
+    userName: string,
+    login: string,
+  ): Promise<boolean> {
+    if (sanitizeLogin(userName).toLowerCase() === userName.toLowerCase()) return false;
+    const { users } = await this.fetchUsers(ctx, { login, per_page: 1 });
+    const holder = users[0];
+    if (!holder) return true;
+    const sent = holder.scim?.userName;
+    return !(
+      typeof sent === 'string' &&
+      sent.toLowerCase() === userName.toLowerCase() &&
+      loginMatches(userName, holder.login)
+    );
+  }
+}
+
+class WordPressGroupRepository extends WordPressRepository {
+  private async fetchGroups(ctx: ScimContext, params: Record<string, QueryValue>) {
+    const response = await this.call(() =>
+      this.wordpress.get<{ total: number; groups: GroupSnapshot[] }>('/usersync/v1/groups', {
+        connection: ctx.connection,
+        ...params,
+      }),
+    );
+    const groups = Array.isArray(response.data?.groups) ? response.data.groups : [];
+    return { total: Number(response.data?.total ?? groups.length), groups };
+  }
+
+  async get(ctx: ScimContext, id: string): Promise<ScimResource | null> {
+    const groupId = toUserId(id);
+    if (groupId === undefined) return null;
+    const { groups } = await this.fetchGroups(ctx, { id: groupId });
+    const group = groups.find((g) => g.id === groupId);
+    return group ? groupFromWordPress(group, ctx.baseUrl) : null;
+  }
+
+  async list(ctx: ScimContext, query: ListQuery): Promise<ListResult> {
+    const params: Record<string, QueryValue> = {};
+    if (query.filter) {
+      const hints = equalityHints(query.filter.ast);
+      const id = hints.get('id');
+      if (id !== undefined) {
+        const groupId = toUserId(String(id));
+        if (groupId === undefined) return { total: 0, resources: [] };
+        params.id = groupId;
+      }
+      const displayName = hints.get('displayname');
+      if (typeof displayName === 'string') params.display_name = displayName;
+      const externalId = hints.get('externalid');
+      if (typeof externalId === 'string') params.external_id = externalId;
+      const member = hints.get('members.value');
+      if (member !== undefined) {
+        const userId = toUserId(String(member));
+        if (userId === undefined) return { total: 0, resources: [] };
+        params.member = userId;
+      }
+    }
+    if (query.excludeMembers && !JSON.stringify(query.filter?.ast ?? '').includes('members'))
+      params.members = 0;
+    return listThrough(
+      query,
+      { filter: !!query.filter, sort: !!query.sortBy },
+      (page, perPage) =>
+        this.fetchGroups(ctx, { ...params, page, per_page: perPage }).then((r) => ({
+          total: r.total,
+          items: r.groups,
+        })),
+      (g) => groupFromWordPress(g, ctx.baseUrl),
+    );
+  }
+
+  async write(ctx: ScimContext, ops: WriteOp[]): Promise<WriteResult[]> {
+    const results: WriteResult[] = new Array(ops.length);
+    const pending: { index: number; body: Record<string, unknown> }[] = [];
+    const invalidMember = (index: number) =>
+      (results[index] = {
+        ok: false,
+        error: new ScimError(
+          400,
+          'invalidValue',
+          'Group members must be ids of Users of this connection',
+        ),
+      });
+    ops.forEach((op, index) => {
+      if (op.action === 'create' || op.action === 'replace') {
+        const ids = memberIds(op.resource);
+        if (ids.some((id) => id === undefined)) return invalidMember(index);
+        const group = {
+          displayName: op.resource.displayName,
+          externalId: typeof op.resource.externalId === 'string' ? op.resource.externalId : null,
+          members: ids,
+        };
+        if (op.action === 'create') {
+          pending.push({ index, body: { action: 'create', group } });
+          return;
+        }
+      }
+      const id = toUserId(op.id);
+      if (id === undefined) {
+        results[index] = {
+          ok: false,
+          error: new ScimError(404, undefined, `Group ${op.id} not found`),
+        };
+        return;
+      }
+      switch (op.action) {
+        case 'replace':
+          pending.push({
+            index,
+            body: {
+              action: 'replace',
+              id,
+              ifMatch: op.ifMatch,
+              group: {
+                displayName: op.resource.displayName,
+                externalId:
+                  typeof op.resource.externalId === 'string' ? op.resource.externalId : null,
+                members: memberIds(op.resource),
+              },
+            },
+          });
+          return;
+        case 'delete':
+          pending.push({ index, body: { action: 'delete', id, ifMatch: op.ifMatch } });
+          return;
+        case 'patch': {
+          const group: Record<string, unknown> = {
+            displayName: op.resource.displayName,
+            externalId: typeof op.resource.externalId === 'string' ? op.resource.externalId : null,
+          };
+          const body: Record<string, unknown> = { action: 'patch', id, ifMatch: op.ifMatch, group };
+          const delta = op.members;
+          const toIds = (list: string[]) => list.map(toUserId);
+          if (delta) {
+            const replace = delta.replace ? toIds(delta.replace) : undefined;
+            const add = toIds(delta.add);
+            const remove = toIds(delta.remove);
+            if ([...(replace ?? []), ...add].some((id) => id === undefined))
+              return invalidMember(index);
+            if (replace) group.members = replace;
+            if (add.length) body.addMembers = add;
+            // An id that cannot be a user is not a member: nothing to remove.
+            const removable = remove.filter((id) => id !== undefined);
+            if (removable.length) body.removeMembers = removable;
+          }
+          pending.push({ index, body });
+          return;
+        }
+        default:
+          return;
+      }
+    });
+    for (let i = 0; i < pending.length; i += MAX_BATCH) {
+      const chunk = pending.slice(i, i + MAX_BATCH);
+      const answer = await this.call(() =>
+        this.wordpress.post<{ results: BatchResult<GroupSnapshot>[] }>(
+          '/usersync/v1/groups/batch',
+          {
+            connection: ctx.connection,
+            source: ctx.source,
+            operations: chunk.map((p, n) => ({ ref: String(n), ...p.body })),
+          },
+        ),
+      );
+      const byRef = new Map((answer.data?.results ?? []).map((r) => [r.ref, r]));
+      chunk.forEach((p, n) => {
+        const result = byRef.get(String(n));
+        if (!result) {
+          results[p.index] = {
+            ok: false,
+            error: new ScimError(502, undefined, 'WordPress gave no result for the operation'),
+          };
+        } else if (result.ok) {
+          const group = result.group ?? null;
+          results[p.index] = {
+            ok: true,
+            status: statusOf(result.status),
+            resource: group ? groupFromWordPress(group, ctx.baseUrl) : null,
+          };
+        } else {
+          results[p.index] = { ok: false, error: fromBatchError(result.error) };
+        }
+      });
+    }
+    return results;
+  }
+}
+
+export function wordpressRepositories(options: WordPressRepositoryOptions): Repositories {
+  const config = new ConfigCache(options.wordpress, options.configTtlMs ?? 5_000);
+  return {
+    users: new WordPressUserRepository(options.wordpress, config, options.logger),
+    groups: new WordPressGroupRepository(options.wordpress, config, options.logger),
+  };
+}
