@@ -239,7 +239,7 @@ class Normaliser {
       this.push({ op: 'remove', path: canonicalPath(resolved) });
       return;
     }
-    const coerced = coerceValue(attribute, value, resolved.path);
+    const coerced = coerceValue(attribute, value, resolved.path, true);
     if (coerced === undefined) return;
     // Replacing a single-valued complex attribute changes only the sub-attributes given.
     // SCIMMY's add merges into a complex attribute (or creates it), which is exactly that.

@@ -53,7 +53,11 @@ export function coerceSingle(attribute: AttributeDef, value: unknown, where: str
 
 function coerceComplex(attribute: AttributeDef, value: unknown, where: string) {
   // Entra ID sends the manager as a bare id string; it means { value: id }.
-  if (typeof value === 'string' && attribute.subAttributes?.some((s) => s.name === 'value'))
+  if (
+    typeof value === 'string' &&
+    !attribute.multiValued &&
+    attribute.subAttributes?.some((s) => s.name === 'value')
+  )
     return { value };
   if (!isPlainObject(value))
     throw badRequest('invalidValue', `Attribute '${where}' must be an object`);
@@ -69,13 +73,21 @@ function coerceComplex(attribute: AttributeDef, value: unknown, where: string) {
 }
 
 /** Coerces an attribute value (single or multi-valued); null means "no value". */
-export function coerceValue(attribute: AttributeDef, value: unknown, where: string): unknown {
+export function coerceValue(
+  attribute: AttributeDef,
+  value: unknown,
+  where: string,
+  /** PATCH values may give one item for a multi-valued attribute. */
+  singleItemAllowed = false,
+): unknown {
   if (value === null || value === undefined) return undefined;
   if (!attribute.multiValued) {
     if (Array.isArray(value))
       throw badRequest('invalidValue', `Attribute '${where}' takes a single value, not a list`);
     return coerceSingle(attribute, value, where);
   }
+  if (!Array.isArray(value) && !singleItemAllowed)
+    throw badRequest('invalidValue', `Attribute '${where}' takes a list of values`);
   const items = Array.isArray(value) ? value : [value];
   const coerced = items
     .filter((item) => item !== null && item !== undefined)

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileFilter, equalityHints, parseFilter, parsePatchPath } from '../../src/scim/filter.js';
+import {
+  compileFilter,
+  equalityHints,
+  parseFilter,
+  parsePatchPath,
+} from '../../src/scim/filter.js';
 import { GROUP_RESOURCE, USER_RESOURCE } from '../../src/scim/schemas/definitions.js';
 import type { ScimError } from '../../src/scim/errors.js';
 
@@ -80,7 +85,10 @@ describe('filter: case-insensitivity and caseExact', () => {
     assert.equal(matches('id eq "2819c223"'), true);
   });
   it('core attributes may carry the schema URN; extension attributes need it', () => {
-    assert.equal(matches('urn:ietf:params:scim:schemas:core:2.0:User:userName eq "bjensen@example.com"'), true);
+    assert.equal(
+      matches('urn:ietf:params:scim:schemas:core:2.0:User:userName eq "bjensen@example.com"'),
+      true,
+    );
     assert.equal(matches(`${E}:department eq "tour operations"`), true);
     assert.equal(matches(`${E.toUpperCase()}:DEPARTMENT sw "Tour"`), true);
     assert.equal(matches(`${E}:manager.value eq "26118915"`), true);
@@ -181,17 +189,26 @@ describe('filter: invalid filters are 400 invalidFilter', () => {
 
 describe('filter: store hints', () => {
   it('equality conjuncts become hints with canonical paths', () => {
-    const { ast } = compileFilter('USERNAME eq "A" and externalId eq "x" and title pr', USER_RESOURCE);
+    const { ast } = compileFilter(
+      'USERNAME eq "A" and externalId eq "x" and title pr',
+      USER_RESOURCE,
+    );
     const hints = equalityHints(ast);
     assert.equal(hints.get('username'), 'A');
     assert.equal(hints.get('externalid'), 'x');
     assert.equal(hints.size, 2);
   });
   it('or-filters give no hints; value-path equalities do', () => {
-    assert.equal(equalityHints(compileFilter('userName eq "a" or userName eq "b"', USER_RESOURCE).ast).size, 0);
+    assert.equal(
+      equalityHints(compileFilter('userName eq "a" or userName eq "b"', USER_RESOURCE).ast).size,
+      0,
+    );
     const hints = equalityHints(compileFilter('emails[value eq "a@b.c"]', USER_RESOURCE).ast);
     assert.equal(hints.get('emails.value'), 'a@b.c');
-    assert.equal(equalityHints(compileFilter('emails eq "a@b.c"', USER_RESOURCE).ast).get('emails.value'), 'a@b.c');
+    assert.equal(
+      equalityHints(compileFilter('emails eq "a@b.c"', USER_RESOURCE).ast).get('emails.value'),
+      'a@b.c',
+    );
   });
 });
 
@@ -205,14 +222,30 @@ describe('PATCH paths', () => {
     assert.equal(parsePatchPath(`${E}:manager`).attribute, `${E}:manager`);
   });
   it('refuses malformed paths with invalidPath', () => {
-    for (const bad of ['emails[type eq "work"', 'emails[type eq]', 'emails[type eq "w"]x', '9abc', 'a b']) {
-      assert.throws(() => parsePatchPath(bad), (e: ScimError) => e.scimType === 'invalidPath', bad);
+    for (const bad of [
+      'emails[type eq "work"',
+      'emails[type eq]',
+      'emails[type eq "w"]x',
+      '9abc',
+      'a b',
+    ]) {
+      assert.throws(
+        () => parsePatchPath(bad),
+        (e: ScimError) => e.scimType === 'invalidPath',
+        bad,
+      );
     }
   });
   it('parseFilter keeps the structure', () => {
     assert.deepEqual(parseFilter('not (a eq 1 or b pr)'), {
       op: 'not',
-      filter: { op: 'or', filters: [{ op: 'eq', path: 'a', value: 1 }, { op: 'pr', path: 'b' }] },
+      filter: {
+        op: 'or',
+        filters: [
+          { op: 'eq', path: 'a', value: 1 },
+          { op: 'pr', path: 'b' },
+        ],
+      },
     });
   });
 });

@@ -38,7 +38,11 @@ async function rejects(promise: Promise<unknown>, scimType: string) {
 
 describe('PATCH: Entra ID shapes', () => {
   it('capitalised op with a string boolean: Replace active "False"', async () => {
-    const { resource, changed } = await patchUser({ op: 'Replace', path: 'active', value: 'False' });
+    const { resource, changed } = await patchUser({
+      op: 'Replace',
+      path: 'active',
+      value: 'False',
+    });
     assert.equal(resource.active, false);
     assert.equal(changed, true);
   });
@@ -47,7 +51,10 @@ describe('PATCH: Entra ID shapes', () => {
     const second = await applyPatch(
       USER_RESOURCE,
       first.resource,
-      parsePatchRequest({ schemas: [PATCH], Operations: [{ op: 'Add', path: 'active', value: 'True' }] }),
+      parsePatchRequest({
+        schemas: [PATCH],
+        Operations: [{ op: 'Add', path: 'active', value: 'True' }],
+      }),
     );
     assert.equal(second.resource.active, true);
   });
@@ -73,7 +80,9 @@ describe('PATCH: Entra ID shapes', () => {
       path: 'emails[type eq "work"].value',
       value: 'alex.wu@contoso.com',
     });
-    assert.deepEqual(resource.emails, [{ type: 'work', value: 'alex.wu@contoso.com', primary: true }]);
+    assert.deepEqual(resource.emails, [
+      { type: 'work', value: 'alex.wu@contoso.com', primary: true },
+    ]);
   });
   it('Replace with a value path that matches nothing adds the item it describes', async () => {
     const { resource } = await patchUser(
@@ -88,7 +97,11 @@ describe('PATCH: Entra ID shapes', () => {
   it('manager by URN path, as a bare id and removed', async () => {
     const set = await patchUser({ op: 'Add', path: `${E}:manager`, value: '77' });
     assert.deepEqual((set.resource[E] as Record<string, unknown>).manager, { value: '77' });
-    const replaced = await patchUser({ op: 'Replace', path: `${E}:manager`, value: { value: '78' } });
+    const replaced = await patchUser({
+      op: 'Replace',
+      path: `${E}:manager`,
+      value: { value: '78' },
+    });
     assert.deepEqual((replaced.resource[E] as Record<string, unknown>).manager, { value: '78' });
     const removed = await patchUser({ op: 'Remove', path: `${E}:manager` });
     assert.deepEqual(removed.resource[E], { department: 'Sales' });
@@ -102,7 +115,11 @@ describe('PATCH: Entra ID shapes', () => {
     assert.equal(resource.emails, undefined);
   });
   it('a PATCH that changes nothing reports unchanged', async () => {
-    const { changed } = await patchUser({ op: 'Replace', path: 'userName', value: 'alex@contoso.com' });
+    const { changed } = await patchUser({
+      op: 'Replace',
+      path: 'userName',
+      value: 'alex@contoso.com',
+    });
     assert.equal(changed, false);
   });
   it('paths are case-insensitive', async () => {
@@ -110,7 +127,11 @@ describe('PATCH: Entra ID shapes', () => {
     assert.deepEqual(resource.name, { givenName: 'Alex', familyName: 'Woo' });
   });
   it('replace of a complex attribute keeps sub-attributes not given', async () => {
-    const { resource } = await patchUser({ op: 'replace', path: 'name', value: { givenName: 'Al' } });
+    const { resource } = await patchUser({
+      op: 'replace',
+      path: 'name',
+      value: { givenName: 'Al' },
+    });
     assert.deepEqual(resource.name, { givenName: 'Al', familyName: 'Wu' });
   });
   it('adding a new primary email demotes the old primary', async () => {
@@ -120,7 +141,10 @@ describe('PATCH: Entra ID shapes', () => {
       value: [{ type: 'other', value: 'a@b.c', primary: true }],
     });
     const emails = resource.emails as { primary?: boolean }[];
-    assert.deepEqual(emails.map((e) => e.primary), [false, true]);
+    assert.deepEqual(
+      emails.map((e) => e.primary),
+      [false, true],
+    );
   });
   it('adding an email already there adds nothing', async () => {
     const { changed } = await patchUser({
@@ -144,7 +168,10 @@ describe('PATCH: Okta shapes', () => {
     assert.equal(result.changed, true);
   });
   it('group rename repeating the id', async () => {
-    const { resource, members } = await patchGroup({ op: 'replace', value: { id: '3', displayName: 'Sales EU' } });
+    const { resource, members } = await patchGroup({
+      op: 'replace',
+      value: { id: '3', displayName: 'Sales EU' },
+    });
     assert.equal(resource.displayName, 'Sales EU');
     assert.equal(members, undefined);
   });
@@ -175,7 +202,11 @@ describe('PATCH: group membership batches (Entra)', () => {
     assert.deepEqual(members, { add: ['8'], remove: ['7', '1'] });
   });
   it('Replace members replaces the list', async () => {
-    const { members, resource } = await patchGroup({ op: 'Replace', path: 'members', value: [{ value: '9' }] });
+    const { members, resource } = await patchGroup({
+      op: 'Replace',
+      path: 'members',
+      value: [{ value: '9' }],
+    });
     assert.deepEqual(members?.replace, ['9']);
     assert.deepEqual(resource.members, [{ value: '9' }]);
   });
@@ -185,39 +216,69 @@ describe('PATCH: group membership batches (Entra)', () => {
     assert.equal(resource.members, undefined);
   });
   it('a member without a value is refused', async () => {
-    await rejects(patchGroup({ op: 'Add', path: 'members', value: [{ display: 'x' }] }), 'invalidValue');
+    await rejects(
+      patchGroup({ op: 'Add', path: 'members', value: [{ display: 'x' }] }),
+      'invalidValue',
+    );
   });
 });
 
 describe('PATCH: refused requests', () => {
   const cases: [string, unknown, string][] = [
     ['body not an object', [], 'invalidSyntax'],
-    ['wrong schema', { schemas: ['urn:x'], Operations: [{ op: 'add', path: 'title', value: 'x' }] }, 'invalidSyntax'],
+    [
+      'wrong schema',
+      { schemas: ['urn:x'], Operations: [{ op: 'add', path: 'title', value: 'x' }] },
+      'invalidSyntax',
+    ],
     ['no Operations', { schemas: [PATCH] }, 'invalidSyntax'],
     ['empty Operations', { schemas: [PATCH], Operations: [] }, 'invalidSyntax'],
-    ['unknown op', { schemas: [PATCH], Operations: [{ op: 'merge', path: 'title', value: 'x' }] }, 'invalidSyntax'],
+    [
+      'unknown op',
+      { schemas: [PATCH], Operations: [{ op: 'merge', path: 'title', value: 'x' }] },
+      'invalidSyntax',
+    ],
     ['remove without path', { schemas: [PATCH], Operations: [{ op: 'remove' }] }, 'noTarget'],
-    ['add without value', { schemas: [PATCH], Operations: [{ op: 'add', path: 'title' }] }, 'invalidValue'],
-    ['path not a string', { schemas: [PATCH], Operations: [{ op: 'add', path: 5, value: 'x' }] }, 'invalidPath'],
+    [
+      'add without value',
+      { schemas: [PATCH], Operations: [{ op: 'add', path: 'title' }] },
+      'invalidValue',
+    ],
+    [
+      'path not a string',
+      { schemas: [PATCH], Operations: [{ op: 'add', path: 5, value: 'x' }] },
+      'invalidPath',
+    ],
   ];
   for (const [name, body, scimType] of cases) {
     it(name, () =>
-      assert.throws(() => parsePatchRequest(body), (e: ScimError) => e.scimType === scimType),
+      assert.throws(
+        () => parsePatchRequest(body),
+        (e: ScimError) => e.scimType === scimType,
+      ),
     );
   }
-  it('unknown attribute', () => rejects(patchUser({ op: 'replace', path: 'favouriteColour', value: 'x' }), 'invalidPath'));
-  it('read-only id', () => rejects(patchUser({ op: 'replace', path: 'id', value: '13' }), 'mutability'));
+  it('unknown attribute', () =>
+    rejects(patchUser({ op: 'replace', path: 'favouriteColour', value: 'x' }), 'invalidPath'));
+  it('read-only id', () =>
+    rejects(patchUser({ op: 'replace', path: 'id', value: '13' }), 'mutability'));
   it('changing the id in a no-path value', () =>
     rejects(patchUser({ op: 'replace', value: { id: '99' } }), 'mutability'));
-  it('removing the required userName', () => rejects(patchUser({ op: 'remove', path: 'userName' }), 'mutability'));
-  it('wrong type', () => rejects(patchUser({ op: 'replace', path: 'active', value: 'perhaps' }), 'invalidValue'));
+  it('removing the required userName', () =>
+    rejects(patchUser({ op: 'remove', path: 'userName' }), 'mutability'));
+  it('wrong type', () =>
+    rejects(patchUser({ op: 'replace', path: 'active', value: 'perhaps' }), 'invalidValue'));
   it('list for a single-valued attribute', () =>
     rejects(patchUser({ op: 'replace', path: 'title', value: ['a', 'b'] }), 'invalidValue'));
-  it('no-path value that is not an object', () => rejects(patchUser({ op: 'replace', value: 'x' }), 'invalidValue'));
+  it('no-path value that is not an object', () =>
+    rejects(patchUser({ op: 'replace', value: 'x' }), 'invalidValue'));
   it('value filter on a simple attribute', () =>
     rejects(patchUser({ op: 'replace', path: 'title[value eq "x"]', value: 'y' }), 'invalidPath'));
   it('malformed value filter', () =>
     rejects(patchUser({ op: 'replace', path: 'emails[type eq]', value: 'y' }), 'invalidPath'));
   it('replace with a filter matching nothing that describes no item', () =>
-    rejects(patchUser({ op: 'replace', path: 'emails[value co "zzz"].type', value: 'home' }), 'noTarget'));
+    rejects(
+      patchUser({ op: 'replace', path: 'emails[value co "zzz"].type', value: 'home' }),
+      'noTarget',
+    ));
 });
