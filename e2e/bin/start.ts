@@ -8,10 +8,12 @@ import {
   addShutdownHook,
   groupAlive,
   PrerequisiteError,
+  shutdown,
   startStack,
   type Stack,
 } from '../src/stack/index.js';
 import { repoRoot, stateDir } from '../src/stack/paths.js';
+import { pidAlive } from '../src/stack/process.js';
 
 const stackFile = path.join(stateDir, 'stack.json');
 const began = Date.now();
@@ -41,6 +43,8 @@ async function main(): Promise<void> {
     process.exit(error instanceof PrerequisiteError ? 1 : 2);
   }
 
+  // The file describes a running stack: it goes with it, however the process ends.
+  process.once('exit', () => fs.rmSync(stackFile, { force: true }));
   addShutdownHook(() => {
     fs.rmSync(stackFile, { force: true });
     say('\nStopped: WordPress, the sidecar and the database are gone.');
@@ -88,9 +92,16 @@ Connection details: ${relative(stackFile)}
 Logs: ${relative(stack.dir)}/ (php.log, debug.log, sidecar.log, mail.log)
 Press Ctrl-C to stop.`);
 
-  // Stay in the foreground; report (and end) if a part of the stack dies on its own.
+  // Stay in the foreground; report (and end) if a part of the stack dies on its own, and stop
+  // like on SIGTERM when the launching process goes away (npm does not pass SIGTERM on).
   const groups = stack.processGroups();
+  const ancestors = ancestorPids();
   const watch = setInterval(() => {
+    if (ancestors.some((pid) => !pidAlive(pid))) {
+      clearInterval(watch);
+      void shutdown('SIGTERM');
+      return;
+    }
     if (groups.every(groupAlive)) return;
     clearInterval(watch);
     process.stderr.write(
@@ -101,6 +112,25 @@ Press Ctrl-C to stop.`);
       process.exit(1);
     });
   }, 2000);
+}
+
+/** Parent, grandparent… up to npm (Linux only; init and the session leader's parent excluded). */
+function ancestorPids(): number[] {
+  const pids: number[] = [];
+  let pid = process.ppid;
+  while (pid > 1 && pids.length < 4 && process.platform === 'linux') {
+    pids.push(pid);
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      // Up to npm; its own parent (a shell, a terminal) is not ours to watch.
+      if (command === 'npm' || command.startsWith('npm ')) break;
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      break;
+    }
+  }
+  return pids;
 }
 
 await main();

@@ -65,24 +65,10 @@ async function main(): Promise<void> {
   fs.mkdirSync(resultsDir, { recursive: true });
   const results: PhaseResult[] = [];
 
-  const prerequisitesStart = Date.now();
-  try {
-    const found = await ensurePrerequisites({ browser: true, log: (line) => banner(line) });
-    banner(
-      `Prerequisites: PHP ${found.php}, MariaDB at ${found.mariadbSocket}, WordPress ${found.wordpressVersion}, Chromium ${found.chromium}`,
-    );
-  } catch (error) {
-    process.stderr.write(
-      `\n!!! MISSING PREREQUISITES — the stack and browser tests cannot run:\n${(error as Error).message}\n\n`,
-    );
-    results.push({
-      name: 'prerequisites',
-      title: 'prerequisites',
-      passed: 0,
-      failed: 1,
-      ms: Date.now() - prerequisitesStart,
-      note: 'missing',
-    });
+  // The stack and the browser are only needed by the integration tests.
+  if (only.size === 0 || only.has('e2e')) {
+    const missing = await checkPrerequisites();
+    if (missing) results.push(missing);
   }
 
   for (const phase of phases) {
@@ -101,6 +87,30 @@ async function main(): Promise<void> {
 
   printSummary(results, Date.now() - began);
   process.exit(results.some((r) => r.failed > 0) ? 1 : 0);
+}
+
+/** Finds (or on Debian as root installs) PHP, MariaDB, WordPress and Chromium; loud when not. */
+async function checkPrerequisites(): Promise<PhaseResult | undefined> {
+  const start = Date.now();
+  try {
+    const found = await ensurePrerequisites({ browser: true, log: (line) => banner(line) });
+    banner(
+      `Prerequisites: ${found.php}, MariaDB at ${found.mariadbSocket}, WordPress ${found.wordpressVersion} (${found.wordpressDir}), ${found.chromium}`,
+    );
+    return undefined;
+  } catch (error) {
+    process.stderr.write(
+      `\n!!! MISSING PREREQUISITES — the integration and browser tests cannot run:\n${(error as Error).message}\n\n`,
+    );
+    return {
+      name: 'prerequisites',
+      title: 'prerequisites',
+      passed: 0,
+      failed: 1,
+      ms: Date.now() - start,
+      note: 'missing',
+    };
+  }
 }
 
 function npm(args: string[]): Promise<CommandResult> {

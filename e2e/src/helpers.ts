@@ -17,27 +17,23 @@ export function restUrl(stack: Stack, route: string): string {
 }
 
 /**
- * Polls `check` until it returns a value other than undefined, or fails after `timeoutMs` with
- * the last value it saw described by `describe`.
+ * Runs `check` until it stops throwing (assertions inside it are the condition), or fails after
+ * `timeoutMs` with the last error it threw.
  */
 export async function eventually<T>(
-  check: () => Promise<T | undefined>,
+  check: () => Promise<T>,
   options: { timeoutMs?: number; intervalMs?: number; what: string },
 ): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-  let lastError: unknown;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const value = await check();
-      if (value !== undefined) return value;
+      return await check();
     } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      const reason = lastError instanceof Error ? `: ${lastError.message}` : '';
-      throw new Error(
-        `timed out after ${options.timeoutMs ?? 10_000} ms waiting for ${options.what}${reason}`,
-      );
+      if (Date.now() > deadline) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${options.what}: ${reason}`);
+      }
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 200));
   }

@@ -29,7 +29,8 @@ export const OWNER_FILE = 'owner.json';
 const active = new Set<Tracked>();
 const hooks: Array<(signal: NodeJS.Signals) => void | Promise<void>> = [];
 let installed = false;
-let shuttingDown = false;
+/** When the first stop signal arrived. */
+let shuttingDown: number | undefined;
 
 export function track(stack: Tracked): void {
   installHandlers();
@@ -67,17 +68,23 @@ function installHandlers(): void {
     }
   });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => void onSignal(signal));
+    process.on(signal, () => void shutdown(signal));
   }
 }
 
-async function onSignal(signal: NodeJS.Signals): Promise<void> {
+/**
+ * What a stop signal does: stop every stack, run the shutdown hooks, exit. Callable directly to
+ * shut down as if the signal had arrived.
+ */
+export async function shutdown(signal: NodeJS.Signals): Promise<void> {
   const code = 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1);
-  if (shuttingDown) {
-    // A second signal while stopping: finish hard (the 'exit' handler kills what is left).
-    process.exit(code);
+  if (shuttingDown !== undefined) {
+    // Wrappers (npm, tsx) relay the terminal's Ctrl-C, so one keypress can arrive twice. A
+    // later, second Ctrl-C finishes hard (the 'exit' handler kills what is left).
+    if (Date.now() - shuttingDown > 1500) process.exit(code);
+    return;
   }
-  shuttingDown = true;
+  shuttingDown = Date.now();
   await stopAllStacks();
   for (const hook of hooks) {
     try {

@@ -28,7 +28,7 @@ import {
 } from './wordpress.js';
 
 export { ensurePrerequisites, PrerequisiteError } from './prerequisites.js';
-export { addShutdownHook, stopAllStacks } from './cleanup.js';
+export { addShutdownHook, shutdown, stopAllStacks } from './cleanup.js';
 export { StartError } from './errors.js';
 export { request, type Answer, type Credentials, type RequestOptions } from './rest.js';
 export { groupAlive } from './process.js';

@@ -15,7 +15,7 @@ export const cacheDir = process.env.USERSYNC_CACHE_DIR ?? path.join(stateDir, 'c
 export const stacksDir = process.env.USERSYNC_STACKS_DIR ?? path.join(stateDir, 'stacks');
 
 /** The plugin folder that is symlinked into every site. */
-export const pluginDir = path.join(repoRoot, 'plugin');
+export const pluginDir = process.env.USERSYNC_PLUGIN_DIR ?? path.join(repoRoot, 'plugin');
 
 /** The sidecar entry point, run from source with tsx. */
 export const sidecarMain = path.join(repoRoot, 'sidecar', 'src', 'main.ts');

@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 
 import { collectPageErrors, launchBrowser, logIn, screenshot } from '../../src/browser.js';
+import { eventually } from '../../src/helpers.js';
 import { request, startStack, type Stack } from '../../src/stack/index.js';
 
 let stack: Stack;
@@ -91,8 +92,15 @@ test('a SCIM token created in the UI is shown once and works', { timeout: 60_000
   await screenshot(page, '05-token-created');
 
   // The token is real: the sidecar accepts it.
-  const answer = await request(`${stack.sidecar.scimUrl}/ServiceProviderConfig`, { bearer: token });
-  assert.notEqual(answer.status, 401, answer.text);
+  await eventually(
+    async () => {
+      const answer = await request(`${stack.sidecar.scimUrl}/ServiceProviderConfig`, {
+        bearer: token,
+      });
+      assert.equal(answer.status, 200, answer.text);
+    },
+    { what: 'the sidecar to accept the token created in the UI' },
+  );
 
   // Shown once: gone after "Done", and never again after a reload.
   await created.getByRole('button', { name: 'Done, hide the token' }).click();
