@@ -1,0 +1,127 @@
+// The contract every pull connector implements, whatever the system behind it (Microsoft
+// Graph, a peer WordPress, Salesforce, …). The engine knows nothing else about a source.
+//
+// Glossary
+// - canonical user: a source user in SCIM shape (core User + enterprise extension + source
+//   extras such as B2C `identities`), which the attribute map reads with SCIM paths.
+// - page: one batch of changes from the source; the engine applies it, then saves its
+//   `nextCursor`, so a crash resumes at the first page not applied.
+// - full listing: pages that list every user of the source (first sync, B2C scans, expired
+//   cursors); users such a listing does not contain are gone and get deprovisioned.
+
+/** A user as the source describes it, in SCIM shape. */
+export interface CanonicalUser {
+  /** The source's stable id for the user: the identity link's external id. */
+  externalId: string;
+  /**
+   * SCIM-shaped attributes: `userName`, `name.givenName`, `emails[]`, `phoneNumbers[]`,
+   * `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User` … plus source extras.
+   */
+  attributes: Record<string, unknown>;
+  /** False when the account is disabled in the source. */
+  active: boolean;
+  /**
+   * Display names of the user's groups when the connector reads them with the user. When
+   * absent, the engine uses the memberships it tracked from `groups` pages.
+   */
+  groups?: string[];
+  /** The profile photo, if the source has one and photos were asked for. */
+  photo?: SourcePhoto | null;
+}
+
+export interface SourcePhoto {
+  /** Changes whenever the picture changes (e.g. Graph's media ETag). */
+  version: string;
+  /** Downloads the picture; only called when `version` differs from the one applied. */
+  load(): Promise<{ contentType: string; data: Buffer }>;
+}
+
+/** A user that left the source. */
+export interface SourceDeletion {
+  externalId: string;
+  /**
+   * True when the user is gone for good (hard delete); false when it may come back (e.g.
+   * Entra's recycle bin), so WordPress keeps the identity link.
+   */
+  permanent: boolean;
+}
+
+/** A group change, feeding the role map. */
+export interface GroupChange {
+  externalId: string;
+  /** Null when the group was deleted. */
+  displayName: string | null;
+  /** Members (external user ids): the complete list, or what was added and removed. */
+  members?: { all: string[] } | { added: string[]; removed: string[] };
+}
+
+export interface SourcePage {
+  upserts: CanonicalUser[];
+  deletes: SourceDeletion[];
+  /** Group changes, delivered before the user pages they affect. */
+  groups?: GroupChange[];
+  /** Where the next page (or, after the last page, the next run) starts. */
+  nextCursor: string | null;
+  /** This page belongs to a full listing of the source. */
+  full: boolean;
+  /** How many users the source holds, when it says. */
+  total?: number;
+}
+
+export interface PullOptions {
+  /** Group display names the role map refers to; empty when roles are not mapped. */
+  groupNames: string[];
+  /** Source attribute paths the attribute map reads (to select only those). */
+  attributes: string[];
+  /** Fetch profile photos. */
+  photos: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ConnectionCheck {
+  /** What was checked, e.g. "Sign in", "Read users (User.Read.All)". */
+  name: string;
+  ok: boolean;
+  message: string;
+}
+
+export interface ConnectionTest {
+  ok: boolean;
+  checks: ConnectionCheck[];
+  /** Permissions the application lacks, by their exact names (e.g. `User.Read.All`). */
+  missingPermissions: string[];
+}
+
+export interface Connector {
+  /** The kind of source, e.g. `microsoft-graph`. */
+  readonly kind: string;
+  /**
+   * Changes since `cursor` as a stream of pages; from scratch (a full listing) when
+   * `cursor` is null or the source cannot pull increments. Throws `CursorExpiredError`
+   * when the source no longer accepts the cursor.
+   */
+  pull(cursor: string | null, options: PullOptions): AsyncIterable<SourcePage>;
+  /** A full listing of the source: `pull(null)`. */
+  fullScan(options: PullOptions): AsyncIterable<SourcePage>;
+  /** Checks credentials and permissions; says exactly what is missing. */
+  testConnection(options: PullOptions): Promise<ConnectionTest>;
+}
+
+/** The source refused the cursor (expired or unknown): the engine starts a full listing. */
+export class CursorExpiredError extends Error {
+  override name = 'CursorExpiredError';
+}
+
+/** A failure talking to the source that retries did not fix; stops the run. */
+export class SourceError extends Error {
+  override name = 'SourceError';
+  constructor(
+    message: string,
+    /** HTTP status, or 0 when the source could not be reached. */
+    readonly status: number,
+    /** The source's error code, e.g. Graph's `Authorization_RequestDenied`. */
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
