@@ -1,0 +1,179 @@
+<?php
+/**
+ * The role map: from a user's groups in a connection to WordPress roles.
+ *
+ * @package UserSync
+ */
+
+namespace UserSync;
+
+use WP_User;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Computes and applies roles. A user gets the roles of every rule whose group they belong
+ * to, ordered by the rules' priority (lowest number first: that one is the primary role),
+ * else the default role. `administrator` is never granted unless the map allows it.
+ */
+class Role_Mapper {
+
+	/**
+	 * Role map of the configuration.
+	 *
+	 * @var array{rules: array<int, array{group: string, role: string, priority: int}>, defaultRole: string, allowAdministrator: bool}
+	 */
+	private array $role_map;
+
+	/**
+	 * Deprovisioning policy (who may be touched).
+	 *
+	 * @var array{touchUnlinked: bool, touchAdministrators: bool}
+	 */
+	private array $policy;
+
+	/**
+	 * Constructor.
+	 *
+	 * @param array<string, mixed>|null $config Configuration; the stored one when null.
+	 */
+	public function __construct( ?array $config = null ) {
+		$config         = $config ?? Plugin::config()->get();
+		$this->role_map = $config['roleMap'];
+		$this->policy   = $config['deprovision'];
+	}
+
+	/**
+	 * Whether a role may be given by a sync.
+	 *
+	 * @param string $role Role name.
+	 */
+	public function is_allowed( string $role ): bool {
+		return wp_roles()->is_role( $role ) && ( 'administrator' !== $role || $this->role_map['allowAdministrator'] );
+	}
+
+	/**
+	 * The role a new user gets when nothing says otherwise ('' = none).
+	 *
+	 * @return string[]
+	 */
+	public function default_roles(): array {
+		$role = $this->role_map['defaultRole'];
+		return '' !== $role && $this->is_allowed( $role ) ? array( $role ) : array();
+	}
+
+	/**
+	 * Roles for a set of group names.
+	 *
+	 * @param string[] $group_names Display names of the user's groups.
+	 * @return string[]
+	 */
+	public function roles_for_groups( array $group_names ): array {
+		$names = array_map( 'strtolower', $group_names );
+		$rules = $this->role_map['rules'];
+		usort( $rules, static fn( array $a, array $b ): int => $a['priority'] <=> $b['priority'] );
+
+		$roles = array();
+		foreach ( $rules as $rule ) {
+			if ( in_array( strtolower( $rule['group'] ), $names, true ) && $this->is_allowed( $rule['role'] ) ) {
+				$roles[] = $rule['role'];
+			}
+		}
+		$roles = array_values( array_unique( $roles ) );
+		return $roles ? $roles : $this->default_roles();
+	}
+
+	/**
+	 * Whether group membership decides roles at all (the map has rules).
+	 */
+	public function has_rules(): bool {
+		return (bool) $this->role_map['rules'];
+	}
+
+	/**
+	 * Recomputes the roles of users after their memberships in a connection's groups changed.
+	 * Unlinked users and administrators are left alone unless the policy says otherwise.
+	 *
+	 * @param int[]  $user_ids   Users whose memberships changed.
+	 * @param string $connection Connection slug.
+	 * @return int[] Ids of users whose roles (or remembered roles) changed.
+	 */
+	public function recompute( array $user_ids, string $connection ): array {
+		$user_ids = array_values( array_unique( array_map( 'intval', $user_ids ) ) );
+		if ( ! $user_ids || ! $this->has_rules() ) {
+			return array();
+		}
+		cache_users( $user_ids );
+		$memberships = Plugin::groups()->groups_of_users( $user_ids, $connection );
+
+		$changed = array();
+		foreach ( $user_ids as $user_id ) {
+			$user = get_userdata( $user_id );
+			if ( ! $user ) {
+				continue;
+			}
+			if ( ! $this->policy['touchUnlinked'] && ! metadata_exists( 'user', $user_id, Connection::link_key( $connection ) ) ) {
+				continue;
+			}
+			if ( ! $this->policy['touchAdministrators'] && self::is_administrator( $user ) ) {
+				continue;
+			}
+			$names = array_map( static fn( array $group ): string => $group['displayName'], $memberships[ $user_id ] ?? array() );
+			if ( self::apply( $user, $this->roles_for_groups( $names ) ) ) {
+				$changed[] = $user_id;
+			}
+		}
+		return $changed;
+	}
+
+	/**
+	 * The roles a user holds, or would hold again once reactivated.
+	 *
+	 * @param WP_User $user User.
+	 * @return string[]
+	 */
+	public static function effective_roles( WP_User $user ): array {
+		if ( Login_Guard::is_disabled( $user->ID ) ) {
+			$remembered = get_user_meta( $user->ID, 'usersync_disabled_roles', true );
+			return is_array( $remembered ) ? array_values( array_filter( $remembered, 'is_string' ) ) : array();
+		}
+		return array_values( $user->roles );
+	}
+
+	/**
+	 * Whether a user is (or was, before being disabled) an administrator.
+	 *
+	 * @param WP_User $user User.
+	 */
+	public static function is_administrator( WP_User $user ): bool {
+		return in_array( 'administrator', array_merge( array_values( $user->roles ), self::effective_roles( $user ) ), true )
+			|| ( is_multisite() && is_super_admin( $user->ID ) );
+	}
+
+	/**
+	 * Gives a user exactly these roles (first = primary). A disabled user keeps no roles:
+	 * the roles they get back on reactivation are updated instead.
+	 *
+	 * @param WP_User  $user  User.
+	 * @param string[] $roles Roles.
+	 * @return bool Whether anything changed.
+	 */
+	public static function apply( WP_User $user, array $roles ): bool {
+		$roles = array_values( array_unique( $roles ) );
+		if ( Login_Guard::is_disabled( $user->ID ) ) {
+			if ( self::effective_roles( $user ) === $roles ) {
+				return false;
+			}
+			update_user_meta( $user->ID, 'usersync_disabled_roles', $roles );
+			return true;
+		}
+		if ( array_values( $user->roles ) === $roles ) {
+			return false;
+		}
+		$user->set_role( $roles[0] ?? '' );
+		foreach ( array_slice( $roles, 1 ) as $role ) {
+			$user->add_role( $role );
+		}
+		return true;
+	}
+}

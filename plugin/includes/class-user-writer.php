@@ -1,0 +1,1233 @@
+<?php
+/**
+ * Applies a batch of user operations from one connection.
+ *
+ * @package UserSync
+ */
+
+namespace UserSync;
+
+use WP_Session_Tokens;
+use WP_User;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * The write path every connector and SCIM go through. Each operation runs in its own
+ * transaction: it is applied entirely or not at all, and a failing operation never stops
+ * the others. Whatever can be checked before writing is checked in bulk up front (existing
+ * logins, emails and external ids of the whole batch in one query each; target users and
+ * their meta primed in two), and an operation that changes nothing writes nothing.
+ */
+class User_Writer {
+
+	public const ACTIONS = array( 'create', 'update', 'deprovision', 'reactivate', 'delete' );
+
+	private const OPERATION_KEYS = array( 'ref', 'action', 'id', 'ifMatch', 'user' );
+	private const USER_KEYS      = array( 'login', 'email', 'firstName', 'lastName', 'displayName', 'nickname', 'url', 'password', 'roles', 'meta', 'externalId', 'scim', 'active' );
+
+	/**
+	 * Request fields → WordPress user fields / profile meta.
+	 */
+	private const CORE = array(
+		'login'       => 'user_login',
+		'email'       => 'user_email',
+		'firstName'   => 'first_name',
+		'lastName'    => 'last_name',
+		'displayName' => 'display_name',
+		'nickname'    => 'nickname',
+		'url'         => 'user_url',
+	);
+
+	/**
+	 * Connection slug.
+	 *
+	 * @var string
+	 */
+	private string $connection;
+
+	/**
+	 * Audit source, e.g. 'scim:Entra production'.
+	 *
+	 * @var string
+	 */
+	private string $source;
+
+	/**
+	 * Run id for the audit log.
+	 *
+	 * @var string|null
+	 */
+	private ?string $run_id;
+
+	/**
+	 * Configuration.
+	 *
+	 * @var array<string, mixed>
+	 */
+	private array $config;
+
+	/**
+	 * Role map.
+	 *
+	 * @var Role_Mapper
+	 */
+	private Role_Mapper $roles;
+
+	/**
+	 * Snapshot builder for this connection.
+	 *
+	 * @var User_Snapshot
+	 */
+	private User_Snapshot $snapshots;
+
+	/**
+	 * Known logins (lowercase) → user id, for the logins this batch names.
+	 *
+	 * @var array<string, int>
+	 */
+	private array $logins = array();
+
+	/**
+	 * Known emails (lowercase) → user id, for the emails this batch names.
+	 *
+	 * @var array<string, int>
+	 */
+	private array $emails = array();
+
+	/**
+	 * Known external ids of this connection → user id, for the ids this batch names.
+	 *
+	 * @var array<string, int>
+	 */
+	private array $external_ids = array();
+
+	/**
+	 * Constructor.
+	 *
+	 * @param string      $connection Connection slug.
+	 * @param string      $source     Audit source.
+	 * @param string|null $run_id     Run id.
+	 */
+	public function __construct( string $connection, string $source, ?string $run_id = null ) {
+		$this->connection = $connection;
+		$this->source     = $source;
+		$this->run_id     = $run_id;
+		$this->config     = Plugin::config()->get();
+		$this->roles      = new Role_Mapper( $this->config );
+		$this->snapshots  = new User_Snapshot( $connection );
+	}
+
+	/**
+	 * Applies operations in order.
+	 *
+	 * @param array<int, mixed> $operations Operations as decoded from JSON.
+	 * @return array<int, array<string, mixed>> One result per operation, same order.
+	 */
+	public function apply( array $operations ): array {
+		require_once ABSPATH . 'wp-admin/includes/user.php';
+
+		$previous_origin = Plugin::outbox()->set_origin( $this->connection );
+		// Provisioning must not mail users about changes their identity provider made.
+		add_filter( 'send_password_change_email', '__return_false', 99 );
+		add_filter( 'send_email_change_email', '__return_false', 99 );
+
+		$this->prefetch( $operations );
+
+		// Users named by more than one operation get their snapshot right away; the others
+		// are built together at the end.
+		$id_counts = array_count_values(
+			array_map( 'strval', array_filter( array_column( array_filter( $operations, 'is_array' ), 'id' ), 'is_int' ) )
+		);
+
+		$results  = array();
+		$deferred = array();
+		foreach ( array_values( $operations ) as $index => $operation ) {
+			$ref = is_array( $operation ) && isset( $operation['ref'] ) && ( is_string( $operation['ref'] ) || is_int( $operation['ref'] ) )
+				? (string) $operation['ref']
+				: (string) $index;
+			try {
+				try {
+					$op = $this->normalize( $operation, $ref );
+				} catch ( Operation_Error $invalid ) {
+					$this->audit( $this->raw_audit_action( $operation ), null, self::raw_login( $operation ), array(), 'failure', $invalid->getMessage() );
+					throw $invalid;
+				}
+				$outcome = $this->apply_one( $op );
+				$result  = array(
+					'ref'    => $ref,
+					'ok'     => true,
+					'status' => $outcome['status'],
+					'user'   => null,
+				);
+				if ( null !== $outcome['user_id'] ) {
+					$this->snapshots->forget( $outcome['user_id'] );
+					if ( ( $id_counts[ (string) $outcome['user_id'] ] ?? 0 ) > 1 ) {
+						$result['user'] = $this->snapshots->build_many( array( $outcome['user_id'] ) )[ $outcome['user_id'] ] ?? null;
+					} else {
+						$deferred[ $index ] = $outcome['user_id'];
+					}
+				}
+			} catch ( Operation_Error $error ) {
+				$result = array(
+					'ref'   => $ref,
+					'ok'    => false,
+					'error' => $error->to_array(),
+				);
+			}
+			$results[ $index ] = $result;
+		}
+
+		if ( $deferred ) {
+			$snapshots = $this->snapshots->build_many( array_values( array_unique( $deferred ) ) );
+			foreach ( $deferred as $index => $user_id ) {
+				$results[ $index ]['user'] = $snapshots[ $user_id ] ?? null;
+			}
+		}
+
+		remove_filter( 'send_password_change_email', '__return_false', 99 );
+		remove_filter( 'send_email_change_email', '__return_false', 99 );
+		Plugin::outbox()->set_origin( $previous_origin );
+
+		return $results;
+	}
+
+	/**
+	 * Loads, in a fixed number of queries, what the checks of the whole batch need.
+	 *
+	 * @param array<int, mixed> $operations Raw operations.
+	 */
+	private function prefetch( array $operations ): void {
+		global $wpdb;
+
+		$ids          = array();
+		$logins       = array();
+		$emails       = array();
+		$external_ids = array();
+		foreach ( $operations as $operation ) {
+			if ( ! is_array( $operation ) ) {
+				continue;
+			}
+			if ( isset( $operation['id'] ) && is_int( $operation['id'] ) ) {
+				$ids[] = $operation['id'];
+			}
+			$user = isset( $operation['user'] ) && is_array( $operation['user'] ) ? $operation['user'] : array();
+			if ( isset( $user['login'] ) && is_string( $user['login'] ) && '' !== $user['login'] ) {
+				$logins[] = $user['login'];
+			}
+			if ( isset( $user['email'] ) && is_string( $user['email'] ) ) {
+				$email = self::stored_email( $user['email'] );
+				if ( '' !== $email ) {
+					$emails[] = $email;
+				}
+			}
+			if ( isset( $user['externalId'] ) && is_string( $user['externalId'] ) && '' !== $user['externalId'] ) {
+				$external_ids[] = $user['externalId'];
+			}
+		}
+
+		$this->snapshots->prime( $ids );
+
+		if ( $logins || $emails ) {
+			$where = array();
+			if ( $logins ) {
+				$where[] = 'user_login IN (' . implode( ',', array_map( static fn( $v ) => $wpdb->prepare( '%s', $v ), array_unique( $logins ) ) ) . ')';
+			}
+			if ( $emails ) {
+				$where[] = 'user_email IN (' . implode( ',', array_map( static fn( $v ) => $wpdb->prepare( '%s', $v ), array_unique( $emails ) ) ) . ')';
+			}
+			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared, WordPress.DB.DirectDatabaseQuery
+			$rows = $wpdb->get_results( "SELECT ID, user_login, user_email FROM {$wpdb->users} WHERE " . implode( ' OR ', $where ) );
+			foreach ( $rows as $row ) {
+				$this->logins[ strtolower( $row->user_login ) ] = (int) $row->ID;
+				if ( '' !== $row->user_email ) {
+					$this->emails[ strtolower( $row->user_email ) ] = (int) $row->ID;
+				}
+			}
+		}
+
+		if ( $external_ids ) {
+			$in = implode( ',', array_map( static fn( $v ) => $wpdb->prepare( '%s', $v ), array_unique( $external_ids ) ) );
+			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared, WordPress.DB.DirectDatabaseQuery
+			$rows = $wpdb->get_results( $wpdb->prepare( "SELECT user_id, meta_value FROM {$wpdb->usermeta} WHERE meta_key = %s AND meta_value IN ($in)", Connection::link_key( $this->connection ) ) );
+			foreach ( $rows as $row ) {
+				$this->external_ids[ (string) $row->meta_value ] = (int) $row->user_id;
+			}
+		}
+	}
+
+	/**
+	 * Validates one operation and brings its values to the form WordPress stores.
+	 *
+	 * @param mixed  $operation Raw operation.
+	 * @param string $ref       Its ref.
+	 * @return array<string, mixed>
+	 * @throws Operation_Error On invalid input.
+	 */
+	private function normalize( $operation, string $ref ): array {
+		if ( ! Json::is_object( $operation ) ) {
+			throw Operation_Error::invalid( 'usersync_invalid_operation', __( 'Each operation must be a JSON object.', 'usersync' ) );
+		}
+		$unknown = array_diff( array_keys( $operation ), self::OPERATION_KEYS );
+		if ( $unknown ) {
+			/* translators: %s: field names */
+			throw Operation_Error::invalid( 'usersync_invalid_operation', sprintf( __( 'Unknown operation field(s): %s.', 'usersync' ), implode( ', ', $unknown ) ) );
+		}
+
+		$action = $operation['action'] ?? null;
+		if ( ! is_string( $action ) || ! in_array( $action, self::ACTIONS, true ) ) {
+			/* translators: %s: allowed actions */
+			throw Operation_Error::invalid( 'usersync_invalid_action', sprintf( __( 'action must be one of: %s.', 'usersync' ), implode( ', ', self::ACTIONS ) ) );
+		}
+
+		$id = null;
+		if ( 'create' !== $action ) {
+			$id = $operation['id'] ?? null;
+			if ( is_string( $id ) && ctype_digit( $id ) ) {
+				$id = (int) $id;
+			}
+			if ( ! is_int( $id ) || $id <= 0 ) {
+				throw Operation_Error::invalid( 'usersync_invalid_id', __( 'id must be the positive integer id of a WordPress user.', 'usersync' ) );
+			}
+		}
+
+		$if_match = $operation['ifMatch'] ?? null;
+		if ( null !== $if_match && ! is_string( $if_match ) ) {
+			throw Operation_Error::invalid( 'usersync_invalid_operation', __( 'ifMatch must be a string.', 'usersync' ) );
+		}
+
+		$user = array();
+		if ( in_array( $action, array( 'create', 'update' ), true ) ) {
+			$raw = $operation['user'] ?? null;
+			if ( 'update' === $action && null === $raw ) {
+				$raw = array();
+			}
+			if ( ! Json::is_object( $raw ) ) {
+				throw Operation_Error::invalid( 'usersync_invalid_user', __( 'user must be a JSON object.', 'usersync' ) );
+			}
+			$user = $this->normalize_user( $raw, 'create' === $action );
+		}
+
+		return array(
+			'ref'     => $ref,
+			'action'  => $action,
+			'id'      => $id,
+			'ifMatch' => $if_match,
+			'user'    => $user,
+		);
+	}
+
+	/**
+	 * Validates the `user` object.
+	 *
+	 * @param array<string, mixed> $raw    Raw user.
+	 * @param bool                 $create Whether the operation creates the user.
+	 * @return array<string, mixed> Present fields only, normalized.
+	 * @throws Operation_Error On invalid input.
+	 */
+	private function normalize_user( array $raw, bool $create ): array {
+		$unknown = array_diff( array_keys( $raw ), self::USER_KEYS );
+		if ( $unknown ) {
+			/* translators: %s: field names */
+			throw Operation_Error::invalid( 'usersync_invalid_user', sprintf( __( 'Unknown user field(s): %s.', 'usersync' ), implode( ', ', $unknown ) ) );
+		}
+
+		$user = array();
+		foreach ( array( 'login', 'email', 'firstName', 'lastName', 'displayName', 'nickname', 'url' ) as $field ) {
+			if ( ! array_key_exists( $field, $raw ) ) {
+				continue;
+			}
+			$value = $raw[ $field ];
+			if ( null === $value && ! in_array( $field, array( 'login' ), true ) ) {
+				$value = '';
+			}
+			if ( ! is_string( $value ) ) {
+				/* translators: %s: field name */
+				throw Operation_Error::invalid( 'usersync_invalid_user', sprintf( __( '%s must be a string.', 'usersync' ), $field ) );
+			}
+			$user[ $field ] = $value;
+		}
+
+		if ( $create && ( ! isset( $user['login'] ) || '' === $user['login'] ) ) {
+			throw Operation_Error::invalid( 'usersync_invalid_login', __( 'A new user needs a login.', 'usersync' ) );
+		}
+		if ( isset( $user['login'] ) ) {
+			$login = $user['login'];
+			$clean = trim( (string) apply_filters( 'pre_user_login', sanitize_user( $login, true ) ) );
+			if ( '' === $login || $clean !== $login ) {
+				/* translators: %s: login */
+				throw Operation_Error::invalid( 'usersync_invalid_login', sprintf( __( 'The login "%s" is not allowed: use letters, digits, spaces and _ . - @ only.', 'usersync' ), $login ) );
+			}
+			if ( mb_strlen( $login ) > 60 ) {
+				throw Operation_Error::invalid( 'usersync_invalid_login', __( 'The login may not be longer than 60 characters.', 'usersync' ) );
+			}
+			$illegal = array_map( 'strtolower', (array) apply_filters( 'illegal_user_logins', array() ) );
+			if ( in_array( strtolower( $login ), $illegal, true ) ) {
+				/* translators: %s: login */
+				throw Operation_Error::invalid( 'usersync_invalid_login', sprintf( __( 'The login "%s" is not allowed on this site.', 'usersync' ), $login ) );
+			}
+		}
+		if ( isset( $user['email'] ) ) {
+			$email = self::stored_email( $user['email'] );
+			if ( '' !== trim( $user['email'] ) && ( '' === $email || ! is_email( $email ) ) ) {
+				/* translators: %s: email */
+				throw Operation_Error::invalid( 'usersync_invalid_email', sprintf( __( '"%s" is not a valid email address.', 'usersync' ), $user['email'] ) );
+			}
+			if ( mb_strlen( $email ) > 100 ) {
+				throw Operation_Error::invalid( 'usersync_invalid_email', __( 'The email address may not be longer than 100 characters.', 'usersync' ) );
+			}
+			$user['email'] = $email;
+		}
+		if ( isset( $user['url'] ) ) {
+			$user['url'] = self::stored_field( 'url', $user['url'] );
+			if ( mb_strlen( $user['url'] ) > 100 ) {
+				throw Operation_Error::invalid( 'usersync_invalid_url', __( 'The URL may not be longer than 100 characters.', 'usersync' ) );
+			}
+		}
+		foreach ( array(
+			'firstName'   => 'first_name',
+			'lastName'    => 'last_name',
+			'nickname'    => 'nickname',
+			'displayName' => 'display_name',
+		) as $field => $wp_field ) {
+			if ( isset( $user[ $field ] ) ) {
+				$user[ $field ] = self::stored_field( $wp_field, $user[ $field ] );
+			}
+		}
+		if ( isset( $user['displayName'] ) && mb_strlen( $user['displayName'] ) > 250 ) {
+			throw Operation_Error::invalid( 'usersync_invalid_user', __( 'displayName may not be longer than 250 characters.', 'usersync' ) );
+		}
+
+		if ( array_key_exists( 'password', $raw ) ) {
+			if ( ! is_string( $raw['password'] ) || '' === $raw['password'] ) {
+				throw Operation_Error::invalid( 'usersync_invalid_password', __( 'password must be a non-empty string.', 'usersync' ) );
+			}
+			$user['password'] = $raw['password'];
+		}
+
+		if ( array_key_exists( 'roles', $raw ) ) {
+			if ( ! is_array( $raw['roles'] ) || ! Json::is_list( $raw['roles'] ) ) {
+				throw Operation_Error::invalid( 'usersync_invalid_role', __( 'roles must be an array of role names.', 'usersync' ) );
+			}
+			foreach ( $raw['roles'] as $role ) {
+				if ( ! is_string( $role ) || ! wp_roles()->is_role( $role ) ) {
+					/* translators: %s: role */
+					throw Operation_Error::invalid( 'usersync_invalid_role', sprintf( __( 'The role "%s" does not exist.', 'usersync' ), is_string( $role ) ? $role : wp_json_encode( $role ) ) );
+				}
+				if ( ! $this->roles->is_allowed( $role ) ) {
+					throw Operation_Error::invalid( 'usersync_invalid_role', __( 'A sync may not grant administrator unless the role map allows it.', 'usersync' ) );
+				}
+			}
+			$user['roles'] = array_values( array_unique( $raw['roles'] ) );
+		}
+
+		if ( array_key_exists( 'meta', $raw ) ) {
+			$meta = $raw['meta'];
+			if ( null === $meta ) {
+				$meta = array();
+			}
+			if ( ! Json::is_object( $meta ) ) {
+				throw Operation_Error::invalid( 'usersync_invalid_meta', __( 'meta must be a JSON object of key → value.', 'usersync' ) );
+			}
+			foreach ( $meta as $key => $value ) {
+				$key = (string) $key;
+				if ( ! Protected_Meta::is_valid_key( $key ) ) {
+					/* translators: %s: meta key */
+					throw Operation_Error::invalid( 'usersync_invalid_meta_key', sprintf( __( 'The meta key "%s" is not valid.', 'usersync' ), $key ) );
+				}
+				if ( Protected_Meta::is_protected( $key ) ) {
+					/* translators: %s: meta key */
+					throw Operation_Error::invalid( 'usersync_invalid_meta_key', sprintf( __( 'The meta key "%s" cannot be written by a sync.', 'usersync' ), $key ) );
+				}
+			}
+			$user['meta'] = $meta;
+		}
+
+		if ( array_key_exists( 'externalId', $raw ) ) {
+			$external_id = $raw['externalId'];
+			if ( null !== $external_id && ( ! is_string( $external_id ) || mb_strlen( $external_id ) > 255 ) ) {
+				throw Operation_Error::invalid( 'usersync_invalid_external_id', __( 'externalId must be a string of at most 255 characters, or null.', 'usersync' ) );
+			}
+			$user['externalId'] = '' === $external_id ? null : $external_id;
+		}
+
+		if ( array_key_exists( 'scim', $raw ) ) {
+			$scim = $raw['scim'];
+			if ( null !== $scim && ! Json::is_object( $scim ) ) {
+				throw Operation_Error::invalid( 'usersync_invalid_scim', __( 'scim must be a JSON object or null.', 'usersync' ) );
+			}
+			if ( is_array( $scim ) ) {
+				unset( $scim['password'] );
+			}
+			$user['scim'] = $scim;
+		}
+
+		if ( array_key_exists( 'active', $raw ) ) {
+			if ( ! is_bool( $raw['active'] ) ) {
+				throw Operation_Error::invalid( 'usersync_invalid_user', __( 'active must be true or false.', 'usersync' ) );
+			}
+			$user['active'] = $raw['active'];
+		}
+
+		return $user;
+	}
+
+	/**
+	 * Applies one validated operation.
+	 *
+	 * @param array<string, mixed> $op Operation.
+	 * @return array{status: string, user_id: ?int}
+	 * @throws Operation_Error On failure (nothing was written).
+	 */
+	private function apply_one( array $op ): array {
+		if ( 'create' === $op['action'] ) {
+			return $this->create( $op );
+		}
+
+		try {
+			$user = $this->target( $op );
+		} catch ( Operation_Error $error ) {
+			$this->audit( $this->audit_action( $op['action'] ), $op['id'], '', array(), 'failure', $error->getMessage() );
+			throw $error;
+		}
+
+		switch ( $op['action'] ) {
+			case 'update':
+				return $this->update( $op, $user );
+			case 'deprovision':
+				return 'delete' === $this->config['deprovision']['action'] ? $this->delete_user( $user ) : $this->disable_only( $user );
+			case 'delete':
+				return 'delete' === $this->config['deprovision']['action'] ? $this->delete_user( $user ) : $this->unlink_and_disable( $user );
+			default:
+				return $this->reactivate( $user );
+		}
+	}
+
+	/**
+	 * The existing user an operation addresses, after the policy and ifMatch checks.
+	 *
+	 * @param array<string, mixed> $op Operation.
+	 * @throws Operation_Error When the user may not be touched.
+	 */
+	private function target( array $op ): WP_User {
+		$user = get_userdata( $op['id'] );
+		if ( ! $user || ( is_multisite() && ! is_user_member_of_blog( $user->ID ) ) ) {
+			/* translators: %d: user id */
+			throw new Operation_Error( 404, 'usersync_not_found', sprintf( __( 'There is no user with id %d.', 'usersync' ), $op['id'] ) );
+		}
+		$policy = $this->config['deprovision'];
+		if ( ! $this->is_linked( $user->ID ) && ! $policy['touchUnlinked'] ) {
+			throw new Operation_Error(
+				404,
+				'usersync_not_found',
+				/* translators: 1: user id, 2: connection */
+				sprintf( __( 'User %1$d is not linked to the connection "%2$s".', 'usersync' ), $user->ID, $this->connection )
+			);
+		}
+		if ( Role_Mapper::is_administrator( $user ) && ! $policy['touchAdministrators'] ) {
+			throw new Operation_Error(
+				403,
+				'usersync_administrator_protected',
+				/* translators: %s: login */
+				sprintf( __( 'User "%s" is an administrator; syncs do not change administrators unless the deprovisioning policy allows it.', 'usersync' ), $user->user_login )
+			);
+		}
+		if ( null !== $op['ifMatch'] ) {
+			$current = $this->snapshots->build( $user )['version'];
+			if ( ! hash_equals( $current, $op['ifMatch'] ) ) {
+				/* translators: 1: expected version, 2: current version */
+				throw new Operation_Error( 412, 'usersync_precondition_failed', sprintf( __( 'The user changed since it was read (ifMatch %1$s, current %2$s).', 'usersync' ), $op['ifMatch'], $current ) );
+			}
+		}
+		return $user;
+	}
+
+	/**
+	 * Creates a user linked to the connection.
+	 *
+	 * @param array<string, mixed> $op Operation.
+	 * @return array{status: string, user_id: int}
+	 * @throws Operation_Error On failure.
+	 */
+	private function create( array $op ): array {
+		$data   = $op['user'];
+		$fields = self::field_names( $data );
+		$login  = $data['login'];
+		$email  = $data['email'] ?? '';
+
+		try {
+			if ( isset( $this->logins[ strtolower( $login ) ] ) ) {
+				/* translators: %s: login */
+				throw new Operation_Error( 409, 'usersync_login_exists', sprintf( __( 'A user with the login "%s" already exists.', 'usersync' ), $login ), 'uniqueness' );
+			}
+			if ( '' !== $email && isset( $this->emails[ strtolower( $email ) ] ) ) {
+				/* translators: %s: email */
+				throw new Operation_Error( 409, 'usersync_email_exists', sprintf( __( 'A user with the email "%s" already exists.', 'usersync' ), $email ), 'uniqueness' );
+			}
+			$external_id = $data['externalId'] ?? null;
+			if ( null !== $external_id && isset( $this->external_ids[ $external_id ] ) ) {
+				throw new Operation_Error(
+					409,
+					'usersync_external_id_exists',
+					/* translators: 1: external id, 2: connection */
+					sprintf( __( 'The external id "%1$s" is already linked to another user in "%2$s".', 'usersync' ), $external_id, $this->connection ),
+					'uniqueness'
+				);
+			}
+		} catch ( Operation_Error $error ) {
+			$this->audit( 'create', null, $login, $fields, 'failure', $error->getMessage() );
+			throw $error;
+		}
+
+		$roles   = $data['roles'] ?? $this->roles->default_roles();
+		$created = 0;
+
+		$result = $this->transaction(
+			'create',
+			null,
+			$login,
+			$fields,
+			function () use ( $data, $roles, $login, $email, $external_id, &$created ): array {
+				$userdata = array(
+					'user_login' => $login,
+					'user_email' => $email,
+					'user_pass'  => $data['password'] ?? wp_generate_password( 24 ),
+					'role'       => $roles[0] ?? '',
+				);
+				foreach ( self::CORE as $field => $wp_field ) {
+					if ( isset( $data[ $field ] ) && ! isset( $userdata[ $wp_field ] ) ) {
+						$userdata[ $wp_field ] = $data[ $field ];
+					}
+				}
+				$id = wp_insert_user( wp_slash( $userdata ) );
+				if ( is_wp_error( $id ) ) {
+					throw Operation_Error::from_wp_error( $id );
+				}
+				$created = (int) $id;
+
+				$user = get_userdata( $created );
+				foreach ( array_slice( $roles, 1 ) as $role ) {
+					$user->add_role( $role );
+				}
+
+				add_user_meta( $created, Connection::link_key( $this->connection ), wp_slash( $external_id ?? '' ), true );
+				add_user_meta( $created, 'usersync_created_by', $this->connection, true );
+				if ( isset( $data['scim'] ) ) {
+					add_user_meta( $created, Connection::scim_key( $this->connection ), wp_slash( self::json( $data['scim'] ) ), true );
+				}
+				foreach ( $data['meta'] ?? array() as $key => $value ) {
+					if ( null !== $value ) {
+						add_user_meta( $created, (string) $key, wp_slash( $value ) );
+					}
+				}
+				if ( false === ( $data['active'] ?? true ) ) {
+					$this->disable( get_userdata( $created ) );
+				}
+				return array(
+					'status'  => 'created',
+					'user_id' => $created,
+				);
+			},
+			static function () use ( &$created ): array {
+				return $created ? array( $created ) : array();
+			}
+		);
+
+		$this->logins[ strtolower( $login ) ] = $result['user_id'];
+		if ( '' !== $email ) {
+			$this->emails[ strtolower( $email ) ] = $result['user_id'];
+		}
+		if ( null !== $external_id ) {
+			$this->external_ids[ $external_id ] = $result['user_id'];
+		}
+		return $result;
+	}
+
+	/**
+	 * Updates the fields present; writes nothing when nothing differs.
+	 *
+	 * @param array<string, mixed> $op   Operation.
+	 * @param WP_User              $user Target.
+	 * @return array{status: string, user_id: int}
+	 * @throws Operation_Error On failure.
+	 */
+	private function update( array $op, WP_User $user ): array {
+		$data    = $op['user'];
+		$id      = (int) $user->ID;
+		$changes = $this->diff( $user, $data ); // Throws on uniqueness conflicts.
+		$names   = array_keys( $changes );
+
+		if ( ! $changes ) {
+			$this->audit( 'update', $id, $user->user_login, array(), 'skipped', null );
+			return array(
+				'status'  => 'unchanged',
+				'user_id' => $id,
+			);
+		}
+
+		$toggled = $changes['active'] ?? null;
+		$action  = null === $toggled ? 'update' : ( $toggled ? 'enable' : 'disable' );
+		$status  = null === $toggled ? 'updated' : ( $toggled ? 'reactivated' : 'disabled' );
+		$old     = array(
+			'login' => strtolower( $user->user_login ),
+			'email' => strtolower( $user->user_email ),
+			'link'  => (string) get_user_meta( $id, Connection::link_key( $this->connection ), true ),
+		);
+
+		$this->transaction(
+			$action,
+			$id,
+			$user->user_login,
+			$names,
+			function () use ( $id, $changes, $toggled ): array {
+				if ( isset( $changes['user_login'] ) ) {
+					$this->rename( $id, $changes['user_login'] );
+				}
+				$core = array_intersect_key( $changes, array_flip( array( 'user_email', 'first_name', 'last_name', 'display_name', 'nickname', 'user_url', 'user_pass' ) ) );
+				if ( $core ) {
+					$result = wp_update_user( wp_slash( array( 'ID' => $id ) + $core ) );
+					if ( is_wp_error( $result ) ) {
+						throw Operation_Error::from_wp_error( $result );
+					}
+				}
+				if ( true === $toggled ) {
+					$this->restore( get_userdata( $id ) );
+				}
+				if ( isset( $changes['roles'] ) ) {
+					Role_Mapper::apply( get_userdata( $id ), $changes['roles'] );
+				}
+				foreach ( $changes as $name => $value ) {
+					if ( 0 !== strpos( $name, 'meta:' ) ) {
+						continue;
+					}
+					$key = substr( $name, 5 );
+					if ( null === $value ) {
+						delete_user_meta( $id, $key );
+					} else {
+						update_user_meta( $id, $key, wp_slash( $value ) );
+					}
+				}
+				if ( array_key_exists( 'externalId', $changes ) ) {
+					update_user_meta( $id, Connection::link_key( $this->connection ), wp_slash( $changes['externalId'] ?? '' ) );
+				}
+				if ( array_key_exists( 'scim', $changes ) ) {
+					if ( null === $changes['scim'] ) {
+						delete_user_meta( $id, Connection::scim_key( $this->connection ) );
+					} else {
+						update_user_meta( $id, Connection::scim_key( $this->connection ), wp_slash( self::json( $changes['scim'] ) ) );
+					}
+				}
+				if ( false === $toggled ) {
+					$this->disable( get_userdata( $id ) );
+				}
+				return array(
+					'status'  => '',
+					'user_id' => $id,
+				);
+			},
+			static fn(): array => array( $id )
+		);
+
+		if ( isset( $changes['user_login'] ) ) {
+			unset( $this->logins[ $old['login'] ] );
+			$this->logins[ strtolower( $changes['user_login'] ) ] = $id;
+		}
+		if ( isset( $changes['user_email'] ) ) {
+			unset( $this->emails[ $old['email'] ] );
+			if ( '' !== $changes['user_email'] ) {
+				$this->emails[ strtolower( $changes['user_email'] ) ] = $id;
+			}
+		}
+		if ( array_key_exists( 'externalId', $changes ) ) {
+			unset( $this->external_ids[ $old['link'] ] );
+			if ( null !== $changes['externalId'] ) {
+				$this->external_ids[ $changes['externalId'] ] = $id;
+			}
+		}
+
+		return array(
+			'status'  => $status,
+			'user_id' => $id,
+		);
+	}
+
+	/**
+	 * What an update would change, as attribute name → new value. Empty when nothing differs.
+	 *
+	 * @param WP_User              $user User.
+	 * @param array<string, mixed> $data Normalized `user` object.
+	 * @return array<string, mixed>
+	 * @throws Operation_Error On uniqueness conflicts.
+	 */
+	private function diff( WP_User $user, array $data ): array {
+		$id      = (int) $user->ID;
+		$changes = array();
+
+		$login = $data['login'] ?? $user->user_login;
+		if ( $login !== $user->user_login ) {
+			$owner = $this->logins[ strtolower( $login ) ] ?? null;
+			if ( null !== $owner && $owner !== $id ) {
+				$this->audit( 'update', $id, $user->user_login, array( 'user_login' ), 'failure', 'login exists' );
+				/* translators: %s: login */
+				throw new Operation_Error( 409, 'usersync_login_exists', sprintf( __( 'A user with the login "%s" already exists.', 'usersync' ), $login ), 'uniqueness' );
+			}
+			$changes['user_login'] = $login;
+		}
+
+		if ( isset( $data['email'] ) && $data['email'] !== $user->user_email ) {
+			$owner = '' === $data['email'] ? null : ( $this->emails[ strtolower( $data['email'] ) ] ?? null );
+			if ( null !== $owner && $owner !== $id ) {
+				$this->audit( 'update', $id, $user->user_login, array( 'user_email' ), 'failure', 'email exists' );
+				/* translators: %s: email */
+				throw new Operation_Error( 409, 'usersync_email_exists', sprintf( __( 'A user with the email "%s" already exists.', 'usersync' ), $data['email'] ), 'uniqueness' );
+			}
+			$changes['user_email'] = $data['email'];
+		}
+
+		foreach ( array(
+			'firstName'   => 'first_name',
+			'lastName'    => 'last_name',
+			'nickname'    => 'nickname',
+			'displayName' => 'display_name',
+		) as $field => $wp_field ) {
+			if ( ! isset( $data[ $field ] ) ) {
+				continue;
+			}
+			$value = $data[ $field ];
+			if ( '' === $value && in_array( $wp_field, array( 'nickname', 'display_name' ), true ) ) {
+				$value = $login; // What WordPress stores for an empty nickname or display name.
+			}
+			if ( $value !== (string) $user->$wp_field ) {
+				$changes[ $wp_field ] = $value;
+			}
+		}
+
+		if ( isset( $data['url'] ) && $data['url'] !== (string) $user->user_url ) {
+			$changes['user_url'] = $data['url'];
+		}
+
+		if ( isset( $data['password'] ) && ! wp_check_password( wp_slash( $data['password'] ), $user->user_pass, $id ) ) {
+			$changes['user_pass'] = $data['password'];
+		}
+
+		if ( isset( $data['roles'] ) && $data['roles'] !== Role_Mapper::effective_roles( $user ) ) {
+			$changes['roles'] = $data['roles'];
+		}
+
+		foreach ( $data['meta'] ?? array() as $key => $value ) {
+			$key     = (string) $key;
+			$current = get_user_meta( $id, $key, false );
+			if ( null === $value ) {
+				if ( $current ) {
+					$changes[ 'meta:' . $key ] = null;
+				}
+			} elseif ( ! $current || ! self::same_meta( $current[0], $value ) ) {
+				$changes[ 'meta:' . $key ] = $value;
+			}
+		}
+
+		// A linked user keeps its external id unless the update names one ('' when linked
+		// without one); an unlinked user (touchUnlinked) becomes linked by the update.
+		$linked  = $this->is_linked( $id );
+		$current = $linked ? (string) get_user_meta( $id, Connection::link_key( $this->connection ), true ) : null;
+		$new     = array_key_exists( 'externalId', $data ) ? (string) $data['externalId'] : ( $current ?? '' );
+		if ( $new !== $current ) {
+			if ( '' !== $new && isset( $this->external_ids[ $new ] ) && $this->external_ids[ $new ] !== $id ) {
+				$this->audit( 'update', $id, $user->user_login, array( 'externalId' ), 'failure', 'external id exists' );
+				throw new Operation_Error(
+					409,
+					'usersync_external_id_exists',
+					/* translators: 1: external id, 2: connection */
+					sprintf( __( 'The external id "%1$s" is already linked to another user in "%2$s".', 'usersync' ), $new, $this->connection ),
+					'uniqueness'
+				);
+			}
+			$changes['externalId'] = '' === $new ? null : $new;
+		}
+
+		if ( array_key_exists( 'scim', $data ) ) {
+			$stored  = (string) get_user_meta( $id, Connection::scim_key( $this->connection ), true );
+			$current = '' === $stored ? null : json_decode( $stored, true );
+			if ( $current != $data['scim'] ) { // phpcs:ignore Universal.Operators.StrictComparisons -- key order of JSON objects does not matter.
+				$changes['scim'] = $data['scim'];
+			}
+		}
+
+		if ( isset( $data['active'] ) && Login_Guard::is_disabled( $id ) === $data['active'] ) {
+			$changes['active'] = $data['active'];
+		}
+
+		return $changes;
+	}
+
+	/**
+	 * Deprovision under the "disable" policy.
+	 *
+	 * @param WP_User $user User.
+	 * @return array{status: string, user_id: int}
+	 */
+	private function disable_only( WP_User $user ): array {
+		$id = (int) $user->ID;
+		if ( Login_Guard::is_disabled( $id ) ) {
+			$this->audit( 'disable', $id, $user->user_login, array(), 'skipped', null );
+			return array(
+				'status'  => 'unchanged',
+				'user_id' => $id,
+			);
+		}
+		return $this->transaction(
+			'disable',
+			$id,
+			$user->user_login,
+			array( 'active', 'roles' ),
+			function () use ( $user, $id ): array {
+				$this->disable( $user );
+				return array(
+					'status'  => 'disabled',
+					'user_id' => $id,
+				);
+			},
+			static fn(): array => array( $id )
+		);
+	}
+
+	/**
+	 * Delete under the "disable" policy: the user stays, disabled, but is no longer linked
+	 * to this connection (the resource is gone for it).
+	 *
+	 * @param WP_User $user User.
+	 * @return array{status: string, user_id: int}
+	 */
+	private function unlink_and_disable( WP_User $user ): array {
+		$id     = (int) $user->ID;
+		$link   = (string) get_user_meta( $id, Connection::link_key( $this->connection ), true );
+		$fields = array( 'link' );
+		if ( ! Login_Guard::is_disabled( $id ) ) {
+			$fields = array( 'active', 'roles', 'link' );
+		}
+		$result = $this->transaction(
+			'disable',
+			$id,
+			$user->user_login,
+			$fields,
+			function () use ( $user, $id ): array {
+				if ( ! Login_Guard::is_disabled( $id ) ) {
+					$this->disable( $user );
+				}
+				delete_user_meta( $id, Connection::link_key( $this->connection ) );
+				delete_user_meta( $id, Connection::scim_key( $this->connection ) );
+				Plugin::groups()->remove_user_from_connection( $id, $this->connection );
+				return array(
+					'status'  => 'deleted',
+					'user_id' => $id,
+				);
+			},
+			static fn(): array => array( $id )
+		);
+		unset( $this->external_ids[ $link ] );
+		return $result;
+	}
+
+	/**
+	 * Deletes a user, reassigning their content as the policy says.
+	 *
+	 * @param WP_User $user User.
+	 * @return array{status: string, user_id: null}
+	 * @throws Operation_Error When the reassign user is unusable or deletion fails.
+	 */
+	private function delete_user( WP_User $user ): array {
+		$id       = (int) $user->ID;
+		$reassign = $this->config['deprovision']['reassignTo'];
+		if ( null !== $reassign && ( $reassign === $id || ! get_userdata( $reassign ) ) ) {
+			$message = $reassign === $id
+				? __( 'The user that content is reassigned to cannot be deleted by a sync.', 'usersync' )
+				/* translators: %d: user id */
+				: sprintf( __( 'deprovision.reassignTo names user %d, who does not exist; fix the deprovisioning policy.', 'usersync' ), $reassign );
+			$this->audit( 'delete', $id, $user->user_login, array(), 'failure', $message );
+			throw new Operation_Error( 409, 'usersync_invalid_reassign', $message );
+		}
+		$login = strtolower( $user->user_login );
+		$email = strtolower( $user->user_email );
+		$link  = (string) get_user_meta( $id, Connection::link_key( $this->connection ), true );
+
+		$result = $this->transaction(
+			'delete',
+			$id,
+			$user->user_login,
+			array(),
+			static function () use ( $id, $reassign ): array {
+				if ( ! wp_delete_user( $id, $reassign ) ) {
+					throw new Operation_Error( 500, 'usersync_write_failed', __( 'WordPress could not delete the user.', 'usersync' ) );
+				}
+				return array(
+					'status'  => 'deleted',
+					'user_id' => null,
+				);
+			},
+			static fn(): array => array( $id )
+		);
+		unset( $this->logins[ $login ], $this->emails[ $email ], $this->external_ids[ $link ] );
+		return $result;
+	}
+
+	/**
+	 * Reactivates a disabled user.
+	 *
+	 * @param WP_User $user User.
+	 * @return array{status: string, user_id: int}
+	 */
+	private function reactivate( WP_User $user ): array {
+		$id = (int) $user->ID;
+		if ( ! Login_Guard::is_disabled( $id ) ) {
+			$this->audit( 'enable', $id, $user->user_login, array(), 'skipped', null );
+			return array(
+				'status'  => 'unchanged',
+				'user_id' => $id,
+			);
+		}
+		return $this->transaction(
+			'enable',
+			$id,
+			$user->user_login,
+			array( 'active', 'roles' ),
+			function () use ( $user, $id ): array {
+				$this->restore( $user );
+				return array(
+					'status'  => 'reactivated',
+					'user_id' => $id,
+				);
+			},
+			static fn(): array => array( $id )
+		);
+	}
+
+	/**
+	 * Changes a login. wp_insert_user() never updates user_login of an existing user, so
+	 * the column is written here (uniqueness was checked for the whole batch up front).
+	 *
+	 * @param int    $id    User id.
+	 * @param string $login New login.
+	 * @throws Operation_Error When the login is taken or the write fails.
+	 */
+	private function rename( int $id, string $login ): void {
+		global $wpdb;
+		$owner = username_exists( $login );
+		if ( $owner && (int) $owner !== $id ) {
+			/* translators: %s: login */
+			throw new Operation_Error( 409, 'usersync_login_exists', sprintf( __( 'A user with the login "%s" already exists.', 'usersync' ), $login ), 'uniqueness' );
+		}
+		$before = get_userdata( $id );
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
+		if ( false === $wpdb->update( $wpdb->users, array( 'user_login' => $login ), array( 'ID' => $id ), array( '%s' ), array( '%d' ) ) ) {
+			throw new Operation_Error( 500, 'usersync_write_failed', __( 'WordPress could not change the login.', 'usersync' ) );
+		}
+		if ( $before ) {
+			clean_user_cache( $before );
+		}
+		Plugin::outbox()->record( $id, 'update', array( 'user_login' ) );
+	}
+
+	/**
+	 * Disables a user: remembers and removes the roles, ends every session, marks disabled.
+	 *
+	 * @param WP_User $user User.
+	 */
+	private function disable( WP_User $user ): void {
+		update_user_meta( $user->ID, 'usersync_disabled_roles', array_values( $user->roles ) );
+		$user->set_role( '' );
+		WP_Session_Tokens::get_instance( $user->ID )->destroy_all();
+		update_user_meta( $user->ID, 'usersync_disabled', '1' );
+	}
+
+	/**
+	 * Reactivates a user with the roles remembered at disable time (or the default role).
+	 *
+	 * @param WP_User $user User.
+	 */
+	private function restore( WP_User $user ): void {
+		$roles = Role_Mapper::effective_roles( $user );
+		if ( ! $roles ) {
+			$roles = $this->roles->default_roles();
+		}
+		delete_user_meta( $user->ID, 'usersync_disabled' );
+		delete_user_meta( $user->ID, 'usersync_disabled_roles' );
+		Role_Mapper::apply( get_userdata( $user->ID ), $roles );
+	}
+
+	/**
+	 * Runs one operation's writes in a transaction and audits the outcome.
+	 *
+	 * @param string   $action     Audit action.
+	 * @param int|null $user_id    Target user (null on create).
+	 * @param string   $login      Target login.
+	 * @param string[] $fields     Attributes being written.
+	 * @param callable $write      Does the writes; returns the outcome.
+	 * @param callable $touched    Returns the ids of users the writes may have touched.
+	 * @return array{status: string, user_id: ?int}
+	 * @throws Operation_Error On failure, after rolling back.
+	 */
+	private function transaction( string $action, ?int $user_id, string $login, array $fields, callable $write, callable $touched ): array {
+		$transaction = new Transaction();
+		$transaction->begin();
+		try {
+			$outcome = $write();
+			$this->audit( $action, $outcome['user_id'] ?? $user_id, $login, $fields, 'success', null );
+			$transaction->commit();
+			return $outcome;
+		} catch ( \Throwable $throwable ) {
+			$transaction->rollback( array_merge( null === $user_id ? array() : array( $user_id ), $touched() ) );
+			if ( null !== $user_id ) {
+				$this->snapshots->forget( $user_id );
+			}
+			$error = $throwable instanceof Operation_Error
+				? $throwable
+				: new Operation_Error( 500, 'usersync_internal_error', __( 'The operation failed unexpectedly; nothing was written.', 'usersync' ) );
+			if ( ! $throwable instanceof Operation_Error ) {
+				// phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log
+				error_log( 'UserSync: batch operation failed: ' . $throwable );
+			}
+			$this->audit( $action, $user_id, $login, $fields, 'failure', $error->getMessage() );
+			throw $error;
+		}
+	}
+
+	/**
+	 * Writes the audit row of an operation.
+	 *
+	 * @param string      $action  Action.
+	 * @param int|null    $user_id User id.
+	 * @param string      $login   Login.
+	 * @param string[]    $fields  Attribute names.
+	 * @param string      $result  success|failure|skipped.
+	 * @param string|null $error   Error message.
+	 */
+	private function audit( string $action, ?int $user_id, string $login, array $fields, string $result, ?string $error ): void {
+		Plugin::audit_log()->write(
+			array(
+				'actor'      => 'sidecar',
+				'source'     => $this->source,
+				'action'     => $action,
+				'user_id'    => $user_id,
+				'user_login' => $login,
+				'fields'     => $fields,
+				'result'     => $result,
+				'error'      => $error,
+				'run_id'     => $this->run_id,
+			)
+		);
+	}
+
+	/**
+	 * Audit action of an operation that failed before its kind of write was known.
+	 *
+	 * @param string $action Operation action.
+	 */
+	private function audit_action( string $action ): string {
+		$map = array(
+			'update'      => 'update',
+			'deprovision' => 'delete' === $this->config['deprovision']['action'] ? 'delete' : 'disable',
+			'delete'      => 'delete',
+			'reactivate'  => 'enable',
+		);
+		return $map[ $action ] ?? $action;
+	}
+
+	/**
+	 * Audit action of an operation that did not pass validation.
+	 *
+	 * @param mixed $operation Raw operation.
+	 */
+	private function raw_audit_action( $operation ): string {
+		$action = is_array( $operation ) && isset( $operation['action'] ) && is_string( $operation['action'] ) ? $operation['action'] : '';
+		if ( 'create' === $action ) {
+			return 'create';
+		}
+		return in_array( $action, self::ACTIONS, true ) ? $this->audit_action( $action ) : 'invalid';
+	}
+
+	/**
+	 * The login an invalid operation names, if any.
+	 *
+	 * @param mixed $operation Raw operation.
+	 */
+	private static function raw_login( $operation ): string {
+		$login = is_array( $operation ) && isset( $operation['user'] ) && is_array( $operation['user'] ) ? ( $operation['user']['login'] ?? '' ) : '';
+		return is_string( $login ) ? $login : '';
+	}
+
+	/**
+	 * Whether a user is linked to this connection.
+	 *
+	 * @param int $user_id User id.
+	 */
+	private function is_linked( int $user_id ): bool {
+		return metadata_exists( 'user', $user_id, Connection::link_key( $this->connection ) );
+	}
+
+	/**
+	 * Attribute names of a `user` object, in the outbox vocabulary, for the audit log.
+	 *
+	 * @param array<string, mixed> $data Normalized user.
+	 * @return string[]
+	 */
+	private static function field_names( array $data ): array {
+		$names = array();
+		foreach ( $data as $field => $value ) {
+			if ( isset( self::CORE[ $field ] ) ) {
+				$names[] = self::CORE[ $field ];
+			} elseif ( 'meta' === $field ) {
+				foreach ( array_keys( $value ) as $key ) {
+					$names[] = 'meta:' . $key;
+				}
+			} else {
+				$names[] = $field;
+			}
+		}
+		return $names;
+	}
+
+	/**
+	 * What WordPress would store for a profile field (its pre_user_* filters run on slashed
+	 * input), so that comparing with the stored value tells real changes apart.
+	 *
+	 * @param string $field WordPress field: first_name, last_name, nickname, display_name, url.
+	 * @param string $value Input.
+	 */
+	private static function stored_field( string $field, string $value ): string {
+		return (string) wp_unslash( apply_filters( "pre_user_{$field}", wp_slash( $value ) ) );
+	}
+
+	/**
+	 * What WordPress would store for an email address.
+	 *
+	 * @param string $email Input.
+	 */
+	private static function stored_email( string $email ): string {
+		return self::stored_field( 'email', $email );
+	}
+
+	/**
+	 * Whether a stored meta value equals an input value (WordPress stores scalars as strings).
+	 *
+	 * @param mixed $stored Stored value.
+	 * @param mixed $input  Input value.
+	 */
+	private static function same_meta( $stored, $input ): bool {
+		if ( is_scalar( $input ) && is_scalar( $stored ) ) {
+			if ( is_bool( $input ) ) {
+				$input = $input ? '1' : '';
+			}
+			return (string) $stored === (string) $input;
+		}
+		return $stored == $input; // phpcs:ignore Universal.Operators.StrictComparisons -- arrays from JSON vs unserialized arrays.
+	}
+
+	/**
+	 * JSON of an object (an empty one stays an object).
+	 *
+	 * @param array<string, mixed> $value Value.
+	 */
+	private static function json( array $value ): string {
+		return $value ? (string) wp_json_encode( $value ) : '{}';
+	}
+}

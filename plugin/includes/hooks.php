@@ -1,0 +1,63 @@
+<?php
+/**
+ * Everything the plugin does to WordPress, wired in one place.
+ *
+ * @package UserSync
+ */
+
+namespace UserSync;
+
+defined( 'ABSPATH' ) || exit;
+
+// Schema and roles: upgrade in place when the code is newer than the stored version.
+add_action( 'plugins_loaded', array( Installer::class, 'maybe_upgrade' ) );
+
+// REST API: usersync/v1/*.
+add_action(
+	'rest_api_init',
+	static function (): void {
+		$controllers = array(
+			new REST\Status_Controller(),
+			new REST\Tokens_Controller(),
+			new REST\Sidecar_Tokens_Controller(),
+		);
+		foreach ( $controllers as $controller ) {
+			$controller->register_routes();
+		}
+	}
+);
+
+// Settings page under Users.
+$usersync_admin_page = new Admin\Admin_Page();
+add_action( 'admin_menu', array( $usersync_admin_page, 'add_menu' ) );
+add_action( 'admin_enqueue_scripts', array( $usersync_admin_page, 'enqueue' ) );
+unset( $usersync_admin_page );
+
+// Outbox: every change of a user, whoever makes it, becomes one row.
+$usersync_changes = Plugin::user_changes();
+add_filter( 'wp_pre_insert_user_data', array( $usersync_changes, 'on_pre_insert_user_data' ), 10, 1 );
+add_action( 'user_register', array( $usersync_changes, 'on_user_register' ), 10, 1 );
+add_action( 'profile_update', array( $usersync_changes, 'on_profile_update' ), 10, 2 );
+add_action( 'set_user_role', array( $usersync_changes, 'on_role_change' ), 10, 1 );
+add_action( 'add_user_role', array( $usersync_changes, 'on_role_change' ), 10, 1 );
+add_action( 'remove_user_role', array( $usersync_changes, 'on_role_change' ), 10, 1 );
+add_action( 'added_user_meta', array( $usersync_changes, 'on_meta_set' ), 10, 4 );
+add_action( 'updated_user_meta', array( $usersync_changes, 'on_meta_set' ), 10, 4 );
+add_action( 'deleted_user_meta', array( $usersync_changes, 'on_meta_deleted' ), 10, 3 );
+add_action( 'password_reset', array( $usersync_changes, 'on_password_reset_start' ), 10, 0 );
+add_action( 'after_password_reset', array( $usersync_changes, 'on_after_password_reset' ), 10, 1 );
+add_action( 'wp_set_password', array( $usersync_changes, 'on_set_password' ), 10, 2 );
+add_action( 'delete_user', array( $usersync_changes, 'on_delete_user_start' ), 10, 0 );
+add_action( 'wpmu_delete_user', array( $usersync_changes, 'on_delete_user_start' ), 10, 0 );
+add_action( 'deleted_user', array( $usersync_changes, 'on_deleted_user' ), 10, 1 );
+add_action( 'remove_user_from_blog', array( $usersync_changes, 'on_removed_from_site' ), 10, 2 );
+add_action( 'shutdown', array( $usersync_changes, 'on_shutdown' ) );
+unset( $usersync_changes );
+
+// Disabled users stay out: password login, Application Passwords, cookies, password resets.
+$usersync_guard = Plugin::login_guard();
+add_filter( 'authenticate', array( $usersync_guard, 'on_authenticate' ), 99, 1 );
+add_action( 'wp_authenticate_application_password_errors', array( $usersync_guard, 'on_application_password' ), 10, 2 );
+add_filter( 'determine_current_user', array( $usersync_guard, 'on_determine_current_user' ), 99, 1 );
+add_filter( 'allow_password_reset', array( $usersync_guard, 'on_allow_password_reset' ), 10, 2 );
+unset( $usersync_guard );
