@@ -40,6 +40,18 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const BULK_REF = /^bulkId:(.+)$/;
+const PATH_REF = /bulkId:([^/?#]+)/g;
+
+function pathRefs(path: string, into: Set<string>) {
+  for (const match of path.matchAll(PATH_REF)) into.add(decodeURIComponent(match[1]!));
+}
+
+function substitutePath(path: string, ids: Map<string, string>): string {
+  return path.replace(PATH_REF, (whole, ref: string) => {
+    const id = ids.get(decodeURIComponent(ref));
+    return id === undefined ? whole : encodeURIComponent(id);
+  });
+}
 
 function collectRefs(value: unknown, into: Set<string>) {
   if (typeof value === 'string') {
@@ -162,7 +174,7 @@ export async function runBulk(
       )
         throw badRequest('invalidSyntax', `Operation ${index + 1}: ${methodName} needs 'data'`);
       const needs = new Set<string>();
-      collectRefs(path, needs);
+      pathRefs(path, needs);
       collectRefs(data, needs);
       pending.push({
         index,
@@ -231,7 +243,7 @@ export async function runBulk(
         }
         let parsed: { rt: ResourceTypeDef; id?: string };
         try {
-          parsed = target(String(substitute(op.path, ids)));
+          parsed = target(substitutePath(op.path, ids));
           if (op.method === 'POST' && parsed.id)
             throw badRequest('invalidPath', `POST goes to /${parsed.rt.name}s`);
           if (op.method !== 'POST' && !parsed.id)

@@ -41,6 +41,8 @@ export class MemoryDirectory {
   readonly groups = new Map<string, StoredGroup>();
   /** Count of successful writes: tests assert bad requests wrote nothing. */
   writes = 0;
+  /** Size of each write() call: /Bulk must reach the store in batches. */
+  readonly batches: number[] = [];
   private nextId = 1;
   private tick = Date.parse('2024-01-01T00:00:00Z');
 
@@ -91,6 +93,7 @@ abstract class MemoryRepository<T extends Stored> implements ResourceRepository 
   }
 
   async write(ctx: ScimContext, ops: WriteOp[]): Promise<WriteResult[]> {
+    this.dir.batches.push(ops.length);
     return ops.map((op) => {
       try {
         const result = this.apply(ctx, op);

@@ -33,6 +33,7 @@ export interface TestServer {
     path: string,
     body?: unknown,
     options?: { token?: string | null; headers?: Record<string, string>; raw?: string },
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests assert fields
   ): Promise<{ status: number; headers: Headers; body: any; text: string }>;
 }
 
