@@ -98,13 +98,10 @@ export const DEFAULT_ATTRIBUTE_MAP: AttributeMapEntry[] = [
 ].map(([source, target]) => ({
   source: source!,
   target: target!,
-  direction: 'both' as const,
+  direction: target === 'avatar' ? ('inbound' as const) : ('both' as const),
   transform: 'none',
   default: null,
 }));
-
-/** User meta key the plugin's avatar support reads (the `avatar` target). */
-export const AVATAR_META_KEY = 'usersync_avatar_url';
 
 const CORE_TARGETS: Record<string, keyof WordPressUserInput & keyof UserSnapshot> = {
   user_login: 'login',
@@ -309,7 +306,6 @@ function snapshotValue(snapshot: UserSnapshot, target: string): string | undefin
   let value: unknown;
   if (target in CORE_TARGETS) value = snapshot[CORE_TARGETS[target]!];
   else if (target.startsWith('meta:')) value = snapshot.meta?.[target.slice(5)];
-  else if (target === 'avatar') value = snapshot.meta?.[AVATAR_META_KEY];
   if (value === undefined || value === null || value === '') return undefined;
   return typeof value === 'object' ? undefined : String(value);
 }
@@ -348,9 +344,9 @@ export function userToWordPress(
       (input as Record<string, unknown>)[field] = value ?? '';
     } else if (target.startsWith('meta:')) {
       meta[target.slice(5)] = value ?? null;
-    } else if (target === 'avatar') {
-      meta[AVATAR_META_KEY] = value ?? null;
     }
+    // `avatar` and `description` have no field in the users/batch route: those values
+    // stay in the stored SCIM object and read back from it.
   }
   if (options.creating)
     for (const key of Object.keys(meta)) if (meta[key] === null) delete meta[key];

@@ -12,7 +12,6 @@ import { equalityHints } from './filter.js';
 import type { ListQuery } from './list.js';
 import { sortResources } from './list.js';
 import {
-  AVATAR_META_KEY,
   DEFAULT_ATTRIBUTE_MAP,
   groupFromWordPress,
   loginCandidate,
@@ -110,6 +109,21 @@ function fromBatchError(error: BatchError): ScimError {
   if (status === 429 || status === 503)
     return new ScimError(503, undefined, message, { 'Retry-After': '30' });
   return new ScimError(502, undefined, `WordPress could not apply the change: ${message}`);
+}
+
+/**
+ * The plugin compares ifMatch exactly with a snapshot version (W/"…"). A client's header
+ * may drop the W/ or say `*` (any version: nothing to check once the resource exists).
+ */
+export function pluginIfMatch(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const tags = header
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  if (tags.length === 0 || tags.includes('*')) return undefined;
+  const tag = tags[0]!;
+  return /^W\//i.test(tag) ? `W/${tag.slice(2)}` : `W/${tag}`;
 }
 
 function statusOf(status: string): WriteStatus {
@@ -236,17 +250,12 @@ abstract class WordPressRepository implements ResourceRepository {
 }
 
 class WordPressUserRepository extends WordPressRepository {
-  private async metaKeys(map: AttributeMapEntry[]) {
-    return map.some((e) => e.target === 'avatar') ? AVATAR_META_KEY : undefined;
-  }
-
   private async fetchUsers(ctx: ScimContext, params: Record<string, QueryValue>) {
     const map = await this.config.attributeMap();
     const response = await this.call(() =>
       this.wordpress.get<{ total: number; users: UserSnapshot[] }>('/usersync/v1/users', {
         connection: ctx.connection,
         linked: 1,
-        meta_keys: undefined,
         ...params,
       }),
     );
@@ -257,18 +266,14 @@ class WordPressUserRepository extends WordPressRepository {
   async get(ctx: ScimContext, id: string): Promise<ScimResource | null> {
     const userId = toUserId(id);
     if (userId === undefined) return null;
-    const map = await this.config.attributeMap();
-    const { users } = await this.fetchUsers(ctx, {
-      id: userId,
-      meta_keys: await this.metaKeys(map),
-    });
+    const { users, map } = await this.fetchUsers(ctx, { id: userId });
     const user = users.find((u) => u.id === userId);
     return user ? userFromWordPress(user, map, ctx.baseUrl) : null;
   }
 
   async list(ctx: ScimContext, query: ListQuery): Promise<ListResult> {
     const map = await this.config.attributeMap();
-    const params: Record<string, QueryValue> = { meta_keys: await this.metaKeys(map) };
+    const params: Record<string, QueryValue> = {};
     let fallbackSearch: string | undefined;
     if (query.filter) {
       const hints = equalityHints(query.filter.ast);
@@ -363,7 +368,11 @@ class WordPressUserRepository extends WordPressRepository {
         return;
       }
       if (op.action === 'delete') {
-        pending.push({ index, body: { action: 'delete', id, ifMatch: op.ifMatch }, attempt: 0 });
+        pending.push({
+          index,
+          body: { action: 'delete', id, ifMatch: pluginIfMatch(op.ifMatch) },
+          attempt: 0,
+        });
         return;
       }
       if (op.action !== 'replace') {
@@ -388,7 +397,7 @@ class WordPressUserRepository extends WordPressRepository {
       });
       pending.push({
         index,
-        body: { action: 'update', id, ifMatch: op.ifMatch, user },
+        body: { action: 'update', id, ifMatch: pluginIfMatch(op.ifMatch), user },
         attempt: 0,
       });
     });
@@ -571,7 +580,7 @@ class WordPressGroupRepository extends WordPressRepository {
             body: {
               action: 'replace',
               id,
-              ifMatch: op.ifMatch,
+              ifMatch: pluginIfMatch(op.ifMatch),
               group: {
                 displayName: op.resource.displayName,
                 externalId:
@@ -582,14 +591,22 @@ class WordPressGroupRepository extends WordPressRepository {
           });
           return;
         case 'delete':
-          pending.push({ index, body: { action: 'delete', id, ifMatch: op.ifMatch } });
+          pending.push({
+            index,
+            body: { action: 'delete', id, ifMatch: pluginIfMatch(op.ifMatch) },
+          });
           return;
         case 'patch': {
           const group: Record<string, unknown> = {
             displayName: op.resource.displayName,
             externalId: typeof op.resource.externalId === 'string' ? op.resource.externalId : null,
           };
-          const body: Record<string, unknown> = { action: 'patch', id, ifMatch: op.ifMatch, group };
+          const body: Record<string, unknown> = {
+            action: 'patch',
+            id,
+            ifMatch: pluginIfMatch(op.ifMatch),
+            group,
+          };
           const delta = op.members;
           const toIds = (list: string[]) => list.map(toUserId);
           if (delta) {

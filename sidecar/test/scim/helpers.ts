@@ -7,6 +7,7 @@ import type { ScimTokenInfo, TokenVerifier } from '../../src/auth/scim-tokens.js
 import { MemoryDirectory } from '../../src/scim/memory-repository.js';
 import { createScimRouterWith } from '../../src/scim/router.js';
 import type { RateLimit } from '../../src/scim/router.js';
+import type { Repositories } from '../../src/scim/repository.js';
 import type { ServiceLimits } from '../../src/scim/service.js';
 
 export const TOKENS: Record<string, ScimTokenInfo> = {
@@ -38,7 +39,13 @@ export interface TestServer {
 }
 
 export async function startServer(
-  options: { rateLimit?: RateLimit; limits?: Partial<ServiceLimits>; maxBodyBytes?: number } = {},
+  options: {
+    rateLimit?: RateLimit;
+    limits?: Partial<ServiceLimits>;
+    maxBodyBytes?: number;
+    /** Another store than the in-memory one (e.g. WordPress over a fake plugin). */
+    repositories?: Repositories;
+  } = {},
 ): Promise<TestServer> {
   const dir = new MemoryDirectory();
   const tokens = new FakeTokens();
@@ -50,7 +57,7 @@ export async function startServer(
     '/scim/v2',
     createScimRouterWith({
       tokens,
-      repositories: dir.repositories(),
+      repositories: options.repositories ?? dir.repositories(),
       publicUrl: url,
       logger: pino({ level: 'silent' }),
       rateLimit: options.rateLimit ?? { requestsPerSecond: 10_000, burst: 10_000 },

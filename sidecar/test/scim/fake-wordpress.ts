@@ -1,0 +1,433 @@
+// The plugin's user, group and config routes as the contract describes them, in memory:
+// enough WordPress for the SCIM store's queries and batches to be checked request by
+// request (the real plugin is exercised by the e2e suite).
+import { createHash } from 'node:crypto';
+import { WordPressError } from '../../src/wordpress/client.js';
+import type {
+  WordPressClient,
+  WordPressRequest,
+  WordPressResponse,
+} from '../../src/wordpress/client.js';
+import type { GroupSnapshot, UserSnapshot } from '../../src/scim/mapping.js';
+import { DEFAULT_ATTRIBUTE_MAP } from '../../src/scim/mapping.js';
+
+interface User {
+  id: number;
+  login: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+  displayName: string;
+  nickname: string;
+  url: string;
+  password?: string;
+  roles: string[];
+  active: boolean;
+  registered: string;
+  modified: string;
+  links: Map<string, string>;
+  scim: Map<string, Record<string, unknown>>;
+  meta: Record<string, unknown>;
+  createdBy: string | null;
+}
+
+interface Group {
+  id: number;
+  connection: string;
+  displayName: string;
+  externalId: string | null;
+  created: string;
+  modified: string;
+  members: Set<number>;
+}
+
+const version = (value: unknown) =>
+  `W/"${createHash('sha1').update(JSON.stringify(value)).digest('hex').slice(0, 16)}"`;
+
+export class FakeWordPress {
+  users = new Map<number, User>();
+  groups = new Map<number, Group>();
+  /** Every request, for assertions on what the store asked. */
+  requests: WordPressRequest[] = [];
+  unreachable = false;
+  config: Record<string, unknown> = { attributeMap: DEFAULT_ATTRIBUTE_MAP };
+  private nextId = 1;
+  private clock = Date.parse('2025-01-01T00:00:00Z');
+
+  /** A user that exists in WordPress but is not linked to any connection. */
+  addLocalUser(login: string, email: string): number {
+    const id = this.nextId++;
+    const now = this.now();
+    this.users.set(id, {
+      id,
+      login,
+      email,
+      firstName: '',
+      lastName: '',
+      displayName: login,
+      nickname: login,
+      url: '',
+      roles: ['subscriber'],
+      active: true,
+      registered: now,
+      modified: now,
+      links: new Map(),
+      scim: new Map(),
+      meta: {},
+      createdBy: null,
+    });
+    return id;
+  }
+
+  client(): WordPressClient {
+    const request = <T>(req: WordPressRequest) => this.request<T>(req);
+    return {
+      request,
+      get: <T>(path: string, query?: WordPressRequest['query']) =>
+        request<T>({ method: 'GET', path, query }),
+      post: <T>(path: string, body: unknown) => request<T>({ method: 'POST', path, body }),
+    } as unknown as WordPressClient;
+  }
+
+  private now() {
+    this.clock += 1000;
+    return new Date(this.clock).toISOString();
+  }
+
+  async request<T>(req: WordPressRequest): Promise<WordPressResponse<T>> {
+    this.requests.push(structuredClone(req));
+    if (this.unreachable) throw new WordPressError('connect ECONNREFUSED', 0, 'network_error');
+    const query = Object.fromEntries(
+      Object.entries(req.query ?? {})
+        .filter(([, v]) => v !== undefined && v !== null)
+        .map(([k, v]) => [k, String(v)]),
+    );
+    const ok = (data: unknown) => ({ status: 200, data: data as T, headers: {} });
+    switch (`${req.method ?? 'GET'} ${req.path}`) {
+      case 'GET /usersync/v1/config':
+        return ok(this.config);
+      case 'GET /usersync/v1/users':
+        return ok(this.listUsers(query));
+      case 'POST /usersync/v1/users/batch':
+        return ok(this.userBatch(req.body as Record<string, unknown>));
+      case 'GET /usersync/v1/groups':
+        return ok(this.listGroups(query));
+      case 'POST /usersync/v1/groups/batch':
+        return ok(this.groupBatch(req.body as Record<string, unknown>));
+      default:
+        throw new WordPressError('No route', 404, 'rest_no_route');
+    }
+  }
+
+  snapshot(user: User, connection: string | null): UserSnapshot {
+    const groups = [...this.groups.values()]
+      .filter((g) => g.connection === connection && g.members.has(user.id))
+      .map((g) => ({ id: g.id, displayName: g.displayName }));
+    const base = {
+      id: user.id,
+      login: user.login,
+      email: user.email,
+      firstName: user.firstName,
+      lastName: user.lastName,
+      displayName: user.displayName,
+      nickname: user.nickname,
+      url: user.url,
+      roles: user.roles,
+      active: user.active,
+      registered: user.registered,
+      modified: user.modified,
+      connection,
+      externalId:
+        connection && user.links.has(connection) ? user.links.get(connection) || null : null,
+      linked: !!connection && user.links.has(connection),
+      createdBy: user.createdBy,
+      groups,
+      scim: (connection && user.scim.get(connection)) || null,
+      meta: { ...user.meta },
+    };
+    return { ...base, version: version(base) };
+  }
+
+  private listUsers(q: Record<string, string>) {
+    let list = [...this.users.values()];
+    const connection = q.connection ?? null;
+    if (q.linked === '1') list = list.filter((u) => connection && u.links.has(connection));
+    if (q.id) {
+      const ids = q.id.split(',').map(Number);
+      list = list.filter((u) => ids.includes(u.id));
+    }
+    if (q.login) list = list.filter((u) => u.login.toLowerCase() === q.login!.toLowerCase());
+    if (q.email) list = list.filter((u) => u.email.toLowerCase() === q.email!.toLowerCase());
+    if (q.external_id)
+      list = list.filter((u) => connection && u.links.get(connection) === q.external_id);
+    if (q.search) {
+      const s = q.search.toLowerCase();
+      list = list.filter((u) =>
+        [u.login, u.email, u.displayName].some((f) => f.toLowerCase().includes(s)),
+      );
+    }
+    const key = (u: User) =>
+      ({
+        id: u.id,
+        login: u.login.toLowerCase(),
+        email: u.email.toLowerCase(),
+        registered: u.registered,
+        modified: u.modified,
+      })[(q.orderby ?? 'id') as 'id'];
+    list.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id - b.id));
+    if (q.order === 'desc') list.reverse();
+    const perPage = Math.min(500, Number(q.per_page ?? 100));
+    const page = Number(q.page ?? 1);
+    return {
+      total: list.length,
+      users: list
+        .slice((page - 1) * perPage, page * perPage)
+        .map((u) => this.snapshot(u, connection)),
+    };
+  }
+
+  private userBatch(body: Record<string, unknown>) {
+    const connection = String(body.connection);
+    const operations = body.operations as Record<string, unknown>[];
+    return {
+      results: operations.map((op) => {
+        try {
+          return { ref: op.ref, ok: true, ...this.userOp(connection, op) };
+        } catch (error) {
+          if (!(error instanceof OpError)) throw error;
+          return { ref: op.ref, ok: false, error: error.toJSON() };
+        }
+      }),
+    };
+  }
+
+  private userOp(connection: string, op: Record<string, unknown>) {
+    const input = (op.user ?? {}) as Record<string, unknown>;
+    const taken = (field: 'login' | 'email', value: unknown, self?: number) =>
+      typeof value === 'string' &&
+      [...this.users.values()].some(
+        (u) => u.id !== self && u[field].toLowerCase() === value.toLowerCase(),
+      );
+    if (op.action === 'create') {
+      if (taken('login', input.login))
+        throw new OpError(409, 'usersync_login_exists', 'uniqueness');
+      if (taken('email', input.email))
+        throw new OpError(409, 'usersync_email_exists', 'uniqueness');
+      if (
+        typeof input.externalId === 'string' &&
+        [...this.users.values()].some((u) => u.links.get(connection) === input.externalId)
+      )
+        throw new OpError(409, 'usersync_external_id_exists', 'uniqueness');
+      if (typeof input.login !== 'string' || !/^[a-z0-9 _.\-@]{1,60}$/i.test(input.login))
+        throw new OpError(400, 'usersync_invalid_login', 'invalidValue');
+      const now = this.now();
+      const user: User = {
+        id: this.nextId++,
+        login: input.login,
+        email: String(input.email ?? ''),
+        firstName: String(input.firstName ?? ''),
+        lastName: String(input.lastName ?? ''),
+        displayName: String(input.displayName ?? input.login),
+        nickname: String(input.nickname ?? input.login),
+        url: String(input.url ?? ''),
+        password: input.password as string | undefined,
+        roles: input.active === false ? [] : ['subscriber'],
+        active: input.active !== false,
+        registered: now,
+        modified: now,
+        links: new Map([[connection, String(input.externalId ?? '')]]),
+        scim: new Map(input.scim ? [[connection, input.scim as Record<string, unknown>]] : []),
+        meta: Object.fromEntries(
+          Object.entries((input.meta ?? {}) as object).filter(([, v]) => v !== null),
+        ),
+        createdBy: connection,
+      };
+      this.users.set(user.id, user);
+      return { status: 'created', user: this.snapshot(user, connection) };
+    }
+    const user = this.users.get(Number(op.id));
+    if (!user || !user.links.has(connection)) throw new OpError(404, 'usersync_not_found', null);
+    if (op.ifMatch !== undefined && op.ifMatch !== this.snapshot(user, connection).version)
+      throw new OpError(412, 'usersync_precondition_failed', null);
+    if (op.action === 'delete') {
+      this.users.delete(user.id);
+      for (const g of this.groups.values()) g.members.delete(user.id);
+      return { status: 'deleted', user: null };
+    }
+    if (op.action !== 'update')
+      throw new OpError(400, 'usersync_invalid_operation', 'invalidValue');
+    if (taken('login', input.login, user.id))
+      throw new OpError(409, 'usersync_login_exists', 'uniqueness');
+    if (taken('email', input.email, user.id))
+      throw new OpError(409, 'usersync_email_exists', 'uniqueness');
+    const before = JSON.stringify(this.snapshot(user, connection)) + (user.password ?? '');
+    for (const field of [
+      'login',
+      'email',
+      'firstName',
+      'lastName',
+      'displayName',
+      'nickname',
+      'url',
+    ] as const)
+      if (typeof input[field] === 'string') user[field] = input[field] as string;
+    if (typeof input.password === 'string') user.password = input.password;
+    if (typeof input.active === 'boolean') {
+      user.active = input.active;
+      user.roles = input.active ? ['subscriber'] : [];
+    }
+    if ('externalId' in input) user.links.set(connection, String(input.externalId ?? ''));
+    if (input.scim) user.scim.set(connection, input.scim as Record<string, unknown>);
+    for (const [key, value] of Object.entries((input.meta ?? {}) as Record<string, unknown>)) {
+      if (value === null) delete user.meta[key];
+      else user.meta[key] = value;
+    }
+    if (JSON.stringify(this.snapshot(user, connection)) + (user.password ?? '') === before)
+      return { status: 'unchanged', user: this.snapshot(user, connection) };
+    user.modified = this.now();
+    return {
+      status:
+        typeof input.active === 'boolean' ? (input.active ? 'reactivated' : 'disabled') : 'updated',
+      user: this.snapshot(user, connection),
+    };
+  }
+
+  groupSnapshot(group: Group, members = true): GroupSnapshot {
+    const base = {
+      id: group.id,
+      connection: group.connection,
+      displayName: group.displayName,
+      externalId: group.externalId,
+      created: group.created,
+      modified: group.modified,
+      scim: null,
+      memberIds: [...group.members].sort(),
+    };
+    const { memberIds, ...rest } = base;
+    return {
+      ...rest,
+      version: version(base),
+      ...(members
+        ? {
+            members: memberIds.map((id) => {
+              const u = this.users.get(id)!;
+              return { id, login: u.login, displayName: u.displayName };
+            }),
+          }
+        : {}),
+    };
+  }
+
+  private listGroups(q: Record<string, string>) {
+    let list = [...this.groups.values()].filter((g) => g.connection === q.connection);
+    if (q.id) list = list.filter((g) => q.id!.split(',').map(Number).includes(g.id));
+    if (q.display_name)
+      list = list.filter((g) => g.displayName.toLowerCase() === q.display_name!.toLowerCase());
+    if (q.external_id) list = list.filter((g) => g.externalId === q.external_id);
+    if (q.member) list = list.filter((g) => g.members.has(Number(q.member)));
+    const perPage = Math.min(500, Number(q.per_page ?? 100));
+    const page = Number(q.page ?? 1);
+    return {
+      total: list.length,
+      groups: list
+        .slice((page - 1) * perPage, page * perPage)
+        .map((g) => this.groupSnapshot(g, q.members !== '0')),
+    };
+  }
+
+  private groupBatch(body: Record<string, unknown>) {
+    const connection = String(body.connection);
+    return {
+      results: (body.operations as Record<string, unknown>[]).map((op) => {
+        try {
+          return { ref: op.ref, ok: true, ...this.groupOp(connection, op) };
+        } catch (error) {
+          if (!(error instanceof OpError)) throw error;
+          return { ref: op.ref, ok: false, error: error.toJSON() };
+        }
+      }),
+    };
+  }
+
+  private checkMembers(connection: string, ids: unknown[]) {
+    for (const id of ids) {
+      const user = this.users.get(Number(id));
+      if (!user || !user.links.has(connection))
+        throw new OpError(400, 'usersync_invalid_member', 'invalidValue');
+    }
+  }
+
+  private groupOp(connection: string, op: Record<string, unknown>) {
+    const input = (op.group ?? {}) as Record<string, unknown>;
+    const nameTaken = (name: unknown, self?: number) =>
+      typeof name === 'string' &&
+      [...this.groups.values()].some(
+        (g) =>
+          g.id !== self &&
+          g.connection === connection &&
+          g.displayName.toLowerCase() === name.toLowerCase(),
+      );
+    if (op.action === 'create') {
+      if (nameTaken(input.displayName))
+        throw new OpError(409, 'usersync_group_exists', 'uniqueness');
+      const members = (input.members ?? []) as number[];
+      this.checkMembers(connection, members);
+      const now = this.now();
+      const group: Group = {
+        id: this.nextId++,
+        connection,
+        displayName: String(input.displayName),
+        externalId: (input.externalId as string | null) ?? null,
+        created: now,
+        modified: now,
+        members: new Set(members),
+      };
+      this.groups.set(group.id, group);
+      return { status: 'created', group: this.groupSnapshot(group) };
+    }
+    const group = this.groups.get(Number(op.id));
+    if (!group || group.connection !== connection)
+      throw new OpError(404, 'usersync_group_not_found', null);
+    if (op.ifMatch !== undefined && op.ifMatch !== this.groupSnapshot(group).version)
+      throw new OpError(412, 'usersync_precondition_failed', null);
+    if (op.action === 'delete') {
+      this.groups.delete(group.id);
+      return { status: 'deleted', group: null };
+    }
+    if (nameTaken(input.displayName, group.id))
+      throw new OpError(409, 'usersync_group_exists', 'uniqueness');
+    const before = JSON.stringify(this.groupSnapshot(group));
+    if (typeof input.displayName === 'string') group.displayName = input.displayName;
+    if ('externalId' in input) group.externalId = (input.externalId as string | null) ?? null;
+    if (Array.isArray(input.members)) {
+      this.checkMembers(connection, input.members);
+      group.members = new Set(input.members as number[]);
+    }
+    const add = (op.addMembers ?? []) as number[];
+    this.checkMembers(connection, add);
+    for (const id of add) group.members.add(id);
+    for (const id of (op.removeMembers ?? []) as number[]) group.members.delete(id);
+    if (JSON.stringify(this.groupSnapshot(group)) === before)
+      return { status: 'unchanged', group: this.groupSnapshot(group) };
+    group.modified = this.now();
+    return { status: 'updated', group: this.groupSnapshot(group) };
+  }
+}
+
+class OpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly scimType: string | null,
+  ) {
+    super(code);
+  }
+  toJSON() {
+    return {
+      status: this.status,
+      code: this.code,
+      scimType: this.scimType,
+      message: `${this.code} (${this.status})`,
+    };
+  }
+}
