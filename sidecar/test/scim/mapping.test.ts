@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  DEFAULT_ATTRIBUTE_MAP,
+  loginCandidate,
+  loginMatches,
+  readSource,
+  sanitizeLogin,
+  userFromWordPress,
+  userToWordPress,
+  writeSource,
+} from '../../src/scim/mapping.js';
+import type { AttributeMapEntry, UserSnapshot } from '../../src/scim/mapping.js';
+
+const E = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+
+describe('logins', () => {
+  const cases: [string, string][] = [
+    ['jane@example.com', 'jane@example.com'],
+    ['Jane.Doe@Example.com', 'Jane.Doe@Example.com'],
+    ['jane+tag@example.com', 'janetag@example.com'],
+    ['Zoë Ångström', 'Zoe Angstrom'],
+    ['  spaced   out  ', 'spaced out'],
+    ['<b>bold</b>', 'bold'],
+    ['a%41b', 'ab'],
+    ['x&amp;y', 'xy'],
+    ["o'brien", 'obrien'],
+    ['DOMAIN\\user', 'DOMAINuser'],
+  ];
+  for (const [userName, login] of cases) {
+    it(`${JSON.stringify(userName)} → ${JSON.stringify(login)}`, () =>
+      assert.equal(sanitizeLogin(userName), login));
+  }
+  it('at most 60 characters; nothing usable gets a stable generated login', () => {
+    assert.equal(sanitizeLogin('a'.repeat(80)).length, 60);
+    const generated = sanitizeLogin('日本語');
+    assert.match(generated, /^scim-[0-9a-f]{12}$/);
+    assert.equal(sanitizeLogin('日本語'), generated);
+  });
+  it('suffixes stay within 60 characters and are recognised', () => {
+    assert.equal(loginCandidate('anna', 1), 'anna-2');
+    assert.equal(loginCandidate('b'.repeat(60), 1).length, 60);
+    assert.equal(loginMatches('anna+x@y.z', 'annax@y.z'), true);
+    assert.equal(loginMatches('anna+x@y.z', 'ANNAX@Y.Z-3'), true);
+    assert.equal(loginMatches('anna', 'anna-1'), false);
+    assert.equal(loginMatches('anna', 'annabel'), false);
+  });
+});
+
+describe('attribute map sources', () => {
+  const resource = {
+    userName: 'u',
+    emails: [
+      { value: 'home@x', type: 'home' },
+      { value: 'work@x', type: 'work', primary: true },
+    ],
+    phoneNumbers: [{ value: '+1', type: 'work' }],
+    [E]: { department: 'Ops', manager: { value: '9' } },
+  };
+  it('reads value paths, [primary] and URN attributes', () => {
+    assert.equal(readSource(resource, 'emails[primary].value'), 'work@x');
+    assert.equal(readSource({ emails: [{ value: 'only@x' }] }, 'emails[primary].value'), 'only@x');
+    assert.equal(readSource(resource, 'emails[type eq "home"].value'), 'home@x');
+    assert.equal(readSource(resource, 'phoneNumbers[type eq "mobile"].value'), undefined);
+    assert.equal(readSource(resource, `${E}:department`), 'Ops');
+    assert.equal(readSource(resource, `${E}:manager`), '9');
+    assert.equal(readSource(resource, 'emails.value'), 'work@x');
+    assert.equal(readSource(resource, 'not a path['), undefined);
+  });
+  it('writes and removes through the same paths', () => {
+    const copy = structuredClone(resource) as Record<string, unknown>;
+    writeSource(copy, 'emails[primary].value', 'new@x');
+    writeSource(copy, 'phoneNumbers[type eq "mobile"].value', '+2');
+    writeSource(copy, 'name.givenName', 'G');
+    writeSource(copy, `${E}:department`, undefined);
+    writeSource(copy, 'title', 'T');
+    assert.deepEqual(copy.emails, [
+      resource.emails[0],
+      { value: 'new@x', type: 'work', primary: true },
+    ]);
+    assert.deepEqual(copy.phoneNumbers, [
+      { value: '+1', type: 'work' },
+      { type: 'mobile', value: '+2' },
+    ]);
+    assert.deepEqual(copy.name, { givenName: 'G' });
+    assert.deepEqual(copy[E], { manager: { value: '9' } });
+    assert.equal(copy.title, 'T');
+    writeSource(copy, 'emails[primary].value', undefined);
+    assert.deepEqual(copy.emails, [resource.emails[0]]);
+  });
+});
+
+describe('SCIM User ↔ WordPress', () => {
+  const map: AttributeMapEntry[] = [
+    ...DEFAULT_ATTRIBUTE_MAP,
+    {
+      source: 'userType',
+      target: 'meta:user_type',
+      direction: 'both',
+      transform: 'lowercase',
+      default: 'employee',
+    },
+    {
+      source: 'locale',
+      target: 'meta:locale',
+      direction: 'outbound',
+      transform: 'none',
+      default: null,
+    },
+  ];
+  const scim = {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', E],
+    userName: 'Kim+1@Example.com',
+    externalId: 'k1',
+    active: false,
+    name: { givenName: 'Kim', familyName: 'Lee', middleName: 'J' },
+    emails: [{ value: 'kim@example.com', type: 'work', primary: true }],
+    photos: [{ value: 'https://img.example/kim.png', type: 'photo' }],
+    locale: 'ko-KR',
+    [E]: { department: 'Ops', costCenter: 'CC1' },
+  };
+
+  it('SCIM → WordPress: core fields, meta, transform, default, inbound only', () => {
+    const input = userToWordPress(scim, map, { creating: true, password: 'pw' });
+    assert.equal(input.login, 'Kim1@Example.com');
+    assert.equal(input.email, 'kim@example.com');
+    assert.equal(input.firstName, 'Kim');
+    assert.equal(input.active, false);
+    assert.equal(input.password, 'pw');
+    assert.equal(input.externalId, 'k1');
+    assert.deepEqual(input.meta, { department: 'Ops', user_type: 'employee' });
+    assert.equal((input.scim as Record<string, unknown>).active, undefined);
+    assert.deepEqual((input.scim as Record<string, unknown>).photos, scim.photos);
+  });
+
+  it('updates: absent mapped meta becomes null, absent names blank, the email stays', () => {
+    const input = userToWordPress({ schemas: scim.schemas, userName: 'Kim+1@Example.com' }, map, {
+      creating: false,
+    });
+    assert.equal(input.email, undefined);
+    assert.equal(input.firstName, '');
+    assert.equal((input.meta as Record<string, unknown>).department, null);
+  });
+
+  it('WordPress → SCIM: WordPress wins for mapped fields, the rest from the stored object', () => {
+    const snapshot: UserSnapshot = {
+      id: 12,
+      login: 'kim1@example.com',
+      email: 'kim.lee@example.com',
+      firstName: 'Kim',
+      lastName: '',
+      displayName: 'Kim Lee',
+      nickname: '',
+      url: '',
+      roles: [],
+      active: true,
+      registered: '2024-01-01T00:00:00Z',
+      modified: '2024-02-01T00:00:00Z',
+      version: 'W/"0123456789abcdef"',
+      connection: 'c',
+      externalId: 'k1',
+      linked: true,
+      createdBy: 'c',
+      groups: [{ id: 3, displayName: 'Ops' }],
+      scim: userToWordPress(scim, map, { creating: true }).scim ?? null,
+      meta: { department: 'Operations', user_type: 'employee' },
+    };
+    const out = userFromWordPress(snapshot, map, 'https://sc.example/scim/v2');
+    assert.equal(out.id, '12');
+    assert.equal(out.userName, 'Kim+1@Example.com', 'the userName as sent');
+    assert.deepEqual(out.emails, [{ value: 'kim.lee@example.com', type: 'work', primary: true }]);
+    assert.deepEqual(
+      out.name,
+      { givenName: 'Kim', middleName: 'J' },
+      'familyName cleared in WordPress',
+    );
+    assert.equal(out.displayName, 'Kim Lee');
+    assert.deepEqual(out[E], { department: 'Operations', costCenter: 'CC1' });
+    assert.deepEqual(out.photos, scim.photos, 'avatar is inbound only: the stored photo stays');
+    assert.equal(out.active, true);
+    assert.equal(out.externalId, 'k1');
+    assert.deepEqual(out.groups, [
+      { value: '3', display: 'Ops', $ref: 'https://sc.example/scim/v2/Groups/3', type: 'direct' },
+    ]);
+    assert.deepEqual(out.meta, {
+      resourceType: 'User',
+      created: '2024-01-01T00:00:00Z',
+      lastModified: '2024-02-01T00:00:00Z',
+      location: 'https://sc.example/scim/v2/Users/12',
+      version: 'W/"0123456789abcdef"',
+    });
+    // A login renamed in WordPress shows as the userName.
+    assert.equal(userFromWordPress({ ...snapshot, login: 'kimlee' }, map, '').userName, 'kimlee');
+  });
+});
