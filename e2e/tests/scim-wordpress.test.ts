@@ -404,7 +404,7 @@ describe('bad requests against WordPress write nothing', () => {
   for (const [name, method, path, body, status] of cases) {
     test(`${status} ${name}`, async () => {
       const before = await userCount();
-      const headers =
+      const headers: Record<string, string> =
         name === 'wrong content type'
           ? { 'content-type': 'application/x-www-form-urlencoded' }
           : {};
