@@ -206,15 +206,18 @@ class Config {
 			return new WP_Error( 'usersync_invalid_config', $valid->get_error_message(), array( 'status' => 400 ) );
 		}
 
-		$merged = array_merge( $this->get(), array_intersect_key( $partial, self::defaults() ) );
-		$merged = self::normalize( $merged );
+		// Only the parts an admin has set are stored: the others follow the defaults of the
+		// installed version.
+		$stored = get_option( self::OPTION, array() );
+		$stored = array_merge( is_array( $stored ) ? $stored : array(), array_intersect_key( $partial, self::defaults() ) );
+		$merged = self::normalize( $stored );
 
 		$error = self::validate( $merged );
 		if ( $error ) {
 			return $error;
 		}
 
-		update_option( self::OPTION, $merged, true );
+		update_option( self::OPTION, array_intersect_key( $merged, $stored ), true );
 		$this->cache = null;
 		return $this->get();
 	}

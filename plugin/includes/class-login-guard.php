@@ -65,6 +65,26 @@ class Login_Guard {
 	}
 
 	/**
+	 * rest_authentication_errors (after WordPress's own checks): when the request carried an
+	 * Application Password of a disabled user, answer 401 usersync_disabled rather than a
+	 * generic "not logged in", which WordPress would otherwise send when it determined the
+	 * user before the request was known to be a REST request.
+	 *
+	 * @param WP_Error|true|null $result Result so far.
+	 * @return WP_Error|true|null
+	 */
+	public function on_rest_authentication_errors( $result ) {
+		global $wp_rest_application_password_status;
+		if ( is_wp_error( $result ) || ! is_wp_error( $wp_rest_application_password_status ) ) {
+			return $result;
+		}
+		if ( in_array( 'usersync_disabled', $wp_rest_application_password_status->get_error_codes(), true ) ) {
+			return self::error();
+		}
+		return $result;
+	}
+
+	/**
 	 * determine_current_user (late): a cookie or another plugin's token of a disabled user
 	 * does not make them the current user.
 	 *

@@ -172,8 +172,11 @@ class Outbox {
 				array( '%d', '%s', '%s', '%s', '%s' )
 			);
 
-			if ( 'delete' !== $action ) {
-				// Our own key: the change listener ignores it, so this does not recurse.
+			// Our own key: the change listener ignores it, so this does not recurse. A user
+			// just created has no such row yet, so a plain insert does.
+			if ( 'create' === $action ) {
+				add_user_meta( $user_id, 'usersync_modified', gmdate( 'Y-m-d\TH:i:s\Z' ) );
+			} elseif ( 'delete' !== $action ) {
 				update_user_meta( $user_id, 'usersync_modified', gmdate( 'Y-m-d\TH:i:s\Z' ) );
 			}
 		}

@@ -487,7 +487,8 @@ class User_Writer {
 		try {
 			$user = $this->target( $op );
 		} catch ( Operation_Error $error ) {
-			$this->audit( $this->audit_action( $op['action'] ), $op['id'], '', array(), 'failure', $error->getMessage() );
+			$known = get_userdata( $op['id'] );
+			$this->audit( $this->audit_action( $op['action'] ), $op['id'], $known ? $known->user_login : '', array(), 'failure', $error->getMessage() );
 			throw $error;
 		}
 
@@ -610,8 +611,9 @@ class User_Writer {
 					$user->add_role( $role );
 				}
 
-				add_user_meta( $created, Connection::link_key( $this->connection ), wp_slash( $external_id ?? '' ), true );
-				add_user_meta( $created, 'usersync_created_by', $this->connection, true );
+				// A new user has no meta of ours yet: plain inserts, no uniqueness lookups.
+				add_user_meta( $created, Connection::link_key( $this->connection ), wp_slash( $external_id ?? '' ) );
+				add_user_meta( $created, 'usersync_created_by', $this->connection );
 				if ( isset( $data['scim'] ) ) {
 					add_user_meta( $created, Connection::scim_key( $this->connection ), wp_slash( self::json( $data['scim'] ) ), true );
 				}
@@ -654,8 +656,13 @@ class User_Writer {
 	private function update( array $op, WP_User $user ): array {
 		$data    = $op['user'];
 		$id      = (int) $user->ID;
-		$changes = $this->diff( $user, $data ); // Throws on uniqueness conflicts.
-		$names   = array_keys( $changes );
+		try {
+			$changes = $this->diff( $user, $data );
+		} catch ( Operation_Error $error ) {
+			$this->audit( 'update', $id, $user->user_login, self::field_names( $data ), 'failure', $error->getMessage() );
+			throw $error;
+		}
+		$names = array_keys( $changes );
 
 		if ( ! $changes ) {
 			$this->audit( 'update', $id, $user->user_login, array(), 'skipped', null );
@@ -767,7 +774,6 @@ class User_Writer {
 		if ( $login !== $user->user_login ) {
 			$owner = $this->logins[ strtolower( $login ) ] ?? null;
 			if ( null !== $owner && $owner !== $id ) {
-				$this->audit( 'update', $id, $user->user_login, array( 'user_login' ), 'failure', 'login exists' );
 				/* translators: %s: login */
 				throw new Operation_Error( 409, 'usersync_login_exists', sprintf( __( 'A user with the login "%s" already exists.', 'usersync' ), $login ), 'uniqueness' );
 			}
@@ -777,7 +783,6 @@ class User_Writer {
 		if ( isset( $data['email'] ) && $data['email'] !== $user->user_email ) {
 			$owner = '' === $data['email'] ? null : ( $this->emails[ strtolower( $data['email'] ) ] ?? null );
 			if ( null !== $owner && $owner !== $id ) {
-				$this->audit( 'update', $id, $user->user_login, array( 'user_email' ), 'failure', 'email exists' );
 				/* translators: %s: email */
 				throw new Operation_Error( 409, 'usersync_email_exists', sprintf( __( 'A user with the email "%s" already exists.', 'usersync' ), $data['email'] ), 'uniqueness' );
 			}
@@ -833,7 +838,6 @@ class User_Writer {
 		$new     = array_key_exists( 'externalId', $data ) ? (string) $data['externalId'] : ( $current ?? '' );
 		if ( $new !== $current ) {
 			if ( '' !== $new && isset( $this->external_ids[ $new ] ) && $this->external_ids[ $new ] !== $id ) {
-				$this->audit( 'update', $id, $user->user_login, array( 'externalId' ), 'failure', 'external id exists' );
 				throw new Operation_Error(
 					409,
 					'usersync_external_id_exists',

@@ -20,6 +20,9 @@ add_action(
 			new REST\Status_Controller(),
 			new REST\Tokens_Controller(),
 			new REST\Sidecar_Tokens_Controller(),
+			new REST\Config_Controller(),
+			new REST\Users_Controller(),
+			new REST\Groups_Controller(),
 		);
 		foreach ( $controllers as $controller ) {
 			$controller->register_routes();
@@ -59,5 +62,6 @@ $usersync_guard = Plugin::login_guard();
 add_filter( 'authenticate', array( $usersync_guard, 'on_authenticate' ), 99, 1 );
 add_action( 'wp_authenticate_application_password_errors', array( $usersync_guard, 'on_application_password' ), 10, 2 );
 add_filter( 'determine_current_user', array( $usersync_guard, 'on_determine_current_user' ), 99, 1 );
+add_filter( 'rest_authentication_errors', array( $usersync_guard, 'on_rest_authentication_errors' ), 110, 1 );
 add_filter( 'allow_password_reset', array( $usersync_guard, 'on_allow_password_reset' ), 10, 2 );
 unset( $usersync_guard );

@@ -1,0 +1,119 @@
+<?php
+/**
+ * /usersync/v1/config: attribute map, role map and deprovisioning policy.
+ *
+ * @package UserSync
+ */
+
+namespace UserSync\REST;
+
+use UserSync\Config;
+use UserSync\Plugin;
+use WP_REST_Request;
+use WP_REST_Response;
+use WP_REST_Server;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Admins edit the configuration; the sidecar reads it.
+ */
+class Config_Controller extends Controller {
+
+	/**
+	 * Constructor.
+	 */
+	public function __construct() {
+		$this->rest_base = 'config';
+	}
+
+	/**
+	 * Registers the routes.
+	 */
+	public function register_routes(): void {
+		register_rest_route(
+			$this->namespace,
+			'/' . $this->rest_base,
+			array(
+				array(
+					'methods'             => WP_REST_Server::READABLE,
+					'callback'            => array( $this, 'get_item' ),
+					'permission_callback' => array( $this, 'get_item_permissions_check' ),
+					'args'                => array(),
+				),
+				array(
+					'methods'             => WP_REST_Server::EDITABLE,
+					'callback'            => array( $this, 'update_item' ),
+					'permission_callback' => array( $this, 'update_item_permissions_check' ),
+					'args'                => $this->get_endpoint_args_for_item_schema( WP_REST_Server::EDITABLE ),
+				),
+				'schema' => array( $this, 'get_public_item_schema' ),
+			)
+		);
+	}
+
+	/**
+	 * Admins and the service user.
+	 *
+	 * @param WP_REST_Request $request Request.
+	 * @return true|\WP_Error
+	 */
+	public function get_item_permissions_check( $request ) {
+		return self::manager_or_service();
+	}
+
+	/**
+	 * Admins only.
+	 *
+	 * @param WP_REST_Request $request Request.
+	 * @return true|\WP_Error
+	 */
+	public function update_item_permissions_check( $request ) {
+		return self::manager();
+	}
+
+	/**
+	 * The complete configuration.
+	 *
+	 * @param WP_REST_Request $request Request.
+	 * @return WP_REST_Response
+	 */
+	public function get_item( $request ) {
+		return rest_ensure_response( Plugin::config()->get() );
+	}
+
+	/**
+	 * Stores the top-level keys present in the body; the others keep their value.
+	 *
+	 * @param WP_REST_Request $request Request.
+	 * @return WP_REST_Response|\WP_Error
+	 */
+	public function update_item( $request ) {
+		$body    = (array) $request->get_json_params();
+		$partial = array_intersect_key( $body, array_flip( array( 'attributeMap', 'roleMap', 'deprovision' ) ) );
+		$config  = Plugin::config()->update( $partial );
+		if ( is_wp_error( $config ) ) {
+			return $config;
+		}
+		Plugin::audit_log()->write(
+			array(
+				'action' => 'config_update',
+				'fields' => array_keys( $partial ),
+				'result' => 'success',
+			)
+		);
+		return rest_ensure_response( $config );
+	}
+
+	/**
+	 * Schema of the configuration.
+	 *
+	 * @return array<string, mixed>
+	 */
+	public function get_item_schema() {
+		if ( ! $this->schema ) {
+			$this->schema = Config::schema();
+		}
+		return $this->add_additional_fields_schema( $this->schema );
+	}
+}
