@@ -60,7 +60,16 @@ export async function logIn(
   password: string,
 ): Promise<void> {
   await page.goto(`${url}/wp-login.php`);
+  // wp-login.php moves the focus to the user name field 200 ms after load; filling the password
+  // before that could send its text to the wrong field.
+  await page.waitForFunction(() => document.activeElement?.id === 'user_login');
   await page.fill('#user_login', user);
   await page.fill('#user_pass', password);
-  await Promise.all([page.waitForURL(/\/wp-admin\/?/), page.click('#wp-submit')]);
+  if ((await page.inputValue('#user_login')) !== user) {
+    throw new Error('the login form did not keep the user name that was typed');
+  }
+  await Promise.all([
+    page.waitForURL((target) => target.pathname.startsWith('/wp-admin/')),
+    page.click('#wp-submit'),
+  ]);
 }

@@ -1,7 +1,8 @@
 <?php
 /**
  * Plugin Name: UserSync test stack
- * Description: Local test site settings: mail is written to a log file instead of being sent.
+ * Description: Local test site settings: mail is written to a log file instead of being sent, and
+ * nothing is loaded from outside (no Gravatar), since test machines have no internet.
  *
  * @package UserSync
  */
@@ -23,3 +24,6 @@ add_filter(
 	10,
 	2
 );
+
+// Avatars come from gravatar.com, which a test machine cannot reach.
+add_filter( 'pre_option_show_avatars', '__return_zero' );
