@@ -54,6 +54,8 @@ const schema = z.object({
     .default('info'),
   WP_TIMEOUT_MS: integer('WP_TIMEOUT_MS', 15_000, 100, 600_000),
   WP_RETRIES: integer('WP_RETRIES', 3, 0, 10),
+  SCIM_RATE_LIMIT: integer('SCIM_RATE_LIMIT', 50, 1, 100_000),
+  SCIM_RATE_BURST: integer('SCIM_RATE_BURST', 200, 1, 1_000_000),
 });
 
 export interface Config {
@@ -62,6 +64,8 @@ export interface Config {
   store: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
   apiKey: string | null;
   logLevel: string;
+  /** Per-token SCIM rate limit: sustained requests per second and burst size. */
+  scimRateLimit: { requestsPerSecond: number; burst: number };
 }
 
 export class ConfigError extends Error {
@@ -101,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : { kind: 'sqlite', path: c.SQLITE_PATH },
     apiKey: c.SIDECAR_API_KEY ?? null,
     logLevel: c.LOG_LEVEL,
+    scimRateLimit: { requestsPerSecond: c.SCIM_RATE_LIMIT, burst: c.SCIM_RATE_BURST },
   };
 }
 

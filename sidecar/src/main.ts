@@ -6,6 +6,7 @@ import { ScimTokenCache } from './auth/scim-tokens.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { createScimRouter } from './scim/index.js';
 import { openStore } from './store/index.js';
 import { version } from './version.js';
 import { WordPressClient } from './wordpress/client.js';
@@ -34,7 +35,14 @@ async function main(): Promise<void> {
   const store = await openStore(config.store);
   const tokens = new ScimTokenCache(wordpress, { logger });
 
-  const app = createApp({ store, wordpress, logger, metrics, version });
+  const scim = createScimRouter({
+    tokens,
+    wordpress,
+    publicUrl: config.http.publicUrl,
+    logger,
+    rateLimit: config.scimRateLimit,
+  });
+  const app = createApp({ store, wordpress, logger, metrics, version, scim });
   const server: Server = app.listen(config.http.port, config.http.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
