@@ -26,13 +26,6 @@ class Config {
 	private const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:';
 
 	/**
-	 * Normalized configuration of this request.
-	 *
-	 * @var array<string, mixed>|null
-	 */
-	private ?array $cache = null;
-
-	/**
 	 * JSON schema of the configuration (shared by the REST route and validate()).
 	 *
 	 * @return array<string, mixed>
@@ -187,11 +180,8 @@ class Config {
 	 * @return array{attributeMap: array<int, array<string, mixed>>, roleMap: array<string, mixed>, deprovision: array<string, mixed>}
 	 */
 	public function get(): array {
-		if ( null === $this->cache ) {
-			$stored      = get_option( self::OPTION, array() );
-			$this->cache = self::normalize( is_array( $stored ) ? $stored : array() );
-		}
-		return $this->cache;
+		$stored = get_option( self::OPTION, array() );
+		return self::normalize( is_array( $stored ) ? $stored : array() );
 	}
 
 	/**
@@ -218,7 +208,6 @@ class Config {
 		}
 
 		update_option( self::OPTION, array_intersect_key( $merged, $stored ), true );
-		$this->cache = null;
 		return $this->get();
 	}
 

@@ -10,9 +10,10 @@ namespace UserSync;
 defined( 'ABSPATH' ) || exit;
 
 /**
- * Keys that grant privileges, hold credentials or sessions, or belong to UserSync itself.
- * A mapping or a batch operation that names one is refused: writing `wp_capabilities`
- * would grant roles around the role map.
+ * Keys that grant privileges, hold credentials or sessions, are private to a plugin
+ * (leading "_") or belong to UserSync itself. A mapping, a batch operation or a read that
+ * names one is refused: writing `wp_capabilities` would grant roles around the role map,
+ * reading `session_tokens` would leak sessions.
  */
 final class Protected_Meta {
 
@@ -33,8 +34,13 @@ final class Protected_Meta {
 			&& 1 === preg_match( '/(^|_)(capabilities|user_level)$/', $lower ) ) {
 			return true;
 		}
-		$fixed = array( 'session_tokens', '_application_passwords', 'default_password_nag', 'user_activation_key', 'user_pass' );
+		$fixed = array( 'session_tokens', 'default_password_nag', 'user_activation_key', 'user_pass' );
 		if ( in_array( $lower, $fixed, true ) ) {
+			return true;
+		}
+		// WordPress's own convention: keys starting with "_" are private to their plugin
+		// (Application Passwords, two-factor secrets, …).
+		if ( is_protected_meta( $key, 'user' ) ) {
 			return true;
 		}
 
