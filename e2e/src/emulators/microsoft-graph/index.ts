@@ -104,8 +104,10 @@ interface PagingToken {
   n: number;
   /** Owner id (members / memberOf). */
   id?: string;
-  /** Sequence number when the token was issued (for expiry). */
+  /** Sequence number when the token was issued. */
   iss: number;
+  /** Token generation: expireDeltaTokens() starts a new one and refuses older tokens. */
+  g?: number;
 }
 
 const MEMBER_CHUNK = 500;
@@ -132,8 +134,10 @@ export async function startGraphEmulator(
   for (const app of options.apps ?? [defaultApp]) apps.set(app.clientId, app);
   const faults: (Fault & { seen: number })[] = [];
   const stats = { requests: {} as Record<string, number>, faulted: 0, total: 0 };
-  let expiredBelow = 0;
+  let generation = 0;
 
+  const writeToken = (token: PagingToken) =>
+    Buffer.from(JSON.stringify({ ...token, g: generation })).toString('base64url');
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -728,7 +732,7 @@ export async function startGraphEmulator(
         'The token does not belong to this query.',
       );
     }
-    if (token.iss < expiredBelow) {
+    if ((token.g ?? 0) !== generation) {
       throw new DirectoryError(
         400,
         'syncStateNotFound',
@@ -893,7 +897,7 @@ export async function startGraphEmulator(
       faults.length = 0;
     },
     expireDeltaTokens: () => {
-      expiredBelow = directory.seq + 1;
+      generation++;
     },
     reset: (reset = {}) => {
       seed = reset.seed ?? seed;
@@ -901,7 +905,7 @@ export async function startGraphEmulator(
       directory = new Directory(domainFor(b2c), b2c);
       seedDirectory(directory, { ...options, ...reset, seed });
       faults.length = 0;
-      expiredBelow = 0;
+      generation++;
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -979,10 +983,6 @@ function top(query: Record<string, string | undefined>): number {
 function maxPageSize(req: Request, fallback: number): number {
   const match = /odata\.maxpagesize=(\d+)/i.exec(String(req.headers.prefer ?? ''));
   return match ? Math.min(Math.max(Number(match[1]), 1), 999) : fallback;
-}
-
-function writeToken(token: PagingToken): string {
-  return Buffer.from(JSON.stringify(token)).toString('base64url');
 }
 
 function routeKey(path: string): string {

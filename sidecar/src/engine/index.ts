@@ -1,0 +1,438 @@
+// The sync engine: which sources exist (from WordPress, reloaded), when they run (node-cron
+// schedules, "Sync now", a catch-up at start for a run missed or interrupted while the
+// sidecar was down), and the runs themselves — one per source at a time, claimed in the store
+// so that replicas sharing PostgreSQL fire a scheduled run once and overlapping requests join
+// the running one; live progress; cancellation between batches; heartbeats so a run whose
+// process died is recognised and resumed.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../logger.js';
+import type { ConnectionTest } from '../connectors/types.js';
+import type { Run, RunTrigger, Store } from '../store/types.js';
+import { ConnectorCache, defaultConnectorFactory } from './connectors.js';
+import type { ConnectorFactory } from './connectors.js';
+import { roleGroups, sourcePaths, wantsPhotos } from './mapping.js';
+import { RunCancelled, SyncRun } from './run.js';
+import type { RunProgress } from './run.js';
+import { previousTick, scheduleSlot, startSchedule, validSchedule } from './schedule.js';
+import type { SourceConnection, WordPressGateway } from './types.js';
+
+export type { SourceConnection, WordPressGateway } from './types.js';
+export { PluginGateway } from './wordpress-gateway.js';
+
+/** Error text of runs whose process stopped or died; start-up resumes their sources. */
+export const INTERRUPTED = 'Interrupted: the sidecar stopped during the run';
+
+export interface EngineOptions {
+  store: Store;
+  wordpress: WordPressGateway;
+  logger: Logger;
+  connectors?: ConnectorFactory;
+  /** Identifies this process in runs it executes (default `host/pid/random`). */
+  owner?: string;
+  /** How often running runs record progress and a sign of life (default 5 s). */
+  heartbeatMs?: number;
+  /** A run without a heartbeat for this long is considered dead (default 60 s). */
+  staleMs?: number;
+  /** How often sources are reloaded from WordPress (default 60 s). */
+  reloadMs?: number;
+  /** Start cron schedules (default true). */
+  schedules?: boolean;
+  now?: () => Date;
+}
+
+/** A run as the API shows it: stored fields plus live rate and elapsed time. */
+export interface RunView extends Run {
+  /** Users per second so far. */
+  rate: number | null;
+  elapsedSeconds: number | null;
+}
+
+export class SourceNotFoundError extends Error {
+  override name = 'SourceNotFoundError';
+}
+
+/** A run with different options (dry run or not) is already running for the source. */
+export class RunConflictError extends Error {
+  override name = 'RunConflictError';
+  constructor(readonly run: RunView) {
+    super(
+      `A ${run.dryRun ? 'dry run' : 'sync'} of ${run.source} is already ${run.state}; wait for it to finish or cancel it`,
+    );
+  }
+}
+
+interface ActiveRun {
+  run: Run;
+  controller: AbortController;
+  progress: RunProgress | null;
+  done: Promise<void>;
+}
+
+export class SyncEngine {
+  readonly owner: string;
+  private sources = new Map<string, SourceConnection>();
+  private loaded = false;
+  private readonly active = new Map<string, ActiveRun>();
+  private readonly schedules = new Map<string, { expression: string; stop(): void }>();
+  private readonly caughtUp = new Set<string>();
+  private readonly connectors: ConnectorCache;
+  private timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+  private readonly heartbeatMs: number;
+  private readonly staleMs: number;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: EngineOptions) {
+    this.owner = options.owner ?? `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
+    this.connectors = new ConnectorCache(
+      options.connectors ?? defaultConnectorFactory,
+      options.logger,
+    );
+    this.heartbeatMs = options.heartbeatMs ?? 5_000;
+    this.staleMs = options.staleMs ?? 60_000;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  private get store(): Store {
+    return this.options.store;
+  }
+
+  private get logger(): Logger {
+    return this.options.logger;
+  }
+
+  /** Loads sources, recovers runs of a previous life, catches up, and starts schedules. */
+  async start(): Promise<void> {
+    const interrupted = await this.store.interruptRuns(
+      this.store.kind === 'sqlite'
+        ? // One process owns an SQLite file: whatever was active died with the last process.
+          { staleBefore: this.now().toISOString(), error: INTERRUPTED }
+        : {
+            staleBefore: new Date(this.now().getTime() - this.staleMs).toISOString(),
+            error: INTERRUPTED,
+          },
+    );
+    for (const run of interrupted) {
+      this.logger.warn(
+        { run: run.id, source: run.source },
+        'run interrupted by a stop; will resume',
+      );
+    }
+    await this.reloadSources().catch((error: unknown) =>
+      this.logger.warn({ err: error }, 'could not load sources from WordPress; retrying later'),
+    );
+    this.timers.push(
+      setInterval(() => void this.heartbeat(), this.heartbeatMs),
+      setInterval(
+        () =>
+          void this.reloadSources().catch((error: unknown) =>
+            this.logger.warn({ err: error }, 'could not reload sources from WordPress'),
+          ),
+        this.options.reloadMs ?? 60_000,
+      ),
+    );
+    for (const timer of this.timers) timer.unref();
+  }
+
+  /** Stops schedules and timers; running runs stop between batches and resume at next start. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    for (const schedule of this.schedules.values()) schedule.stop();
+    this.schedules.clear();
+    for (const entry of this.active.values()) entry.controller.abort('shutdown');
+    await Promise.race([
+      Promise.allSettled([...this.active.values()].map((entry) => entry.done)),
+      new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
+    ]);
+  }
+
+  /** Re-reads the configured sources; applies schedule changes; catches up new sources. */
+  async reloadSources(): Promise<SourceConnection[]> {
+    const list = await this.options.wordpress.listConnections();
+    this.sources = new Map(list.map((source) => [source.slug, source]));
+    this.loaded = true;
+    if (this.stopped) return list;
+    if (this.options.schedules ?? true) this.syncSchedules();
+    for (const source of list) {
+      if (this.caughtUp.has(source.slug)) continue;
+      this.caughtUp.add(source.slug);
+      await this.catchUp(source).catch((error: unknown) =>
+        this.logger.warn({ err: error, source: source.slug }, 'catch-up check failed'),
+      );
+    }
+    return list;
+  }
+
+  /** Sources without their secrets. */
+  listSources(): Omit<SourceConnection, 'settings'>[] {
+    return [...this.sources.values()].map(({ settings: _settings, ...rest }) => rest);
+  }
+
+  private async source(slug: string): Promise<SourceConnection> {
+    // Always take the latest configuration for a run the admin asks for.
+    try {
+      await this.reloadSources();
+    } catch (error) {
+      if (!this.loaded) throw error;
+      this.logger.warn({ err: error }, 'could not reload sources; using the last known ones');
+    }
+    const source = this.sources.get(slug);
+    if (!source) throw new SourceNotFoundError(`No source "${slug}" is configured`);
+    return source;
+  }
+
+  /**
+   * Starts a run of a source, or joins the one already queued or running: the answer says
+   * which. A run with other options in progress raises RunConflictError.
+   */
+  async requestRun(
+    slug: string,
+    options: { trigger?: RunTrigger; dryRun?: boolean; full?: boolean; scheduleSlot?: string } = {},
+  ): Promise<{ run: RunView; joined: boolean }> {
+    // Scheduled and catch-up runs use the sources just loaded; the admin's requests reload.
+    const cached = options.trigger === 'schedule' || options.trigger === 'catch-up';
+    const source = cached ? this.sources.get(slug) : await this.source(slug);
+    if (!source) throw new SourceNotFoundError(`No source "${slug}" is configured`);
+    const dryRun = options.dryRun ?? false;
+    const claim = await this.store.claimRun({
+      source: slug,
+      trigger: options.trigger ?? 'on-demand',
+      dryRun,
+      full: options.full ?? false,
+      owner: this.owner,
+      scheduleSlot: options.scheduleSlot,
+    });
+    if (!claim.created) {
+      const view = this.view(claim.run);
+      const active = claim.run.state === 'queued' || claim.run.state === 'running';
+      if (active && claim.run.dryRun !== dryRun && options.trigger !== 'schedule') {
+        throw new RunConflictError(view);
+      }
+      return { run: view, joined: true };
+    }
+    this.launch(claim.run, source);
+    return { run: this.view(claim.run), joined: false };
+  }
+
+  private launch(run: Run, source: SourceConnection): void {
+    const entry: ActiveRun = {
+      run,
+      controller: new AbortController(),
+      progress: null,
+      done: Promise.resolve(),
+    };
+    this.active.set(run.id, entry);
+    entry.done = this.execute(entry, source).finally(() => this.active.delete(run.id));
+  }
+
+  private async execute(entry: ActiveRun, source: SourceConnection): Promise<void> {
+    const { run, controller } = entry;
+    const log = this.logger.child({ run: run.id, source: source.slug });
+    const started = this.now().toISOString();
+    let final: Partial<Run>;
+    let executor: SyncRun | null = null;
+    try {
+      entry.run =
+        (await this.store.updateRun(run.id, {
+          state: 'running',
+          startedAt: started,
+          heartbeatAt: started,
+        })) ?? run;
+      log.info({ trigger: run.trigger, dryRun: run.dryRun, full: run.full }, 'run started');
+      const config = await this.options.wordpress.getConfig();
+      const connector = this.connectors.get(source);
+      executor = new SyncRun(entry.run, {
+        store: this.store,
+        wordpress: this.options.wordpress,
+        connector,
+        source,
+        config,
+        logger: log,
+        signal: controller.signal,
+        onProgress: (progress) => {
+          entry.progress = progress;
+        },
+      });
+      const progress = await executor.execute();
+      final = { state: 'succeeded', ...progressFields(progress) };
+    } catch (error) {
+      const progress = executor?.progress;
+      const reason = controller.signal.aborted ? String(controller.signal.reason) : null;
+      if (reason === 'cancel' || (error instanceof RunCancelled && reason !== 'shutdown')) {
+        final = { state: 'cancelled', error: 'Cancelled', ...progressFields(progress) };
+      } else if (reason === 'shutdown') {
+        final = { state: 'failed', error: INTERRUPTED, ...progressFields(progress) };
+      } else {
+        log.error({ err: error }, 'run failed');
+        final = {
+          state: 'failed',
+          error: (error as Error).message || String(error),
+          ...progressFields(progress),
+        };
+      }
+    }
+    const finished = await this.store.updateRun(run.id, {
+      ...final,
+      finishedAt: this.now().toISOString(),
+    });
+    if (finished) entry.run = finished;
+    log.info(
+      { state: final.state, counts: final.counts, processed: final.processed, error: final.error },
+      'run finished',
+    );
+  }
+
+  /** Cancels a run: stops between batches when it runs here, else asks its owner to. */
+  async cancelRun(id: string, waitMs = 30_000): Promise<RunView | null> {
+    const entry = this.active.get(id);
+    if (entry) {
+      entry.controller.abort('cancel');
+      await Promise.race([
+        entry.done,
+        new Promise((resolve) => setTimeout(resolve, waitMs).unref()),
+      ]);
+      return this.getRun(id);
+    }
+    const run = await this.store.getRun(id);
+    if (!run) return null;
+    if (run.state === 'queued' || run.state === 'running') {
+      const updated = await this.store.updateRun(id, { cancelRequested: true });
+      return updated ? this.view(updated) : null;
+    }
+    return this.view(run);
+  }
+
+  async getRun(id: string): Promise<RunView | null> {
+    const entry = this.active.get(id);
+    const run = await this.store.getRun(id);
+    if (!run) return null;
+    return this.view(entry ? { ...run, ...progressFields(entry.progress ?? undefined) } : run);
+  }
+
+  async listRuns(options: { source?: string; limit?: number } = {}): Promise<RunView[]> {
+    const runs = await this.store.listRuns(options);
+    return runs.map((run) => {
+      const entry = this.active.get(run.id);
+      return this.view(entry ? { ...run, ...progressFields(entry.progress ?? undefined) } : run);
+    });
+  }
+
+  /** Resolves when the run has finished here (tests, shutdown). */
+  async waitForRun(id: string): Promise<RunView | null> {
+    await this.active.get(id)?.done;
+    return this.getRun(id);
+  }
+
+  async testConnection(slug: string): Promise<ConnectionTest> {
+    const source = await this.source(slug);
+    const config = await this.options.wordpress.getConfig();
+    const connector = this.connectors.get(source);
+    return connector.testConnection({
+      groupNames: roleGroups(config.roleMap),
+      attributes: sourcePaths(config),
+      photos: source.photos && wantsPhotos(config),
+    });
+  }
+
+  private view(run: Run): RunView {
+    const start = run.startedAt ? new Date(run.startedAt).getTime() : null;
+    const end = run.finishedAt ? new Date(run.finishedAt).getTime() : this.now().getTime();
+    const elapsed = start === null ? null : Math.max(0, (end - start) / 1000);
+    return {
+      ...run,
+      elapsedSeconds: elapsed === null ? null : Math.round(elapsed * 10) / 10,
+      rate: elapsed && elapsed > 0 ? Math.round((run.processed / elapsed) * 10) / 10 : null,
+    };
+  }
+
+  /** Progress and a sign of life for runs here; takes over runs whose process died. */
+  private async heartbeat(): Promise<void> {
+    const now = this.now().toISOString();
+    for (const entry of this.active.values()) {
+      try {
+        const updated = await this.store.updateRun(entry.run.id, {
+          heartbeatAt: now,
+          ...progressFields(entry.progress ?? undefined),
+        });
+        if (updated?.cancelRequested) entry.controller.abort('cancel');
+      } catch (error) {
+        this.logger.warn({ err: error, run: entry.run.id }, 'heartbeat failed');
+      }
+    }
+    if (this.store.kind !== 'postgres' || this.stopped) return;
+    try {
+      const dead = await this.store.interruptRuns({
+        staleBefore: new Date(this.now().getTime() - this.staleMs).toISOString(),
+        error: INTERRUPTED,
+      });
+      for (const run of dead) {
+        if (run.dryRun || !this.sources.has(run.source)) continue;
+        this.logger.warn({ run: run.id, source: run.source }, 'run of a dead replica; resuming');
+        await this.requestRun(run.source, { trigger: 'catch-up' });
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, 'looking for dead runs failed');
+    }
+  }
+
+  /** At start: resume a source whose last run was interrupted, or run a missed schedule. */
+  private async catchUp(source: SourceConnection): Promise<void> {
+    if (!source.enabled) return;
+    const [last] = await this.store.listRuns({ source: source.slug, limit: 1 });
+    if (last && (last.state === 'queued' || last.state === 'running')) return;
+    const interrupted = last?.state === 'failed' && last.error === INTERRUPTED && !last.dryRun;
+    let missed = false;
+    if (source.schedule && validSchedule(source.schedule)) {
+      const tick = previousTick(source.schedule, this.now());
+      const since = last?.createdAt ?? source.createdAt ?? null;
+      missed = tick !== null && since !== null && tick.getTime() > new Date(since).getTime();
+    }
+    if (!interrupted && !missed) return;
+    this.logger.info(
+      { source: source.slug, reason: interrupted ? 'interrupted' : 'missed schedule' },
+      'catching up',
+    );
+    await this.requestRun(source.slug, { trigger: 'catch-up' });
+  }
+
+  private syncSchedules(): void {
+    for (const [slug, schedule] of this.schedules) {
+      const source = this.sources.get(slug);
+      if (!source || !source.enabled || source.schedule !== schedule.expression) {
+        schedule.stop();
+        this.schedules.delete(slug);
+      }
+    }
+    for (const source of this.sources.values()) {
+      if (!source.enabled || !source.schedule || this.schedules.has(source.slug)) continue;
+      const expression = source.schedule;
+      if (!validSchedule(expression)) {
+        this.logger.warn({ source: source.slug, schedule: expression }, 'invalid cron schedule');
+        continue;
+      }
+      const handle = startSchedule(expression, `usersync:${source.slug}`, (tick) => {
+        void this.requestRun(source.slug, {
+          trigger: 'schedule',
+          scheduleSlot: scheduleSlot(expression, tick),
+        }).catch((error: unknown) =>
+          this.logger.warn({ err: error, source: source.slug }, 'scheduled run not started'),
+        );
+      });
+      this.schedules.set(source.slug, { expression, stop: handle.stop });
+    }
+  }
+}
+
+function progressFields(progress: RunProgress | undefined): Partial<Run> {
+  if (!progress) return {};
+  return {
+    processed: progress.processed,
+    total: progress.total,
+    counts: progress.counts,
+    details: progress.details,
+    ...(progress.full ? { full: true } : {}),
+  };
+}

@@ -1,0 +1,290 @@
+// An in-memory WordPress behind the WordPressGateway seam, following the plugin's batch route
+// contract: identity links per connection, uniqueness of logins/emails/external ids (409),
+// updates only of linked users (404), `unchanged` when nothing differs, deprovisioning per the
+// policy, and one result per operation. It counts writes so tests can assert "no write".
+import type {
+  OperationResult,
+  SourceConnection,
+  SyncConfig,
+  UserOperation,
+  WordPressGateway,
+  WpUserInput,
+  WpUserSnapshot,
+} from '../../src/engine/types.js';
+
+export interface FakeUser {
+  id: number;
+  login: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+  displayName: string;
+  nickname: string;
+  url: string;
+  roles: string[];
+  rememberedRoles: string[];
+  active: boolean;
+  meta: Record<string, string>;
+  links: Map<string, string>;
+  avatar: { contentType: string; data: string; version: string } | null;
+  administrator?: boolean;
+}
+
+export const defaultConfig = (): SyncConfig => ({
+  attributeMap: [
+    ['userName', 'user_login'],
+    ['emails[primary].value', 'user_email'],
+    ['name.givenName', 'first_name'],
+    ['name.familyName', 'last_name'],
+    ['displayName', 'display_name'],
+    ['nickName', 'nickname'],
+    ['title', 'meta:title'],
+    ['phoneNumbers[type eq "work"].value', 'meta:phone'],
+    ['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department', 'meta:department'],
+    ['photos[type eq "photo"].value', 'avatar'],
+  ].map(([source, target]) => ({
+    source: source!,
+    target: target!,
+    direction: target === 'avatar' ? ('inbound' as const) : ('both' as const),
+    transform: 'none' as const,
+    default: null,
+  })),
+  roleMap: { rules: [], defaultRole: 'subscriber', allowAdministrator: false },
+  deprovision: {
+    action: 'disable',
+    reassignTo: null,
+    touchUnlinked: false,
+    touchAdministrators: false,
+  },
+});
+
+const FIELDS = [
+  'login',
+  'email',
+  'firstName',
+  'lastName',
+  'displayName',
+  'nickname',
+  'url',
+] as const;
+
+export class FakeWordPress implements WordPressGateway {
+  readonly users = new Map<number, FakeUser>();
+  config: SyncConfig = defaultConfig();
+  connections: SourceConnection[] = [];
+  /** Every batch request, as sent. */
+  readonly requests: { connection: string; source: string; operations: UserOperation[] }[] = [];
+  /** Operations that changed something. */
+  writes = 0;
+  private nextId = 1;
+  /** Throws instead of answering (after applying, when `afterApply`) — a lost answer or an outage. */
+  failure: { error: Error; afterApply: boolean; remaining: number } | null = null;
+  /** Called before each batch (tests pause or inspect here). */
+  beforeBatch: ((operations: UserOperation[]) => Promise<void> | void) | null = null;
+
+  async getConfig(): Promise<SyncConfig> {
+    return structuredClone(this.config);
+  }
+
+  async listConnections(): Promise<SourceConnection[]> {
+    return structuredClone(this.connections);
+  }
+
+  linked(connection: string): FakeUser[] {
+    return [...this.users.values()].filter((user) => user.links.has(connection));
+  }
+
+  byExternalId(connection: string, externalId: string): FakeUser | undefined {
+    return [...this.users.values()].find((user) => user.links.get(connection) === externalId);
+  }
+
+  async applyUsers(
+    connection: string,
+    source: string,
+    operations: UserOperation[],
+  ): Promise<OperationResult[]> {
+    await this.beforeBatch?.(operations);
+    const failure = this.failure;
+    if (failure && failure.remaining > 0 && !failure.afterApply) {
+      failure.remaining--;
+      throw failure.error;
+    }
+    this.requests.push({ connection, source, operations: structuredClone(operations) });
+    const results = operations.map((op) => this.apply(connection, op));
+    if (failure && failure.remaining > 0 && failure.afterApply) {
+      failure.remaining--;
+      throw failure.error;
+    }
+    return results;
+  }
+
+  async listLinkedUsers(connection: string, page: number, perPage: number) {
+    const linked = this.linked(connection).sort((a, b) => a.id - b.id);
+    return {
+      total: linked.length,
+      users: linked
+        .slice((page - 1) * perPage, page * perPage)
+        .map((u) => this.snapshot(u, connection)),
+    };
+  }
+
+  async findLinkedUser(connection: string, externalId: string): Promise<WpUserSnapshot | null> {
+    const user = this.byExternalId(connection, externalId);
+    return user ? this.snapshot(user, connection) : null;
+  }
+
+  /** Adds a user directly (an existing WordPress user). */
+  addUser(fields: Partial<FakeUser> & { login: string; email: string }): FakeUser {
+    const user: FakeUser = {
+      id: this.nextId++,
+      firstName: '',
+      lastName: '',
+      displayName: fields.login,
+      nickname: fields.login,
+      url: '',
+      roles: ['subscriber'],
+      rememberedRoles: [],
+      active: true,
+      meta: {},
+      links: new Map(),
+      avatar: null,
+      ...fields,
+    };
+    this.users.set(user.id, user);
+    return user;
+  }
+
+  private snapshot(user: FakeUser, connection: string): WpUserSnapshot {
+    return {
+      id: user.id,
+      login: user.login,
+      email: user.email,
+      roles: [...user.roles],
+      active: user.active,
+      externalId: user.links.get(connection) ?? null,
+      linked: user.links.has(connection),
+    };
+  }
+
+  private apply(connection: string, op: UserOperation): OperationResult {
+    const fail = (status: number, code: string, message: string): OperationResult => ({
+      ref: op.ref,
+      ok: false,
+      error: { status, code, message, scimType: status === 409 ? 'uniqueness' : null },
+    });
+    const ok = (
+      status: Extract<OperationResult, { ok: true }>['status'],
+      user: FakeUser | null,
+    ) => {
+      if (status !== 'unchanged') this.writes++;
+      return {
+        ref: op.ref,
+        ok: true as const,
+        status,
+        user: user ? this.snapshot(user, connection) : null,
+      };
+    };
+    const input = op.user ?? {};
+    if (input.roles?.includes('administrator') && !this.config.roleMap.allowAdministrator) {
+      return fail(400, 'usersync_invalid_role', 'administrator is not allowed');
+    }
+    if (op.action === 'create') {
+      if (!input.login) return fail(400, 'usersync_invalid_user', 'login is required');
+      const clash = this.clash(input, null);
+      if (clash) return fail(409, clash.code, clash.message);
+      if (input.externalId && this.byExternalId(connection, input.externalId)) {
+        return fail(409, 'usersync_external_id_exists', 'The external id is already linked');
+      }
+      const user = this.addUser({ login: input.login, email: input.email ?? '' });
+      this.set(user, input);
+      user.roles = input.roles ?? [this.config.roleMap.defaultRole];
+      user.links.set(connection, input.externalId ?? '');
+      if (input.active === false) this.disable(user);
+      this.writes++;
+      return { ref: op.ref, ok: true, status: 'created', user: this.snapshot(user, connection) };
+    }
+    const user = op.id === undefined ? undefined : this.users.get(op.id);
+    if (!user || !user.links.has(connection)) {
+      return fail(404, 'usersync_not_found', 'No user linked to this connection has this id');
+    }
+    const policy = this.config.deprovision;
+    switch (op.action) {
+      case 'update': {
+        const clash = this.clash(input, user.id);
+        if (clash) return fail(409, clash.code, clash.message);
+        const before = JSON.stringify(user, replacer);
+        this.set(user, input);
+        if (input.roles) {
+          if (user.active) user.roles = [...input.roles];
+          else user.rememberedRoles = [...input.roles];
+        }
+        let status: 'updated' | 'unchanged' | 'disabled' | 'reactivated' = 'updated';
+        if (input.active === false && user.active) {
+          this.disable(user);
+          status = 'disabled';
+        } else if (input.active === true && !user.active) {
+          this.reactivate(user, input.roles);
+          status = 'reactivated';
+        }
+        if (JSON.stringify(user, replacer) === before) status = 'unchanged';
+        return ok(status, user);
+      }
+      case 'deprovision':
+      case 'delete': {
+        if (policy.action === 'delete') {
+          this.users.delete(user.id);
+          return ok('deleted', null);
+        }
+        const wasActive = user.active;
+        if (user.active) this.disable(user);
+        if (op.action === 'delete') user.links.delete(connection);
+        return ok(wasActive || op.action === 'delete' ? 'disabled' : 'unchanged', user);
+      }
+      case 'reactivate':
+        if (user.active) return ok('unchanged', user);
+        this.reactivate(user);
+        return ok('reactivated', user);
+    }
+  }
+
+  private clash(input: WpUserInput, self: number | null) {
+    for (const other of this.users.values()) {
+      if (other.id === self) continue;
+      if (input.login && other.login.toLowerCase() === input.login.toLowerCase())
+        return { code: 'usersync_login_exists', message: `The login ${input.login} is taken` };
+      if (input.email && other.email.toLowerCase() === input.email.toLowerCase())
+        return { code: 'usersync_email_exists', message: `The email ${input.email} is taken` };
+    }
+    return null;
+  }
+
+  private set(user: FakeUser, input: WpUserInput): void {
+    for (const field of FIELDS) {
+      const value = input[field];
+      if (value !== undefined) user[field] = value;
+    }
+    for (const [key, value] of Object.entries(input.meta ?? {})) {
+      if (value === null) delete user.meta[key];
+      else user.meta[key] = value;
+    }
+    if (input.avatar !== undefined) user.avatar = input.avatar;
+  }
+
+  private disable(user: FakeUser): void {
+    user.rememberedRoles = user.roles;
+    user.roles = [];
+    user.active = false;
+  }
+
+  private reactivate(user: FakeUser, roles?: string[]): void {
+    user.roles =
+      roles ??
+      (user.rememberedRoles.length > 0 ? user.rememberedRoles : [this.config.roleMap.defaultRole]);
+    user.rememberedRoles = [];
+    user.active = true;
+  }
+}
+
+function replacer(key: string, value: unknown) {
+  return value instanceof Map ? [...value] : value;
+}
