@@ -24,12 +24,40 @@ class Transaction {
 	private bool $open = false;
 
 	/**
-	 * Opens the transaction and defers the outbox into it.
+	 * Named locks held until the transaction ends.
+	 *
+	 * @var string[]
 	 */
-	public function begin(): void {
+	private array $locks = array();
+
+	/**
+	 * Opens the transaction and defers the outbox into it.
+	 *
+	 * WordPress has no unique index on logins or emails, so two requests creating the same
+	 * login at once would both succeed. Creations therefore take a named lock per login,
+	 * email and external id first: the second request waits, then sees the first one's
+	 * committed user and fails its uniqueness check instead of duplicating the user.
+	 *
+	 * @param string[] $keys Values to lock (e.g. 'login:alice'); none by default.
+	 * @throws Operation_Error When a lock is not granted within 10 seconds.
+	 */
+	public function begin( array $keys = array() ): void {
 		global $wpdb;
 		// Whatever was noted before belongs to earlier work, not to this transaction.
 		Plugin::outbox()->flush();
+
+		$keys = array_values( array_unique( $keys ) );
+		if ( $keys ) {
+			$names = array_map( static fn( string $key ): string => 'usersync:' . md5( $wpdb->prefix . strtolower( $key ) ), $keys );
+			$sql   = 'SELECT ' . implode( ' + ', array_map( static fn( string $name ): string => $wpdb->prepare( 'COALESCE(GET_LOCK(%s, 10), 0)', $name ), $names ) );
+			// phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared, WordPress.DB.DirectDatabaseQuery
+			$granted     = (int) $wpdb->get_var( $sql );
+			$this->locks = $names;
+			if ( count( $names ) !== $granted ) {
+				$this->release_locks();
+				throw new Operation_Error( 503, 'usersync_busy', __( 'Another request is writing the same user; try again.', 'usersync' ) );
+			}
+		}
 		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
 		$wpdb->query( 'START TRANSACTION' );
 		$this->open = true;
@@ -47,6 +75,7 @@ class Transaction {
 		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
 		$ok         = $wpdb->query( 'COMMIT' );
 		$this->open = false;
+		$this->release_locks();
 		if ( false === $ok ) {
 			throw new Operation_Error( 500, 'usersync_commit_failed', __( 'The database refused to commit the change.', 'usersync' ) );
 		}
@@ -77,6 +106,7 @@ class Transaction {
 		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
 		$wpdb->query( 'ROLLBACK' );
 		$this->open = false;
+		$this->release_locks();
 
 		foreach ( $users as $user ) {
 			if ( is_object( $user ) ) {
@@ -88,5 +118,19 @@ class Transaction {
 			wp_cache_delete( $user_id, 'users' );
 			wp_cache_delete( $user_id, 'user_meta' );
 		}
+	}
+
+	/**
+	 * Releases the named locks.
+	 */
+	private function release_locks(): void {
+		global $wpdb;
+		if ( ! $this->locks ) {
+			return;
+		}
+		$sql = 'SELECT ' . implode( ', ', array_map( static fn( string $name ): string => $wpdb->prepare( 'RELEASE_LOCK(%s)', $name ), $this->locks ) );
+		// phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared, WordPress.DB.DirectDatabaseQuery
+		$wpdb->query( $sql );
+		$this->locks = array();
 	}
 }

@@ -589,6 +589,21 @@ class User_Writer {
 			$login,
 			$fields,
 			function () use ( $data, $roles, $login, $email, $external_id, &$created ): array {
+				global $wpdb;
+				if ( null !== $external_id ) {
+					// Under the lock: a concurrent request may have linked this id meanwhile.
+					// phpcs:ignore WordPress.DB.DirectDatabaseQuery
+					$owner = $wpdb->get_var( $wpdb->prepare( "SELECT user_id FROM {$wpdb->usermeta} WHERE meta_key = %s AND meta_value = %s LIMIT 1", Connection::link_key( $this->connection ), $external_id ) );
+					if ( null !== $owner ) {
+						throw new Operation_Error(
+							409,
+							'usersync_external_id_exists',
+							/* translators: 1: external id, 2: connection */
+							sprintf( __( 'The external id "%1$s" is already linked to another user in "%2$s".', 'usersync' ), $external_id, $this->connection ),
+							'uniqueness'
+						);
+					}
+				}
 				$userdata = array(
 					'user_login' => $login,
 					'user_email' => $email,
@@ -632,7 +647,8 @@ class User_Writer {
 			},
 			static function () use ( &$created ): array {
 				return $created ? array( $created ) : array();
-			}
+			},
+			$this->claims( $login, $email, $external_id )
 		);
 
 		$this->logins[ strtolower( $login ) ] = $result['user_id'];
@@ -732,7 +748,8 @@ class User_Writer {
 					'user_id' => $id,
 				);
 			},
-			static fn(): array => array( $id )
+			static fn(): array => array( $id ),
+			$this->claims( $changes['user_login'] ?? '', $changes['user_email'] ?? '', $changes['externalId'] ?? null )
 		);
 
 		if ( isset( $changes['user_login'] ) ) {
@@ -1067,12 +1084,18 @@ class User_Writer {
 	 * @param string[] $fields     Attributes being written.
 	 * @param callable $write      Does the writes; returns the outcome.
 	 * @param callable $touched    Returns the ids of users the writes may have touched.
+	 * @param string[] $locks      Unique values the operation claims (see Transaction::begin()).
 	 * @return array{status: string, user_id: ?int}
 	 * @throws Operation_Error On failure, after rolling back.
 	 */
-	private function transaction( string $action, ?int $user_id, string $login, array $fields, callable $write, callable $touched ): array {
+	private function transaction( string $action, ?int $user_id, string $login, array $fields, callable $write, callable $touched, array $locks = array() ): array {
 		$transaction = new Transaction();
-		$transaction->begin();
+		try {
+			$transaction->begin( $locks );
+		} catch ( Operation_Error $error ) {
+			$this->audit( $action, $user_id, $login, $fields, 'failure', $error->getMessage() );
+			throw $error;
+		}
 		try {
 			$outcome = $write();
 			$this->audit( $action, $outcome['user_id'] ?? $user_id, $login, $fields, 'success', null );
@@ -1134,6 +1157,28 @@ class User_Writer {
 			'reactivate'  => 'enable',
 		);
 		return $map[ $action ] ?? $action;
+	}
+
+	/**
+	 * Lock keys for the unique values an operation takes.
+	 *
+	 * @param string      $login       Login ('' = none).
+	 * @param string      $email       Email ('' = none).
+	 * @param string|null $external_id External id in this connection.
+	 * @return string[]
+	 */
+	private function claims( string $login, string $email, ?string $external_id ): array {
+		$keys = array();
+		if ( '' !== $login ) {
+			$keys[] = 'login:' . $login;
+		}
+		if ( '' !== $email ) {
+			$keys[] = 'email:' . $email;
+		}
+		if ( null !== $external_id && '' !== $external_id ) {
+			$keys[] = 'link:' . $this->connection . ':' . $external_id;
+		}
+		return $keys;
 	}
 
 	/**
