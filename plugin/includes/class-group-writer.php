@@ -238,6 +238,7 @@ class Group_Writer {
 				function () use ( $groups, $op, $name, $members ): array {
 					$id = $groups->insert( $this->connection, $name, $op['group']['externalId'] ?? null, $op['group']['scim'] ?? null );
 					if ( false === $id ) {
+						$this->check_unique( $name, null ); // A concurrent request took the name (unique index).
 						throw new Operation_Error( 500, 'usersync_write_failed', __( 'The group could not be stored.', 'usersync' ) );
 					}
 					if ( ! $groups->add_members( $id, $members ) ) {
@@ -362,6 +363,9 @@ class Group_Writer {
 					&& $groups->add_members( $id, $added )
 					&& $groups->remove_members( $id, $removed );
 				if ( ! $ok ) {
+					if ( isset( $fields['display_name'] ) ) {
+						$this->check_unique( $fields['display_name'], $id ); // A concurrent request took the name.
+					}
 					throw new Operation_Error( 500, 'usersync_write_failed', __( 'The group could not be updated.', 'usersync' ) );
 				}
 				$this->roles->recompute( $affected, $this->connection );

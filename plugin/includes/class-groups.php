@@ -111,6 +111,9 @@ class Groups {
 	public function insert( string $connection, string $display_name, ?string $external_id, ?array $scim ) {
 		global $wpdb;
 		$now = gmdate( 'Y-m-d H:i:s' );
+		// A taken name violates the unique index; the caller turns that into a 409, so the
+		// database error must not be printed into the REST response.
+		$suppress = $wpdb->suppress_errors( true );
 		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
 		$ok = $wpdb->insert(
 			self::t()['groups'],
@@ -124,6 +127,7 @@ class Groups {
 			),
 			array( '%s', '%s', '%s', '%s', '%s', '%s' )
 		);
+		$wpdb->suppress_errors( $suppress );
 		return false === $ok ? false : (int) $wpdb->insert_id;
 	}
 
@@ -145,8 +149,11 @@ class Groups {
 			$data['scim'] = null === $fields['scim'] ? null : self::json( $fields['scim'] );
 		}
 		$data['modified_at'] = gmdate( 'Y-m-d H:i:s' );
+		$suppress            = $wpdb->suppress_errors( true ); // See insert().
 		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
-		return false !== $wpdb->update( self::t()['groups'], $data, array( 'id' => $id ) );
+		$ok = $wpdb->update( self::t()['groups'], $data, array( 'id' => $id ) );
+		$wpdb->suppress_errors( $suppress );
+		return false !== $ok;
 	}
 
 	/**
