@@ -2,8 +2,10 @@
 // in as dependencies, so tests build the same app around a temporary store.
 import express from 'express';
 import type { Router } from 'express';
+import type { SyncEngine } from './engine/index.js';
 import { healthHandler } from './http/health.js';
 import { observe } from './http/observability.js';
+import { mountRunRoutes } from './http/runs.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { Store } from './store/index.js';
@@ -16,6 +18,10 @@ export interface AppDeps {
   metrics: Metrics;
   version: string;
   scim?: Router;
+  /** The sync engine; its API (runs, Sync now, Test connection) lives under /api/v1. */
+  engine?: SyncEngine;
+  /** SIDECAR_API_KEY, required by the /api/v1 routes when set. */
+  apiKey?: string | null;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -29,6 +35,9 @@ export function createApp(deps: AppDeps): express.Express {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
   if (deps.scim) app.use('/scim/v2', deps.scim);
+  if (deps.engine) {
+    mountRunRoutes(app, { engine: deps.engine, apiKey: deps.apiKey ?? null, logger: deps.logger });
+  }
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found', message: 'No such route' });

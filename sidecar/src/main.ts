@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import { createApp } from './app.js';
 import { ScimTokenCache } from './auth/scim-tokens.js';
 import { ConfigError, loadConfig } from './config.js';
+import { PluginGateway, SyncEngine } from './engine/index.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createScimRouter } from './scim/index.js';
@@ -42,7 +43,17 @@ async function main(): Promise<void> {
     logger,
     rateLimit: config.scimRateLimit,
   });
-  const app = createApp({ store, wordpress, logger, metrics, version, scim });
+  const engine = new SyncEngine({ store, wordpress: new PluginGateway(wordpress), logger });
+  const app = createApp({
+    store,
+    wordpress,
+    logger,
+    metrics,
+    version,
+    scim,
+    engine,
+    apiKey: config.apiKey,
+  });
   const server: Server = app.listen(config.http.port, config.http.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -59,6 +70,8 @@ async function main(): Promise<void> {
     },
     'listening',
   );
+  // Sources, schedules and the catch-up of runs missed while the sidecar was down.
+  await engine.start();
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -67,6 +80,8 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'stopping');
     server.close();
     server.closeIdleConnections();
+    // Runs stop between batches; the next start resumes them from their saved cursors.
+    await engine.stop();
     await tokens.flushUsage();
     tokens.close();
     await store.close();

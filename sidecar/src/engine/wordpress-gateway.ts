@@ -3,6 +3,7 @@
 // `/usersync/v1/sidecar/connections`), the batch write route (`/usersync/v1/users/batch`)
 // and linked-user lookups (`/usersync/v1/users`).
 import { z } from 'zod';
+import { WordPressError } from '../wordpress/client.js';
 import type { WordPressClient } from '../wordpress/client.js';
 import type {
   OperationResult,
@@ -146,7 +147,14 @@ export class PluginGateway implements WordPressGateway {
   }
 
   async listConnections(): Promise<SourceConnection[]> {
-    const { data } = await this.wordpress.get<unknown>('/usersync/v1/sidecar/connections');
+    let data: unknown;
+    try {
+      ({ data } = await this.wordpress.get<unknown>('/usersync/v1/sidecar/connections'));
+    } catch (error) {
+      // A plugin without connections (older version): nothing to pull from.
+      if (error instanceof WordPressError && error.code === 'rest_no_route') return [];
+      throw error;
+    }
     const list = Array.isArray(data) ? data : [];
     const connections: SourceConnection[] = [];
     for (const item of list) {
