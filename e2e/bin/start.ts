@@ -6,6 +6,7 @@ import path from 'node:path';
 import { adminUiBuildIsStale, runStreaming, seconds } from '../src/cli.js';
 import {
   addShutdownHook,
+  ensurePrerequisites,
   groupAlive,
   PrerequisiteError,
   shutdown,
@@ -20,6 +21,15 @@ const began = Date.now();
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<void> {
+  // Fail before building anything when PHP, MariaDB or WordPress are missing (on Debian/Ubuntu
+  // as root they are installed here).
+  try {
+    await ensurePrerequisites({ log: (line) => say(line) });
+  } catch (error) {
+    process.stderr.write(`\n${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+
   if (adminUiBuildIsStale()) {
     say('Building the admin UI (npm run build -w admin-ui)…');
     const build = await runStreaming('npm', ['run', 'build', '-w', 'admin-ui']);
@@ -27,6 +37,10 @@ async function main(): Promise<void> {
       process.stderr.write('\nThe admin UI did not build; fix the errors above and try again.\n');
       process.exit(1);
     }
+    // webpack leaves unchanged outputs untouched; mark the build as current so the next start
+    // does not build again.
+    const asset = path.join(repoRoot, 'plugin', 'build', 'index.asset.php');
+    if (fs.existsSync(asset)) fs.utimesSync(asset, new Date(), new Date());
   }
 
   say('Starting WordPress, the UserSync plugin and the sidecar…');

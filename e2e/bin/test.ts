@@ -205,10 +205,11 @@ function printSummary(results: PhaseResult[], totalMs: number): void {
   ];
   const table = [header, ...rows, footer];
   const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  const format = (row: string[]) =>
+  const format = (row: string[]): string =>
     row
       .map((cell, i) => (i === 1 || i === 2 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
-      .join('  ');
+      .join('  ')
+      .trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   process.stdout.write(
     `\n${format(header)}\n${rule}\n${rows.map(format).join('\n')}\n${rule}\n${format(footer)}\n\n`,

@@ -167,7 +167,7 @@ function describeProblems(found: Findings, browser: boolean): string[] {
     );
   if (!found.wordpressDir)
     problems.push(
-      'WordPress files were not found in /usr/share/wordpress (set USERSYNC_WORDPRESS_DIR to another copy)',
+      `WordPress files were not found in ${process.env.USERSYNC_WORDPRESS_DIR ?? '/usr/share/wordpress'} (set USERSYNC_WORDPRESS_DIR to a copy of WordPress)`,
     );
   if (browser && !found.chromium)
     problems.push('Chromium was not found (install it, or set USERSYNC_CHROMIUM to its path)');
@@ -248,7 +248,9 @@ function instructions(problems: string[]): string {
     '',
     'Or run WordPress in Docker with wp-env (it reads .wp-env.json at the repository root):',
     '  npx @wordpress/env start      # WordPress with the plugin active on http://localhost:8888 (admin / password)',
-    '  then run the sidecar against it: WP_URL=http://localhost:8888 WP_USER=… WP_APP_PASSWORD=… npx tsx sidecar/src/main.ts',
+    '  In wp-admin, create a user with the "UserSync service" role and an Application Password for it',
+    '  (Users → Profile), then run the sidecar against the site:',
+    '  WP_URL=http://localhost:8888 WP_USER=<that user> WP_APP_PASSWORD=<its password> npx tsx sidecar/src/main.ts',
   ].join('\n');
 }
 
