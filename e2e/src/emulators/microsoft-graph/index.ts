@@ -81,7 +81,7 @@ export interface GraphEmulator {
   clearFaults(): void;
   /** Delta and skip tokens issued so far stop working (400 syncStateNotFound). */
   expireDeltaTokens(): void;
-  /** Replaces the tenant with a freshly seeded one. */
+  /** Replaces the tenant with a freshly seeded one (and clears faults and counts). */
   reset(options?: SeedOptions & { b2c?: boolean }): void;
   close(): Promise<void>;
 }
@@ -906,6 +906,9 @@ export async function startGraphEmulator(
       seedDirectory(directory, { ...options, ...reset, seed });
       faults.length = 0;
       generation++;
+      stats.requests = {};
+      stats.faulted = 0;
+      stats.total = 0;
     },
     close: () =>
       new Promise<void>((resolve) => {
