@@ -1,6 +1,6 @@
 // Verifies SCIM bearer tokens. WordPress stores only SHA-256 hashes of the tokens the admin
 // created; the sidecar caches that list, compares hashes in constant time, refreshes the
-// cache on a short TTL (so a revoked token stops working within it) and, rate-limited,
+// cache on a short TTL (5 s: a revoked token stops working within it) and, rate-limited,
 // on an unknown token (so a new token works at once). Usage is reported back in batches.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../logger.js';
@@ -47,7 +47,7 @@ export class ScimTokenCache implements TokenVerifier {
     private readonly wordpress: WordPressClient,
     private readonly options: ScimTokenCacheOptions = {},
   ) {
-    this.ttlMs = options.ttlMs ?? 30_000;
+    this.ttlMs = options.ttlMs ?? 5_000;
     this.missRefreshMs = options.missRefreshMs ?? 2_000;
     if (options.usageFlushMs !== 0) {
       this.usageTimer = setInterval(() => void this.flushUsage(), options.usageFlushMs ?? 10_000);
