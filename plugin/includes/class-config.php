@@ -1,6 +1,6 @@
 <?php
 /**
- * Sync configuration: attribute map, role map and deprovisioning policy.
+ * Sync configuration: attribute map, role map, deprovisioning policy and audit retention.
  *
  * @package UserSync
  */
@@ -22,6 +22,9 @@ class Config {
 	public const CORE_TARGETS = array( 'user_login', 'user_email', 'first_name', 'last_name', 'display_name', 'nickname', 'user_url', 'description', 'avatar' );
 	public const DIRECTIONS   = array( 'inbound', 'outbound', 'both' );
 	public const TRANSFORMS   = array( 'none', 'lowercase', 'uppercase', 'trim' );
+
+	public const MAX_GRACE_DAYS     = 365;
+	public const MAX_RETENTION_DAYS = 3650;
 
 	private const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:';
 
@@ -122,6 +125,26 @@ class Config {
 						),
 						'touchUnlinked'       => array( 'type' => 'boolean' ),
 						'touchAdministrators' => array( 'type' => 'boolean' ),
+						'graceDays'           => array(
+							'description' => __( 'Days a deprovisioned user stays disabled before the delete policy deletes it (0: at once).', 'usersync' ),
+							'type'        => 'integer',
+							'minimum'     => 0,
+							'maximum'     => self::MAX_GRACE_DAYS,
+						),
+					),
+				),
+				'audit'        => array(
+					'description'          => __( 'How long the audit log keeps its entries.', 'usersync' ),
+					'type'                 => 'object',
+					'context'              => array( 'view', 'edit' ),
+					'additionalProperties' => false,
+					'properties'           => array(
+						'retentionDays' => array(
+							'description' => __( 'Entries older than this many days are deleted every day (0: keep them forever).', 'usersync' ),
+							'type'        => 'integer',
+							'minimum'     => 0,
+							'maximum'     => self::MAX_RETENTION_DAYS,
+						),
 					),
 				),
 			),
@@ -170,6 +193,10 @@ class Config {
 				'reassignTo'          => null,
 				'touchUnlinked'       => false,
 				'touchAdministrators' => false,
+				'graceDays'           => 0,
+			),
+			'audit'        => array(
+				'retentionDays' => 90,
 			),
 		);
 	}
@@ -177,7 +204,7 @@ class Config {
 	/**
 	 * The complete configuration.
 	 *
-	 * @return array{attributeMap: array<int, array<string, mixed>>, roleMap: array<string, mixed>, deprovision: array<string, mixed>}
+	 * @return array{attributeMap: array<int, array<string, mixed>>, roleMap: array<string, mixed>, deprovision: array<string, mixed>, audit: array{retentionDays: int}}
 	 */
 	public function get(): array {
 		$stored = get_option( self::OPTION, array() );
@@ -187,13 +214,13 @@ class Config {
 	/**
 	 * Merges a partial configuration (per top-level key), validates and stores it.
 	 *
-	 * @param array<string, mixed> $partial Keys attributeMap, roleMap and/or deprovision.
+	 * @param array<string, mixed> $partial Keys attributeMap, roleMap, deprovision and/or audit.
 	 * @return array<string, mixed>|WP_Error The stored configuration.
 	 */
 	public function update( array $partial ) {
 		$valid = rest_validate_value_from_schema( $partial, self::schema(), 'config' );
 		if ( is_wp_error( $valid ) ) {
-			return new WP_Error( 'usersync_invalid_config', $valid->get_error_message(), array( 'status' => 400 ) );
+			return self::schema_error( $valid );
 		}
 
 		// Only the parts an admin has set are stored: the others follow the defaults of the
@@ -202,7 +229,9 @@ class Config {
 		$stored = array_merge( is_array( $stored ) ? $stored : array(), array_intersect_key( $partial, self::defaults() ) );
 		$merged = self::normalize( $stored );
 
-		$error = self::validate( $merged );
+		// Only the parts being changed are checked: a role deleted since the role map was saved
+		// must not block saving the audit retention.
+		$error = self::validate( $merged, array_keys( array_intersect_key( $partial, self::defaults() ) ) );
 		if ( $error ) {
 			return $error;
 		}
@@ -272,77 +301,146 @@ class Config {
 			'reassignTo'          => empty( $deprovision['reassignTo'] ) ? null : (int) $deprovision['reassignTo'],
 			'touchUnlinked'       => (bool) $deprovision['touchUnlinked'],
 			'touchAdministrators' => (bool) $deprovision['touchAdministrators'],
+			'graceDays'           => max( 0, (int) $deprovision['graceDays'] ),
+		);
+
+		$audit = array_merge( $defaults['audit'], isset( $config['audit'] ) && is_array( $config['audit'] ) ? $config['audit'] : array() );
+		$audit = array(
+			'retentionDays' => max( 0, (int) $audit['retentionDays'] ),
 		);
 
 		return array(
 			'attributeMap' => $attribute_map,
 			'roleMap'      => $role_map,
 			'deprovision'  => $deprovision,
+			'audit'        => $audit,
 		);
 	}
 
 	/**
-	 * Checks what the schema cannot: roles exist, administrator only when allowed, targets
-	 * are known fields or unprotected meta keys, the reassign user exists.
+	 * A schema violation as an error the settings page can show next to the field: the
+	 * offending path (`config[attributeMap][2][transform]`) becomes the `params` key
+	 * `attributeMap[2][transform]`.
+	 *
+	 * @param WP_Error $error Error of rest_validate_value_from_schema().
+	 */
+	private static function schema_error( WP_Error $error ): WP_Error {
+		$message = $error->get_error_message();
+		$params  = array();
+		if ( 1 === preg_match( '/^config\[([A-Za-z]+)\]((?:\[[A-Za-z0-9_]+\])*)/', $message, $match ) ) {
+			$field            = $match[1] . $match[2];
+			$message          = preg_replace( '/^config\[[A-Za-z]+\]/', $match[1], $message );
+			$params[ $field ] = $message;
+		}
+		return new WP_Error( 'usersync_invalid_config', $message, array( 'status' => 400, 'params' => $params ) );
+	}
+
+	/**
+	 * Checks what the schema cannot: targets are known fields or writable meta keys and each
+	 * is written by one row, `user_login` is mapped exactly once, sources are readable
+	 * attributes, roles exist, administrator only when allowed, the reassign user exists.
+	 *
+	 * Every problem is reported in `params`, keyed by the field's path (`attributeMap[3][target]`,
+	 * `roleMap[rules][0][role]`, `deprovision[reassignTo]`), so the settings page can show each
+	 * next to its field; the message and code are those of the first problem.
 	 *
 	 * @param array<string, mixed> $config Normalized configuration.
+	 * @param string[]             $parts  Top-level keys to check.
 	 */
-	private static function validate( array $config ): ?WP_Error {
-		foreach ( $config['attributeMap'] as $index => $item ) {
+	private static function validate( array $config, array $parts ): ?WP_Error {
+		$problems = array();
+		$add      = static function ( string $code, string $field, string $message ) use ( &$problems ): void {
+			if ( ! isset( $problems[ $field ] ) ) {
+				$problems[ $field ] = array( $code, $message );
+			}
+		};
+
+		$inbound_targets  = array();
+		$outbound_sources = array();
+		$logins           = array();
+		$attribute_map = in_array( 'attributeMap', $parts, true ) ? $config['attributeMap'] : array();
+		foreach ( $attribute_map as $index => $item ) {
+			$row    = $index + 1;
+			$field  = 'attributeMap[' . $index . ']';
 			$target = $item['target'];
 			if ( 0 === strpos( $target, 'meta:' ) ) {
 				$key = substr( $target, 5 );
 				if ( ! Protected_Meta::is_valid_key( $key ) || Protected_Meta::is_protected( $key ) ) {
-					return new WP_Error(
-						'usersync_invalid_attribute_map',
-						/* translators: 1: attribute map row number, 2: meta key */
-						sprintf( __( 'Attribute map row %1$d: the meta key "%2$s" cannot be written by a sync.', 'usersync' ), $index + 1, $key ),
-						array( 'status' => 400 )
-					);
+					/* translators: 1: attribute map row number, 2: meta key */
+					$add( 'usersync_invalid_attribute_map', $field . '[target]', sprintf( __( 'Attribute map row %1$d: the meta key "%2$s" cannot be written by a sync.', 'usersync' ), $row, $key ) );
 				}
 			} elseif ( ! in_array( $target, self::CORE_TARGETS, true ) ) {
-				return new WP_Error(
-					'usersync_invalid_attribute_map',
-					/* translators: 1: attribute map row number, 2: target */
-					sprintf( __( 'Attribute map row %1$d: unknown target "%2$s". Use a user field, "avatar" or "meta:<key>".', 'usersync' ), $index + 1, $target ),
-					array( 'status' => 400 )
-				);
+				/* translators: 1: attribute map row number, 2: target */
+				$add( 'usersync_invalid_attribute_map', $field . '[target]', sprintf( __( 'Attribute map row %1$d: unknown target "%2$s". Use a user field, "avatar" or "meta:<key>".', 'usersync' ), $row, $target ) );
 			}
+
+			$source_problem = Source_Attributes::problem( $item['source'] );
+			if ( null !== $source_problem ) {
+				/* translators: 1: attribute map row number, 2: what is wrong with the source attribute */
+				$add( 'usersync_invalid_attribute_map', $field . '[source]', sprintf( __( 'Attribute map row %1$d: %2$s', 'usersync' ), $row, $source_problem ) );
+			}
+
+			// Two rows writing one WordPress field (or one source attribute) would fight.
+			if ( 'outbound' !== $item['direction'] ) {
+				$key = strtolower( $target );
+				if ( isset( $inbound_targets[ $key ] ) ) {
+					/* translators: 1: attribute map row number, 2: target, 3: the other row's number */
+					$add( 'usersync_invalid_attribute_map', $field . '[target]', sprintf( __( 'Attribute map row %1$d: "%2$s" is already filled by row %3$d. Map each WordPress field once.', 'usersync' ), $row, $target, $inbound_targets[ $key ] ) );
+				} else {
+					$inbound_targets[ $key ] = $row;
+				}
+			}
+			if ( 'inbound' !== $item['direction'] ) {
+				$key = strtolower( trim( $item['source'] ) );
+				if ( isset( $outbound_sources[ $key ] ) ) {
+					/* translators: 1: attribute map row number, 2: source attribute, 3: the other row's number */
+					$add( 'usersync_invalid_attribute_map', $field . '[source]', sprintf( __( 'Attribute map row %1$d: "%2$s" is already written back by row %3$d. Send each source attribute from one WordPress field.', 'usersync' ), $row, $item['source'], $outbound_sources[ $key ] ) );
+				} else {
+					$outbound_sources[ $key ] = $row;
+				}
+			}
+			if ( 'user_login' === $target ) {
+				$logins[] = $index;
+			}
+		}
+		if ( in_array( 'attributeMap', $parts, true ) && ! $logins ) {
+			$add( 'usersync_invalid_attribute_map', 'attributeMap', __( 'Map one source attribute to user_login (usually userName): every WordPress user needs a login.', 'usersync' ) );
 		}
 
 		$role_map = $config['roleMap'];
-		$roles    = array( $role_map['defaultRole'] );
-		foreach ( $role_map['rules'] as $rule ) {
-			$roles[] = $rule['role'];
-		}
-		foreach ( $roles as $role ) {
-			if ( ! wp_roles()->is_role( $role ) ) {
-				return new WP_Error(
-					'usersync_invalid_role_map',
-					/* translators: %s: role name */
-					sprintf( __( 'The role "%s" does not exist.', 'usersync' ), $role ),
-					array( 'status' => 400 )
-				);
+		$fields   = array();
+		if ( in_array( 'roleMap', $parts, true ) ) {
+			$fields['roleMap[defaultRole]'] = $role_map['defaultRole'];
+			foreach ( $role_map['rules'] as $index => $rule ) {
+				$fields[ 'roleMap[rules][' . $index . '][role]' ] = $rule['role'];
 			}
-			if ( 'administrator' === $role && ! $role_map['allowAdministrator'] ) {
-				return new WP_Error(
-					'usersync_invalid_role_map',
-					__( 'The role map grants administrator, but allowAdministrator is off.', 'usersync' ),
-					array( 'status' => 400 )
-				);
+		}
+		foreach ( $fields as $field => $role ) {
+			if ( ! wp_roles()->is_role( $role ) ) {
+				/* translators: %s: role name */
+				$add( 'usersync_invalid_role_map', $field, sprintf( __( 'The role "%s" does not exist.', 'usersync' ), $role ) );
+			} elseif ( 'administrator' === $role && ! $role_map['allowAdministrator'] ) {
+				$add( 'usersync_invalid_role_map', $field, __( 'The role map grants administrator, but allowAdministrator is off.', 'usersync' ) );
 			}
 		}
 
 		$reassign = $config['deprovision']['reassignTo'];
-		if ( null !== $reassign && ! get_userdata( $reassign ) ) {
-			return new WP_Error(
-				'usersync_invalid_deprovision',
-				/* translators: %d: user id */
-				sprintf( __( 'deprovision.reassignTo: there is no user with id %d.', 'usersync' ), $reassign ),
-				array( 'status' => 400 )
-			);
+		if ( in_array( 'deprovision', $parts, true ) && null !== $reassign && ! get_userdata( $reassign ) ) {
+			/* translators: %d: user id */
+			$add( 'usersync_invalid_deprovision', 'deprovision[reassignTo]', sprintf( __( 'deprovision.reassignTo: there is no user with id %d.', 'usersync' ), $reassign ) );
 		}
 
-		return null;
+		if ( ! $problems ) {
+			return null;
+		}
+		$first = reset( $problems );
+		return new WP_Error(
+			$first[0],
+			$first[1],
+			array(
+				'status' => 400,
+				'params' => array_map( static fn( array $problem ): string => $problem[1], $problems ),
+			)
+		);
 	}
 }

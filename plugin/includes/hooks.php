@@ -23,12 +23,27 @@ add_action(
 			new REST\Config_Controller(),
 			new REST\Users_Controller(),
 			new REST\Groups_Controller(),
+			new REST\Audit_Controller(),
+			new REST\Roles_Controller(),
+			new REST\Connections_Controller(),
+			new REST\Runs_Controller(),
+			new REST\Avatars_Controller(),
 		);
 		foreach ( $controllers as $controller ) {
 			$controller->register_routes();
 		}
 	}
 );
+
+// Profile pictures brought by syncs replace Gravatar; their files go with their users.
+add_filter( 'pre_get_avatar_data', array( Avatars::class, 'filter_avatar_data' ), 10, 2 );
+add_action( 'delete_user', array( Avatars::class, 'on_delete_user' ), 10, 1 );
+
+// Audit log retention: a daily prune, and one as soon as the period changes.
+add_action( 'init', array( Audit_Retention::class, 'schedule' ) );
+add_action( Audit_Retention::CRON_HOOK, array( Audit_Retention::class, 'prune' ) );
+add_action( 'update_option_' . Config::OPTION, array( Audit_Retention::class, 'on_config_saved' ), 10, 2 );
+add_action( 'add_option_' . Config::OPTION, array( Audit_Retention::class, 'on_config_saved' ), 10, 2 );
 
 // Settings page under Users.
 $usersync_admin_page = new Admin\Admin_Page();

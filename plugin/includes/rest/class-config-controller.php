@@ -1,6 +1,6 @@
 <?php
 /**
- * /usersync/v1/config: attribute map, role map and deprovisioning policy.
+ * /usersync/v1/config: attribute map, role map, deprovisioning policy and audit retention.
  *
  * @package UserSync
  */
@@ -90,7 +90,7 @@ class Config_Controller extends Controller {
 	 */
 	public function update_item( $request ) {
 		$body    = (array) $request->get_json_params();
-		$partial = array_intersect_key( $body, array_flip( array( 'attributeMap', 'roleMap', 'deprovision' ) ) );
+		$partial = array_intersect_key( $body, Config::defaults() );
 		$config  = Plugin::config()->update( $partial );
 		if ( is_wp_error( $config ) ) {
 			return $config;
