@@ -40,6 +40,7 @@ class Config {
 			'type'                 => 'object',
 			'additionalProperties' => false,
 			'properties'           => array(
+				'peers'        => Peers::schema(),
 				'attributeMap' => array(
 					'description' => __( 'How source attributes map to WordPress user fields.', 'usersync' ),
 					'type'        => 'array',
@@ -223,6 +224,15 @@ class Config {
 			return self::schema_error( $valid );
 		}
 
+		// Peers live in their own option, tokens encrypted; checked before anything is stored.
+		$peers = null;
+		if ( array_key_exists( 'peers', $partial ) ) {
+			$peers = ( new Peers() )->prepare( $partial['peers'] );
+			if ( is_wp_error( $peers ) ) {
+				return $peers;
+			}
+		}
+
 		// Only the parts an admin has set are stored: the others follow the defaults of the
 		// installed version.
 		$stored = get_option( self::OPTION, array() );
@@ -237,7 +247,19 @@ class Config {
 		}
 
 		update_option( self::OPTION, array_intersect_key( $merged, $stored ), true );
-		return $this->get();
+		if ( null !== $peers ) {
+			( new Peers() )->save( $peers );
+		}
+		return $this->get_for_route();
+	}
+
+	/**
+	 * The configuration as the config route shows it: with the peers, their tokens hidden.
+	 *
+	 * @return array<string, mixed>
+	 */
+	public function get_for_route(): array {
+		return $this->get() + array( 'peers' => ( new Peers() )->public_list() );
 	}
 
 	/**
@@ -399,12 +421,12 @@ class Config {
 					$outbound_sources[ $key ] = $row;
 				}
 			}
-			if ( 'user_login' === $target ) {
+			if ( 'user_login' === $target && 'outbound' !== $item['direction'] ) {
 				$logins[] = $index;
 			}
 		}
 		if ( in_array( 'attributeMap', $parts, true ) && ! $logins ) {
-			$add( 'usersync_invalid_attribute_map', 'attributeMap', __( 'Map one source attribute to user_login (usually userName): every WordPress user needs a login.', 'usersync' ) );
+			$add( 'usersync_invalid_attribute_map', 'attributeMap', __( 'Map one source attribute to user_login, inbound (usually userName): every WordPress user needs a login.', 'usersync' ) );
 		}
 
 		$role_map = $config['roleMap'];

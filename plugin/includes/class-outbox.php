@@ -46,6 +46,13 @@ class Outbox {
 	private array $pending = array();
 
 	/**
+	 * Rows written during this request (the sidecar is nudged at shutdown when there are any).
+	 *
+	 * @var int
+	 */
+	private int $written = 0;
+
+	/**
 	 * The origin of the rows written from now on.
 	 */
 	public function origin(): string {
@@ -141,6 +148,13 @@ class Outbox {
 	}
 
 	/**
+	 * How many rows this request has written so far.
+	 */
+	public function written(): int {
+		return $this->written;
+	}
+
+	/**
 	 * Writes every pending change now (also at shutdown, should a deferral never end).
 	 */
 	public function flush(): void {
@@ -171,6 +185,7 @@ class Outbox {
 				),
 				array( '%d', '%s', '%s', '%s', '%s' )
 			);
+			++$this->written;
 
 			// Our own key: the change listener ignores it, so this does not recurse. A user
 			// just created has no such row yet, so a plain insert does.
@@ -178,6 +193,10 @@ class Outbox {
 				add_user_meta( $user_id, 'usersync_modified', gmdate( 'Y-m-d\TH:i:s\Z' ) );
 			} elseif ( 'delete' !== $action ) {
 				update_user_meta( $user_id, 'usersync_modified', gmdate( 'Y-m-d\TH:i:s\Z' ) );
+			}
+			if ( 'delete' !== $action ) {
+				// Per-attribute change times with their origin, for two-way conflict resolution.
+				Change_Clock::record( $user_id, $changed, $this->origin );
 			}
 		}
 	}

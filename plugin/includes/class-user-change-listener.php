@@ -25,6 +25,11 @@ class User_Change_Listener {
 	private const CORE_FIELDS = array( 'user_login', 'user_email', 'user_url', 'user_nicename', 'display_name' );
 
 	/**
+	 * User meta holding a fingerprint of the user's password hash (see on_clean_user_cache()).
+	 */
+	public const PASSWORD_FINGERPRINT = 'usersync_pass_fp';
+
+	/**
 	 * Meta that are attributes in their own right (no `meta:` prefix).
 	 */
 	private const PROFILE_META = array( 'first_name', 'last_name', 'nickname', 'description', 'locale' );
@@ -221,10 +226,72 @@ class User_Change_Listener {
 	}
 
 	/**
-	 * shutdown: nothing pending is ever lost, even when a deferral never ended.
+	 * clean_user_cache: WordPress cleans a user's cache after every write to the users table,
+	 * including the writes that fire no other hook (wp_set_password() before WordPress 6.2,
+	 * plugins updating columns directly). The row as it is now is compared with the user
+	 * object WordPress still held, and the password with a fingerprint of the last one seen,
+	 * so a password set by any path is noticed even when the user was not loaded before.
+	 *
+	 * @param int          $user_id User id.
+	 * @param WP_User|null $user    The user as cached before the write.
+	 */
+	public function on_clean_user_cache( $user_id, $user = null ): void {
+		global $wpdb;
+
+		$user_id = (int) $user_id;
+		if ( $user_id <= 0 ) {
+			return;
+		}
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
+		$row = $wpdb->get_row( $wpdb->prepare( "SELECT user_login, user_email, user_url, user_nicename, display_name, user_pass FROM {$wpdb->users} WHERE ID = %d", $user_id ) );
+		if ( ! $row ) {
+			return; // Being deleted: deleted_user records that.
+		}
+
+		$changed = array();
+		$before  = $user instanceof WP_User && isset( $user->data ) && is_object( $user->data ) ? $user->data : null;
+		if ( $before ) {
+			foreach ( self::CORE_FIELDS as $field ) {
+				if ( isset( $before->$field ) && (string) $before->$field !== (string) $row->$field ) {
+					$changed[] = $field;
+				}
+			}
+		}
+
+		$fingerprint = self::password_fingerprint( (string) $row->user_pass );
+		$stored      = (string) get_user_meta( $user_id, self::PASSWORD_FINGERPRINT, true );
+		if ( ( $before && isset( $before->user_pass ) && (string) $before->user_pass !== (string) $row->user_pass )
+			|| ( '' !== $stored && ! hash_equals( $stored, $fingerprint ) ) ) {
+			$changed[] = 'password';
+		}
+		if ( $stored !== $fingerprint ) {
+			update_user_meta( $user_id, self::PASSWORD_FINGERPRINT, $fingerprint );
+		}
+
+		if ( $changed ) {
+			Plugin::outbox()->record( $user_id, array( 'password' ) === $changed ? 'password' : 'update', $changed );
+		}
+	}
+
+	/**
+	 * shutdown: nothing pending is ever lost, even when a deferral never ended; then the
+	 * sidecar is told, without waiting for it, that the feed has new entries.
 	 */
 	public function on_shutdown(): void {
 		Plugin::outbox()->flush();
+		if ( Plugin::outbox()->written() > 0 ) {
+			Change_Nudge::request();
+		}
+		Change_Nudge::send_if_requested();
+	}
+
+	/**
+	 * A short, one-way fingerprint of a password hash: enough to notice that it changed.
+	 *
+	 * @param string $hash Password hash from the users table.
+	 */
+	private static function password_fingerprint( string $hash ): string {
+		return substr( hash( 'sha256', 'usersync-password|' . $hash ), 0, 16 );
 	}
 
 	/**

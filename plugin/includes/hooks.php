@@ -28,6 +28,11 @@ add_action(
 			new REST\Connections_Controller(),
 			new REST\Runs_Controller(),
 			new REST\Avatars_Controller(),
+			new REST\Changes_Controller(),
+			new REST\Sidecar_Audit_Controller(),
+			new REST\Sidecar_Links_Controller(),
+			new REST\Sidecar_Peers_Controller(),
+			new REST\Sidecar_Passwords_Controller(),
 		);
 		foreach ( $controllers as $controller ) {
 			$controller->register_routes();
@@ -69,6 +74,7 @@ add_action( 'delete_user', array( $usersync_changes, 'on_delete_user_start' ), 1
 add_action( 'wpmu_delete_user', array( $usersync_changes, 'on_delete_user_start' ), 10, 0 );
 add_action( 'deleted_user', array( $usersync_changes, 'on_deleted_user' ), 10, 1 );
 add_action( 'remove_user_from_blog', array( $usersync_changes, 'on_removed_from_site' ), 10, 2 );
+add_action( 'clean_user_cache', array( $usersync_changes, 'on_clean_user_cache' ), 10, 2 );
 add_action( 'shutdown', array( $usersync_changes, 'on_shutdown' ) );
 unset( $usersync_changes );
 

@@ -79,7 +79,7 @@ class Config_Controller extends Controller {
 	 * @return WP_REST_Response
 	 */
 	public function get_item( $request ) {
-		return rest_ensure_response( Plugin::config()->get() );
+		return rest_ensure_response( Plugin::config()->get_for_route() );
 	}
 
 	/**
@@ -90,7 +90,7 @@ class Config_Controller extends Controller {
 	 */
 	public function update_item( $request ) {
 		$body    = (array) $request->get_json_params();
-		$partial = array_intersect_key( $body, Config::defaults() );
+		$partial = array_intersect_key( $body, Config::defaults() + array( 'peers' => true ) );
 		$config  = Plugin::config()->update( $partial );
 		if ( is_wp_error( $config ) ) {
 			return $config;
