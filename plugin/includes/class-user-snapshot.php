@@ -41,6 +41,13 @@ class User_Snapshot {
 	private array $extra_meta_keys;
 
 	/**
+	 * BuddyPress profile fields named by the attribute map (`xprofile:<Field Name>`).
+	 *
+	 * @var string[]
+	 */
+	private array $xprofile_fields = array();
+
+	/**
 	 * Group memberships by user id, filled by prime().
 	 *
 	 * @var array<int, array<int, array{id: int, displayName: string}>>
@@ -57,6 +64,13 @@ class User_Snapshot {
 		$this->connection       = $connection;
 		$this->mapped_meta_keys = Plugin::config()->mapped_meta_keys();
 		$this->extra_meta_keys  = array_values( array_diff( array_unique( $extra_meta_keys ), $this->mapped_meta_keys ) );
+		foreach ( Plugin::config()->get()['attributeMap'] as $item ) {
+			$field = Xprofile::field_of_target( (string) $item['target'] );
+			if ( null !== $field ) {
+				$this->xprofile_fields[] = $field;
+			}
+		}
+		$this->xprofile_fields = array_values( array_unique( $this->xprofile_fields ) );
 	}
 
 	/**
@@ -150,6 +164,8 @@ class User_Snapshot {
 			'displayName' => self::text( (string) $user->display_name ),
 			'nickname'    => self::text( (string) $user->nickname ),
 			'url'         => (string) $user->user_url,
+			'description' => self::text( (string) $user->description ),
+			'avatarUrl'   => Avatar_Urls::get( $id ),
 			'roles'       => array_values( $user->roles ),
 			'active'      => ! Login_Guard::is_disabled( $id ),
 			'registered'  => $registered,
@@ -163,6 +179,14 @@ class User_Snapshot {
 			'scim'        => $scim,
 			'meta'        => $meta,
 		);
+
+		if ( $this->xprofile_fields ) {
+			$xprofile = array();
+			foreach ( $this->xprofile_fields as $field ) {
+				$xprofile[ $field ] = Xprofile::get( $id, $field );
+			}
+			$snapshot['xprofile'] = $xprofile;
+		}
 
 		$snapshot['version'] = self::version( $snapshot );
 

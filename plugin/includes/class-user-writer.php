@@ -24,7 +24,10 @@ class User_Writer {
 	public const ACTIONS = array( 'create', 'update', 'deprovision', 'reactivate', 'delete' );
 
 	private const OPERATION_KEYS = array( 'ref', 'action', 'id', 'ifMatch', 'user' );
-	private const USER_KEYS      = array( 'login', 'email', 'firstName', 'lastName', 'displayName', 'nickname', 'url', 'password', 'roles', 'meta', 'externalId', 'scim', 'active' );
+	private const USER_KEYS      = array( 'login', 'email', 'firstName', 'lastName', 'displayName', 'nickname', 'url', 'description', 'avatarUrl', 'password', 'roles', 'meta', 'xprofile', 'externalId', 'scim', 'active' );
+
+	/** Longest biographical info accepted (the user meta `description`). */
+	private const MAX_DESCRIPTION = 65535;
 
 	/**
 	 * Request fields → WordPress user fields / profile meta.
@@ -37,6 +40,7 @@ class User_Writer {
 		'displayName' => 'display_name',
 		'nickname'    => 'nickname',
 		'url'         => 'user_url',
+		'description' => 'description',
 	);
 
 	/**
@@ -333,7 +337,7 @@ class User_Writer {
 		}
 
 		$user = array();
-		foreach ( array( 'login', 'email', 'firstName', 'lastName', 'displayName', 'nickname', 'url' ) as $field ) {
+		foreach ( array( 'login', 'email', 'firstName', 'lastName', 'displayName', 'nickname', 'url', 'description' ) as $field ) {
 			if ( ! array_key_exists( $field, $raw ) ) {
 				continue;
 			}
@@ -396,6 +400,27 @@ class User_Writer {
 		}
 		if ( isset( $user['displayName'] ) && mb_strlen( $user['displayName'] ) > 250 ) {
 			throw Operation_Error::invalid( 'usersync_invalid_user', __( 'displayName may not be longer than 250 characters.', 'usersync' ) );
+		}
+		if ( isset( $user['description'] ) ) {
+			if ( mb_strlen( $user['description'] ) > self::MAX_DESCRIPTION ) {
+				/* translators: %d: number of characters */
+				throw Operation_Error::invalid( 'usersync_invalid_user', sprintf( __( 'description may not be longer than %d characters.', 'usersync' ), self::MAX_DESCRIPTION ) );
+			}
+			$user['description'] = self::stored_field( 'description', $user['description'] );
+		}
+
+		if ( array_key_exists( 'avatarUrl', $raw ) ) {
+			$url = $raw['avatarUrl'] ?? '';
+			$url = is_string( $url ) ? Avatar_Urls::normalize( $url ) : null;
+			if ( null === $url ) {
+				/* translators: %d: number of characters */
+				throw Operation_Error::invalid( 'usersync_invalid_avatar_url', sprintf( __( 'avatarUrl must be an http or https URL of at most %d characters, or null.', 'usersync' ), Avatar_Urls::MAX_LENGTH ) );
+			}
+			$user['avatarUrl'] = $url;
+		}
+
+		if ( array_key_exists( 'xprofile', $raw ) ) {
+			$user['xprofile'] = self::normalize_xprofile( $raw['xprofile'] );
 		}
 
 		if ( array_key_exists( 'password', $raw ) ) {
@@ -470,6 +495,41 @@ class User_Writer {
 		}
 
 		return $user;
+	}
+
+	/**
+	 * Validates the `xprofile` object: field name → text, or null to clear the field.
+	 *
+	 * @param mixed $raw Raw value.
+	 * @return array<string, ?string>
+	 * @throws Operation_Error Without BuddyPress, for unknown fields and for invalid values.
+	 */
+	private static function normalize_xprofile( $raw ): array {
+		if ( null === $raw ) {
+			return array();
+		}
+		if ( ! Json::is_object( $raw ) ) {
+			throw Operation_Error::invalid( 'usersync_invalid_xprofile', __( 'xprofile must be a JSON object of profile field name → value.', 'usersync' ) );
+		}
+		if ( ! $raw ) {
+			return array();
+		}
+		if ( ! Xprofile::is_available() ) {
+			throw Operation_Error::invalid( 'usersync_xprofile_unavailable', Xprofile::unavailable_message() );
+		}
+		$fields = array();
+		foreach ( $raw as $name => $value ) {
+			$name = (string) $name;
+			if ( ! Xprofile::field_id( $name ) ) {
+				throw Xprofile::unknown_field( $name );
+			}
+			if ( null !== $value && ! is_string( $value ) ) {
+				/* translators: %s: field name */
+				throw Operation_Error::invalid( 'usersync_invalid_xprofile', sprintf( __( 'The value of the profile field "%s" must be a string or null.', 'usersync' ), $name ) );
+			}
+			$fields[ $name ] = $value;
+		}
+		return $fields;
 	}
 
 	/**
@@ -637,6 +697,14 @@ class User_Writer {
 						add_user_meta( $created, (string) $key, wp_slash( $value ) );
 					}
 				}
+				if ( isset( $data['avatarUrl'] ) && '' !== $data['avatarUrl'] ) {
+					add_user_meta( $created, Avatar_Urls::META, wp_slash( $data['avatarUrl'] ), true );
+				}
+				foreach ( $data['xprofile'] ?? array() as $name => $value ) {
+					if ( null !== $value && '' !== $value ) {
+						Xprofile::set( $created, (string) $name, $value );
+					}
+				}
 				if ( false === ( $data['active'] ?? true ) ) {
 					$this->disable( get_userdata( $created ) );
 				}
@@ -706,7 +774,7 @@ class User_Writer {
 				if ( isset( $changes['user_login'] ) ) {
 					$this->rename( $id, $changes['user_login'] );
 				}
-				$core = array_intersect_key( $changes, array_flip( array( 'user_email', 'first_name', 'last_name', 'display_name', 'nickname', 'user_url', 'user_pass' ) ) );
+				$core = array_intersect_key( $changes, array_flip( array( 'user_email', 'first_name', 'last_name', 'display_name', 'nickname', 'user_url', 'description', 'user_pass' ) ) );
 				if ( $core ) {
 					$result = wp_update_user( wp_slash( array( 'ID' => $id ) + $core ) );
 					if ( is_wp_error( $result ) ) {
@@ -728,6 +796,18 @@ class User_Writer {
 						delete_user_meta( $id, $key );
 					} else {
 						update_user_meta( $id, $key, wp_slash( $value ) );
+					}
+				}
+				if ( array_key_exists( 'avatar', $changes ) ) {
+					if ( null === $changes['avatar'] ) {
+						delete_user_meta( $id, Avatar_Urls::META );
+					} else {
+						update_user_meta( $id, Avatar_Urls::META, wp_slash( $changes['avatar'] ) );
+					}
+				}
+				foreach ( $changes as $name => $value ) {
+					if ( 0 === strpos( $name, Xprofile::TARGET_PREFIX ) ) {
+						Xprofile::set( $id, substr( $name, strlen( Xprofile::TARGET_PREFIX ) ), $value );
 					}
 				}
 				if ( array_key_exists( 'externalId', $changes ) ) {
@@ -826,6 +906,20 @@ class User_Writer {
 
 		if ( isset( $data['url'] ) && $data['url'] !== (string) $user->user_url ) {
 			$changes['user_url'] = $data['url'];
+		}
+
+		if ( isset( $data['description'] ) && $data['description'] !== (string) $user->description ) {
+			$changes['description'] = $data['description'];
+		}
+
+		if ( isset( $data['avatarUrl'] ) && $data['avatarUrl'] !== (string) Avatar_Urls::get( $id ) ) {
+			$changes['avatar'] = '' === $data['avatarUrl'] ? null : $data['avatarUrl'];
+		}
+
+		foreach ( $data['xprofile'] ?? array() as $name => $value ) {
+			if ( (string) $value !== (string) Xprofile::get( $id, (string) $name ) ) {
+				$changes[ Xprofile::TARGET_PREFIX . $name ] = $value;
+			}
 		}
 
 		if ( isset( $data['password'] ) && ! wp_check_password( wp_slash( $data['password'] ), $user->user_pass, $id ) ) {
@@ -1228,6 +1322,12 @@ class User_Writer {
 				foreach ( array_keys( $value ) as $key ) {
 					$names[] = 'meta:' . $key;
 				}
+			} elseif ( 'xprofile' === $field ) {
+				foreach ( array_keys( $value ) as $name ) {
+					$names[] = Xprofile::TARGET_PREFIX . $name;
+				}
+			} elseif ( 'avatarUrl' === $field ) {
+				$names[] = 'avatar';
 			} else {
 				$names[] = $field;
 			}

@@ -43,6 +43,8 @@ add_action(
 // Profile pictures brought by syncs replace Gravatar; their files go with their users.
 add_filter( 'pre_get_avatar_data', array( Avatars::class, 'filter_avatar_data' ), 10, 2 );
 add_action( 'delete_user', array( Avatars::class, 'on_delete_user' ), 10, 1 );
+// Pictures an identity provider gives as a URL (SCIM photos), when no file was stored.
+add_filter( 'pre_get_avatar_data', array( Avatar_Urls::class, 'filter_avatar_data' ), 20, 2 );
 
 // Audit log retention: a daily prune, and one as soon as the period changes.
 add_action( 'init', array( Audit_Retention::class, 'schedule' ) );

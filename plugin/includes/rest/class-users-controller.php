@@ -291,6 +291,8 @@ class Users_Controller extends Controller {
 				'displayName' => $string,
 				'nickname'    => $string,
 				'url'         => $string,
+				'description' => $string + array( 'description' => __( 'Biographical info.', 'usersync' ) ),
+				'avatarUrl'   => $nullable_string + array( 'description' => __( 'Profile picture URL a connection set (served as the avatar), or null.', 'usersync' ) ),
 				'roles'       => array(
 					'type'     => 'array',
 					'items'    => array( 'type' => 'string' ),
@@ -334,6 +336,12 @@ class Users_Controller extends Controller {
 					'type'     => 'object',
 					'readonly' => true,
 					'context'  => array( 'view' ),
+				),
+				'xprofile'    => array(
+					'description' => __( 'BuddyPress profile fields named by the attribute map (only when it names some).', 'usersync' ),
+					'type'        => 'object',
+					'readonly'    => true,
+					'context'     => array( 'view' ),
 				),
 			),
 		);
