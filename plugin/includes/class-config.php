@@ -391,9 +391,18 @@ class Config {
 					/* translators: 1: attribute map row number, 2: meta key */
 					$add( 'usersync_invalid_attribute_map', $field . '[target]', sprintf( __( 'Attribute map row %1$d: the meta key "%2$s" cannot be written by a sync.', 'usersync' ), $row, $key ) );
 				}
+			} elseif ( 0 === strpos( $target, Xprofile::TARGET_PREFIX ) ) {
+				$profile_field = Xprofile::field_of_target( $target );
+				if ( ! Xprofile::is_available() ) {
+					/* translators: 1: attribute map row number, 2: target, 3: why it cannot be written */
+					$add( 'usersync_xprofile_unavailable', $field . '[target]', sprintf( __( 'Attribute map row %1$d: "%2$s" is a BuddyPress profile field. %3$s', 'usersync' ), $row, $target, Xprofile::unavailable_message() ) );
+				} elseif ( null === $profile_field || ! Xprofile::field_id( $profile_field ) ) {
+					/* translators: 1: attribute map row number, 2: field name */
+					$add( 'usersync_invalid_attribute_map', $field . '[target]', sprintf( __( 'Attribute map row %1$d: there is no BuddyPress profile field named "%2$s".', 'usersync' ), $row, (string) $profile_field ) );
+				}
 			} elseif ( ! in_array( $target, self::CORE_TARGETS, true ) ) {
 				/* translators: 1: attribute map row number, 2: target */
-				$add( 'usersync_invalid_attribute_map', $field . '[target]', sprintf( __( 'Attribute map row %1$d: unknown target "%2$s". Use a user field, "avatar" or "meta:<key>".', 'usersync' ), $row, $target ) );
+				$add( 'usersync_invalid_attribute_map', $field . '[target]', sprintf( __( 'Attribute map row %1$d: unknown target "%2$s". Use a user field, "avatar", "meta:<key>" or, with BuddyPress, "xprofile:<Field Name>".', 'usersync' ), $row, $target ) );
 			}
 
 			$source_problem = Source_Attributes::problem( $item['source'] );
