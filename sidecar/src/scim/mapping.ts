@@ -38,6 +38,10 @@ export interface UserSnapshot {
   displayName: string;
   nickname: string;
   url: string;
+  /** Biographical info (plugins before 0.1 left it out). */
+  description?: string;
+  /** The profile picture URL a connection set, or null. */
+  avatarUrl?: string | null;
   roles: string[];
   active: boolean;
   registered: string;
@@ -50,6 +54,8 @@ export interface UserSnapshot {
   groups: { id: number; displayName: string }[];
   scim: Record<string, unknown> | null;
   meta: Record<string, unknown>;
+  /** BuddyPress profile fields named by the attribute map (when it names some). */
+  xprofile?: Record<string, string | null>;
 }
 
 export interface GroupSnapshot {
@@ -73,8 +79,13 @@ export interface WordPressUserInput {
   displayName?: string;
   nickname?: string;
   url?: string;
+  description?: string;
+  /** Profile picture URL (served as the WordPress avatar); null removes it. */
+  avatarUrl?: string | null;
   password?: string;
   meta?: Record<string, unknown>;
+  /** BuddyPress profile fields by name; null clears one. */
+  xprofile?: Record<string, string | null>;
   externalId?: string | null;
   scim?: Record<string, unknown> | null;
   active?: boolean;
@@ -112,6 +123,9 @@ const CORE_TARGETS: Record<string, keyof WordPressUserInput & keyof UserSnapshot
   nickname: 'nickname',
   user_url: 'url',
 };
+
+/** Attribute map target of a BuddyPress profile field: `xprofile:<Field Name>`. */
+export const XPROFILE_PREFIX = 'xprofile:';
 
 const WP_MAX_LOGIN = 60;
 
@@ -305,7 +319,11 @@ const isUserName = (entry: AttributeMapEntry) => entry.source.toLowerCase() === 
 function snapshotValue(snapshot: UserSnapshot, target: string): string | undefined {
   let value: unknown;
   if (target in CORE_TARGETS) value = snapshot[CORE_TARGETS[target]!];
+  else if (target === 'description') value = snapshot.description;
+  else if (target === 'avatar') value = snapshot.avatarUrl;
   else if (target.startsWith('meta:')) value = snapshot.meta?.[target.slice(5)];
+  else if (target.startsWith(XPROFILE_PREFIX))
+    value = snapshot.xprofile?.[target.slice(XPROFILE_PREFIX.length)];
   if (value === undefined || value === null || value === '') return undefined;
   return typeof value === 'object' ? undefined : String(value);
 }
@@ -327,6 +345,7 @@ export function userToWordPress(
 ): WordPressUserInput {
   const input: WordPressUserInput = {};
   const meta: Record<string, unknown> = {};
+  const xprofile: Record<string, string | null> = {};
   for (const entry of map.filter(inbound)) {
     let value = readSource(resource, entry.source);
     if (value === undefined && entry.default !== null && entry.default !== undefined)
@@ -342,15 +361,23 @@ export function userToWordPress(
       // Absent means empty for names and URLs (PUT replaces); the email is never blanked.
       if (value === undefined && (field === 'email' || field === 'login')) continue;
       (input as Record<string, unknown>)[field] = value ?? '';
+    } else if (target === 'description') {
+      if (value !== undefined || !options.creating) input.description = value ?? '';
+    } else if (target === 'avatar') {
+      // Absent on create: no picture to store; absent on an update (PUT): removed.
+      if (value !== undefined || !options.creating) input.avatarUrl = value ?? null;
     } else if (target.startsWith('meta:')) {
       meta[target.slice(5)] = value ?? null;
+    } else if (target.startsWith(XPROFILE_PREFIX)) {
+      xprofile[target.slice(XPROFILE_PREFIX.length)] = value ?? null;
     }
-    // `avatar` and `description` have no field in the users/batch route: those values
-    // stay in the stored SCIM object and read back from it.
   }
-  if (options.creating)
+  if (options.creating) {
     for (const key of Object.keys(meta)) if (meta[key] === null) delete meta[key];
+    for (const key of Object.keys(xprofile)) if (xprofile[key] === null) delete xprofile[key];
+  }
   if (Object.keys(meta).length) input.meta = meta;
+  if (Object.keys(xprofile).length) input.xprofile = xprofile;
   if (typeof resource.externalId === 'string') input.externalId = resource.externalId;
   if (typeof resource.active === 'boolean') input.active = resource.active;
   if (options.password !== undefined) input.password = options.password;

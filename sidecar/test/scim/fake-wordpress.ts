@@ -20,6 +20,8 @@ interface User {
   displayName: string;
   nickname: string;
   url: string;
+  description: string;
+  avatarUrl: string | null;
   password?: string;
   roles: string[];
   active: boolean;
@@ -67,6 +69,8 @@ export class FakeWordPress {
       displayName: login,
       nickname: login,
       url: '',
+      description: '',
+      avatarUrl: null,
       roles: ['subscriber'],
       active: true,
       registered: now,
@@ -132,6 +136,8 @@ export class FakeWordPress {
       displayName: user.displayName,
       nickname: user.nickname,
       url: user.url,
+      description: user.description,
+      avatarUrl: user.avatarUrl,
       roles: user.roles,
       active: user.active,
       registered: user.registered,
@@ -230,6 +236,8 @@ export class FakeWordPress {
         displayName: String(input.displayName ?? input.login),
         nickname: String(input.nickname ?? input.login),
         url: String(input.url ?? ''),
+        description: String(input.description ?? ''),
+        avatarUrl: typeof input.avatarUrl === 'string' && input.avatarUrl ? input.avatarUrl : null,
         password: input.password as string | undefined,
         roles: input.active === false ? [] : ['subscriber'],
         active: input.active !== false,
@@ -269,8 +277,12 @@ export class FakeWordPress {
       'displayName',
       'nickname',
       'url',
+      'description',
     ] as const)
       if (typeof input[field] === 'string') user[field] = input[field] as string;
+    if ('avatarUrl' in input)
+      user.avatarUrl =
+        typeof input.avatarUrl === 'string' && input.avatarUrl ? input.avatarUrl : null;
     if (typeof input.password === 'string') user.password = input.password;
     if (typeof input.active === 'boolean') {
       user.active = input.active;

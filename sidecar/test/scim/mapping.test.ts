@@ -193,3 +193,90 @@ describe('SCIM User ↔ WordPress', () => {
     assert.equal(userFromWordPress({ ...snapshot, login: 'kimlee' }, map, '').userName, 'kimlee');
   });
 });
+
+describe('profile picture, biography and BuddyPress profile fields', () => {
+  const row = (
+    source: string,
+    target: string,
+    direction: AttributeMapEntry['direction'] = 'both',
+  ): AttributeMapEntry => ({ source, target, direction, transform: 'none', default: null });
+  const map: AttributeMapEntry[] = [
+    ...DEFAULT_ATTRIBUTE_MAP,
+    row('nickName', 'description'),
+    row(`${E}:costCenter`, 'xprofile:Cost Center'),
+    row(`${E}:division`, 'xprofile:Division'),
+  ].filter((r) => r.target !== 'nickname');
+  const user = {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', E],
+    userName: 'ana@example.com',
+    nickName: 'Builds bridges & tunnels',
+    photos: [
+      { value: 'https://img.example/thumb.png', type: 'thumbnail' },
+      { value: 'https://img.example/ana.png', type: 'photo' },
+    ],
+    [E]: { costCenter: 'CC-7' },
+  };
+
+  it('create: the photo becomes avatarUrl, the map fills description and xprofile fields', () => {
+    const input = userToWordPress(user, map, { creating: true });
+    assert.equal(input.avatarUrl, 'https://img.example/ana.png');
+    assert.equal(input.description, 'Builds bridges & tunnels');
+    assert.deepEqual(input.xprofile, { 'Cost Center': 'CC-7' }, 'absent fields are not sent');
+  });
+
+  it('create without a photo sends no avatarUrl', () => {
+    const input = userToWordPress({ ...user, photos: undefined }, map, { creating: true });
+    assert.equal('avatarUrl' in input, false);
+  });
+
+  it('update: an absent photo removes the picture, absent fields are cleared', () => {
+    const input = userToWordPress({ schemas: user.schemas, userName: user.userName }, map, {
+      creating: false,
+    });
+    assert.equal(input.avatarUrl, null);
+    assert.equal(input.description, '');
+    assert.deepEqual(input.xprofile, { 'Cost Center': null, Division: null });
+  });
+
+  it('WordPress → SCIM: description and xprofile fields read back from WordPress', () => {
+    const snapshot: UserSnapshot = {
+      id: 5,
+      login: 'ana@example.com',
+      email: 'ana@example.com',
+      firstName: '',
+      lastName: '',
+      displayName: 'Ana',
+      nickname: 'ana',
+      url: '',
+      description: 'Changed in WordPress',
+      avatarUrl: 'https://img.example/ana.png',
+      roles: ['subscriber'],
+      active: true,
+      registered: '2024-01-01T00:00:00Z',
+      modified: '2024-01-01T00:00:00Z',
+      version: 'W/"0000000000000000"',
+      connection: 'c',
+      externalId: null,
+      linked: true,
+      createdBy: 'c',
+      groups: [],
+      scim: userToWordPress(user, map, { creating: true }).scim ?? null,
+      meta: {},
+      xprofile: { 'Cost Center': 'CC-9', Division: null },
+    };
+    const out = userFromWordPress(snapshot, map, '');
+    assert.equal(out.nickName, 'Changed in WordPress');
+    assert.deepEqual(out[E], { costCenter: 'CC-9' });
+    assert.deepEqual(out.photos, user.photos, 'avatar is inbound only by default');
+    const both = map.map((r) => (r.target === 'avatar' ? { ...r, direction: 'both' as const } : r));
+    const changed = userFromWordPress(
+      { ...snapshot, avatarUrl: 'https://img.example/new.png' },
+      both,
+      '',
+    );
+    assert.deepEqual(changed.photos, [
+      user.photos[0],
+      { value: 'https://img.example/new.png', type: 'photo' },
+    ]);
+  });
+});

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { wordpressRepositories, pluginIfMatch } from '../../src/scim/wordpress-repository.js';
+import { DEFAULT_ATTRIBUTE_MAP } from '../../src/scim/mapping.js';
 import { FakeWordPress } from './fake-wordpress.js';
 import {
   ENTERPRISE,
@@ -319,6 +320,35 @@ describe('SCIM over WordPress', () => {
     }
   });
 
+  it('photos become the WordPress avatar URL; removing the photo removes it', async () => {
+    const photo = 'https://img.example/p.png';
+    let r = await server.call(
+      'POST',
+      '/Users',
+      entraUser('pic', { photos: [{ value: photo, type: 'photo', primary: true }] }),
+    );
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const id = Number(r.body.id);
+    let [batch] = requestsTo('/usersync/v1/users/batch');
+    let user = (batch!.body as { operations: { user: Record<string, unknown> }[] }).operations[0]!
+      .user;
+    assert.equal(user.avatarUrl, photo);
+    assert.equal(wp.users.get(id)!.avatarUrl, photo);
+    assert.deepEqual(r.body.photos, [{ value: photo, type: 'photo', primary: true }]);
+    wp.requests = [];
+    r = await server.call(
+      'PATCH',
+      `/Users/${id}`,
+      patchBody({ op: 'Remove', path: 'photos[type eq "photo"]' }),
+    );
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.photos, undefined);
+    [batch] = requestsTo('/usersync/v1/users/batch');
+    user = (batch!.body as { operations: { user: Record<string, unknown> }[] }).operations[0]!.user;
+    assert.equal(user.avatarUrl, null);
+    assert.equal(wp.users.get(id)!.avatarUrl, null);
+  });
+
   it('DELETE goes through users/batch and the user is gone for the connection', async () => {
     const created = await server.call('POST', '/Users', {
       schemas: [USER_SCHEMA],
@@ -327,5 +357,62 @@ describe('SCIM over WordPress', () => {
     const r = await server.call('DELETE', `/Users/${created.body.id}`);
     assert.equal(r.status, 204);
     assert.equal((await server.call('GET', `/Users/${created.body.id}`)).status, 404);
+  });
+});
+
+describe('the attribute map cache', () => {
+  let wp: FakeWordPress;
+  let server: TestServer;
+  before(async () => {
+    wp = new FakeWordPress();
+    server = await startServer({
+      repositories: wordpressRepositories({
+        wordpress: wp.client(),
+        logger: pino({ level: 'silent' }),
+        configTtlMs: 50,
+      }),
+    });
+  });
+  after(() => server.close());
+
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const paths = () => wp.requests.map((r) => `${r.method ?? 'GET'} ${r.path}`);
+
+  it('a write is one request to WordPress, even when the map is due for a refresh', async () => {
+    await server.call('POST', '/Users', entraUser('c1'));
+    await sleep(80);
+    wp.requests = [];
+    wp.config = {
+      attributeMap: [
+        ...DEFAULT_ATTRIBUTE_MAP,
+        {
+          source: 'nickName',
+          target: 'meta:nick',
+          direction: 'both',
+          transform: 'none',
+          default: null,
+        },
+      ],
+    };
+    let r = await server.call('POST', '/Users', entraUser('c2', { nickName: 'Cee' }));
+    assert.equal(r.status, 201);
+    // The request went on with the map it had; the refresh ran beside it.
+    const batches = wp.requests.filter((q) => q.path === '/usersync/v1/users/batch');
+    assert.equal(batches.length, 1);
+    const sent = (
+      batches[0]!.body as { operations: { user: { meta?: Record<string, unknown> } }[] }
+    ).operations[0]!.user;
+    assert.equal(sent.meta?.nick, undefined);
+    await sleep(10);
+    assert.deepEqual(paths().sort(), ['GET /usersync/v1/config', 'POST /usersync/v1/users/batch']);
+    // The next write uses the new map, without asking WordPress for it again.
+    wp.requests = [];
+    r = await server.call('POST', '/Users', entraUser('c3', { nickName: 'Cee' }));
+    assert.equal(r.status, 201);
+    assert.deepEqual(paths(), ['POST /usersync/v1/users/batch']);
+    const user = (
+      wp.requests[0]!.body as { operations: { user: { meta?: Record<string, unknown> } }[] }
+    ).operations[0]!.user;
+    assert.equal(user.meta?.nick, 'Cee');
   });
 });
