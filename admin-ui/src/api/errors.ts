@@ -75,3 +75,21 @@ export function toApiError(error: unknown): ApiError {
     'unknown_error',
   );
 }
+
+/**
+ * The field errors of a failed save, keyed by the field's path as the plugin names it:
+ * `attributeMap[3][target]`, `roleMap[defaultRole]`, `deprovision[graceDays]`.
+ *
+ * The plugin's own checks key `params` by that path already; WordPress's schema validation
+ * (`rest_invalid_param`) keys them by the top-level parameter and starts the message with
+ * the path (`deprovision[graceDays] must be between 0 …`), which is read from there.
+ */
+export function fieldErrors(error: ApiError): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const [param, message] of Object.entries(error.params)) {
+    const path = /^([A-Za-z]+(?:\[[A-Za-z0-9_]+\])+)/.exec(message);
+    const key = path && path[1].startsWith(`${param}[`) ? path[1] : param;
+    errors[key] = message;
+  }
+  return errors;
+}

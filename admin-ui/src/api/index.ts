@@ -2,15 +2,33 @@
  * The app's only door to the plugin's REST API. Components call these functions and never
  * `apiFetch` directly, so every answer is typed and every failure is an ApiError.
  */
-export { ApiError, toApiError } from './errors';
+export { ApiError, fieldErrors, toApiError } from './errors';
+export { auditQuery, exportAudit, getAuditFacets, listAudit } from './audit';
+export type { AuditExport } from './audit';
+export { getConfig, saveConfig } from './config';
+export { findUsers, getUser, listRoles } from './roles';
 export { getStatus } from './status';
 export { createToken, listTokens, revokeToken } from './tokens';
 export type {
+  AttributeMapping,
+  AuditEntry,
+  AuditFacets,
+  AuditFilters,
+  AuditPage,
+  AuditSettings,
   CreatedToken,
   CreateTokenInput,
+  DeprovisionPolicy,
+  MappingDirection,
+  MappingTransform,
   RevokedToken,
+  Role,
+  RoleMap,
+  RoleRule,
   SidecarHealth,
   SidecarStatus,
   Status,
+  SyncConfig,
   Token,
+  UserSummary,
 } from './types';

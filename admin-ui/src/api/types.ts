@@ -81,3 +81,130 @@ export interface RevokedToken {
   deleted: boolean;
   id: string;
 }
+
+/** Where an attribute map row applies: pulls into WordPress, pushes out of it, or both. */
+export type MappingDirection = 'inbound' | 'outbound' | 'both';
+
+/** How a value is changed on its way in (the plugin's `Config::TRANSFORMS`). */
+export type MappingTransform = 'none' | 'lowercase' | 'uppercase' | 'trim';
+
+/** One row of the attribute map. */
+export interface AttributeMapping {
+  /** SCIM attribute path of the source user, e.g. `name.givenName`, `emails[primary].value`. */
+  source: string;
+  /** `user_login`, `user_email`, …, `avatar` or `meta:<key>`. */
+  target: string;
+  direction: MappingDirection;
+  transform: MappingTransform;
+  /** Value used when the source has none; null for none. */
+  default: string | null;
+}
+
+/** One group → role rule. */
+export interface RoleRule {
+  /** Display name of the source group (matched case-insensitively). */
+  group: string;
+  /** Role slug, e.g. `editor`. */
+  role: string;
+  /** Orders the roles a user gets from several rules. */
+  priority: number;
+}
+
+export interface RoleMap {
+  rules: RoleRule[];
+  /** Role of users in none of the mapped groups. */
+  defaultRole: string;
+  /** Whether a rule may grant `administrator`. Off by default. */
+  allowAdministrator: boolean;
+}
+
+/** What happens when a source removes or deactivates a user. */
+export interface DeprovisionPolicy {
+  action: 'disable' | 'delete';
+  /** User who receives the content of deleted users; null deletes their content. */
+  reassignTo: number | null;
+  /** Whether users not linked to the source (not created by UserSync) may be touched. */
+  touchUnlinked: boolean;
+  /** Whether administrators may be touched. */
+  touchAdministrators: boolean;
+  /** Days a deprovisioned user stays disabled before it is deleted (delete policy). */
+  graceDays: number;
+}
+
+export interface AuditSettings {
+  /** Entries older than this many days are deleted daily; 0 keeps them forever. */
+  retentionDays: number;
+}
+
+/** `GET /usersync/v1/config`. */
+export interface SyncConfig {
+  attributeMap: AttributeMapping[];
+  roleMap: RoleMap;
+  deprovision: DeprovisionPolicy;
+  audit: AuditSettings;
+}
+
+/** A WordPress role, `GET /usersync/v1/roles`. */
+export interface Role {
+  slug: string;
+  /** Name in the site language. */
+  name: string;
+}
+
+/** The parts of the plugin's user snapshot the settings page shows. */
+export interface UserSummary {
+  id: number;
+  login: string;
+  email: string;
+  displayName: string;
+  roles: string[];
+}
+
+/** One audit log entry. */
+export interface AuditEntry {
+  id: number;
+  /** ISO-8601, UTC. */
+  createdAt: string;
+  /** WordPress login, `sidecar` or `system`. */
+  actor: string;
+  /** `scim:<token name>`, `run:<id>`, `wp-admin`, … */
+  source: string;
+  action: string;
+  userId: number | null;
+  userLogin: string;
+  /** Names of the attributes that changed. */
+  fields: string[];
+  result: 'success' | 'failure' | 'skipped' | string;
+  error: string | null;
+  runId: string | null;
+}
+
+/** Filters of the audit log (empty strings are left out of the request). */
+export interface AuditFilters {
+  source?: string;
+  action?: string;
+  result?: string;
+  /** A login or a user id. */
+  user?: string;
+  run?: string;
+  search?: string;
+  /** ISO-8601 date-time, inclusive. */
+  after?: string;
+  /** ISO-8601 date-time, exclusive. */
+  before?: string;
+}
+
+/** One page of the audit log. */
+export interface AuditPage {
+  entries: AuditEntry[];
+  total: number;
+  totalPages: number;
+}
+
+/** `GET /usersync/v1/audit/facets`: values to offer in the filters. */
+export interface AuditFacets {
+  sources: string[];
+  actions: string[];
+  /** Whether any entry was written by a run (offers "All runs"). */
+  hasRuns: boolean;
+}

@@ -10,6 +10,7 @@ import { __ } from '@wordpress/i18n';
 /**
  * Internal dependencies
  */
+import AttributeMapping from './attribute-mapping';
 import Connections from './connections';
 import Overview from './overview';
 import type { AppTab } from './types';
@@ -19,5 +20,10 @@ export function getTabs(): AppTab[] {
   return [
     { name: 'overview', title: __('Overview', 'usersync'), Component: Overview },
     { name: 'connections', title: __('Connections', 'usersync'), Component: Connections },
+    {
+      name: 'attribute-mapping',
+      title: __('Attribute mapping', 'usersync'),
+      Component: AttributeMapping,
+    },
   ];
 }

@@ -12,7 +12,7 @@ import type { APIFetchOptions } from '@wordpress/api-fetch';
 /**
  * Internal dependencies
  */
-import type { Status, Token } from '../api';
+import type { AttributeMapping, Role, Status, SyncConfig, Token } from '../api';
 
 export const mockedApiFetch = apiFetch as unknown as jest.Mock<Promise<unknown>, [APIFetchOptions]>;
 
@@ -97,4 +97,56 @@ export function tokenFixture(overrides: Partial<Token> = {}): Token {
     lastUsedAt: null,
     ...overrides,
   };
+}
+
+/** The configuration with the plugin's defaults; override parts per test. */
+export function configFixture(overrides: Partial<SyncConfig> = {}): SyncConfig {
+  const row = (
+    source: string,
+    target: string,
+    direction: AttributeMapping['direction'] = 'both',
+  ): AttributeMapping => ({ source, target, direction, transform: 'none', default: null });
+  return {
+    attributeMap: [
+      row('userName', 'user_login'),
+      row('emails[primary].value', 'user_email'),
+      row('name.givenName', 'first_name'),
+      row('name.familyName', 'last_name'),
+      row('displayName', 'display_name'),
+      row(
+        'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department',
+        'meta:department',
+      ),
+      row('photos[type eq "photo"].value', 'avatar', 'inbound'),
+    ],
+    roleMap: { rules: [], defaultRole: 'subscriber', allowAdministrator: false },
+    deprovision: {
+      action: 'disable',
+      reassignTo: null,
+      touchUnlinked: false,
+      touchAdministrators: false,
+      graceDays: 0,
+    },
+    audit: { retentionDays: 90 },
+    ...overrides,
+  };
+}
+
+/** The roles of a fresh WordPress site. */
+export function rolesFixture(): Role[] {
+  return [
+    { slug: 'administrator', name: 'Administrator' },
+    { slug: 'editor', name: 'Editor' },
+    { slug: 'author', name: 'Author' },
+    { slug: 'contributor', name: 'Contributor' },
+    { slug: 'subscriber', name: 'Subscriber' },
+  ];
+}
+
+/** The body the last request of a method and path sent. */
+export function lastBody(key: string): unknown {
+  const calls = mockedApiFetch.mock.calls.filter(
+    ([options]) => `${options.method ?? 'GET'} ${options.path}` === key,
+  );
+  return calls.length ? calls[calls.length - 1][0].data : undefined;
 }

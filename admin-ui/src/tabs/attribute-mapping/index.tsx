@@ -1,0 +1,120 @@
+/**
+ * Attribute mapping tab: which source attribute fills which WordPress field, checked as the
+ * admin types, with a preview of one sample user.
+ */
+
+/**
+ * External dependencies
+ */
+import type { FormEvent } from 'react';
+
+/**
+ * WordPress dependencies
+ */
+import { Card, CardBody, CardHeader, Notice } from '@wordpress/components';
+import { useRef } from '@wordpress/element';
+import { __ } from '@wordpress/i18n';
+
+/**
+ * Internal dependencies
+ */
+import AttributeMapEditor from '../../components/attribute-map-editor';
+import { validateAttributeMap } from '../../components/attribute-map-editor/validate';
+import ErrorNotice from '../../components/error-notice';
+import LoadingState from '../../components/loading-state';
+import MappingPreview from '../../components/mapping-preview';
+import SaveBar from '../../components/save-bar';
+import { useConfigSection } from '../../hooks/use-config-section';
+import { useFormChecks } from '../../hooks/use-form-checks';
+
+export default function AttributeMapping() {
+  const section = useConfigSection('attributeMap');
+  const form = useRef<HTMLFormElement>(null);
+  const rows = section.draft ?? [];
+  const problems = validateAttributeMap(rows);
+  const checks = useFormChecks(problems, section.serverErrors, (path) => {
+    const match = /^attributeMap\[(\d+)\]\[(source|target)\]$/.exec(path);
+    if (!match) {
+      return false;
+    }
+    const row = rows[Number(match[1])];
+    const value = match[2] === 'source' ? row?.source : row?.target.replace(/^meta:/, '');
+    return (value ?? '').trim() === '';
+  });
+
+  if (section.draft === undefined) {
+    if (section.loadError) {
+      return (
+        <ErrorNotice
+          title={__('The attribute map could not be loaded.', 'usersync')}
+          error={section.loadError}
+          onRetry={section.reload}
+        />
+      );
+    }
+    return <LoadingState label={__('Loading the attribute map…', 'usersync')} />;
+  }
+
+  const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    if (section.isSaving || !checks.check(form.current)) {
+      return;
+    }
+    if (await section.save()) {
+      checks.reset();
+    }
+  };
+
+  const mapError = checks.shown.attributeMap;
+
+  return (
+    <div className="usersync-attribute-mapping">
+      <form ref={form} onSubmit={onSubmit} noValidate>
+        <Card className="usersync-card">
+          <CardHeader>
+            <h2 className="usersync-card__title">{__('Attribute mapping', 'usersync')}</h2>
+          </CardHeader>
+          <CardBody>
+            <p>
+              {__(
+                'Each row copies one attribute of the source user (as SCIM names it) into a WordPress field. “Into WordPress” rows apply to SCIM pushes and scheduled pulls; “Out of WordPress” rows apply when WordPress changes are sent to a two-way connection. A default value is used when the source has none.',
+                'usersync',
+              )}
+            </p>
+            {mapError ? (
+              <Notice status="error" isDismissible={false} className="usersync-form-error">
+                {mapError}
+              </Notice>
+            ) : null}
+            <AttributeMapEditor
+              rows={rows}
+              errors={checks.shown}
+              onChange={(next) => section.setDraft(() => next)}
+              onEdit={(path) => {
+                checks.touch(path);
+                section.clearServerError(path);
+              }}
+            />
+            <SaveBar
+              label={__('Save attribute mapping', 'usersync')}
+              isSaving={section.isSaving}
+              saved={section.saved}
+              isDirty={section.isDirty}
+              problemCount={Object.keys(checks.shown).length}
+              attempted={checks.attempted}
+              error={section.saveError}
+            />
+          </CardBody>
+        </Card>
+      </form>
+      <Card className="usersync-card">
+        <CardHeader>
+          <h2 className="usersync-card__title">{__('Preview', 'usersync')}</h2>
+        </CardHeader>
+        <CardBody>
+          <MappingPreview rows={rows} />
+        </CardBody>
+      </Card>
+    </div>
+  );
+}
