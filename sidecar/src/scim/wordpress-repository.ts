@@ -2,8 +2,8 @@
 // GET /usersync/v1/users (linked to the token's connection) and /groups, turning
 // equality filters into query parameters and evaluating the whole filter on the
 // candidates, page by page; writes go through the batch routes, a SCIM request being a
-// batch of one and /Bulk a real batch. The attribute map is cached and refreshed in the
-// background, so a write is one request to WordPress.
+// batch of one and /Bulk a real batch. The attribute map is cached for a few seconds, so a
+// write is one request to WordPress.
 import type { Logger } from '../logger.js';
 import { WordPressError } from '../wordpress/client.js';
 import type { QueryValue, WordPressClient } from '../wordpress/client.js';
@@ -141,10 +141,8 @@ function statusOf(status: string): WriteStatus {
 }
 
 /**
- * The attribute map, reused for `ttlMs`. Past that it is refreshed in the background while
- * requests go on with the copy they have, so no SCIM request waits for the configuration;
- * only without a copy, or with one older than `maxStaleMs` (WordPress was unreachable), do
- * requests wait for WordPress.
+ * The attribute map, reused for `ttlMs` (a map saved in wp-admin applies within that), so a
+ * SCIM write is one request to WordPress. Concurrent refreshes share one request.
  */
 class ConfigCache {
   private value?: UserSyncConfig;
@@ -153,30 +151,19 @@ class ConfigCache {
   constructor(
     private readonly wordpress: WordPressClient,
     private readonly ttlMs: number,
-    private readonly logger: Logger,
-    private readonly maxStaleMs = Math.max(ttlMs * 6, 30_000),
   ) {}
 
-  private load(): Promise<UserSyncConfig> {
-    this.loading ??= this.wordpress
-      .get<UserSyncConfig>('/usersync/v1/config')
-      .then((response) => {
-        this.value = response.data;
-        this.loadedAt = Date.now();
-        return response.data;
-      })
-      .finally(() => (this.loading = null));
-    return this.loading;
-  }
-
   async attributeMap(): Promise<AttributeMapEntry[]> {
-    const age = Date.now() - this.loadedAt;
-    if (!this.value || age > this.maxStaleMs) {
-      await this.load();
-    } else if (age > this.ttlMs && !this.loading) {
-      this.load().catch((error: unknown) =>
-        this.logger.warn({ err: error }, 'could not refresh the attribute map; using the last one'),
-      );
+    if (!this.value || Date.now() - this.loadedAt > this.ttlMs) {
+      this.loading ??= this.wordpress
+        .get<UserSyncConfig>('/usersync/v1/config')
+        .then((response) => {
+          this.value = response.data;
+          this.loadedAt = Date.now();
+          return response.data;
+        })
+        .finally(() => (this.loading = null));
+      await this.loading;
     }
     const map = this.value?.attributeMap;
     return Array.isArray(map) && map.length ? map : DEFAULT_ATTRIBUTE_MAP;
@@ -683,7 +670,7 @@ class WordPressGroupRepository extends WordPressRepository {
 }
 
 export function wordpressRepositories(options: WordPressRepositoryOptions): Repositories {
-  const config = new ConfigCache(options.wordpress, options.configTtlMs ?? 5_000, options.logger);
+  const config = new ConfigCache(options.wordpress, options.configTtlMs ?? 5_000);
   return {
     users: new WordPressUserRepository(options.wordpress, config, options.logger),
     groups: new WordPressGroupRepository(options.wordpress, config, options.logger),
