@@ -12,7 +12,9 @@ import { __ } from '@wordpress/i18n';
  */
 import AttributeMapping from './attribute-mapping';
 import Connections from './connections';
+import Deprovisioning from './deprovisioning';
 import Overview from './overview';
+import RoleMapping from './role-mapping';
 import type { AppTab } from './types';
 
 /** Returns the tabs with their titles in the admin's language. */
@@ -24,6 +26,12 @@ export function getTabs(): AppTab[] {
       name: 'attribute-mapping',
       title: __('Attribute mapping', 'usersync'),
       Component: AttributeMapping,
+    },
+    { name: 'role-mapping', title: __('Role mapping', 'usersync'), Component: RoleMapping },
+    {
+      name: 'deprovisioning',
+      title: __('Deprovisioning', 'usersync'),
+      Component: Deprovisioning,
     },
   ];
 }

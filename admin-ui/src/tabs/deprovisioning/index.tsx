@@ -1,0 +1,210 @@
+/**
+ * Deprovisioning tab: what happens to a WordPress user when the source removes or
+ * deactivates it, and which users a sync may touch at all.
+ */
+
+/**
+ * External dependencies
+ */
+import type { FormEvent } from 'react';
+
+/**
+ * WordPress dependencies
+ */
+import {
+  Card,
+  CardBody,
+  CardHeader,
+  Notice,
+  RadioControl,
+  TextControl,
+  ToggleControl,
+} from '@wordpress/components';
+import { useRef } from '@wordpress/element';
+import { __ } from '@wordpress/i18n';
+
+/**
+ * Internal dependencies
+ */
+import type { DeprovisionPolicy } from '../../api';
+import ErrorNotice from '../../components/error-notice';
+import { fieldState } from '../../components/field-state';
+import LoadingState from '../../components/loading-state';
+import SaveBar from '../../components/save-bar';
+import UserPicker from '../../components/user-picker';
+import { useConfigSection } from '../../hooks/use-config-section';
+import { useFormChecks } from '../../hooks/use-form-checks';
+
+export const MAX_GRACE_DAYS = 365;
+
+/** Problems by field path. */
+export function validateDeprovision(policy: DeprovisionPolicy): Record<string, string> {
+  const errors: Record<string, string> = {};
+  if (
+    !Number.isInteger(policy.graceDays) ||
+    policy.graceDays < 0 ||
+    policy.graceDays > MAX_GRACE_DAYS
+  ) {
+    errors['deprovision[graceDays]'] = __(
+      'Enter a whole number of days from 0 to 365.',
+      'usersync',
+    );
+  }
+  return errors;
+}
+
+export default function Deprovisioning() {
+  const section = useConfigSection('deprovision');
+  const form = useRef<HTMLFormElement>(null);
+  const policy = section.draft;
+  const problems = policy ? validateDeprovision(policy) : {};
+  const checks = useFormChecks(problems, section.serverErrors, () => false);
+
+  if (policy === undefined) {
+    if (section.loadError) {
+      return (
+        <ErrorNotice
+          title={__('The deprovisioning policy could not be loaded.', 'usersync')}
+          error={section.loadError}
+          onRetry={section.reload}
+        />
+      );
+    }
+    return <LoadingState label={__('Loading the deprovisioning policy…', 'usersync')} />;
+  }
+
+  const set = <K extends keyof DeprovisionPolicy>(field: K, value: DeprovisionPolicy[K]) => {
+    const path = `deprovision[${field}]`;
+    checks.touch(path);
+    section.clearServerError(path);
+    section.setDraft((current) => ({ ...current, [field]: value }));
+  };
+
+  const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    if (section.isSaving || !checks.check(form.current)) {
+      return;
+    }
+    if (await section.save()) {
+      checks.reset();
+    }
+  };
+
+  const errors = checks.shown;
+  const deletes = policy.action === 'delete';
+
+  return (
+    <form ref={form} onSubmit={onSubmit} noValidate className="usersync-deprovisioning">
+      <Card className="usersync-card">
+        <CardHeader>
+          <h2 className="usersync-card__title">{__('Deprovisioning', 'usersync')}</h2>
+        </CardHeader>
+        <CardBody>
+          <RadioControl
+            label={__('When a source removes or deactivates a user', 'usersync')}
+            selected={policy.action}
+            options={[
+              {
+                value: 'disable',
+                label: __(
+                  'Disable the account (recommended): remove its roles, end its sessions and block sign-in; keep the user and their content, so a reactivation restores them.',
+                  'usersync',
+                ),
+              },
+              {
+                value: 'delete',
+                label: __('Delete the account from WordPress.', 'usersync'),
+              },
+            ]}
+            onChange={(action?: string) =>
+              set('action', action === 'delete' ? 'delete' : 'disable')
+            }
+          />
+          {errors['deprovision[action]'] ? (
+            <p className="usersync-inline-error">{errors['deprovision[action]']}</p>
+          ) : null}
+
+          {deletes ? (
+            <div className="usersync-deprovisioning__delete">
+              <TextControl
+                {...fieldState(
+                  errors['deprovision[graceDays]'],
+                  __(
+                    'The account is disabled at once and deleted after this many days, unless the source brings it back in the meantime. 0 deletes it at once.',
+                    'usersync',
+                  ),
+                  'usersync-deprovisioning__grace',
+                )}
+                label={__('Grace period before deleting (days)', 'usersync')}
+                type="number"
+                min={0}
+                max={MAX_GRACE_DAYS}
+                step={1}
+                value={Number.isNaN(policy.graceDays) ? '' : String(policy.graceDays)}
+                onChange={(value) =>
+                  set('graceDays', value.trim() === '' ? Number.NaN : Number(value))
+                }
+              />
+              <UserPicker
+                label={__('Give their posts and pages to', 'usersync')}
+                help={__(
+                  'Type part of a name, login or email. Leave empty to delete their content with them.',
+                  'usersync',
+                )}
+                value={policy.reassignTo}
+                error={errors['deprovision[reassignTo]']}
+                onChange={(id) => set('reassignTo', id)}
+              />
+              {policy.reassignTo === null ? (
+                <Notice status="warning" isDismissible={false}>
+                  {__(
+                    'With no one to give it to, the posts, pages and media of a deleted user are deleted too.',
+                    'usersync',
+                  )}
+                </Notice>
+              ) : null}
+            </div>
+          ) : null}
+
+          <h3>{__('Which users a sync may change', 'usersync')}</h3>
+          <ToggleControl
+            label={__('Users not linked to the source', 'usersync')}
+            help={__(
+              'Off: a sync changes, disables and deletes only users linked to its source — those it created, or that were linked to it. On: it may also change existing WordPress accounts it did not create, which then become linked.',
+              'usersync',
+            )}
+            checked={policy.touchUnlinked}
+            onChange={(value: boolean) => set('touchUnlinked', value)}
+          />
+          <ToggleControl
+            label={__('Administrators', 'usersync')}
+            help={__(
+              'Off: no sync ever changes, disables or deletes an administrator. Keep it off unless administrators are managed in the identity provider too.',
+              'usersync',
+            )}
+            checked={policy.touchAdministrators}
+            onChange={(value: boolean) => set('touchAdministrators', value)}
+          />
+          {policy.touchAdministrators ? (
+            <Notice status="warning" isDismissible={false}>
+              {__(
+                'Syncs may now disable or delete administrators: a mistake at the source could lock everyone out of this site.',
+                'usersync',
+              )}
+            </Notice>
+          ) : null}
+
+          <SaveBar
+            label={__('Save deprovisioning', 'usersync')}
+            isSaving={section.isSaving}
+            saved={section.saved}
+            isDirty={section.isDirty}
+            problemCount={Object.keys(errors).length}
+            attempted={checks.attempted}
+            error={section.saveError}
+          />
+        </CardBody>
+      </Card>
+    </form>
+  );
+}

@@ -1,0 +1,162 @@
+/**
+ * External dependencies
+ */
+import { render, screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import type { APIFetchOptions } from '@wordpress/api-fetch';
+
+/**
+ * Internal dependencies
+ */
+import Deprovisioning from '..';
+import type { DeprovisionPolicy, SyncConfig } from '../../../api';
+import {
+  configFixture,
+  lastBody,
+  mockRoutes,
+  mockedApiFetch,
+  requestsMade,
+  wpError,
+} from '../../../test-utils/api-fetch';
+
+jest.mock('@wordpress/api-fetch', () => ({ __esModule: true, default: jest.fn() }));
+
+const ada = {
+  id: 7,
+  login: 'ada',
+  email: 'ada@example.org',
+  displayName: 'Ada Lovelace',
+  roles: ['editor'],
+};
+const grace = {
+  id: 9,
+  login: 'grace',
+  email: 'grace@example.org',
+  displayName: 'Grace Hopper',
+  roles: ['author'],
+};
+
+function routes(
+  policy: Partial<DeprovisionPolicy> = {},
+  save?: (options: APIFetchOptions) => unknown,
+) {
+  const config = configFixture({ deprovision: { ...configFixture().deprovision, ...policy } });
+  mockRoutes({
+    'GET /usersync/v1/config': config,
+    'PUT /usersync/v1/config':
+      save ??
+      ((options: APIFetchOptions) => ({ ...config, ...(options.data as Partial<SyncConfig>) })),
+    'GET /usersync/v1/users?per_page=20&orderby=login': { total: 2, users: [ada, grace] },
+    'GET /usersync/v1/users?per_page=20&orderby=login&search=gra': { total: 1, users: [grace] },
+    'GET /usersync/v1/users?id=7': { total: 1, users: [ada] },
+    'GET /usersync/v1/users?id=99': { total: 0, users: [] },
+  });
+}
+
+beforeEach(() => {
+  mockedApiFetch.mockReset();
+});
+
+describe('Deprovisioning', () => {
+  it('disables by default, touching neither unlinked users nor administrators', async () => {
+    routes();
+    render(<Deprovisioning />);
+
+    expect(screen.getByRole('status')).toHaveTextContent('Loading the deprovisioning policy…');
+    expect(await screen.findByRole('radio', { name: /Disable the account/ })).toBeChecked();
+    expect(
+      screen.getByRole('checkbox', { name: 'Users not linked to the source' }),
+    ).not.toBeChecked();
+    expect(screen.getByRole('checkbox', { name: 'Administrators' })).not.toBeChecked();
+    expect(screen.queryByRole('spinbutton', { name: /Grace period/ })).not.toBeInTheDocument();
+  });
+
+  it('deletes after a grace period, giving the content to a user found by searching', async () => {
+    const user = userEvent.setup();
+    routes();
+    render(<Deprovisioning />);
+
+    await user.click(await screen.findByRole('radio', { name: /Delete the account/ }));
+    expect(screen.getByText(/are deleted too/)).toBeInTheDocument();
+    const days = screen.getByRole('spinbutton', { name: 'Grace period before deleting (days)' });
+    await user.clear(days);
+    await user.type(days, '30');
+
+    const picker = screen.getByRole('combobox', { name: 'Give their posts and pages to' });
+    await user.click(picker);
+    await user.type(picker, 'gra');
+    await user.click(
+      await screen.findByRole('option', { name: 'Grace Hopper (grace, grace@example.org)' }),
+    );
+    expect(screen.queryByText(/are deleted too/)).not.toBeInTheDocument();
+
+    await user.click(screen.getByRole('button', { name: 'Save deprovisioning' }));
+    expect(await screen.findByText('Settings saved.')).toBeInTheDocument();
+    expect(lastBody('PUT /usersync/v1/config')).toEqual({
+      deprovision: {
+        action: 'delete',
+        reassignTo: 9,
+        touchUnlinked: false,
+        touchAdministrators: false,
+        graceDays: 30,
+      },
+    });
+  });
+
+  it('shows the stored heir by name', async () => {
+    routes({ action: 'delete', reassignTo: 7 });
+    render(<Deprovisioning />);
+
+    const picker = await screen.findByRole('combobox', { name: 'Give their posts and pages to' });
+    await waitFor(() => expect(picker).toHaveValue('Ada Lovelace (ada, ada@example.org)'));
+  });
+
+  it('refuses a grace period out of range and sends nothing', async () => {
+    const user = userEvent.setup();
+    routes({ action: 'delete' });
+    render(<Deprovisioning />);
+
+    const days = await screen.findByRole('spinbutton', {
+      name: 'Grace period before deleting (days)',
+    });
+    await user.clear(days);
+    await user.type(days, '400');
+    expect(days).toHaveAccessibleDescription('Enter a whole number of days from 0 to 365.');
+    await user.click(screen.getByRole('button', { name: 'Save deprovisioning' }));
+    expect(screen.getByText('Nothing was saved: fix the problem marked above.')).toBeVisible();
+    expect(requestsMade()).not.toContain('PUT /usersync/v1/config');
+  });
+
+  it('shows the plugin’s refusal of a missing heir next to the picker', async () => {
+    const user = userEvent.setup();
+    routes({ action: 'delete', reassignTo: 99 }, () => {
+      throw wpError(
+        'usersync_invalid_deprovision',
+        'deprovision.reassignTo: there is no user with id 99.',
+        400,
+        {
+          'deprovision[reassignTo]': 'deprovision.reassignTo: there is no user with id 99.',
+        },
+      );
+    });
+    render(<Deprovisioning />);
+
+    const picker = await screen.findByRole('combobox', { name: 'Give their posts and pages to' });
+    await waitFor(() => expect(picker).toHaveValue('User #99 (no longer exists)'));
+    await user.click(screen.getByRole('button', { name: 'Save deprovisioning' }));
+    expect(
+      await screen.findByText('deprovision.reassignTo: there is no user with id 99.'),
+    ).toBeInTheDocument();
+    expect(screen.queryByText('Settings saved.')).not.toBeInTheDocument();
+  });
+
+  it('warns when administrators may be deprovisioned', async () => {
+    const user = userEvent.setup();
+    routes();
+    render(<Deprovisioning />);
+
+    await user.click(await screen.findByRole('checkbox', { name: 'Administrators' }));
+    expect(screen.getByText(/could lock everyone out/)).toBeInTheDocument();
+    expect(screen.getByText('Unsaved changes')).toBeInTheDocument();
+  });
+});
