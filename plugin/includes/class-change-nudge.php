@@ -26,10 +26,20 @@ final class Change_Nudge {
 	private static bool $requested = false;
 
 	/**
-	 * Asks for a nudge at the end of this request.
+	 * Whether the sidecar should also reload the peers.
+	 *
+	 * @var bool
 	 */
-	public static function request(): void {
+	private static bool $reload = false;
+
+	/**
+	 * Asks for a nudge at the end of this request.
+	 *
+	 * @param bool $reload Whether the peers changed (the sidecar reloads them at once).
+	 */
+	public static function request( bool $reload = false ): void {
 		self::$requested = true;
+		self::$reload    = self::$reload || $reload;
 	}
 
 	/**
@@ -40,13 +50,16 @@ final class Change_Nudge {
 			return;
 		}
 		self::$requested = false;
-		self::send();
+		self::send( self::$reload );
+		self::$reload = false;
 	}
 
 	/**
 	 * Sends the nudge now. A failure is ignored: the sidecar polls anyway.
+	 *
+	 * @param bool $reload Whether the peers changed.
 	 */
-	public static function send(): void {
+	public static function send( bool $reload = false ): void {
 		$url = Plugin::sidecar()->url();
 		if ( null === $url ) {
 			return;
@@ -64,7 +77,7 @@ final class Change_Nudge {
 				'timeout'     => 0.5,
 				'redirection' => 0,
 				'headers'     => $headers,
-				'body'        => '{}',
+				'body'        => $reload ? '{"reload":true}' : '{}',
 			)
 		);
 	}

@@ -271,7 +271,7 @@ class Peers {
 		if ( $peers !== $this->stored() ) {
 			update_option( self::OPTION, $peers, false );
 			// The sidecar reloads its targets when nudged.
-			Change_Nudge::request();
+			Change_Nudge::request( true );
 		}
 	}
 

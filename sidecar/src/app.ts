@@ -8,6 +8,7 @@ import { observe } from './http/observability.js';
 import { mountRunRoutes } from './http/runs.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import type { Outbound } from './outbound/index.js';
 import type { Store } from './store/index.js';
 import type { WordPressClient } from './wordpress/client.js';
 
@@ -22,6 +23,8 @@ export interface AppDeps {
   engine?: SyncEngine;
   /** SIDECAR_API_KEY, required by the /api/v1 routes when set. */
   apiKey?: string | null;
+  /** Outbound delivery: its API under /api/v1/outbound, the routes peers call at /peer/v1. */
+  outbound?: Pick<Outbound, 'api' | 'peer'>;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -35,6 +38,10 @@ export function createApp(deps: AppDeps): express.Express {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
   if (deps.scim) app.use('/scim/v2', deps.scim);
+  if (deps.outbound) {
+    app.use('/api/v1/outbound', deps.outbound.api);
+    app.use('/peer/v1', deps.outbound.peer);
+  }
   if (deps.engine) {
     mountRunRoutes(app, { engine: deps.engine, apiKey: deps.apiKey ?? null, logger: deps.logger });
   }

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { PluginGateway, SyncEngine } from './engine/index.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { createOutbound, loadOutboundSettings } from './outbound/index.js';
 import { createScimRouter } from './scim/index.js';
 import { openStore } from './store/index.js';
 import { version } from './version.js';
@@ -14,8 +15,10 @@ import { WordPressClient } from './wordpress/client.js';
 
 async function main(): Promise<void> {
   let config;
+  let outboundSettings;
   try {
     config = loadConfig();
+    outboundSettings = loadOutboundSettings();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`usersync-sidecar: ${error.message}\n`);
@@ -44,6 +47,15 @@ async function main(): Promise<void> {
     rateLimit: config.scimRateLimit,
   });
   const engine = new SyncEngine({ store, wordpress: new PluginGateway(wordpress), logger });
+  const outbound = createOutbound({
+    wordpress,
+    store,
+    logger,
+    metrics,
+    tokens,
+    apiKey: config.apiKey,
+    settings: outboundSettings,
+  });
   const app = createApp({
     store,
     wordpress,
@@ -53,6 +65,7 @@ async function main(): Promise<void> {
     scim,
     engine,
     apiKey: config.apiKey,
+    outbound,
   });
   const server: Server = app.listen(config.http.port, config.http.host);
   await new Promise<void>((resolve, reject) => {
@@ -72,6 +85,8 @@ async function main(): Promise<void> {
   );
   // Sources, schedules and the catch-up of runs missed while the sidecar was down.
   await engine.start();
+  // Changes made while the sidecar was down are delivered now, from each target's cursor.
+  await outbound.pipeline.start();
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -82,6 +97,7 @@ async function main(): Promise<void> {
     server.closeIdleConnections();
     // Runs stop between batches; the next start resumes them from their saved cursors.
     await engine.stop();
+    await outbound.pipeline.stop();
     await tokens.flushUsage();
     tokens.close();
     await store.close();

@@ -11,6 +11,12 @@
 // - scan: one full listing of a source (possibly spread over several runs after a crash); users
 //   the scan did not see are gone from the source and get deprovisioned.
 // - source group: a group in the source, tracked (with members) to feed the role map.
+// - outbound target: a system WordPress user changes are pushed to (e.g. a peer WordPress site);
+//   named by its connection slug, whose writes to WordPress carry that origin.
+// - outbound state: per target and local user, the target's id for the user and the mapped
+//   values last sent and confirmed, so unchanged users are not sent again and two-way
+//   conflicts can be told apart from echoes.
+// - dead letter: a change that could not be delivered to a target after its retries.
 //
 // Two implementations satisfy `Store`: SQLite (embedded default, one process) and PostgreSQL
 // (`DATABASE_URL`, several replicas sharing one database).
@@ -230,7 +236,70 @@ export interface Store {
   groupMembers(source: string, groupIds: string[]): Promise<string[]>;
   /** Display names of the groups each user belongs to. */
   groupsOfUsers(source: string, userIds: string[]): Promise<Map<string, string[]>>;
+
+  /** Outbound state of local users for a target (users without state are absent). */
+  getOutboundStates(target: string, userIds: number[]): Promise<Map<number, OutboundState>>;
+  saveOutboundStates(target: string, states: OutboundStateInput[]): Promise<void>;
+  deleteOutboundStates(target: string, userIds: number[]): Promise<void>;
+  /** Forgets everything about a target (its states and dead letters). */
+  resetOutboundTarget(target: string): Promise<void>;
+
+  addDeadLetter(letter: NewDeadLetter): Promise<DeadLetter>;
+  getDeadLetter(id: number): Promise<DeadLetter | null>;
+  /** Newest first; unresolved only unless `includeResolved`. */
+  listDeadLetters(options?: {
+    target?: string;
+    includeResolved?: boolean;
+    limit?: number;
+  }): Promise<DeadLetter[]>;
+  /** Marks dead letters resolved (delivered on retry, or superseded). */
+  resolveDeadLetters(ids: number[]): Promise<void>;
+  /** Unresolved dead letters per target. */
+  countDeadLetters(): Promise<Map<string, number>>;
 }
+
+/** Mapped values by WordPress target name (`first_name`, `meta:title`, …); null = empty. */
+export type MappedValues = Record<string, string | null>;
+
+/** What this site last sent to and confirmed with one outbound target, for one local user. */
+export interface OutboundState {
+  target: string;
+  /** The local WordPress user id. */
+  userId: number;
+  /** The target's id for the user, once known. */
+  remoteId: string | null;
+  /** The mapped values (and `active`) last sent and accepted. */
+  sent: MappedValues | null;
+  /** The same attributes as the target held them after that write (or the last read). */
+  confirmed: MappedValues | null;
+  /** Hash of `sent`: an equal hash means there is nothing to send. */
+  hash: string | null;
+  /** Roles last sent (as memberships of groups named after them), null when never sent. */
+  roles: string[] | null;
+  /** The target's version (ETag) of the user after the last write or read. */
+  remoteVersion: string | null;
+  updatedAt: string;
+}
+
+export type OutboundStateInput = Omit<OutboundState, 'target' | 'updatedAt'>;
+
+export interface DeadLetter {
+  id: number;
+  target: string;
+  /** The outbox row that could not be delivered (0 for a full push). */
+  outboxId: number;
+  userId: number;
+  action: string;
+  changed: string[];
+  origin: string;
+  code: string;
+  message: string;
+  attempts: number;
+  createdAt: string;
+  resolvedAt: string | null;
+}
+
+export type NewDeadLetter = Omit<DeadLetter, 'id' | 'createdAt' | 'resolvedAt'>;
 
 export interface Migration {
   version: number;

@@ -3,7 +3,12 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type {
   Cursor,
+  DeadLetter,
+  MappedValues,
   Migration,
+  NewDeadLetter,
+  OutboundState,
+  OutboundStateInput,
   NewRun,
   Run,
   RunClaim,
@@ -66,6 +71,62 @@ const toSyncState = (row: SyncStateRow): SyncState => ({
   error: row.error,
   updatedAt: row.updated_at.toISOString(),
 });
+
+interface OutboundStateRow {
+  target: string;
+  user_id: string;
+  remote_id: string | null;
+  sent: MappedValues | null;
+  confirmed: MappedValues | null;
+  hash: string | null;
+  roles: string[] | null;
+  remote_version: string | null;
+  updated_at: Date;
+}
+
+interface DeadLetterRow {
+  id: string;
+  target: string;
+  outbox_id: string;
+  user_id: string;
+  action: string;
+  changed: string[];
+  origin: string;
+  code: string;
+  message: string;
+  attempts: number;
+  created_at: Date;
+  resolved_at: Date | null;
+}
+
+const toOutboundState = (row: OutboundStateRow): OutboundState => ({
+  target: row.target,
+  userId: Number(row.user_id),
+  remoteId: row.remote_id,
+  sent: row.sent,
+  confirmed: row.confirmed,
+  hash: row.hash,
+  roles: row.roles,
+  remoteVersion: row.remote_version,
+  updatedAt: row.updated_at.toISOString(),
+});
+
+const toDeadLetter = (row: DeadLetterRow): DeadLetter => ({
+  id: Number(row.id),
+  target: row.target,
+  outboxId: Number(row.outbox_id),
+  userId: Number(row.user_id),
+  action: row.action,
+  changed: row.changed,
+  origin: row.origin,
+  code: row.code,
+  message: row.message,
+  attempts: row.attempts,
+  createdAt: row.created_at.toISOString(),
+  resolvedAt: row.resolved_at ? row.resolved_at.toISOString() : null,
+});
+
+const jsonOrNull = (value: unknown) => (value === null ? null : JSON.stringify(value));
 
 // Advisory lock namespace for run claims (the second key is the source's hash).
 const RUN_CLAIM_LOCK = 0x72756e73;
@@ -503,5 +564,132 @@ export class PostgresStore implements Store {
       groups.set(row.user_id, list);
     }
     return groups;
+  }
+
+  async getOutboundStates(target: string, userIds: number[]): Promise<Map<number, OutboundState>> {
+    const found = new Map<number, OutboundState>();
+    if (userIds.length === 0) return found;
+    const { rows } = await this.pool.query<OutboundStateRow>(
+      'SELECT * FROM outbound_state WHERE target = $1 AND user_id = ANY($2::bigint[])',
+      [target, userIds],
+    );
+    for (const row of rows) found.set(Number(row.user_id), toOutboundState(row));
+    return found;
+  }
+
+  async saveOutboundStates(target: string, states: OutboundStateInput[]): Promise<void> {
+    if (states.length === 0) return;
+    // One statement for the whole list; the last state of a user wins.
+    const byUser = new Map(states.map((state) => [state.userId, state]));
+    const list = [...byUser.values()];
+    await this.pool.query(
+      `INSERT INTO outbound_state (target, user_id, remote_id, sent, confirmed, hash, roles,
+         remote_version, updated_at)
+       SELECT $1, u.user_id, u.remote_id, u.sent, u.confirmed, u.hash, u.roles, u.remote_version,
+         now()
+       FROM UNNEST($2::bigint[], $3::text[], $4::jsonb[], $5::jsonb[], $6::text[], $7::jsonb[],
+         $8::text[]) AS u(user_id, remote_id, sent, confirmed, hash, roles, remote_version)
+       ON CONFLICT (target, user_id) DO UPDATE SET
+         remote_id = EXCLUDED.remote_id, sent = EXCLUDED.sent, confirmed = EXCLUDED.confirmed,
+         hash = EXCLUDED.hash, roles = EXCLUDED.roles, remote_version = EXCLUDED.remote_version,
+         updated_at = EXCLUDED.updated_at`,
+      [
+        target,
+        list.map((s) => s.userId),
+        list.map((s) => s.remoteId),
+        list.map((s) => jsonOrNull(s.sent)),
+        list.map((s) => jsonOrNull(s.confirmed)),
+        list.map((s) => s.hash),
+        list.map((s) => jsonOrNull(s.roles)),
+        list.map((s) => s.remoteVersion),
+      ],
+    );
+  }
+
+  async deleteOutboundStates(target: string, userIds: number[]): Promise<void> {
+    if (userIds.length === 0) return;
+    await this.pool.query(
+      'DELETE FROM outbound_state WHERE target = $1 AND user_id = ANY($2::bigint[])',
+      [target, userIds],
+    );
+  }
+
+  async resetOutboundTarget(target: string): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('DELETE FROM outbound_state WHERE target = $1', [target]);
+      await client.query('DELETE FROM outbound_dead_letters WHERE target = $1', [target]);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async addDeadLetter(letter: NewDeadLetter): Promise<DeadLetter> {
+    const { rows } = await this.pool.query<DeadLetterRow>(
+      `INSERT INTO outbound_dead_letters (target, outbox_id, user_id, action, changed, origin,
+         code, message, attempts, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, clock_timestamp()) RETURNING *`,
+      [
+        letter.target,
+        letter.outboxId,
+        letter.userId,
+        letter.action,
+        JSON.stringify(letter.changed),
+        letter.origin,
+        letter.code,
+        letter.message,
+        letter.attempts,
+      ],
+    );
+    return toDeadLetter(rows[0]!);
+  }
+
+  async getDeadLetter(id: number): Promise<DeadLetter | null> {
+    const { rows } = await this.pool.query<DeadLetterRow>(
+      'SELECT * FROM outbound_dead_letters WHERE id = $1',
+      [id],
+    );
+    return rows[0] ? toDeadLetter(rows[0]) : null;
+  }
+
+  async listDeadLetters(
+    options: { target?: string; includeResolved?: boolean; limit?: number } = {},
+  ): Promise<DeadLetter[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (options.target) {
+      params.push(options.target);
+      where.push(`target = $${params.length}`);
+    }
+    if (!options.includeResolved) where.push('resolved_at IS NULL');
+    params.push(Math.min(Math.max(options.limit ?? 100, 1), 1000));
+    const { rows } = await this.pool.query<DeadLetterRow>(
+      `SELECT * FROM outbound_dead_letters ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toDeadLetter);
+  }
+
+  async resolveDeadLetters(ids: number[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.pool.query(
+      `UPDATE outbound_dead_letters SET resolved_at = now()
+       WHERE resolved_at IS NULL AND id = ANY($1::bigint[])`,
+      [ids],
+    );
+  }
+
+  async countDeadLetters(): Promise<Map<string, number>> {
+    const { rows } = await this.pool.query<{ target: string; n: string }>(
+      `SELECT target, COUNT(*) AS n FROM outbound_dead_letters WHERE resolved_at IS NULL
+       GROUP BY target`,
+    );
+    return new Map(rows.map((row) => [row.target, Number(row.n)]));
   }
 }

@@ -71,4 +71,37 @@ export const migrations: Migration[] = [
       CREATE INDEX source_group_members_user ON source_group_members (source, user_id);
     `,
   },
+  {
+    version: 3,
+    name: 'outbound: per-target state of local users, dead letters',
+    sql: `
+      CREATE TABLE outbound_state (
+        target TEXT NOT NULL,
+        user_id BIGINT NOT NULL,
+        remote_id TEXT,
+        sent JSONB,
+        confirmed JSONB,
+        hash TEXT,
+        roles JSONB,
+        remote_version TEXT,
+        updated_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (target, user_id)
+      );
+      CREATE TABLE outbound_dead_letters (
+        id BIGSERIAL PRIMARY KEY,
+        target TEXT NOT NULL,
+        outbox_id BIGINT NOT NULL,
+        user_id BIGINT NOT NULL,
+        action TEXT NOT NULL,
+        changed JSONB NOT NULL,
+        origin TEXT NOT NULL,
+        code TEXT NOT NULL,
+        message TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        resolved_at TIMESTAMPTZ
+      );
+      CREATE INDEX outbound_dead_letters_open ON outbound_dead_letters (target, resolved_at);
+    `,
+  },
 ];

@@ -5,7 +5,12 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type {
   Cursor,
+  DeadLetter,
+  MappedValues,
   Migration,
+  NewDeadLetter,
+  OutboundState,
+  OutboundStateInput,
   NewRun,
   Run,
   RunClaim,
@@ -52,6 +57,65 @@ interface SyncStateRow {
   error: string | null;
   updated_at: string;
 }
+
+interface OutboundStateRow {
+  target: string;
+  user_id: number;
+  remote_id: string | null;
+  sent: string | null;
+  confirmed: string | null;
+  hash: string | null;
+  roles: string | null;
+  remote_version: string | null;
+  updated_at: string;
+}
+
+interface DeadLetterRow {
+  id: number;
+  target: string;
+  outbox_id: number;
+  user_id: number;
+  action: string;
+  changed: string;
+  origin: string;
+  code: string;
+  message: string;
+  attempts: number;
+  created_at: string;
+  resolved_at: string | null;
+}
+
+const parseJson = <T>(value: string | null): T | null =>
+  value === null ? null : (JSON.parse(value) as T);
+
+const toOutboundState = (row: OutboundStateRow): OutboundState => ({
+  target: row.target,
+  userId: row.user_id,
+  remoteId: row.remote_id,
+  sent: parseJson<MappedValues>(row.sent),
+  confirmed: parseJson<MappedValues>(row.confirmed),
+  hash: row.hash,
+  roles: parseJson<string[]>(row.roles),
+  remoteVersion: row.remote_version,
+  updatedAt: row.updated_at,
+});
+
+const toDeadLetter = (row: DeadLetterRow): DeadLetter => ({
+  id: row.id,
+  target: row.target,
+  outboxId: row.outbox_id,
+  userId: row.user_id,
+  action: row.action,
+  changed: JSON.parse(row.changed) as string[],
+  origin: row.origin,
+  code: row.code,
+  message: row.message,
+  attempts: row.attempts,
+  createdAt: row.created_at,
+  resolvedAt: row.resolved_at,
+});
+
+const jsonOrNull = (value: unknown) => (value === null ? null : JSON.stringify(value));
 
 const toSyncState = (row: SyncStateRow): SyncState => ({
   source: row.source,
@@ -511,5 +575,137 @@ export class SqliteStore implements Store {
       }
     }
     return groups;
+  }
+
+  async getOutboundStates(target: string, userIds: number[]): Promise<Map<number, OutboundState>> {
+    const found = new Map<number, OutboundState>();
+    for (const part of chunks(userIds)) {
+      const rows = this.db
+        .prepare(
+          `SELECT * FROM outbound_state WHERE target = ? AND user_id IN (${placeholders(part.length)})`,
+        )
+        .all(target, ...part) as OutboundStateRow[];
+      for (const row of rows) found.set(row.user_id, toOutboundState(row));
+    }
+    return found;
+  }
+
+  async saveOutboundStates(target: string, states: OutboundStateInput[]): Promise<void> {
+    if (states.length === 0) return;
+    const updatedAt = new Date().toISOString();
+    const upsert = this.db.prepare(
+      `INSERT INTO outbound_state (target, user_id, remote_id, sent, confirmed, hash, roles,
+         remote_version, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (target, user_id) DO UPDATE SET
+         remote_id = excluded.remote_id, sent = excluded.sent, confirmed = excluded.confirmed,
+         hash = excluded.hash, roles = excluded.roles, remote_version = excluded.remote_version,
+         updated_at = excluded.updated_at`,
+    );
+    this.db.transaction(() => {
+      for (const state of states) {
+        upsert.run(
+          target,
+          state.userId,
+          state.remoteId,
+          jsonOrNull(state.sent),
+          jsonOrNull(state.confirmed),
+          state.hash,
+          jsonOrNull(state.roles),
+          state.remoteVersion,
+          updatedAt,
+        );
+      }
+    })();
+  }
+
+  async deleteOutboundStates(target: string, userIds: number[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const part of chunks(userIds)) {
+        this.db
+          .prepare(
+            `DELETE FROM outbound_state WHERE target = ? AND user_id IN (${placeholders(part.length)})`,
+          )
+          .run(target, ...part);
+      }
+    })();
+  }
+
+  async resetOutboundTarget(target: string): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM outbound_state WHERE target = ?').run(target);
+      this.db.prepare('DELETE FROM outbound_dead_letters WHERE target = ?').run(target);
+    })();
+  }
+
+  async addDeadLetter(letter: NewDeadLetter): Promise<DeadLetter> {
+    const result = this.db
+      .prepare(
+        `INSERT INTO outbound_dead_letters (target, outbox_id, user_id, action, changed, origin,
+           code, message, attempts, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        letter.target,
+        letter.outboxId,
+        letter.userId,
+        letter.action,
+        JSON.stringify(letter.changed),
+        letter.origin,
+        letter.code,
+        letter.message,
+        letter.attempts,
+        new Date().toISOString(),
+      );
+    return (await this.getDeadLetter(Number(result.lastInsertRowid)))!;
+  }
+
+  async getDeadLetter(id: number): Promise<DeadLetter | null> {
+    const row = this.db.prepare('SELECT * FROM outbound_dead_letters WHERE id = ?').get(id) as
+      DeadLetterRow | undefined;
+    return row ? toDeadLetter(row) : null;
+  }
+
+  async listDeadLetters(
+    options: { target?: string; includeResolved?: boolean; limit?: number } = {},
+  ): Promise<DeadLetter[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (options.target) {
+      where.push('target = ?');
+      params.push(options.target);
+    }
+    if (!options.includeResolved) where.push('resolved_at IS NULL');
+    const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM outbound_dead_letters ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY id DESC LIMIT ?`,
+      )
+      .all(...params, limit) as DeadLetterRow[];
+    return rows.map(toDeadLetter);
+  }
+
+  async resolveDeadLetters(ids: number[]): Promise<void> {
+    const resolvedAt = new Date().toISOString();
+    this.db.transaction(() => {
+      for (const part of chunks(ids)) {
+        this.db
+          .prepare(
+            `UPDATE outbound_dead_letters SET resolved_at = ?
+             WHERE resolved_at IS NULL AND id IN (${placeholders(part.length)})`,
+          )
+          .run(resolvedAt, ...part);
+      }
+    })();
+  }
+
+  async countDeadLetters(): Promise<Map<string, number>> {
+    const rows = this.db
+      .prepare(
+        'SELECT target, COUNT(*) AS n FROM outbound_dead_letters WHERE resolved_at IS NULL GROUP BY target',
+      )
+      .all() as { target: string; n: number }[];
+    return new Map(rows.map((row) => [row.target, row.n]));
   }
 }

@@ -70,4 +70,37 @@ export const migrations: Migration[] = [
       CREATE INDEX source_group_members_user ON source_group_members (source, user_id);
     `,
   },
+  {
+    version: 3,
+    name: 'outbound: per-target state of local users, dead letters',
+    sql: `
+      CREATE TABLE outbound_state (
+        target TEXT NOT NULL,
+        user_id INTEGER NOT NULL,
+        remote_id TEXT,
+        sent TEXT,
+        confirmed TEXT,
+        hash TEXT,
+        roles TEXT,
+        remote_version TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (target, user_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE outbound_dead_letters (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        target TEXT NOT NULL,
+        outbox_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        changed TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        code TEXT NOT NULL,
+        message TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        resolved_at TEXT
+      );
+      CREATE INDEX outbound_dead_letters_open ON outbound_dead_letters (target, resolved_at);
+    `,
+  },
 ];

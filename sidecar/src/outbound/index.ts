@@ -1,0 +1,65 @@
+// Outbound delivery, assembled: the plugin's change feed, the pipeline with one worker per
+// target (WordPress peers today), its API for the plugin and the routes peers call.
+import type { Router } from 'express';
+import type { TokenVerifier } from '../auth/scim-tokens.js';
+import { peerCompanionRouter } from '../connectors/wordpress-peer/companion.js';
+import { wordpressPeerTarget } from '../connectors/wordpress-peer/index.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { Store } from '../store/types.js';
+import type { WordPressClient } from '../wordpress/client.js';
+import { PluginFeed } from './feed.js';
+import { outboundMetrics } from './metrics.js';
+import { OutboundPipeline } from './pipeline.js';
+import { outboundRouter } from './routes.js';
+import type { OutboundSettings } from './settings.js';
+
+export { PluginFeed } from './feed.js';
+export type { PeerSettings } from './feed.js';
+export { OutboundPipeline, TargetNotFoundError } from './pipeline.js';
+export type { TargetStatus } from './pipeline.js';
+export { loadOutboundSettings, DEFAULT_OUTBOUND_SETTINGS } from './settings.js';
+export type { OutboundSettings } from './settings.js';
+
+export interface OutboundDeps {
+  wordpress: WordPressClient;
+  store: Store;
+  logger: Logger;
+  metrics: Metrics;
+  /** Verifies the bearer tokens peers present (the SCIM tokens of this site). */
+  tokens: TokenVerifier;
+  apiKey: string | null;
+  settings?: Partial<OutboundSettings>;
+}
+
+export interface Outbound {
+  pipeline: OutboundPipeline;
+  /** Mounted at /api/v1/outbound. */
+  api: Router;
+  /** Mounted at /peer/v1. */
+  peer: Router;
+}
+
+export function createOutbound(deps: OutboundDeps): Outbound {
+  const feed = new PluginFeed(deps.wordpress);
+  const logger = deps.logger.child({ component: 'outbound' });
+  const pipeline = new OutboundPipeline({
+    store: deps.store,
+    feed,
+    logger,
+    settings: deps.settings,
+    metrics: outboundMetrics(deps.metrics.registry),
+    targetFactory: (peer) =>
+      wordpressPeerTarget({
+        peer,
+        feed,
+        store: deps.store,
+        logger: logger.child({ target: peer.slug }),
+      }),
+  });
+  return {
+    pipeline,
+    api: outboundRouter({ pipeline, store: deps.store, apiKey: deps.apiKey, logger }),
+    peer: peerCompanionRouter({ tokens: deps.tokens, feed, logger }),
+  };
+}

@@ -1,0 +1,773 @@
+// The outbound pipeline: reads the plugin's change feed by cursor and delivers every change to
+// every target whose mapping covers it, durably.
+//
+// - One worker per target, each with its own cursor in the store (`outbound:<slug>`), so a
+//   target that is down holds back only itself. A page is handled completely (delivered,
+//   skipped or dead-lettered) before the cursor moves past it, so per-user order holds and a
+//   stop or crash re-delivers the page — harmless, since targets bring over the current state
+//   and skip what they already have.
+// - Users of a page are delivered concurrently (bounded); changes of one user are merged.
+// - Failures retry with exponential backoff and jitter, honouring Retry-After. A target that
+//   is unreachable (or refuses the token) is retried without limit — nothing is dropped while
+//   it is down; a change the target refuses for good becomes a dead letter after a few
+//   attempts: stored, written to the audit log, shown by the status route, retried on request.
+// - Real time: the plugin nudges after every request that wrote outbox rows; the feed is
+//   polled too, so nothing depends on the nudge.
+// - The plugin is acknowledged up to the lowest cursor of all targets (everything read when
+//   there is no target), and prunes what is older than its retention period.
+import { hostname } from 'node:os';
+import type { Logger } from '../logger.js';
+import type { DeadLetter, Run, RunCounts, Store } from '../store/types.js';
+import { emptyCounts, emptyDetails } from '../store/types.js';
+import { coalesce, mainAction } from './coalesce.js';
+import type { PeerSettings, PluginFeed } from './feed.js';
+import type { OutboundMetrics } from './metrics.js';
+import { backoffDelay, pause } from './retry.js';
+import { DEFAULT_OUTBOUND_SETTINGS } from './settings.js';
+import type { OutboundSettings } from './settings.js';
+import { DeliveryError } from './types.js';
+import type {
+  DeliveryResult,
+  OutboundTarget,
+  PushProgress,
+  TargetDescription,
+  UserChange,
+} from './types.js';
+
+export interface PipelineOptions {
+  store: Store;
+  feed: PluginFeed;
+  logger: Logger;
+  /** Builds the target for a peer (tests inject fakes). */
+  targetFactory: (peer: PeerSettings) => OutboundTarget;
+  settings?: Partial<OutboundSettings>;
+  metrics?: OutboundMetrics;
+  now?: () => Date;
+}
+
+export type TargetPhase = 'starting' | 'idle' | 'delivering' | 'retrying' | 'pushing' | 'stopped';
+
+export interface TargetCounts {
+  delivered: number;
+  unchanged: number;
+  excluded: number;
+  skippedOrigin: number;
+  notCovered: number;
+  deadLetters: number;
+  requests: number;
+}
+
+export interface TargetStatus extends TargetDescription {
+  phase: TargetPhase;
+  cursor: number | null;
+  latest: number;
+  lag: number;
+  lastDeliveryAt: string | null;
+  lastError: { message: string; code: string; at: string } | null;
+  /** Since when the current page has been failing (target down, throttled, …). */
+  retryingSince: string | null;
+  /** Unresolved dead letters. */
+  deadLetters: number;
+  /** Since the sidecar started. */
+  counts: TargetCounts;
+  push: {
+    runId: string;
+    state: Run['state'];
+    processed: number;
+    total: number | null;
+    counts: RunCounts;
+  } | null;
+}
+
+export class TargetNotFoundError extends Error {
+  override name = 'TargetNotFoundError';
+}
+
+class Stopped extends Error {
+  override name = 'Stopped';
+}
+
+const cursorKey = (slug: string) => `outbound:${slug}`;
+export const pushSource = (slug: string) => `push:${slug}`;
+
+const fingerprint = (peer: PeerSettings) => JSON.stringify(peer);
+
+interface RetryRequest {
+  letter: DeadLetter;
+  resolve: (result: { resolved: boolean; error: string | null }) => void;
+}
+
+class TargetWorker {
+  phase: TargetPhase = 'starting';
+  cursor: number | null = null;
+  latest = 0;
+  lastDeliveryAt: string | null = null;
+  lastError: TargetStatus['lastError'] = null;
+  retryingSince: string | null = null;
+  counts: TargetCounts = {
+    delivered: 0,
+    unchanged: 0,
+    excluded: 0,
+    skippedOrigin: 0,
+    notCovered: 0,
+    deadLetters: 0,
+    requests: 0,
+  };
+  pushRun: Run | null = null;
+  private pushQueued: Run | null = null;
+  private readonly retries: RetryRequest[] = [];
+  private readonly controller = new AbortController();
+  private wakeUp: () => void = () => undefined;
+  private woken: Promise<void> = Promise.resolve();
+  done: Promise<void> = Promise.resolve();
+
+  constructor(
+    public target: OutboundTarget,
+    public peerFingerprint: string,
+    public name: string,
+    private readonly pipeline: OutboundPipeline,
+  ) {
+    this.rearm();
+  }
+
+  get slug(): string {
+    return this.target.slug;
+  }
+
+  private get settings(): OutboundSettings {
+    return this.pipeline.settings;
+  }
+
+  private get log(): Logger {
+    return this.pipeline.logger;
+  }
+
+  start(): void {
+    this.done = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.controller.abort('stop');
+    this.wakeUp();
+    await this.done;
+    this.phase = 'stopped';
+  }
+
+  wake(): void {
+    this.wakeUp();
+  }
+
+  queuePush(run: Run): void {
+    this.pushQueued = run;
+    this.pushRun = run;
+    this.wake();
+  }
+
+  queueRetry(request: RetryRequest): void {
+    this.retries.push(request);
+    this.wake();
+  }
+
+  private rearm(): void {
+    this.woken = new Promise((resolve) => {
+      this.wakeUp = resolve;
+    });
+  }
+
+  private get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (!this.signal.aborted) {
+      try {
+        if (this.pushQueued) await this.runPush(this.pushQueued);
+        if (this.retries.length) await this.runRetries();
+        const more = await this.processPage();
+        failures = 0;
+        this.retryingSince = null;
+        if (!more && !this.pushQueued && !this.retries.length) {
+          this.phase = 'idle';
+          const woken = this.woken;
+          await pause(this.settings.pollMs, this.signal, woken);
+          this.rearm();
+        }
+      } catch (error) {
+        if (error instanceof Stopped || this.signal.aborted) break;
+        failures++;
+        this.fail(error, 'feed');
+        const delay = backoffDelay(failures, {
+          baseMs: this.settings.retryBaseMs,
+          maxMs: this.settings.retryMaxMs,
+        });
+        this.log.warn({ err: error, target: this.slug, delay }, 'outbound: page failed; retrying');
+        await pause(delay, this.signal);
+      }
+    }
+  }
+
+  private fail(error: unknown, fallbackCode: string): void {
+    const message = error instanceof Error ? error.message : String(error);
+    const code =
+      error instanceof DeliveryError
+        ? error.code
+        : ((error as { code?: unknown })?.code as string | undefined) || fallbackCode;
+    this.lastError = { message, code: String(code), at: this.pipeline.now().toISOString() };
+    this.phase = 'retrying';
+    this.retryingSince ??= this.lastError.at;
+  }
+
+  /** The cursor, read once from the store; a new target starts where the plugin acked. */
+  private async currentCursor(): Promise<number> {
+    if (this.cursor !== null) return this.cursor;
+    const saved = await this.pipeline.store.getCursor(cursorKey(this.slug));
+    if (saved && Number.isInteger(Number(saved.value))) {
+      this.cursor = Number(saved.value);
+    } else {
+      const page = await this.pipeline.feed.changes(Number.MAX_SAFE_INTEGER, 1);
+      this.cursor = page.acked;
+      await this.pipeline.store.saveCursor(cursorKey(this.slug), String(this.cursor));
+    }
+    return this.cursor;
+  }
+
+  /** Handles one page; true when more are waiting. */
+  private async processPage(): Promise<boolean> {
+    const cursor = await this.currentCursor();
+    const feed = this.pipeline.feed;
+    const page = await feed.changes(cursor, this.settings.pageSize);
+    this.latest = page.latest;
+    this.pipeline.metrics?.lag.set({ target: this.slug }, Math.max(0, page.latest - cursor));
+    if (page.changes.length === 0) {
+      if (page.last > cursor) await this.advance(page.last);
+      return false;
+    }
+    this.phase = 'delivering';
+    const config = await feed.syncConfig();
+    const target = this.target;
+    const relevant = page.changes.filter((change) => {
+      if (change.origin === target.slug) {
+        this.count('skippedOrigin', 'skipped_origin');
+        return false;
+      }
+      if (!target.covers(change, config)) {
+        this.count('notCovered', 'not_covered');
+        return false;
+      }
+      return true;
+    });
+    const users = coalesce(relevant);
+    await this.deliverAll(users, config);
+    await this.advance(page.last);
+    return page.last < page.latest;
+  }
+
+  private async advance(last: number): Promise<void> {
+    await this.pipeline.store.saveCursor(cursorKey(this.slug), String(last));
+    this.cursor = last;
+    this.pipeline.metrics?.lag.set({ target: this.slug }, Math.max(0, this.latest - last));
+    await this.pipeline.syncAck();
+  }
+
+  private count(key: keyof TargetCounts, outcome: string, n = 1): void {
+    this.counts[key] += n;
+    this.pipeline.metrics?.changes.inc({ target: this.slug, outcome }, n);
+  }
+
+  /** Delivers every user change; returns when each is delivered or dead-lettered. */
+  private async deliverAll(
+    users: UserChange[],
+    config: Awaited<ReturnType<PluginFeed['syncConfig']>>,
+  ): Promise<void> {
+    let pending = users;
+    const attempts = new Map<number, number>();
+    let round = 0;
+    while (pending.length > 0) {
+      if (this.signal.aborted) throw new Stopped();
+      const results = await this.deliverConcurrently(pending, config);
+      const failed: UserChange[] = [];
+      let retryAfter: number | undefined;
+      let firstError: DeliveryError | null = null;
+      for (const change of pending) {
+        const result: DeliveryResult = results.get(change.userId) ?? {
+          ok: false,
+          error: new DeliveryError('The target gave no result', 'no_result', true),
+        };
+        if (result.ok) {
+          this.counts.requests += result.outcome.requests;
+          this.pipeline.metrics?.requests.inc({ target: this.slug }, result.outcome.requests);
+          if (result.outcome.status === 'unchanged') this.count('unchanged', 'unchanged');
+          else if (result.outcome.status === 'excluded') this.count('excluded', 'excluded');
+          else {
+            this.count('delivered', 'delivered');
+            this.lastDeliveryAt = this.pipeline.now().toISOString();
+            const delay = (Date.now() - Date.parse(change.firstAt)) / 1000;
+            if (Number.isFinite(delay) && delay >= 0)
+              this.pipeline.metrics?.delay.observe({ target: this.slug }, delay);
+          }
+          continue;
+        }
+        const error = result.error;
+        const n = (attempts.get(change.userId) ?? 0) + 1;
+        attempts.set(change.userId, n);
+        firstError ??= error;
+        if (!error.transient && n >= this.settings.maxAttempts) {
+          await this.deadLetter(change, error, n);
+          continue;
+        }
+        if (error.retryAfterSeconds !== undefined)
+          retryAfter = Math.max(retryAfter ?? 0, error.retryAfterSeconds);
+        failed.push(change);
+      }
+      if (failed.length === 0) break;
+      round++;
+      this.fail(firstError, 'delivery_failed');
+      const delay = backoffDelay(
+        round,
+        { baseMs: this.settings.retryBaseMs, maxMs: this.settings.retryMaxMs },
+        retryAfter,
+      );
+      this.log.warn(
+        {
+          target: this.slug,
+          users: failed.length,
+          code: firstError?.code,
+          error: firstError?.message,
+          round,
+          delay,
+        },
+        'outbound: delivery failed; retrying',
+      );
+      await pause(delay, this.signal);
+      pending = failed;
+    }
+    if (this.phase === 'retrying') this.phase = 'delivering';
+    this.retryingSince = null;
+  }
+
+  /** Splits users into bounded concurrent groups for the target. */
+  private async deliverConcurrently(
+    users: UserChange[],
+    config: Awaited<ReturnType<PluginFeed['syncConfig']>>,
+  ): Promise<Map<number, DeliveryResult>> {
+    const results = new Map<number, DeliveryResult>();
+    const size = Math.max(1, Math.ceil(users.length / this.settings.concurrency));
+    const groups: UserChange[][] = [];
+    for (let i = 0; i < users.length; i += size) groups.push(users.slice(i, i + size));
+    await Promise.all(
+      groups.map(async (group) => {
+        try {
+          const answer = await this.target.deliver(group, { config, signal: this.signal });
+          for (const [id, result] of answer) results.set(id, result);
+        } catch (error) {
+          // A target that throws fails the whole group; retried like any transient failure.
+          const failure =
+            error instanceof DeliveryError
+              ? error
+              : new DeliveryError((error as Error).message || String(error), 'internal', true);
+          for (const change of group) results.set(change.userId, { ok: false, error: failure });
+        }
+      }),
+    );
+    return results;
+  }
+
+  private async deadLetter(change: UserChange, error: DeliveryError, attempts: number) {
+    const action = mainAction(change);
+    this.count('deadLetters', 'dead_letter');
+    this.log.error(
+      { target: this.slug, user: change.userId, action, code: error.code, error: error.message },
+      'outbound: change could not be delivered; dead letter',
+    );
+    await this.pipeline.store.addDeadLetter({
+      target: this.slug,
+      outboxId: change.ids[change.ids.length - 1] ?? 0,
+      userId: change.userId,
+      action,
+      changed: change.changed,
+      origin: change.origins.join(','),
+      code: error.code,
+      message: error.message,
+      attempts,
+    });
+    await this.pipeline.feed
+      .audit([
+        {
+          source: `peer:${this.name}`,
+          action,
+          result: 'failure',
+          userId: change.userId,
+          fields: change.changed,
+          message: `Not delivered to ${this.name} after ${attempts} attempts: ${error.message}`,
+        },
+      ])
+      .catch((auditError: unknown) =>
+        this.log.warn({ err: auditError }, 'outbound: could not write the dead letter audit entry'),
+      );
+  }
+
+  private async runRetries(): Promise<void> {
+    const config = await this.pipeline.feed.syncConfig();
+    while (this.retries.length) {
+      const request = this.retries.shift()!;
+      const { letter } = request;
+      const change: UserChange = {
+        userId: letter.userId,
+        ids: [letter.outboxId],
+        actions: [
+          (['create', 'update', 'disable', 'enable', 'delete', 'password'] as const).find(
+            (a) => a === letter.action,
+          ) ?? 'update',
+        ],
+        changed: letter.changed,
+        origins: letter.origin.split(','),
+        firstAt: letter.createdAt,
+      };
+      const results = await this.deliverConcurrently([change], config);
+      const result = results.get(letter.userId);
+      if (result?.ok) {
+        await this.pipeline.store.resolveDeadLetters([letter.id]);
+        this.count('delivered', 'delivered');
+        request.resolve({ resolved: true, error: null });
+      } else {
+        request.resolve({ resolved: false, error: result?.error.message ?? 'no result' });
+      }
+    }
+  }
+
+  private async runPush(run: Run): Promise<void> {
+    this.pushQueued = null;
+    const store = this.pipeline.store;
+    const log = this.log.child({ target: this.slug, run: run.id });
+    this.phase = 'pushing';
+    const started = this.pipeline.now().toISOString();
+    this.pushRun =
+      (await store.updateRun(run.id, {
+        state: 'running',
+        startedAt: started,
+        heartbeatAt: started,
+      })) ?? run;
+    log.info('full push started');
+    let progress: PushProgress = {
+      processed: 0,
+      total: null,
+      created: 0,
+      updated: 0,
+      unchanged: 0,
+      failed: 0,
+    };
+    const countsOf = (p: PushProgress): RunCounts => ({
+      ...emptyCounts(),
+      created: p.created,
+      updated: p.updated,
+      unchanged: p.unchanged,
+      failed: p.failed,
+    });
+    let final: Parameters<Store['updateRun']>[1];
+    try {
+      const config = await this.pipeline.feed.syncConfig();
+      progress = await this.target.fullPush({
+        config,
+        signal: this.signal,
+        onProgress: async (p) => {
+          progress = p;
+          const updated = await store.updateRun(run.id, {
+            processed: p.processed,
+            total: p.total,
+            counts: countsOf(p),
+            heartbeatAt: this.pipeline.now().toISOString(),
+          });
+          if (updated) this.pushRun = updated;
+          if (updated?.cancelRequested) throw new Stopped('cancel');
+          if (this.signal.aborted) throw new Stopped();
+        },
+        onFailure: async (userId, error) => {
+          await this.deadLetter(
+            {
+              userId,
+              ids: [0],
+              actions: ['update'],
+              changed: [],
+              origins: ['local'],
+              firstAt: started,
+            },
+            error,
+            1,
+          );
+        },
+      });
+      final = {
+        state: 'succeeded',
+        processed: progress.processed,
+        total: progress.total,
+        counts: countsOf(progress),
+      };
+    } catch (error) {
+      const cancelled = error instanceof Stopped && error.message === 'cancel';
+      const message = cancelled
+        ? 'Cancelled'
+        : this.signal.aborted
+          ? 'Interrupted: the sidecar stopped during the push'
+          : (error as Error).message || String(error);
+      if (!cancelled && !this.signal.aborted) log.error({ err: error }, 'full push failed');
+      final = {
+        state: cancelled ? 'cancelled' : 'failed',
+        error: message,
+        processed: progress.processed,
+        total: progress.total,
+        counts: countsOf(progress),
+      };
+    }
+    this.pushRun =
+      (await store.updateRun(run.id, {
+        ...final,
+        details: emptyDetails(),
+        finishedAt: this.pipeline.now().toISOString(),
+      })) ?? this.pushRun;
+    log.info({ state: final.state, counts: final.counts }, 'full push finished');
+    this.phase = 'delivering';
+    if (this.signal.aborted) throw new Stopped();
+  }
+
+  status(deadLetters: number): TargetStatus {
+    const run = this.pushRun;
+    return {
+      ...this.target.describe(),
+      name: this.name,
+      phase: this.phase,
+      cursor: this.cursor,
+      latest: this.latest,
+      lag: this.cursor === null ? 0 : Math.max(0, this.latest - this.cursor),
+      lastDeliveryAt: this.lastDeliveryAt,
+      lastError: this.lastError,
+      retryingSince: this.retryingSince,
+      deadLetters,
+      counts: { ...this.counts },
+      push: run
+        ? {
+            runId: run.id,
+            state: run.state,
+            processed: run.processed,
+            total: run.total,
+            counts: run.counts,
+          }
+        : null,
+    };
+  }
+}
+
+export class OutboundPipeline {
+  readonly settings: OutboundSettings;
+  readonly owner = `${hostname()}/${process.pid}/outbound`;
+  private readonly workers = new Map<string, TargetWorker>();
+  private timers: NodeJS.Timeout[] = [];
+  private loadedAt = 0;
+  private reloading: Promise<void> | null = null;
+  private reloadTimer: NodeJS.Timeout | null = null;
+  private ackAgain = false;
+  private acking: Promise<void> | null = null;
+  private lastAcked = 0;
+  private stopped = false;
+
+  constructor(private readonly options: PipelineOptions) {
+    this.settings = { ...DEFAULT_OUTBOUND_SETTINGS, ...options.settings };
+  }
+
+  get store(): Store {
+    return this.options.store;
+  }
+
+  get feed(): PluginFeed {
+    return this.options.feed;
+  }
+
+  get logger(): Logger {
+    return this.options.logger;
+  }
+
+  get metrics(): OutboundMetrics | undefined {
+    return this.options.metrics;
+  }
+
+  now(): Date {
+    return this.options.now?.() ?? new Date();
+  }
+
+  /** Loads the targets and starts delivering; keeps polling and reloading on timers. */
+  async start(): Promise<void> {
+    await this.reload().catch((error: unknown) =>
+      this.logger.warn({ err: error }, 'outbound: could not load peers; retrying later'),
+    );
+    this.timers.push(
+      setInterval(() => void this.reloadQuietly(), this.settings.reloadMs),
+      setInterval(() => void this.syncAck(), this.settings.pollMs),
+    );
+    for (const timer of this.timers) timer.unref();
+  }
+
+  async stop(timeoutMs = 10_000): Promise<void> {
+    this.stopped = true;
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    await Promise.race([
+      Promise.allSettled([...this.workers.values()].map((worker) => worker.stop())),
+      new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
+    ]);
+  }
+
+  /**
+   * The plugin says the feed has news, or (`reload`) that the peers changed. Peers are
+   * re-read at most once a second otherwise: a burst of nudges costs one reload.
+   */
+  nudge(reload = false): void {
+    if (this.stopped) return;
+    const since = Date.now() - this.loadedAt;
+    if (reload || since > 1_000) {
+      void this.reloadQuietly();
+    } else if (!this.reloadTimer) {
+      this.reloadTimer = setTimeout(() => {
+        this.reloadTimer = null;
+        if (!this.stopped) void this.reloadQuietly();
+      }, 1_000 - since);
+      this.reloadTimer.unref();
+    }
+    for (const worker of this.workers.values()) worker.wake();
+    if (this.workers.size === 0) void this.syncAck();
+  }
+
+  private async reloadQuietly(): Promise<void> {
+    await this.reload().catch((error: unknown) =>
+      this.logger.warn({ err: error }, 'outbound: could not reload peers'),
+    );
+  }
+
+  /** Re-reads the peers: starts, replaces and stops workers to match. */
+  async reload(): Promise<void> {
+    this.reloading ??= (async () => {
+      try {
+        const peers = await this.feed.peers();
+        this.loadedAt = Date.now();
+        if (this.stopped) return;
+        const wanted = peers.filter((peer) => peer.push && peer.scimUrl && peer.token);
+        const slugs = new Set(wanted.map((peer) => peer.slug));
+        for (const [slug, worker] of this.workers) {
+          if (!slugs.has(slug)) {
+            this.workers.delete(slug);
+            this.logger.info({ target: slug }, 'outbound: target removed');
+            await worker.stop();
+          }
+        }
+        for (const peer of wanted) {
+          const existing = this.workers.get(peer.slug);
+          const print = fingerprint(peer);
+          if (existing) {
+            if (existing.peerFingerprint !== print) {
+              // Picked up at the next page: the cursor and state stay.
+              existing.target = this.options.targetFactory(peer);
+              existing.peerFingerprint = print;
+              existing.name = peer.name;
+              this.logger.info({ target: peer.slug }, 'outbound: target settings changed');
+            }
+            existing.wake();
+            continue;
+          }
+          // A push a previous process was running will not finish: say so (on PostgreSQL only
+          // when its heartbeat has stopped, since another replica may be running it).
+          const staleMs = this.store.kind === 'sqlite' ? 0 : 60_000;
+          await this.store.interruptRuns({
+            source: pushSource(peer.slug),
+            staleBefore: new Date(this.now().getTime() - staleMs).toISOString(),
+            error: 'Interrupted: the sidecar stopped during the push',
+          });
+          const worker = new TargetWorker(this.options.targetFactory(peer), print, peer.name, this);
+          this.workers.set(peer.slug, worker);
+          this.logger.info(
+            { target: peer.slug, kind: worker.target.kind },
+            'outbound: target added',
+          );
+          worker.start();
+        }
+      } finally {
+        this.reloading = null;
+      }
+    })();
+    return this.reloading;
+  }
+
+  /** Acknowledges the plugin up to the lowest cursor (or everything, without targets). */
+  async syncAck(): Promise<void> {
+    if (this.acking) {
+      // Cursors moved while acknowledging: go again once this one is done.
+      this.ackAgain = true;
+      return this.acking;
+    }
+    this.acking = (async () => {
+      try {
+        let upTo: number;
+        if (this.workers.size === 0) {
+          if (this.loadedAt === 0) return; // Peers not known yet: acknowledge nothing.
+          upTo = (await this.feed.changes(Number.MAX_SAFE_INTEGER, 1)).latest;
+        } else {
+          const cursors = [...this.workers.values()].map((worker) => worker.cursor);
+          if (cursors.some((cursor) => cursor === null)) return;
+          upTo = Math.min(...(cursors as number[]));
+        }
+        if (upTo > this.lastAcked) {
+          const answer = await this.feed.ack(upTo);
+          this.lastAcked = answer.acked;
+        }
+      } catch (error) {
+        this.logger.warn({ err: error }, 'outbound: acknowledging the feed failed');
+      } finally {
+        this.acking = null;
+      }
+      if (this.ackAgain) {
+        this.ackAgain = false;
+        await this.syncAck();
+      }
+    })();
+    return this.acking;
+  }
+
+  /** Starts a full push to a target (or joins the one running). */
+  async requestPush(slug: string): Promise<{ run: Run; joined: boolean }> {
+    if (!this.workers.has(slug)) await this.reload();
+    const worker = this.workers.get(slug);
+    if (!worker) throw new TargetNotFoundError(`No peer "${slug}" is set up to receive pushes`);
+    const claim = await this.store.claimRun({
+      source: pushSource(slug),
+      trigger: 'on-demand',
+      full: true,
+      owner: this.owner,
+    });
+    if (claim.created) worker.queuePush(claim.run);
+    return { run: claim.run, joined: !claim.created };
+  }
+
+  /** Delivers a dead letter's user again; resolves it when that works. */
+  async retryDeadLetter(id: number): Promise<{ resolved: boolean; error: string | null } | null> {
+    const letter = await this.store.getDeadLetter(id);
+    if (!letter) return null;
+    if (letter.resolvedAt) return { resolved: true, error: null };
+    const worker = this.workers.get(letter.target);
+    if (!worker) throw new TargetNotFoundError(`No peer "${letter.target}" is set up`);
+    return new Promise((resolve) => worker.queueRetry({ letter, resolve }));
+  }
+
+  async status(): Promise<{ targets: TargetStatus[]; acked: number }> {
+    const dead = await this.store.countDeadLetters();
+    return {
+      targets: [...this.workers.values()].map((worker) =>
+        worker.status(dead.get(worker.slug) ?? 0),
+      ),
+      acked: this.lastAcked,
+    };
+  }
+
+  /** Resolves when every target has handled the feed up to `id` (tests, benchmarks). */
+  handled(id: number): boolean {
+    return [...this.workers.values()].every((worker) => (worker.cursor ?? 0) >= id);
+  }
+}
