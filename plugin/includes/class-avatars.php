@@ -37,7 +37,7 @@ class Avatars {
 	 * @return array{file: string, version: string, connection: string, contentType: string}|null
 	 */
 	public static function get( int $user_id ): ?array {
-		$stored = json_decode( (string) get_user_meta( $user_id, self::META, true ), true );
+		$stored = get_user_meta( $user_id, self::META, true );
 		return is_array( $stored ) && isset( $stored['file'], $stored['version'] ) ? $stored : null;
 	}
 
@@ -75,10 +75,11 @@ class Avatars {
 		if ( $current && $current['file'] !== $file ) {
 			wp_delete_file( $dir['path'] . '/' . $current['file'] );
 		}
+		// Meta values are unslashed on save; slash them so versions like W/"…" survive.
 		update_user_meta(
 			$user_id,
 			self::META,
-			wp_json_encode(
+			wp_slash(
 				array(
 					'file'        => $file,
 					'version'     => $version,

@@ -41,6 +41,8 @@ import {
 } from './mapping.js';
 import type { MappedUser } from './mapping.js';
 import type {
+  AvatarItem,
+  AvatarResult,
   OperationResult,
   SourceConnection,
   SyncConfig,
@@ -88,6 +90,7 @@ export class RunCancelled extends Error {
 }
 
 const MAX_DETAILS = 100;
+const AVATARS_PER_REQUEST = 20;
 const RELINK_PAGE = 500;
 
 interface PlannedOp {
@@ -669,7 +672,7 @@ export class SyncRun {
 
   /** Downloads changed photos and hands them to WordPress as the users' avatars. */
   private async applyPhotos(jobs: PhotoJob[]): Promise<void> {
-    const { wordpress, source, store, logger } = this.deps;
+    const { wordpress, source, store } = this.deps;
     const ready = jobs.filter((job) => job.wpUserId !== null);
     if (ready.length === 0) return;
     if (this.dryRun) {
@@ -687,35 +690,44 @@ export class SyncRun {
       return;
     }
     const applied: { externalId: string; version: string | null }[] = [];
-    for (const job of ready) {
+    // A few pictures per request: they are small, but not tiny.
+    for (let i = 0; i < ready.length; i += AVATARS_PER_REQUEST) {
       this.checkCancelled();
-      try {
-        let avatar: WpUserInput['avatar'] = null;
-        if (job.photo) {
-          const loaded = await job.photo.load();
-          avatar = {
-            contentType: loaded.contentType,
-            data: loaded.data.toString('base64'),
+      const part = ready.slice(i, i + AVATARS_PER_REQUEST);
+      // Downloads a few at a time; a picture that cannot be downloaded is skipped.
+      const loaded = await inParallel(part, 4, async (job): Promise<AvatarItem | null> => {
+        try {
+          if (!job.photo) return { id: job.wpUserId!, remove: true };
+          const photo = await job.photo.load();
+          return {
+            id: job.wpUserId!,
+            contentType: photo.contentType,
+            data: photo.data.toString('base64'),
             version: job.photo.version,
           };
+        } catch (error) {
+          if (this.deps.signal.aborted) throw error;
+          this.warnPhoto(job, error);
+          return null;
         }
-        const [result] = await wordpress.applyUsers(source.slug, `run:${this.run.id}`, [
-          { ref: '0', action: 'update', id: job.wpUserId!, user: { avatar } },
-        ]);
-        if (!result || !result.ok) {
-          throw new Error(result ? `${result.error.code}: ${result.error.message}` : 'no result');
-        }
-        applied.push({ externalId: job.externalId, version: job.version });
+      });
+      const items = loaded.filter((item): item is AvatarItem => item !== null);
+      const sent = part.filter((_, index) => loaded[index] !== null);
+      if (items.length === 0) continue;
+      let results: AvatarResult[];
+      try {
+        results = await wordpress.setAvatars(source.slug, `run:${this.run.id}`, items);
       } catch (error) {
         if (this.deps.signal.aborted) throw error;
-        // Leave the applied version as it was: the next run that sees the user tries again.
-        if (!this.warnedAvatar) {
-          this.warnedAvatar = true;
-          logger.warn(
-            { source: source.slug, externalId: job.externalId, err: error },
-            'profile photo not applied',
-          );
-        }
+        // Leave the applied versions as they were: the next run that sees the users retries.
+        this.warnPhoto(sent[0]!, error);
+        continue;
+      }
+      const byId = new Map(results.map((result) => [result.id, result]));
+      for (const job of sent) {
+        const result = byId.get(job.wpUserId!);
+        if (result?.ok) applied.push({ externalId: job.externalId, version: job.version });
+        else this.warnPhoto(job, new Error(result ? result.error.message : 'no result'));
       }
     }
     if (applied.length === 0) return;
@@ -728,6 +740,15 @@ export class SyncRun {
       applied
         .filter((a) => states.has(a.externalId))
         .map((a) => ({ ...stateInput(states.get(a.externalId)!), photoVersion: a.version })),
+    );
+  }
+
+  private warnPhoto(job: PhotoJob, error: unknown): void {
+    if (this.warnedAvatar) return;
+    this.warnedAvatar = true;
+    this.deps.logger.warn(
+      { source: this.deps.source.slug, externalId: job.externalId, err: error },
+      'profile photo not applied',
     );
   }
 
@@ -817,6 +838,20 @@ export class SyncRun {
     const cursor: EngineCursor = { v: 1, ...value, fingerprint: this.fingerprint };
     await this.deps.store.saveCursor(this.deps.source.slug, JSON.stringify(cursor));
   }
+}
+
+/** Maps with at most `limit` calls in flight; results keep the input order. */
+async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>) {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 function stateInput(state: SyncState): SyncStateInput {

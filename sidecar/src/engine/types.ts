@@ -79,9 +79,15 @@ export interface WpUserInput {
   meta?: Record<string, string | null>;
   externalId?: string | null;
   active?: boolean;
-  /** Profile picture bytes (base64) to store as the user's avatar. */
-  avatar?: { contentType: string; data: string; version: string } | null;
 }
+
+/** A profile picture to set (bytes base64) or remove, for a linked user. */
+export type AvatarItem =
+  { id: number; contentType: string; data: string; version: string } | { id: number; remove: true };
+
+export type AvatarResult =
+  | { id: number; ok: true; status: 'updated' | 'unchanged' | 'removed' }
+  | { id: number; ok: false; error: OperationError };
 
 export type OperationAction = 'create' | 'update' | 'deprovision' | 'reactivate' | 'delete';
 
@@ -132,6 +138,8 @@ export interface WordPressGateway {
     page: number,
     perPage: number,
   ): Promise<{ total: number; users: WpUserSnapshot[] }>;
+  /** Sets or removes the avatars of linked users. */
+  setAvatars(connection: string, source: string, items: AvatarItem[]): Promise<AvatarResult[]>;
   /** The user linked to `externalId` in the connection, if any. */
   findLinkedUser(connection: string, externalId: string): Promise<WpUserSnapshot | null>;
 }

@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { WordPressError } from '../wordpress/client.js';
 import type { WordPressClient } from '../wordpress/client.js';
 import type {
+  AvatarItem,
+  AvatarResult,
   OperationResult,
   SourceConnection,
   SyncConfig,
@@ -104,6 +106,19 @@ const resultSchema = z.union([
   }),
 ]);
 
+const avatarResultSchema = z.union([
+  z.object({
+    id: z.number(),
+    ok: z.literal(true),
+    status: z.enum(['updated', 'unchanged', 'removed']),
+  }),
+  z.object({
+    id: z.number(),
+    ok: z.literal(false),
+    error: z.looseObject({ status: z.number(), code: z.string(), message: z.string() }),
+  }),
+]);
+
 function defaultAttributeMap() {
   const both = (source: string, target: string) => ({
     source,
@@ -179,6 +194,21 @@ export class PluginGateway implements WordPressGateway {
     );
     const results = Array.isArray(data?.results) ? data.results : [];
     return results.map((result) => resultSchema.parse(result) as OperationResult);
+  }
+
+  async setAvatars(
+    connection: string,
+    source: string,
+    items: AvatarItem[],
+  ): Promise<AvatarResult[]> {
+    const runId = source.startsWith('run:') ? source.slice(4) : undefined;
+    const { data } = await this.wordpress.post<{ results?: unknown }>(
+      '/usersync/v1/sidecar/avatars',
+      { connection, source, runId, items },
+      { retry: true, timeoutMs: 60_000 },
+    );
+    const results = Array.isArray(data?.results) ? data.results : [];
+    return results.map((result) => avatarResultSchema.parse(result) as AvatarResult);
   }
 
   async listLinkedUsers(

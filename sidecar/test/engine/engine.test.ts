@@ -91,9 +91,9 @@ describe('sync engine', () => {
     assert.equal(run.state, 'succeeded', run.error ?? '');
     assert.deepEqual(
       { ...run.counts },
-      // Disabled: the disabled account, the recycled one, and the hard-deleted one (the policy
-      // disables; the link goes).
-      { created: 1, updated: 1, unchanged: 0, disabled: 3, deleted: 0, failed: 0 },
+      // Disabled: the disabled account and the recycled one. Deleted: the hard-deleted one is
+      // gone for the connection (the policy disables it and the link goes).
+      { created: 1, updated: 1, unchanged: 0, disabled: 2, deleted: 1, failed: 0 },
     );
     const wp = (id: string) => h!.wordpress.byExternalId('contoso', id);
     assert.equal(wp(a!)?.meta.title, 'Chief Analyst');
@@ -177,6 +177,14 @@ describe('sync engine', () => {
     assert.equal(photoGets(), 4, 'one new download, for the changed picture');
     const wp = h.wordpress.byExternalId('contoso', d.userOrder[0]!)!;
     assert.equal(wp.avatar?.version, d.user(d.userOrder[0]!).photo?.etag);
+
+    // The picture is removed at the source: the avatar goes too.
+    d.setPhoto(d.userOrder[10]!, null);
+    const requests = h.wordpress.avatarRequests;
+    await h.sync({ full: true });
+    assert.equal(h.wordpress.byExternalId('contoso', d.userOrder[10]!)!.avatar, null);
+    assert.equal(h.wordpress.avatarRequests, requests + 1);
+    assert.equal(photoGets(), 4);
   });
 
   it('reports a dry run without writing anything', async () => {

@@ -3,6 +3,8 @@
 // updates only of linked users (404), `unchanged` when nothing differs, deprovisioning per the
 // policy, and one result per operation. It counts writes so tests can assert "no write".
 import type {
+  AvatarItem,
+  AvatarResult,
   OperationResult,
   SourceConnection,
   SyncConfig,
@@ -76,6 +78,7 @@ export class FakeWordPress implements WordPressGateway {
   readonly requests: { connection: string; source: string; operations: UserOperation[] }[] = [];
   /** Operations that changed something. */
   writes = 0;
+  avatarRequests = 0;
   private nextId = 1;
   /** Throws instead of answering (after applying, when `afterApply`) — a lost answer or an outage. */
   failure: { error: Error; afterApply: boolean; remaining: number } | null = null;
@@ -116,6 +119,34 @@ export class FakeWordPress implements WordPressGateway {
       throw failure.error;
     }
     return results;
+  }
+
+  async setAvatars(
+    connection: string,
+    _source: string,
+    items: AvatarItem[],
+  ): Promise<AvatarResult[]> {
+    this.avatarRequests++;
+    return items.map((item) => {
+      const user = this.users.get(item.id);
+      if (!user || !user.links.has(connection)) {
+        return {
+          id: item.id,
+          ok: false,
+          error: { status: 404, code: 'usersync_not_found', message: 'not linked' },
+        };
+      }
+      if ('remove' in item) {
+        const had = user.avatar !== null;
+        user.avatar = null;
+        return { id: item.id, ok: true, status: had ? 'removed' : 'unchanged' };
+      }
+      if (user.avatar?.version === item.version)
+        return { id: item.id, ok: true, status: 'unchanged' };
+      user.avatar = { contentType: item.contentType, data: item.data, version: item.version };
+      this.writes++;
+      return { id: item.id, ok: true, status: 'updated' };
+    });
   }
 
   async listLinkedUsers(connection: string, page: number, perPage: number) {
@@ -237,8 +268,12 @@ export class FakeWordPress implements WordPressGateway {
         }
         const wasActive = user.active;
         if (user.active) this.disable(user);
-        if (op.action === 'delete') user.links.delete(connection);
-        return ok(wasActive || op.action === 'delete' ? 'disabled' : 'unchanged', user);
+        if (op.action === 'delete') {
+          // Gone for this connection: disabled and unlinked (the plugin answers `deleted`).
+          user.links.delete(connection);
+          return ok('deleted', user);
+        }
+        return ok(wasActive ? 'disabled' : 'unchanged', user);
       }
       case 'reactivate':
         if (user.active) return ok('unchanged', user);
@@ -267,7 +302,6 @@ export class FakeWordPress implements WordPressGateway {
       if (value === null) delete user.meta[key];
       else user.meta[key] = value;
     }
-    if (input.avatar !== undefined) user.avatar = input.avatar;
   }
 
   private disable(user: FakeUser): void {

@@ -35,8 +35,8 @@ export interface App {
 }
 
 export interface Fault {
-  /** HTTP status to answer, e.g. 429, 503, 500. */
-  status: number;
+  /** HTTP status to answer, e.g. 429, 503, 500; without one, `delayMs` only slows the request. */
+  status?: number;
   /** Seconds in the Retry-After header. */
   retryAfter?: number;
   /** Only requests whose path contains this. */
@@ -157,6 +157,11 @@ export async function startGraphEmulator(
       else fire = true;
       if (!fire) continue;
       stats.faulted++;
+      if (!fault.status && !fault.drop) {
+        setTimeout(next, fault.delayMs ?? 0);
+        return;
+      }
+      const status = fault.status ?? 500;
       const answer = () => {
         if (fault.drop) {
           req.socket.destroy();
@@ -164,12 +169,12 @@ export async function startGraphEmulator(
         }
         if (fault.retryAfter !== undefined) res.setHeader('Retry-After', String(fault.retryAfter));
         const [code, message] =
-          fault.status === 429
+          status === 429
             ? ['TooManyRequests', 'Too many requests, please retry after the time specified.']
-            : fault.status === 503
+            : status === 503
               ? ['serviceNotAvailable', 'The service is temporarily unavailable.']
               : ['generalException', 'An unexpected error occurred.'];
-        graphError(res, fault.status, code, message);
+        graphError(res, status, code, message);
       };
       if (fault.delayMs) setTimeout(answer, fault.delayMs);
       else answer();

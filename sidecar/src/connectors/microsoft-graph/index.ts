@@ -309,7 +309,9 @@ export class MicrosoftGraphConnector implements Connector {
       if (lacks(PERMISSIONS.users)) missing.add('User.Read.All');
       if (options.groupNames.length > 0 && lacks(PERMISSIONS.groups))
         missing.add('GroupMember.Read.All');
-      if (options.photos && lacks(PERMISSIONS.photos)) missing.add('ProfilePhoto.Read.All');
+      // User.Read.All also grants photos: name ProfilePhoto.Read.All only when it is the gap.
+      if (options.photos && !lacks(PERMISSIONS.users) && lacks(PERMISSIONS.photos))
+        missing.add('ProfilePhoto.Read.All');
     }
 
     const probe = async (name: string, permission: string, path: string, headers = {}) => {

@@ -127,7 +127,7 @@ describe('Microsoft Graph connector', () => {
     emulator.addFault({ status: 429, retryAfter: 1, count: 1, match: '/users/delta' });
     emulator.addFault({ status: 503, retryAfter: 0, count: 1, match: '/users/delta' });
     emulator.addFault({ status: 500, count: 1, match: '/users/delta' });
-    emulator.addFault({ status: 0, drop: true, count: 1, match: '/users/delta' });
+    emulator.addFault({ drop: true, count: 1, match: '/users/delta' });
     const started = Date.now();
     const pages = await all(connector.pull(null, plain));
     assert.ok(Date.now() - started >= 1_000, 'waited the Retry-After second');
@@ -354,12 +354,17 @@ describe('Microsoft Graph connector', () => {
 
     const none = connectorFor(emulator, { clientId: 'nothing', clientSecret: 'secret' });
     const result = await none.testConnection(options);
-    assert.deepEqual(result.missingPermissions.sort(), [
-      'GroupMember.Read.All',
-      'ProfilePhoto.Read.All',
-      'User.Read.All',
-    ]);
+    assert.deepEqual(result.missingPermissions.sort(), ['GroupMember.Read.All', 'User.Read.All']);
     assert.match(result.checks.at(-1)!.message, /Missing application permissions: /);
+
+    emulator.apps.set('directory', {
+      clientId: 'directory',
+      clientSecret: 'secret',
+      roles: ['Directory.Read.All'],
+    });
+    const directory = connectorFor(emulator, { clientId: 'directory', clientSecret: 'secret' });
+    const photos = await directory.testConnection(options);
+    assert.deepEqual(photos.missingPermissions, ['ProfilePhoto.Read.All']);
 
     const full = await connectorFor(emulator).testConnection(options);
     assert.equal(full.ok, true, JSON.stringify(full.checks));
