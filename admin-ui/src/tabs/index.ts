@@ -11,6 +11,7 @@ import { __ } from '@wordpress/i18n';
  * Internal dependencies
  */
 import AttributeMapping from './attribute-mapping';
+import AuditLog from './audit-log';
 import Connections from './connections';
 import Deprovisioning from './deprovisioning';
 import Overview from './overview';
@@ -33,5 +34,6 @@ export function getTabs(): AppTab[] {
       title: __('Deprovisioning', 'usersync'),
       Component: Deprovisioning,
     },
+    { name: 'audit', title: __('Audit log', 'usersync'), Component: AuditLog },
   ];
 }

@@ -12,7 +12,7 @@ import type { APIFetchOptions } from '@wordpress/api-fetch';
 /**
  * Internal dependencies
  */
-import type { AttributeMapping, Role, Status, SyncConfig, Token } from '../api';
+import type { AttributeMapping, AuditEntry, Role, Status, SyncConfig, Token } from '../api';
 
 export const mockedApiFetch = apiFetch as unknown as jest.Mock<Promise<unknown>, [APIFetchOptions]>;
 
@@ -149,4 +149,38 @@ export function lastBody(key: string): unknown {
     ([options]) => `${options.method ?? 'GET'} ${options.path}` === key,
   );
   return calls.length ? calls[calls.length - 1][0].data : undefined;
+}
+
+/** What api-fetch resolves with when `parse` is false: enough of a Response for the app. */
+export function fakeResponse(
+  body: unknown,
+  headers: Record<string, string> = {},
+): Pick<Response, 'json' | 'blob' | 'headers' | 'status'> {
+  const lower = Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]),
+  );
+  return {
+    status: 200,
+    json: async () => body,
+    blob: async () => new Blob([typeof body === 'string' ? body : JSON.stringify(body)]),
+    headers: { get: (name: string) => lower[name.toLowerCase()] ?? null } as Headers,
+  };
+}
+
+/** An audit entry; override fields per test. */
+export function auditEntryFixture(overrides: Partial<AuditEntry> = {}): AuditEntry {
+  return {
+    id: 1,
+    createdAt: '2025-03-01T10:00:00Z',
+    actor: 'sidecar',
+    source: 'scim:Entra production',
+    action: 'create',
+    userId: 12,
+    userLogin: 'adele.vance',
+    fields: ['user_login', 'user_email'],
+    result: 'success',
+    error: null,
+    runId: null,
+    ...overrides,
+  };
 }

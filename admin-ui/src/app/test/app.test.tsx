@@ -33,6 +33,7 @@ beforeEach(() => {
 
 afterEach(() => {
   delete window.usersyncAdmin;
+  window.history.replaceState(null, '', '/');
 });
 
 describe('App', () => {
@@ -43,6 +44,10 @@ describe('App', () => {
     expect(screen.getAllByRole('tab').map((tab) => tab.textContent)).toEqual([
       'Overview',
       'Connections',
+      'Attribute mapping',
+      'Role mapping',
+      'Deprovisioning',
+      'Audit log',
     ]);
     expect(screen.getByRole('tab', { name: 'Overview' })).toHaveAttribute('aria-selected', 'true');
     expect(await screen.findByRole('heading', { name: 'Sidecar' })).toBeInTheDocument();
@@ -80,5 +85,20 @@ describe('App', () => {
     expect(await screen.findByRole('tabpanel', { name: 'Connections' })).toBeInTheDocument();
     expect(await screen.findByRole('heading', { name: 'SCIM tokens' })).toBeInTheDocument();
     await screen.findByRole('table', { name: 'Active SCIM tokens' });
+  });
+
+  it('opens the tab the address names and keeps the open tab in the address', async () => {
+    const user = userEvent.setup();
+    window.history.replaceState(null, '', '/wp-admin/users.php?page=usersync&tab=connections');
+    render(<App />);
+
+    expect(screen.getByRole('tab', { name: 'Connections' })).toHaveAttribute(
+      'aria-selected',
+      'true',
+    );
+    await screen.findByRole('table', { name: 'Active SCIM tokens' });
+    await user.click(screen.getByRole('tab', { name: 'Overview' }));
+    expect(window.location.search).toBe('?page=usersync&tab=overview');
+    await screen.findByRole('heading', { name: 'Sidecar' });
   });
 });

@@ -1,0 +1,8 @@
+/**
+ * Internal dependencies
+ */
+import type { AuditEntry } from '../../api';
+
+export interface AuditTableProps {
+  entries: AuditEntry[];
+}
