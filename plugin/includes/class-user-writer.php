@@ -107,6 +107,21 @@ class User_Writer {
 	private array $external_ids = array();
 
 	/**
+	 * The user wp_insert_user() is creating right now, while it writes its first meta (see
+	 * insert_fresh_meta()), or 0.
+	 *
+	 * @var int
+	 */
+	private int $fresh_user = 0;
+
+	/**
+	 * Meta keys written to the fresh user so far.
+	 *
+	 * @var array<string, true>
+	 */
+	private array $fresh_keys = array();
+
+	/**
 	 * Constructor.
 	 *
 	 * @param string      $connection Connection slug.
@@ -137,6 +152,13 @@ class User_Writer {
 		add_filter( 'send_email_change_email', '__return_false', 99 );
 
 		$this->prefetch( $operations );
+
+		// WordPress recounts all users after each insert and delete; once per batch is enough.
+		$recount = has_action( 'user_register', 'wp_maybe_update_user_counts' ) !== false;
+		if ( $recount ) {
+			remove_action( 'user_register', 'wp_maybe_update_user_counts', 10 );
+			remove_action( 'deleted_user', 'wp_maybe_update_user_counts', 10 );
+		}
 
 		// Users named by more than one operation get their snapshot right away; the others
 		// are built together at the end.
@@ -189,6 +211,17 @@ class User_Writer {
 			}
 		}
 
+		if ( $recount ) {
+			add_action( 'user_register', 'wp_maybe_update_user_counts', 10, 0 );
+			add_action( 'deleted_user', 'wp_maybe_update_user_counts', 10, 0 );
+			foreach ( $results as $result ) {
+				if ( $result['ok'] && in_array( $result['status'], array( 'created', 'deleted' ), true ) ) {
+					wp_maybe_update_user_counts();
+					break;
+				}
+			}
+		}
+
 		remove_filter( 'send_password_change_email', '__return_false', 99 );
 		remove_filter( 'send_email_change_email', '__return_false', 99 );
 		Plugin::outbox()->set_origin( $previous_origin );
@@ -225,7 +258,10 @@ class User_Writer {
 					$emails[] = $email;
 				}
 			}
-			if ( isset( $user['externalId'] ) && is_string( $user['externalId'] ) && '' !== $user['externalId'] ) {
+			// A create checks its external id under its lock anyway (see create()); finding
+			// links by value reads every link of the connection, so it is done once, not twice.
+			$creates = isset( $operation['action'] ) && 'create' === $operation['action'];
+			if ( ! $creates && isset( $user['externalId'] ) && is_string( $user['externalId'] ) && '' !== $user['externalId'] ) {
 				$external_ids[] = $user['externalId'];
 			}
 		}
@@ -675,7 +711,17 @@ class User_Writer {
 						$userdata[ $wp_field ] = $data[ $field ];
 					}
 				}
-				$id = wp_insert_user( wp_slash( $userdata ) );
+				add_filter( 'insert_custom_user_meta', array( $this, 'on_insert_custom_user_meta' ), PHP_INT_MAX, 3 );
+				add_filter( 'update_user_metadata', array( $this, 'insert_fresh_meta' ), PHP_INT_MAX, 5 );
+				add_action( 'clean_user_cache', array( $this, 'end_fresh_meta' ), PHP_INT_MIN, 0 );
+				try {
+					$id = wp_insert_user( wp_slash( $userdata ) );
+				} finally {
+					remove_filter( 'insert_custom_user_meta', array( $this, 'on_insert_custom_user_meta' ), PHP_INT_MAX );
+					remove_filter( 'update_user_metadata', array( $this, 'insert_fresh_meta' ), PHP_INT_MAX );
+					remove_action( 'clean_user_cache', array( $this, 'end_fresh_meta' ), PHP_INT_MIN );
+					$this->end_fresh_meta();
+				}
 				if ( is_wp_error( $id ) ) {
 					throw Operation_Error::from_wp_error( $id );
 				}
@@ -686,19 +732,29 @@ class User_Writer {
 					$user->add_role( $role );
 				}
 
-				// A new user has no meta of ours yet: plain inserts, no uniqueness lookups.
-				add_user_meta( $created, Connection::link_key( $this->connection ), wp_slash( $external_id ?? '' ) );
-				add_user_meta( $created, 'usersync_created_by', $this->connection );
+				// A new user has no meta of ours yet: one plain insert, no uniqueness lookups.
+				$private = array(
+					Connection::link_key( $this->connection ) => $external_id ?? '',
+					'usersync_created_by'                     => $this->connection,
+				);
 				if ( isset( $data['scim'] ) ) {
-					add_user_meta( $created, Connection::scim_key( $this->connection ), wp_slash( self::json( $data['scim'] ) ), true );
-				}
-				foreach ( $data['meta'] ?? array() as $key => $value ) {
-					if ( null !== $value ) {
-						add_user_meta( $created, (string) $key, wp_slash( $value ) );
-					}
+					$private[ Connection::scim_key( $this->connection ) ] = self::json( $data['scim'] );
 				}
 				if ( isset( $data['avatarUrl'] ) && '' !== $data['avatarUrl'] ) {
-					add_user_meta( $created, Avatar_Urls::META, wp_slash( $data['avatarUrl'] ), true );
+					$private[ Avatar_Urls::META ] = $data['avatarUrl'];
+				}
+				self::add_private_meta( $created, $private );
+				foreach ( $data['meta'] ?? array() as $key => $value ) {
+					if ( null === $value ) {
+						continue;
+					}
+					// wp_insert_user() already wrote its profile keys (description, locale, …):
+					// those are updated, never added a second time.
+					if ( metadata_exists( 'user', $created, (string) $key ) ) {
+						update_user_meta( $created, (string) $key, wp_slash( $value ) );
+					} else {
+						add_user_meta( $created, (string) $key, wp_slash( $value ) );
+					}
 				}
 				foreach ( $data['xprofile'] ?? array() as $name => $value ) {
 					if ( null !== $value && '' !== $value ) {
@@ -1369,6 +1425,106 @@ class User_Writer {
 			return (string) $stored === (string) $input;
 		}
 		return $stored == $input; // phpcs:ignore Universal.Operators.StrictComparisons -- arrays from JSON vs unserialized arrays.
+	}
+
+	/**
+	 * `insert_custom_user_meta`, the last step before wp_insert_user() writes a new user's
+	 * profile meta: from here until its cache is cleaned, the user is known to have no meta.
+	 *
+	 * @param array<string, mixed> $custom_meta Custom meta (returned unchanged).
+	 * @param \WP_User             $user        The user being saved.
+	 * @param bool                 $update      Whether it is an update.
+	 * @return array<string, mixed>
+	 */
+	public function on_insert_custom_user_meta( $custom_meta, $user, $update ) {
+		if ( ! $update && $user instanceof WP_User && $user->ID > 0 ) {
+			$this->fresh_user = (int) $user->ID;
+			$this->fresh_keys = array();
+		}
+		return $custom_meta;
+	}
+
+	/**
+	 * `update_user_metadata` for the user being created: update_user_meta() on a key the user
+	 * cannot have yet is an add_user_meta() (exactly what core falls back to), without first
+	 * reloading the user's meta and looking for an existing row. Saves two queries per key.
+	 *
+	 * @param mixed  $check      Result so far (null to go on).
+	 * @param int    $object_id  User id.
+	 * @param string $meta_key   Key (unslashed).
+	 * @param mixed  $meta_value Value (unslashed, sanitized).
+	 * @param mixed  $prev_value Previous value to match.
+	 * @return mixed
+	 */
+	public function insert_fresh_meta( $check, $object_id, $meta_key, $meta_value, $prev_value ) {
+		global $wpdb;
+		if ( null !== $check || 0 === $this->fresh_user || (int) $object_id !== $this->fresh_user
+			|| ! empty( $prev_value ) || isset( $this->fresh_keys[ $meta_key ] ) ) {
+			return $check;
+		}
+		$this->fresh_keys[ $meta_key ] = true;
+
+		// add_metadata(), less its lookup of the user's object subtype (update_metadata() did
+		// that already) and with the meta cache kept instead of emptied.
+		$added = apply_filters( 'add_user_metadata', null, $this->fresh_user, $meta_key, $meta_value, false );
+		if ( null !== $added ) {
+			return $added;
+		}
+		do_action( 'add_user_meta', $this->fresh_user, $meta_key, $meta_value );
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery, WordPress.DB.SlowDBQuery
+		$inserted = $wpdb->insert(
+			$wpdb->usermeta,
+			array(
+				'user_id'    => $this->fresh_user,
+				'meta_key'   => $meta_key, // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_key
+				'meta_value' => maybe_serialize( $meta_value ), // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_value
+			)
+		);
+		if ( ! $inserted ) {
+			return false;
+		}
+		$meta_id = (int) $wpdb->insert_id;
+		// Keep the cached meta in step with the new row instead of dropping it: the next key's
+		// update_user_meta() loads the user again, which would otherwise re-read all of it.
+		$cached = wp_cache_get( $this->fresh_user, 'user_meta' );
+		if ( is_array( $cached ) ) {
+			$cached[ $meta_key ][] = maybe_serialize( $meta_value );
+			wp_cache_set( $this->fresh_user, $cached, 'user_meta' );
+		} else {
+			wp_cache_delete( $this->fresh_user, 'user_meta' );
+		}
+		do_action( 'added_user_meta', $meta_id, $this->fresh_user, $meta_key, $meta_value );
+		return $meta_id;
+	}
+
+	/**
+	 * `clean_user_cache`: the new user's first meta are written.
+	 */
+	public function end_fresh_meta(): void {
+		$this->fresh_user = 0;
+		$this->fresh_keys = array();
+	}
+
+	/**
+	 * Adds UserSync's own meta to a user just created, in one query. These keys are private
+	 * to UserSync (no other code hooks their writes), so the per-key add_user_meta() calls
+	 * and their cache flushes are not needed.
+	 *
+	 * @param int                   $user_id User id.
+	 * @param array<string, string> $meta    Key → value.
+	 * @throws Operation_Error When the insert fails.
+	 */
+	private static function add_private_meta( int $user_id, array $meta ): void {
+		global $wpdb;
+		$rows = array();
+		foreach ( $meta as $key => $value ) {
+			$rows[] = $wpdb->prepare( '(%d, %s, %s)', $user_id, $key, $value );
+		}
+		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared, WordPress.DB.DirectDatabaseQuery
+		if ( false === $wpdb->query( "INSERT INTO {$wpdb->usermeta} (user_id, meta_key, meta_value) VALUES " . implode( ', ', $rows ) ) ) {
+			throw new Operation_Error( 500, 'usersync_write_failed', __( 'WordPress could not store the identity link.', 'usersync' ) );
+		}
+		wp_cache_delete( $user_id, 'user_meta' );
 	}
 
 	/**
