@@ -254,7 +254,45 @@ abstract class WordPressRepository implements ResourceRepository {
   }
 }
 
+/**
+ * Snapshots read in the last few seconds, by connection and user id. A PATCH reads the user,
+ * then writes the full new state with the version it read as ifMatch: when that version is
+ * the one remembered here, the snapshot the write needs is known without reading it again.
+ */
+class RecentSnapshots {
+  private readonly entries = new Map<string, { snapshot: UserSnapshot; at: number }>();
+  constructor(
+    private readonly ttlMs = 10_000,
+    private readonly max = 2_000,
+  ) {}
+
+  remember(connection: string, snapshots: UserSnapshot[]) {
+    const now = Date.now();
+    for (const snapshot of snapshots) {
+      const key = `${connection}:${snapshot.id}`;
+      this.entries.delete(key);
+      this.entries.set(key, { snapshot, at: now });
+    }
+    // Oldest first in a Map: trim from the front.
+    for (const key of this.entries.keys()) {
+      if (this.entries.size <= this.max) break;
+      this.entries.delete(key);
+    }
+  }
+
+  /** The remembered snapshot of a user when its version is `version` (W/"…"). */
+  at(connection: string, id: number, version: string | undefined): UserSnapshot | undefined {
+    if (!version) return undefined;
+    const entry = this.entries.get(`${connection}:${id}`);
+    if (!entry || Date.now() - entry.at > this.ttlMs || entry.snapshot.version !== version)
+      return undefined;
+    return entry.snapshot;
+  }
+}
+
 class WordPressUserRepository extends WordPressRepository {
+  private readonly recent = new RecentSnapshots();
+
   private async fetchUsers(ctx: ScimContext, params: Record<string, QueryValue>) {
     const map = await this.config.attributeMap();
     const response = await this.call(() =>
@@ -265,6 +303,7 @@ class WordPressUserRepository extends WordPressRepository {
       }),
     );
     const users = Array.isArray(response.data?.users) ? response.data.users : [];
+    this.recent.remember(ctx.connection, users);
     return { total: Number(response.data?.total ?? users.length), users, map };
   }
 
@@ -345,10 +384,21 @@ class WordPressUserRepository extends WordPressRepository {
   async write(ctx: ScimContext, ops: WriteOp[]): Promise<WriteResult[]> {
     const map = await this.config.attributeMap();
     const results: WriteResult[] = new Array(ops.length);
-    const replaceIds = ops
-      .map((op) => (op.action === 'replace' ? toUserId(op.id) : undefined))
-      .filter((id): id is number => id !== undefined);
-    const current = replaceIds.length ? await this.currentSnapshots(ctx, replaceIds) : new Map();
+    // The state each replace starts from: remembered when its ifMatch is a version just read
+    // (a PATCH), else read now, all in one request.
+    const current = new Map<number, UserSnapshot>();
+    const unknown: number[] = [];
+    for (const op of ops) {
+      if (op.action !== 'replace') continue;
+      const id = toUserId(op.id);
+      if (id === undefined) continue;
+      const known = this.recent.at(ctx.connection, id, pluginIfMatch(op.ifMatch));
+      if (known) current.set(id, known);
+      else unknown.push(id);
+    }
+    if (unknown.length)
+      for (const [id, snapshot] of await this.currentSnapshots(ctx, unknown))
+        current.set(id, snapshot);
     interface Pending {
       index: number;
       body: Record<string, unknown>;
@@ -433,6 +483,7 @@ class WordPressUserRepository extends WordPressRepository {
           }
           if (result.ok) {
             const user = result.user ?? null;
+            if (user) this.recent.remember(ctx.connection, [user]);
             results[p.index] = {
               ok: true,
               status: statusOf(result.status),

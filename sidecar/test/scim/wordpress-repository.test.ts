@@ -320,6 +320,63 @@ describe('SCIM over WordPress', () => {
     }
   });
 
+  it('a PATCH reads the user once: the write reuses the snapshot the version names', async () => {
+    const id = (await server.call('POST', '/Users', entraUser('once'))).body.id;
+    wp.requests = [];
+    let r = await server.call(
+      'PATCH',
+      `/Users/${id}`,
+      patchBody({ op: 'Replace', path: 'displayName', value: 'Once' }),
+    );
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(
+      wp.requests.map((q) => `${q.method} ${q.path}`),
+      ['GET /usersync/v1/users', 'POST /usersync/v1/users/batch'],
+    );
+    // Changed in WordPress between the read and the write: the version no longer matches,
+    // WordPress refuses the stale write, and the PATCH is applied to what is there now.
+    const user = wp.users.get(Number(id))!;
+    const original = wp.request.bind(wp);
+    let changed = false;
+    wp.request = async (req) => {
+      if (req.path === '/usersync/v1/users/batch' && !changed) {
+        changed = true;
+        user.firstName = 'ChangedMeanwhile';
+      }
+      return original(req);
+    };
+    wp.requests = [];
+    try {
+      r = await server.call(
+        'PATCH',
+        `/Users/${id}`,
+        patchBody({ op: 'Replace', path: 'displayName', value: 'Twice' }),
+      );
+    } finally {
+      wp.request = original;
+    }
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.displayName, 'Twice');
+    assert.equal(r.body.name.givenName, 'ChangedMeanwhile');
+    assert.deepEqual(
+      wp.requests.map((q) => `${q.method} ${q.path}`),
+      [
+        'GET /usersync/v1/users',
+        'POST /usersync/v1/users/batch',
+        'GET /usersync/v1/users',
+        'POST /usersync/v1/users/batch',
+      ],
+    );
+    // A PUT names no version: the user is read before the write.
+    wp.requests = [];
+    r = await server.call('PUT', `/Users/${id}`, entraUser('once', { displayName: 'Put' }));
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(
+      wp.requests.map((q) => `${q.method} ${q.path}`),
+      ['GET /usersync/v1/users', 'POST /usersync/v1/users/batch'],
+    );
+  });
+
   it('photos become the WordPress avatar URL; removing the photo removes it', async () => {
     const photo = 'https://img.example/p.png';
     let r = await server.call(
