@@ -82,7 +82,7 @@ export interface GraphEmulator {
   /** Delta and skip tokens issued so far stop working (400 syncStateNotFound). */
   expireDeltaTokens(): void;
   /** Replaces the tenant with a freshly seeded one (and clears faults and counts). */
-  reset(options?: SeedOptions & { b2c?: boolean }): void;
+  reset(options?: SeedOptions & { b2c?: boolean; domain?: string }): void;
   close(): Promise<void>;
 }
 
@@ -770,7 +770,7 @@ export async function startGraphEmulator(
     });
   });
   control.post('/reset', (req, res) => {
-    emulator.reset(req.body as SeedOptions & { b2c?: boolean });
+    emulator.reset(req.body as SeedOptions & { b2c?: boolean; domain?: string });
     res.json({ users: directory.userCount });
   });
   control.post('/users', (req, res) => {
@@ -907,7 +907,7 @@ export async function startGraphEmulator(
     reset: (reset = {}) => {
       seed = reset.seed ?? seed;
       b2c = reset.b2c ?? b2c;
-      directory = new Directory(domainFor(b2c), b2c);
+      directory = new Directory(reset.domain ?? domainFor(b2c), b2c);
       seedDirectory(directory, { ...options, ...reset, seed });
       faults.length = 0;
       generation++;
