@@ -127,12 +127,12 @@ class Changes_Controller extends Controller {
 		$after   = (int) $request['after'];
 		$changes = $this->feed->after( $after, (int) $request['limit'] );
 		$last    = $changes ? $changes[ count( $changes ) - 1 ]['id'] : $after;
-		$latest  = $this->feed->latest();
 		return rest_ensure_response(
 			array(
 				'changes' => $changes,
 				'last'    => $last,
-				'latest'  => max( $latest, $last ),
+				// Lower than `after` only when the outbox was emptied or restored since.
+				'latest'  => max( $this->feed->latest(), $changes ? $last : 0 ),
 				'acked'   => $this->feed->acked(),
 			)
 		);

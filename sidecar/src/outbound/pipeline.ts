@@ -237,6 +237,18 @@ class TargetWorker {
     const cursor = await this.currentCursor();
     const feed = this.pipeline.feed;
     const page = await feed.changes(cursor, this.settings.pageSize);
+    if (page.latest < cursor) {
+      // The outbox was emptied or restored from a backup: ids start lower again. Re-deliver
+      // from what was acknowledged (harmless: targets receive current state).
+      const restart = Math.min(page.acked, page.latest);
+      this.log.warn(
+        { target: this.slug, cursor, latest: page.latest, restart },
+        'outbound: the change feed is behind this target’s cursor; starting again from its acknowledged position',
+      );
+      await this.pipeline.store.saveCursor(cursorKey(this.slug), String(restart));
+      this.cursor = restart;
+      return true;
+    }
     this.latest = page.latest;
     this.pipeline.metrics?.lag.set({ target: this.slug }, Math.max(0, page.latest - cursor));
     if (page.changes.length === 0) {
@@ -645,7 +657,7 @@ export class OutboundPipeline {
 
   /** Re-reads the peers: starts, replaces and stops workers to match. */
   async reload(): Promise<void> {
-    this.reloading ??= (async () => {
+    this.reloading ??= Promise.resolve().then(async () => {
       try {
         const peers = await this.feed.peers();
         this.loadedAt = Date.now();
@@ -692,7 +704,7 @@ export class OutboundPipeline {
       } finally {
         this.reloading = null;
       }
-    })();
+    });
     return this.reloading;
   }
 
@@ -703,7 +715,8 @@ export class OutboundPipeline {
       this.ackAgain = true;
       return this.acking;
     }
-    this.acking = (async () => {
+    // Started on the next tick, so that `acking` is set before the work can finish.
+    this.acking = Promise.resolve().then(async () => {
       try {
         let upTo: number;
         if (this.workers.size === 0) {
@@ -727,7 +740,7 @@ export class OutboundPipeline {
         this.ackAgain = false;
         await this.syncAck();
       }
-    })();
+    });
     return this.acking;
   }
 
