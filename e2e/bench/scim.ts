@@ -4,7 +4,8 @@
 //   1. one SCIM POST /Users per user, sequentially (as Entra ID provisions),
 //   2. the same with a few requests in flight,
 //   3. /Bulk with 100 operations per request and two requests in flight (as an IdP batches),
-//   4. the raw wp_insert_user() loop on the same site, one php process per core,
+//   4. the raw wp_insert_user() loop on the same site, one php process per core (and, for
+//      reference, the same loop with the site's plugins switched off),
 //   5. the latency of one SCIM POST /Users against one direct POST /wp-json/wp/v2/users
 //      (medians, interleaved so both see the same site).
 // It prints users/s for each and the ratios; the last line is one JSON object.
@@ -243,6 +244,17 @@ async function main(): Promise<void> {
     say(
       `${`raw wp_insert_user() loop, ${raw.processes} php processes`.padEnd(48)} ${raw.users} users in ${raw.seconds.toFixed(1)} s = ${rawPerSec.toFixed(1)} users/s`,
     );
+    const bare = await rawInsert({
+      php: prerequisites.php,
+      wpDir: stack.wordpress.dir,
+      count: options.users,
+      prefix: 'bare.',
+      processes: cores,
+      plugins: false,
+    });
+    say(
+      `${'  the same with the plugins switched off'.padEnd(48)} ${bare.users} users in ${bare.seconds.toFixed(1)} s = ${bare.perSec.toFixed(1)} users/s`,
+    );
 
     const direct: number[] = [];
     const scim: number[] = [];
@@ -260,6 +272,7 @@ async function main(): Promise<void> {
     const singleLatencyRatio = scimMs / directMs;
     say();
     say(`/Bulk vs raw wp_insert_user():        ${bulkRatio.toFixed(2)} (target ≥ 1.0)`);
+    say(`/Bulk vs the raw loop without plugins: ${(bulkPerSec / bare.perSec).toFixed(2)}`);
     say(`SCIM POST latency vs POST /wp/v2/users: ${singleLatencyRatio.toFixed(2)} (target ≤ 1.3)`);
     say(
       `SCIM POST, ${options.inFlight} in flight vs one at a time: ${(concurrentPerSec / singlePostPerSec).toFixed(2)}`,

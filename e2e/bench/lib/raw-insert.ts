@@ -19,6 +19,11 @@ export interface RawInsertOptions {
   prefix: string;
   /** Parallel processes (default: the machine's cores). */
   processes?: number;
+  /**
+   * Whether the site's plugins load (default true). Without them (must-use plugins still
+   * load) the loop shows what WordPress core alone costs.
+   */
+  plugins?: boolean;
 }
 
 export interface RawInsertResult {
@@ -40,6 +45,19 @@ interface ProcessReport {
 const SCRIPT = `<?php
 // One share of the raw insert benchmark: bootstrap once, then wp_insert_user() in a loop.
 $job = json_decode( getenv( 'USERSYNC_RAW_INSERT' ), true );
+if ( ! $job['plugins'] ) {
+	// A hook registered before WordPress loads (see WP_Hook::build_preinitialized_hooks()).
+	$GLOBALS['wp_filter'] = array(
+		'option_active_plugins' => array(
+			10 => array(
+				array(
+					'function'      => static fn() => array(),
+					'accepted_args' => 1,
+				),
+			),
+		),
+	);
+}
 define( 'WP_USE_THEMES', false );
 require $job['wpDir'] . '/wp-load.php';
 $inserted = 0;
@@ -86,6 +104,7 @@ export async function rawInsert(options: RawInsertOptions): Promise<RawInsertRes
         return runShare(options.php, script, {
           wpDir: options.wpDir,
           prefix: options.prefix,
+          plugins: options.plugins ?? true,
           from,
           to,
         });
