@@ -10,6 +10,7 @@ import { ensurePrerequisites, request, startStack, type Stack } from '../src/sta
 import { run as runCommand } from '../src/stack/process.js';
 import { seededId, solidPng, startGraphEmulator } from '../src/emulators/microsoft-graph/index.js';
 import type { GraphEmulator } from '../src/emulators/microsoft-graph/index.js';
+import { DEMO_SLUG, startDemoDirectory } from '../src/emulators/microsoft-graph/demo.js';
 import {
   connectEmulator,
   linkedUsers,
@@ -290,5 +291,23 @@ describe('Microsoft Graph sync', () => {
     );
     assert.equal(runs.status, 200);
     assert.equal(runs.body.runs.filter((r) => r.id === first.id).length, 1);
+  });
+
+  test('the demo directory of npm start connects and syncs', async () => {
+    // Another domain than the tenant above, whose seeded users have the same names.
+    const demo = await startDemoDirectory(site, {
+      users: 60,
+      port: 0,
+      domain: 'fabrikam.onmicrosoft.com',
+    });
+    try {
+      assert.match(demo.lines.join('\n'), /Demo directory .*emulated Microsoft Graph/);
+      const run = await syncAndWait(site, DEMO_SLUG);
+      assert.equal(run.state, 'succeeded', run.error ?? '');
+      assert.equal(run.counts.created, 60);
+      assert.equal((await linkedUsers(site, DEMO_SLUG)).length, 60);
+    } finally {
+      await demo.stop();
+    }
   });
 });
