@@ -180,7 +180,7 @@ class Connections_Controller extends Controller {
 	 * @return WP_REST_Response|WP_Error
 	 */
 	public function get_item( $request ) {
-		$connection = $this->connections->get( (string) $request['slug'] );
+		$connection = $this->connections->get( self::slug( $request ) );
 		if ( null === $connection ) {
 			return new WP_Error( 'usersync_connection_not_found', __( 'There is no such connection.', 'usersync' ), array( 'status' => 404 ) );
 		}
@@ -213,7 +213,7 @@ class Connections_Controller extends Controller {
 	 */
 	public function update_item( $request ) {
 		$input      = $this->input( $request );
-		$connection = $this->connections->update( (string) $request['slug'], $input );
+		$connection = $this->connections->update( self::slug( $request ), $input );
 		if ( is_wp_error( $connection ) ) {
 			return $connection;
 		}
@@ -228,7 +228,7 @@ class Connections_Controller extends Controller {
 	 * @return WP_REST_Response|WP_Error
 	 */
 	public function delete_item( $request ) {
-		$slug   = (string) $request['slug'];
+		$slug   = self::slug( $request );
 		$result = $this->connections->delete( $slug );
 		if ( is_wp_error( $result ) ) {
 			return $result;
@@ -252,6 +252,15 @@ class Connections_Controller extends Controller {
 		$response = rest_ensure_response( array_values( array_map( array( Connections::class, 'to_sidecar' ), $this->connections->all() ) ) );
 		$response->header( 'Cache-Control', 'no-store' );
 		return $response;
+	}
+
+	/**
+	 * The slug in the route (a `slug` in the body must not stand in for it).
+	 *
+	 * @param WP_REST_Request $request Request.
+	 */
+	private static function slug( WP_REST_Request $request ): string {
+		return (string) ( $request->get_url_params()['slug'] ?? '' );
 	}
 
 	/**

@@ -133,7 +133,7 @@ class Runs_Controller extends Controller {
 				$body[ $key ] = (bool) $request[ $key ];
 			}
 		}
-		$source   = (string) $request['source'];
+		$source   = self::url_param( $request, 'source' );
 		$response = $this->call( 'POST', '/api/v1/sources/' . rawurlencode( $source ) . '/runs', (object) $body, 30 );
 		if ( ! is_wp_error( $response ) ) {
 			$run = $response->get_data();
@@ -158,7 +158,7 @@ class Runs_Controller extends Controller {
 	 * @return WP_REST_Response|WP_Error
 	 */
 	public function test_connection( $request ) {
-		return $this->call( 'POST', '/api/v1/sources/' . rawurlencode( (string) $request['source'] ) . '/test', new \stdClass(), 60 );
+		return $this->call( 'POST', '/api/v1/sources/' . rawurlencode( self::url_param( $request, 'source' ) ) . '/test', new \stdClass(), 60 );
 	}
 
 	/**
@@ -182,7 +182,7 @@ class Runs_Controller extends Controller {
 	 * @return WP_REST_Response|WP_Error
 	 */
 	public function get_item( $request ) {
-		return $this->call( 'GET', '/api/v1/runs/' . rawurlencode( (string) $request['id'] ), null, 15 );
+		return $this->call( 'GET', '/api/v1/runs/' . rawurlencode( self::url_param( $request, 'id' ) ), null, 15 );
 	}
 
 	/**
@@ -192,7 +192,7 @@ class Runs_Controller extends Controller {
 	 * @return WP_REST_Response|WP_Error
 	 */
 	public function cancel_run( $request ) {
-		$id       = (string) $request['id'];
+		$id       = self::url_param( $request, 'id' );
 		$response = $this->call( 'POST', '/api/v1/runs/' . rawurlencode( $id ) . '/cancel', new \stdClass(), 45 );
 		if ( ! is_wp_error( $response ) ) {
 			$run = $response->get_data();
@@ -207,6 +207,16 @@ class Runs_Controller extends Controller {
 			);
 		}
 		return $response;
+	}
+
+	/**
+	 * A parameter of the route itself (never one of the same name in the body).
+	 *
+	 * @param WP_REST_Request $request Request.
+	 * @param string          $name    Parameter.
+	 */
+	private static function url_param( WP_REST_Request $request, string $name ): string {
+		return (string) ( $request->get_url_params()[ $name ] ?? '' );
 	}
 
 	/**
