@@ -65,7 +65,12 @@ export function toApiError(error: unknown): ApiError {
     const code = typeof error.code === 'string' ? error.code : 'unknown_error';
     const data = isRecord(error.data) ? error.data : {};
     const status = typeof data.status === 'number' ? data.status : null;
-    return new ApiError(error.message, code, status, readParams(data.params));
+    const params = readParams(data.params);
+    // Some routes name the one field at fault as `data.field`.
+    if (typeof data.field === 'string' && !(data.field in params)) {
+      params[data.field] = error.message;
+    }
+    return new ApiError(error.message, code, status, params);
   }
   return new ApiError(
     __(

@@ -6,6 +6,17 @@ export { ApiError, fieldErrors, toApiError } from './errors';
 export { auditQuery, exportAudit, getAuditFacets, listAudit } from './audit';
 export type { AuditExport } from './audit';
 export { getConfig, saveConfig } from './config';
+export {
+  cancelRun,
+  createConnection,
+  deleteConnection,
+  getRun,
+  listConnections,
+  listRuns,
+  startRun,
+  testConnection,
+  updateConnection,
+} from './connections';
 export { findUsers, getUser, listRoles } from './roles';
 export { getStatus } from './status';
 export { createToken, listTokens, revokeToken } from './tokens';
@@ -16,15 +27,24 @@ export type {
   AuditFilters,
   AuditPage,
   AuditSettings,
+  Connection,
+  ConnectionCheck,
+  ConnectionInput,
+  ConnectionTest,
   CreatedToken,
   CreateTokenInput,
   DeprovisionPolicy,
   MappingDirection,
   MappingTransform,
+  Peer,
+  PeerInput,
   RevokedToken,
   Role,
   RoleMap,
   RoleRule,
+  Run,
+  RunCounts,
+  RunState,
   SidecarHealth,
   SidecarStatus,
   Status,

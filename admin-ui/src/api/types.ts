@@ -142,6 +142,8 @@ export interface SyncConfig {
   roleMap: RoleMap;
   deprovision: DeprovisionPolicy;
   audit: AuditSettings;
+  /** WordPress peers (their tokens never appear). */
+  peers?: Peer[];
 }
 
 /** A WordPress role, `GET /usersync/v1/roles`. */
@@ -208,3 +210,126 @@ export interface AuditFacets {
   /** Whether any entry was written by a run (offers "All runs"). */
   hasRuns: boolean;
 }
+
+/** A pull connection as admins see it (`GET /usersync/v1/connections`): secrets never appear. */
+export interface Connection {
+  /** `[a-z0-9-]{1,64}`; names runs and identity links; never changes. */
+  slug: string;
+  name: string;
+  /** Connector kind; `microsoft-graph` (Entra ID and Azure AD B2C) for now. */
+  type: string;
+  /** Scheduled runs happen only for enabled connections. */
+  enabled: boolean;
+  /** Cron expression, or null for Sync now only. */
+  schedule: string | null;
+  /** Bring profile photos as WordPress profile pictures. */
+  photos: boolean;
+  tenantId: string;
+  clientId: string;
+  /** Write-only: reads only say whether one is stored. */
+  clientSecret: { set: boolean };
+  cloud: 'global' | 'usgov' | 'china';
+  /** An Azure AD B2C tenant (every run is a full scan). */
+  b2c: boolean;
+  authorityUrl: string | null;
+  graphUrl: string | null;
+  pageSize: number;
+  concurrency: number;
+  batchSize: number;
+  batchConcurrency: number;
+  createdAt: string;
+  modifiedAt: string;
+}
+
+/** Fields sent to create or update a connection; a secret is sent only to set or replace it. */
+export type ConnectionInput = Partial<
+  Omit<Connection, 'clientSecret' | 'createdAt' | 'modifiedAt'>
+> & { clientSecret?: string };
+
+/** One check of Test connection. */
+export interface ConnectionCheck {
+  /** What was checked, e.g. "Sign in", "Read users (User.Read.All)". */
+  name: string;
+  ok: boolean;
+  message: string;
+}
+
+/** `POST /usersync/v1/sources/<slug>/test`. */
+export interface ConnectionTest {
+  ok: boolean;
+  checks: ConnectionCheck[];
+  /** Permissions the application lacks, e.g. `User.Read.All`. */
+  missingPermissions: string[];
+}
+
+export type RunState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface RunCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+  disabled: number;
+  deleted: number;
+  failed: number;
+}
+
+/** A user a run could not apply. */
+export interface RunFailure {
+  externalId: string;
+  login: string | null;
+  action: string;
+  code: string;
+  message: string;
+}
+
+/** A run of one source, with live progress. */
+export interface Run {
+  id: string;
+  /** The connection's slug. */
+  source: string;
+  trigger: 'schedule' | 'on-demand' | 'catch-up' | string;
+  state: RunState;
+  dryRun: boolean;
+  full: boolean;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** Users handled so far. */
+  processed: number;
+  /** Users in the run, when the source says (null while unknown). */
+  total: number | null;
+  counts: RunCounts;
+  error: string | null;
+  cancelRequested: boolean;
+  /** Users per second so far. */
+  rate: number | null;
+  elapsedSeconds: number | null;
+  /** One run: the failures (first 100); in lists: their number. */
+  details?: { failures: RunFailure[] };
+  failures?: number;
+  /** In a Sync now answer: true when the run was already going and was joined. */
+  joined?: boolean;
+}
+
+/** A WordPress site running UserSync that users are pushed to or accepted from. */
+export interface Peer {
+  /** The connection the peer writes here with (its SCIM token's connection). */
+  slug: string;
+  name: string;
+  /** The peer's SCIM base URL; null for a peer this site only receives from. */
+  scimUrl: string | null;
+  /** Write-only: whether the token the peer issued to this site is stored. */
+  tokenSet: boolean;
+  push: boolean;
+  roles: boolean;
+  sendPasswords: boolean;
+  acceptPasswords: boolean;
+  includeAdministrators: boolean;
+  createdAt: string | null;
+  modifiedAt: string | null;
+}
+
+/** A peer as sent: `token` replaces the stored one, null removes it, absent keeps it. */
+export type PeerInput = Omit<Peer, 'tokenSet' | 'createdAt' | 'modifiedAt'> & {
+  token?: string | null;
+};

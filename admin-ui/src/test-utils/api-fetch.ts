@@ -12,7 +12,16 @@ import type { APIFetchOptions } from '@wordpress/api-fetch';
 /**
  * Internal dependencies
  */
-import type { AttributeMapping, AuditEntry, Role, Status, SyncConfig, Token } from '../api';
+import type {
+  AttributeMapping,
+  AuditEntry,
+  Connection,
+  Role,
+  Run,
+  Status,
+  SyncConfig,
+  Token,
+} from '../api';
 
 export const mockedApiFetch = apiFetch as unknown as jest.Mock<Promise<unknown>, [APIFetchOptions]>;
 
@@ -181,6 +190,55 @@ export function auditEntryFixture(overrides: Partial<AuditEntry> = {}): AuditEnt
     result: 'success',
     error: null,
     runId: null,
+    ...overrides,
+  };
+}
+
+/** A stored Microsoft Graph connection; override fields per test. */
+export function connectionFixture(overrides: Partial<Connection> = {}): Connection {
+  return {
+    slug: 'contoso',
+    name: 'Contoso',
+    type: 'microsoft-graph',
+    enabled: true,
+    schedule: null,
+    photos: true,
+    tenantId: 'contoso.onmicrosoft.com',
+    clientId: '11111111-2222-3333-4444-555555555555',
+    clientSecret: { set: true },
+    cloud: 'global',
+    b2c: false,
+    authorityUrl: null,
+    graphUrl: null,
+    pageSize: 500,
+    concurrency: 4,
+    batchSize: 100,
+    batchConcurrency: 2,
+    createdAt: '2025-01-10T08:00:00Z',
+    modifiedAt: '2025-01-10T08:00:00Z',
+    ...overrides,
+  };
+}
+
+/** A run; override fields per test. */
+export function runFixture(overrides: Partial<Run> = {}): Run {
+  return {
+    id: 'run-1',
+    source: 'contoso',
+    trigger: 'on-demand',
+    state: 'succeeded',
+    dryRun: false,
+    full: false,
+    createdAt: '2025-01-15T10:00:00Z',
+    startedAt: '2025-01-15T10:00:01Z',
+    finishedAt: '2025-01-15T10:00:31Z',
+    processed: 120,
+    total: 120,
+    counts: { created: 100, updated: 10, unchanged: 5, disabled: 2, deleted: 0, failed: 3 },
+    error: null,
+    cancelRequested: false,
+    rate: 4,
+    elapsedSeconds: 30,
     ...overrides,
   };
 }

@@ -9,6 +9,7 @@ import userEvent from '@testing-library/user-event';
  */
 import App from '..';
 import {
+  configFixture,
   mockRoutes,
   mockedApiFetch,
   requestsMade,
@@ -23,6 +24,8 @@ beforeEach(() => {
   mockRoutes({
     'GET /usersync/v1/status': statusFixture(),
     'GET /usersync/v1/tokens': [tokenFixture()],
+    'GET /usersync/v1/connections': [],
+    'GET /usersync/v1/config': configFixture(),
   });
   window.usersyncAdmin = {
     restNamespace: 'usersync/v1',

@@ -1,0 +1,8 @@
+/**
+ * Internal dependencies
+ */
+import type { ConnectionTest } from '../../api';
+
+export interface ConnectionTestResultProps {
+  result: ConnectionTest;
+}
