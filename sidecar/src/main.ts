@@ -46,7 +46,12 @@ async function main(): Promise<void> {
     logger,
     rateLimit: config.scimRateLimit,
   });
-  const engine = new SyncEngine({ store, wordpress: new PluginGateway(wordpress), logger });
+  const engine = new SyncEngine({
+    store,
+    wordpress: new PluginGateway(wordpress),
+    logger,
+    registry: metrics.registry,
+  });
   const outbound = createOutbound({
     wordpress,
     store,

@@ -6,6 +6,8 @@
 // process died is recognised and resumed.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { Counter, Gauge } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 import type { ConnectionTest } from '../connectors/types.js';
 import type { Run, RunTrigger, Store } from '../store/types.js';
@@ -39,6 +41,8 @@ export interface EngineOptions {
   /** Start cron schedules (default true). */
   schedules?: boolean;
   now?: () => Date;
+  /** Prometheus registry for run and user counters (the sidecar's /metrics). */
+  registry?: Registry;
 }
 
 /** A run as the API shows it: stored fields plus live rate and elapsed time. */
@@ -82,6 +86,11 @@ export class SyncEngine {
   private readonly heartbeatMs: number;
   private readonly staleMs: number;
   private readonly now: () => Date;
+  private readonly metrics: {
+    runs: Counter<'source' | 'trigger' | 'state'>;
+    users: Counter<'source' | 'outcome'>;
+    active: Gauge;
+  } | null;
 
   constructor(private readonly options: EngineOptions) {
     this.owner = options.owner ?? `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
@@ -92,6 +101,26 @@ export class SyncEngine {
     this.heartbeatMs = options.heartbeatMs ?? 5_000;
     this.staleMs = options.staleMs ?? 60_000;
     this.now = options.now ?? (() => new Date());
+    const registers = options.registry ? [options.registry] : null;
+    this.metrics = registers && {
+      runs: new Counter({
+        name: 'usersync_sync_runs_total',
+        help: 'Sync runs finished, by source, trigger and final state',
+        labelNames: ['source', 'trigger', 'state'],
+        registers,
+      }),
+      users: new Counter({
+        name: 'usersync_sync_users_total',
+        help: 'Users handled by sync runs (not dry runs), by source and outcome',
+        labelNames: ['source', 'outcome'],
+        registers,
+      }),
+      active: new Gauge({
+        name: 'usersync_sync_runs_active',
+        help: 'Sync runs executing in this process',
+        registers,
+      }),
+    };
   }
 
   private get store(): Store {
@@ -225,7 +254,11 @@ export class SyncEngine {
       done: Promise.resolve(),
     };
     this.active.set(run.id, entry);
-    entry.done = this.execute(entry, source).finally(() => this.active.delete(run.id));
+    this.metrics?.active.set(this.active.size);
+    entry.done = this.execute(entry, source).finally(() => {
+      this.active.delete(run.id);
+      this.metrics?.active.set(this.active.size);
+    });
   }
 
   private async execute(entry: ActiveRun, source: SourceConnection): Promise<void> {
@@ -279,6 +312,12 @@ export class SyncEngine {
       finishedAt: this.now().toISOString(),
     });
     if (finished) entry.run = finished;
+    this.metrics?.runs.inc({ source: source.slug, trigger: run.trigger, state: final.state });
+    if (this.metrics && final.counts && !run.dryRun) {
+      for (const [outcome, count] of Object.entries(final.counts)) {
+        if (count > 0) this.metrics.users.inc({ source: source.slug, outcome }, count);
+      }
+    }
     log.info(
       { state: final.state, counts: final.counts, processed: final.processed, error: final.error },
       'run finished',

@@ -41,6 +41,7 @@ import {
 } from './mapping.js';
 import type { MappedUser } from './mapping.js';
 import type {
+  AuditEntry,
   AvatarItem,
   AvatarResult,
   OperationResult,
@@ -139,6 +140,8 @@ export class SyncRun {
   /** Dry run of a full listing: who was seen (only kept when there is state to compare). */
   private dryRunSeen: Set<string> | null = null;
   private warnedAvatar = false;
+  /** Failures WordPress never saw (so never audited): written to the audit log per page. */
+  private readonly audit: AuditEntry[] = [];
 
   constructor(
     private readonly run: Run,
@@ -268,6 +271,7 @@ export class SyncRun {
     }
     await this.applyPhotos(photos);
     this.processed += page.upserts.length + page.deletes.length;
+    await this.flushAudit();
     this.report();
     this.lastCursor = page.nextCursor;
     if (!this.dryRun) {
@@ -340,6 +344,7 @@ export class SyncRun {
           state?.wpUserId ? 'update' : 'create',
           'usersync_mapping',
           error.message,
+          { audit: true, userId: state?.wpUserId ?? null },
         );
         if (!this.dryRun) {
           await store.saveSyncStates(source.slug, [
@@ -744,6 +749,16 @@ export class SyncRun {
   }
 
   private warnPhoto(job: PhotoJob, error: unknown): void {
+    this.audit.push({
+      source: `run:${this.run.id}`,
+      action: 'update',
+      result: 'failure',
+      userId: job.wpUserId,
+      userLogin: job.externalId,
+      fields: ['avatar'],
+      message: `Profile photo not applied: ${(error as Error).message ?? String(error)}`,
+      runId: this.run.id,
+    });
     if (this.warnedAvatar) return;
     this.warnedAvatar = true;
     this.deps.logger.warn(
@@ -780,8 +795,21 @@ export class SyncRun {
     action: string,
     code: string,
     message: string,
+    audit: { audit: boolean; userId?: number | null } = { audit: false },
   ) {
     this.counts.failed++;
+    if (audit.audit && !this.dryRun) {
+      this.audit.push({
+        source: `run:${this.run.id}`,
+        action,
+        result: 'failure',
+        userId: audit.userId ?? null,
+        userLogin: login ?? externalId,
+        fields: [],
+        message: `${message} (external id ${externalId})`,
+        runId: this.run.id,
+      });
+    }
     if (this.details.failures.length < MAX_DETAILS) {
       const failure: RunFailure = { externalId, login, action, code, message };
       this.details.failures.push(failure);
@@ -790,6 +818,17 @@ export class SyncRun {
       { source: this.deps.source.slug, externalId, login, action, code, message },
       'user not applied',
     );
+  }
+
+  /** Writes the pending audit entries; the log is best effort and never stops a run. */
+  private async flushAudit(): Promise<void> {
+    if (this.audit.length === 0) return;
+    const entries = this.audit.splice(0);
+    try {
+      await this.deps.wordpress.writeAudit(entries);
+    } catch (error) {
+      this.deps.logger.warn({ err: error, entries: entries.length }, 'audit entries not written');
+    }
   }
 
   private report(): void {

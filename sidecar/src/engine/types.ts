@@ -123,6 +123,18 @@ export type OperationResult =
   | { ref: string; ok: true; status: OperationStatus; user: WpUserSnapshot | null }
   | { ref: string; ok: false; error: OperationError };
 
+/** An audit log entry the sidecar writes itself (for what never reached a write route). */
+export interface AuditEntry {
+  source: string;
+  action: string;
+  result: 'success' | 'failure' | 'skipped';
+  userId?: number | null;
+  userLogin?: string;
+  fields?: string[];
+  message?: string | null;
+  runId?: string | null;
+}
+
 export interface WordPressGateway {
   getConfig(): Promise<SyncConfig>;
   listConnections(): Promise<SourceConnection[]>;
@@ -140,6 +152,8 @@ export interface WordPressGateway {
   ): Promise<{ total: number; users: WpUserSnapshot[] }>;
   /** Sets or removes the avatars of linked users. */
   setAvatars(connection: string, source: string, items: AvatarItem[]): Promise<AvatarResult[]>;
+  /** Appends entries to the site's audit log. */
+  writeAudit(entries: AuditEntry[]): Promise<void>;
   /** The user linked to `externalId` in the connection, if any. */
   findLinkedUser(connection: string, externalId: string): Promise<WpUserSnapshot | null>;
 }

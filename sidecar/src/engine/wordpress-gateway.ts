@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { WordPressError } from '../wordpress/client.js';
 import type { WordPressClient } from '../wordpress/client.js';
 import type {
+  AuditEntry,
   AvatarItem,
   AvatarResult,
   OperationResult,
@@ -209,6 +210,16 @@ export class PluginGateway implements WordPressGateway {
     );
     const results = Array.isArray(data?.results) ? data.results : [];
     return results.map((result) => avatarResultSchema.parse(result) as AvatarResult);
+  }
+
+  async writeAudit(entries: AuditEntry[]): Promise<void> {
+    for (let i = 0; i < entries.length; i += 100) {
+      await this.wordpress.post(
+        '/usersync/v1/sidecar/audit',
+        { entries: entries.slice(i, i + 100) },
+        { retry: true },
+      );
+    }
   }
 
   async listLinkedUsers(

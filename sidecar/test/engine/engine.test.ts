@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { solidPng } from '../../../e2e/src/emulators/microsoft-graph/index.js';
+import { Registry } from 'prom-client';
 import { INTERRUPTED, RunConflictError } from '../../src/engine/index.js';
 import type { Harness } from './harness.js';
 import { harness, sourceUsers } from './harness.js';
@@ -69,6 +70,21 @@ describe('sync engine', () => {
     assert.equal(full.full, true);
     assert.equal(full.counts.unchanged, 30);
     assert.equal(h.wordpress.requests.length, requests);
+  });
+
+  it('counts runs and users in Prometheus metrics', async () => {
+    const registry = new Registry();
+    h = await harness({ engine: { registry } });
+    await h.sync();
+    await h.sync({ dryRun: true, full: true });
+    const text = await registry.metrics();
+    assert.match(text, /usersync_sync_users_total\{source="contoso",outcome="created"\} 30/);
+    assert.match(
+      text,
+      /usersync_sync_runs_total\{source="contoso",trigger="on-demand",state="succeeded"\} 2/,
+    );
+    assert.doesNotMatch(text, /outcome="unchanged"/, 'dry runs are not counted as users handled');
+    assert.match(text, /usersync_sync_runs_active 0/);
   });
 
   it('applies creates, updates, disables, restores and deletes from the delta query', async () => {
@@ -315,6 +331,29 @@ describe('sync engine', () => {
     const again = await h.sync({ full: true });
     assert.equal(again.counts.failed, 1);
     assert.equal(again.counts.unchanged, 29);
+  });
+
+  it('records a user that cannot be mapped, in the run and the audit log', async () => {
+    h = await harness();
+    h.wordpress.config.attributeMap[0] = {
+      source: 'urn:usersync:graph:User:employeeId',
+      target: 'user_login',
+      direction: 'both',
+      transform: 'lowercase',
+      default: null,
+    };
+    const d = h.emulator.directory;
+    d.updateUser(d.userOrder[4]!, { employeeId: null });
+    const run = await h.sync();
+    assert.equal(run.state, 'succeeded', run.error ?? '');
+    assert.equal(run.counts.created, 29);
+    assert.equal(run.counts.failed, 1);
+    assert.equal(run.details.failures[0]?.code, 'usersync_mapping');
+    assert.match(run.details.failures[0]?.message ?? '', /no value for the WordPress login/);
+    assert.equal(h.wordpress.audit.length, 1);
+    assert.equal(h.wordpress.audit[0]?.result, 'failure');
+    assert.equal(h.wordpress.audit[0]?.source, `run:${run.id}`);
+    assert.equal(h.wordpress.byExternalId('contoso', d.userOrder[5]!)?.login, 'e000005');
   });
 
   it('falls back to a full sync when the delta link expired, deprovisioning vanished users', async () => {

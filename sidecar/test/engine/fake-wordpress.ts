@@ -3,6 +3,7 @@
 // updates only of linked users (404), `unchanged` when nothing differs, deprovisioning per the
 // policy, and one result per operation. It counts writes so tests can assert "no write".
 import type {
+  AuditEntry,
   AvatarItem,
   AvatarResult,
   OperationResult,
@@ -79,6 +80,8 @@ export class FakeWordPress implements WordPressGateway {
   /** Operations that changed something. */
   writes = 0;
   avatarRequests = 0;
+  /** Entries the sidecar wrote to the audit log itself. */
+  readonly audit: AuditEntry[] = [];
   private nextId = 1;
   /** Throws instead of answering (after applying, when `afterApply`) — a lost answer or an outage. */
   failure: { error: Error; afterApply: boolean; remaining: number } | null = null;
@@ -147,6 +150,10 @@ export class FakeWordPress implements WordPressGateway {
       this.writes++;
       return { id: item.id, ok: true, status: 'updated' };
     });
+  }
+
+  async writeAudit(entries: AuditEntry[]): Promise<void> {
+    this.audit.push(...structuredClone(entries));
   }
 
   async listLinkedUsers(connection: string, page: number, perPage: number) {
