@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { asAdmin, asService, restUrl } from '../src/helpers.js';
+import { asAdmin, asService, eventually, restUrl } from '../src/helpers.js';
 import { ensurePrerequisites, request, startStack, type Stack } from '../src/stack/index.js';
 import { run as runCommand } from '../src/stack/process.js';
 import { seededId, solidPng, startGraphEmulator } from '../src/emulators/microsoft-graph/index.js';
@@ -291,6 +291,33 @@ describe('Microsoft Graph sync', () => {
     );
     assert.equal(runs.status, 200);
     assert.equal(runs.body.runs.filter((r) => r.id === first.id).length, 1);
+  });
+
+  test('a schedule set in wp-admin starts runs on its own, at once', async () => {
+    const patch = (schedule: string | null) =>
+      request(restUrl(stack, `usersync/v1/connections/${SLUG}`), {
+        method: 'PATCH',
+        basic: asAdmin(stack),
+        body: { schedule },
+      });
+    assert.equal((await patch('*/2 * * * * *')).status, 200);
+    try {
+      const scheduled = await eventually(
+        async () => {
+          const runs = await request<{ runs: { trigger: string; state: string }[] }>(
+            restUrl(stack, `usersync/v1/runs?source=${SLUG}&limit=50`),
+            { basic: asAdmin(stack) },
+          );
+          const run = runs.body.runs.find((r) => r.trigger === 'schedule');
+          assert.ok(run, 'a scheduled run');
+          return run;
+        },
+        { timeoutMs: 15_000, what: 'a scheduled run' },
+      );
+      assert.ok(['queued', 'running', 'succeeded'].includes(scheduled.state));
+    } finally {
+      assert.equal((await patch(null)).status, 200);
+    }
   });
 
   test('the demo directory of npm start connects and syncs', async () => {

@@ -199,6 +199,7 @@ class Connections_Controller extends Controller {
 			return $connection;
 		}
 		$this->audit( 'connection_create', $connection['slug'], array_keys( $this->input( $request ) ) );
+		self::nudge_sidecar();
 		$response = rest_ensure_response( Connections::to_public( $connection ) );
 		$response->set_status( 201 );
 		$response->header( 'Location', rest_url( sprintf( '%s/%s/%s', $this->namespace, $this->rest_base, $connection['slug'] ) ) );
@@ -218,6 +219,7 @@ class Connections_Controller extends Controller {
 			return $connection;
 		}
 		$this->audit( 'connection_update', $connection['slug'], array_keys( $input ) );
+		self::nudge_sidecar();
 		return rest_ensure_response( Connections::to_public( $connection ) );
 	}
 
@@ -234,6 +236,7 @@ class Connections_Controller extends Controller {
 			return $result;
 		}
 		$this->audit( 'connection_delete', $slug, array() );
+		self::nudge_sidecar();
 		return rest_ensure_response(
 			array(
 				'deleted' => true,
@@ -252,6 +255,32 @@ class Connections_Controller extends Controller {
 		$response = rest_ensure_response( array_values( array_map( array( Connections::class, 'to_sidecar' ), $this->connections->all() ) ) );
 		$response->header( 'Cache-Control', 'no-store' );
 		return $response;
+	}
+
+	/**
+	 * Tells the sidecar to re-read its sources, so a new schedule applies at once. Fire and
+	 * forget: the sidecar also re-reads them every minute.
+	 */
+	private static function nudge_sidecar(): void {
+		$base = Plugin::sidecar()->url();
+		if ( null === $base ) {
+			return;
+		}
+		$key     = defined( 'USERSYNC_SIDECAR_KEY' ) ? (string) constant( 'USERSYNC_SIDECAR_KEY' ) : '';
+		$headers = array( 'Content-Type' => 'application/json' );
+		if ( '' !== $key ) {
+			$headers['Authorization'] = 'Bearer ' . $key;
+		}
+		wp_remote_post(
+			$base . '/api/v1/sources/reload',
+			array(
+				'timeout'     => 1,
+				'blocking'    => false,
+				'redirection' => 0,
+				'headers'     => $headers,
+				'body'        => '{}',
+			)
+		);
 	}
 
 	/**

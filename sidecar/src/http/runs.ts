@@ -5,6 +5,7 @@
 //   POST /api/v1/runs/:id/cancel        stop a run between batches
 //   POST /api/v1/sources/:source/test   Test connection: what works, which permission is missing
 //   GET  /api/v1/sources                configured sources (without secrets)
+//   POST /api/v1/sources/reload         re-read sources now (the plugin calls it after a change)
 // All require `Authorization: Bearer <SIDECAR_API_KEY>` when that key is configured.
 import { timingSafeEqual, createHash } from 'node:crypto';
 import express from 'express';
@@ -38,6 +39,15 @@ export function runsRouter(deps: RunRoutesDeps): Router {
 
   router.get('/sources', (_req, res) => {
     res.json({ sources: deps.engine.listSources() });
+  });
+
+  router.post('/sources/reload', async (_req: Request, res: Response) => {
+    try {
+      await deps.engine.reloadSources();
+      res.json({ sources: deps.engine.listSources() });
+    } catch (failure) {
+      handle(res, failure, deps.logger);
+    }
   });
 
   router.post('/sources/:source/runs', async (req: Request, res: Response) => {

@@ -160,6 +160,14 @@ describe('engine HTTP API', () => {
     assert.equal(test.status, 404);
   });
 
+  it('reloads sources on request, applying a change at once', async () => {
+    h.wordpress.connections[0]!.name = 'Contoso renamed';
+    const response = await call('/sources/reload', { method: 'POST' });
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as { sources: { name: string }[] };
+    assert.equal(body.sources[0]?.name, 'Contoso renamed');
+  });
+
   it('lists sources without their secrets', async () => {
     const body = (await (await call('/sources')).json()) as { sources: Record<string, unknown>[] };
     assert.equal(body.sources[0]?.slug, 'contoso');
