@@ -29,4 +29,7 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!(uuid|@wordpress/theme)/)'],
   setupFilesAfterEnv: ['<rootDir>/src/test-utils/setup.ts'],
+  // Typing with user-event into whole forms takes seconds on a busy two-core CI machine;
+  // the default 5 s turns load into failures that say nothing about the app.
+  testTimeout: 30_000,
 };
