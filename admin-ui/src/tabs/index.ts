@@ -16,6 +16,7 @@ import Connections from './connections';
 import Deprovisioning from './deprovisioning';
 import Overview from './overview';
 import RoleMapping from './role-mapping';
+import Schedule from './schedule';
 import type { AppTab } from './types';
 
 /** Returns the tabs with their titles in the admin's language. */
@@ -34,6 +35,7 @@ export function getTabs(): AppTab[] {
       title: __('Deprovisioning', 'usersync'),
       Component: Deprovisioning,
     },
+    { name: 'schedule', title: __('Schedule', 'usersync'), Component: Schedule },
     { name: 'audit', title: __('Audit log', 'usersync'), Component: AuditLog },
   ];
 }

@@ -50,6 +50,7 @@ describe('App', () => {
       'Attribute mapping',
       'Role mapping',
       'Deprovisioning',
+      'Schedule',
       'Audit log',
     ]);
     expect(screen.getByRole('tab', { name: 'Overview' })).toHaveAttribute('aria-selected', 'true');
