@@ -240,9 +240,10 @@ export class SyncRun {
       this.full = true;
       if (!this.scanId) {
         this.scanId = randomUUID();
-        // A new full listing rebuilds group memberships from scratch (sidecar bookkeeping
-        // only, so a dry run does it too and reports roles from current memberships).
-        if (this.pull.groupNames.length > 0) {
+        // A new full listing rebuilds group memberships from scratch. A dry run leaves them
+        // alone (it reports roles from the memberships known so far): rebuilt half-way, they
+        // would be lost to the incremental runs that follow.
+        if (this.pull.groupNames.length > 0 && !this.dryRun) {
           await store.deleteUnseenGroups(source.slug, this.scanId);
         }
         if (this.dryRun && (await store.countSyncStates(source.slug)) > 0) {
@@ -251,7 +252,7 @@ export class SyncRun {
       }
     }
     if (page.total !== undefined) this.total = page.total;
-    if (page.groups && page.groups.length > 0) {
+    if (page.groups && page.groups.length > 0 && !this.dryRun) {
       await this.applyGroups(page.groups, page.full);
     }
     const ops: PlannedOp[] = [];
@@ -499,7 +500,9 @@ export class SyncRun {
   /** Users a full listing did not contain are gone from the source: deprovision them. */
   private async reconcile(scanId: string): Promise<void> {
     const { store, source } = this.deps;
-    if (this.pull.groupNames.length > 0) await store.deleteUnseenGroups(source.slug, scanId);
+    if (this.pull.groupNames.length > 0 && !this.dryRun) {
+      await store.deleteUnseenGroups(source.slug, scanId);
+    }
     let after: string | null = null;
     for (;;) {
       this.checkCancelled();
@@ -571,17 +574,26 @@ export class SyncRun {
     }
     const retries: PlannedOp[] = [];
     let nextBatch = 0;
+    let halted = false;
     const worker = async () => {
-      while (nextBatch < batches.length) {
+      while (nextBatch < batches.length && !halted) {
         this.checkCancelled();
         const batch = batches[nextBatch++]!;
-        retries.push(...(await this.applyBatch(batch)));
+        try {
+          retries.push(...(await this.applyBatch(batch)));
+        } catch (error) {
+          halted = true; // no new batch after a failure
+          throw error;
+        }
         this.report();
       }
     };
-    await Promise.all(
+    // Every batch in flight finishes (and is recorded) before a failure or a cancel goes up.
+    const outcomes = await Promise.allSettled(
       Array.from({ length: Math.min(this.batchConcurrency, batches.length) }, worker),
     );
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
     if (retries.length > 0) await this.applyOps(retries);
   }
 
