@@ -109,14 +109,19 @@ class Transaction {
 		$this->release_locks();
 
 		foreach ( $users as $user ) {
+			$user_id = is_object( $user ) ? (int) $user->ID : (int) $user;
 			if ( is_object( $user ) ) {
-				clean_user_cache( $user );
-				$user_id = $user->ID;
-			} else {
-				$user_id = $user;
+				wp_cache_delete( $user->user_login, 'userlogins' );
+				wp_cache_delete( $user->user_email, 'useremail' );
+				wp_cache_delete( $user->user_nicename, 'userslugs' );
 			}
 			wp_cache_delete( $user_id, 'users' );
 			wp_cache_delete( $user_id, 'user_meta' );
+			// Then clean as WordPress does, from the user as the rollback restored it: whoever
+			// listens to clean_user_cache sees the user as it is again, not a change.
+			if ( get_userdata( $user_id ) ) {
+				clean_user_cache( $user_id );
+			}
 		}
 	}
 
