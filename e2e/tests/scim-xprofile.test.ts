@@ -1,0 +1,183 @@
+// SCIM attributes mapped to BuddyPress profile fields (`xprofile:<Field Name>`), checked up to
+// the edge of BuddyPress. BuddyPress itself cannot be installed here (no network to
+// wordpress.org), so the site gets a small stand-in must-use plugin that defines the four
+// xprofile functions UserSync calls, with BuddyPress's signatures, over an option. What this
+// proves: the configuration accepts the targets once the functions exist and refuses unknown
+// fields, the batch route writes and clears the values through those functions inside the
+// operation's transaction, snapshots and SCIM reads show them. What it does not prove: that
+// BuddyPress's real functions accept these values (field types, visibility, validation).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { asAdmin, asService, restUrl } from '../src/helpers.js';
+import { request, startStack, type Stack } from '../src/stack/index.js';
+
+const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are checked field by field
+type Json = any;
+
+/** BuddyPress's xprofile API as far as UserSync uses it; values live in one option. */
+const STAND_IN = `<?php
+/**
+ * Plugin Name: xprofile stand-in (tests only)
+ * Description: The BuddyPress xprofile functions UserSync calls, over an option.
+ */
+const USERSYNC_TEST_XPROFILE_FIELDS = array( 'Cost Center' => 7, 'Division' => 8 );
+function xprofile_get_field_id_from_name( $field_name ) {
+	return USERSYNC_TEST_XPROFILE_FIELDS[ $field_name ] ?? 0;
+}
+function usersync_test_xprofile_id( $field ) {
+	return is_numeric( $field ) ? (int) $field : xprofile_get_field_id_from_name( $field );
+}
+function xprofile_set_field_data( $field, $user_id, $value, $is_required = false ) {
+	$id = usersync_test_xprofile_id( $field );
+	if ( ! $id || ! is_string( $value ) || 'refuse me' === $value ) {
+		return false;
+	}
+	$data                     = get_option( 'usersync_test_xprofile', array() );
+	$data[ $user_id ][ $id ] = $value;
+	return update_option( 'usersync_test_xprofile', $data ) || true;
+}
+function xprofile_delete_field_data( $field = '', $user_id = 0 ) {
+	$data = get_option( 'usersync_test_xprofile', array() );
+	unset( $data[ $user_id ][ usersync_test_xprofile_id( $field ) ] );
+	return update_option( 'usersync_test_xprofile', $data );
+}
+function xprofile_get_field_data( $field, $user_id = 0, $multi_format = 'array' ) {
+	$data = get_option( 'usersync_test_xprofile', array() );
+	return $data[ $user_id ][ usersync_test_xprofile_id( $field ) ] ?? '';
+}
+`;
+
+let stack: Stack;
+
+before(
+  async () => {
+    stack = await startStack({ name: 'scim-xprofile', tokenName: 'Okta' });
+    fs.writeFileSync(
+      path.join(stack.wordpress.dir, 'wp-content', 'mu-plugins', 'xprofile-stand-in.php'),
+      STAND_IN,
+    );
+  },
+  { timeout: 180_000 },
+);
+
+after(async () => {
+  await stack?.stop();
+});
+
+async function scim(method: string, route: string, body?: unknown) {
+  const response = await fetch(`${stack.sidecar.scimUrl}${route}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${stack.sidecar.scimToken}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as Json) : undefined, text };
+}
+
+async function snapshot(id: string) {
+  const connection = stack.sidecar.scimConnection ?? 'okta';
+  const answer = await request<{ users: Json[] }>(
+    `${restUrl(stack, 'usersync/v1/users')}?connection=${connection}&id=${id}`,
+    { basic: asService(stack) },
+  );
+  assert.equal(answer.status, 200, answer.text);
+  return answer.body.users[0];
+}
+
+const row = (source: string, target: string) => ({
+  source,
+  target,
+  direction: 'both',
+  transform: 'none',
+  default: null,
+});
+
+describe('BuddyPress profile fields through SCIM (stand-in xprofile functions)', () => {
+  let id: string;
+
+  test('the map accepts xprofile targets that name a field, and refuses others', async () => {
+    const current = await request<Json>(restUrl(stack, 'usersync/v1/config'), {
+      basic: asAdmin(stack),
+    });
+    const refused = await request<Json>(restUrl(stack, 'usersync/v1/config'), {
+      method: 'PUT',
+      basic: asAdmin(stack),
+      body: {
+        attributeMap: [
+          ...current.body.attributeMap,
+          row(`${ENTERPRISE}:division`, 'xprofile:Nope'),
+        ],
+      },
+    });
+    assert.equal(refused.status, 400, refused.text);
+    assert.match(refused.body.message, /no BuddyPress profile field named "Nope"/);
+    const saved = await request<Json>(restUrl(stack, 'usersync/v1/config'), {
+      method: 'PUT',
+      basic: asAdmin(stack),
+      body: {
+        attributeMap: [
+          ...current.body.attributeMap,
+          row(`${ENTERPRISE}:costCenter`, 'xprofile:Cost Center'),
+          row(`${ENTERPRISE}:division`, 'xprofile:Division'),
+        ],
+      },
+    });
+    assert.equal(saved.status, 200, saved.text);
+  });
+
+  test('create writes the fields; the snapshot and SCIM show them', async () => {
+    const r = await scim('POST', '/Users', {
+      schemas: [USER, ENTERPRISE],
+      userName: 'dana@okta.example',
+      emails: [{ value: 'dana@okta.example', primary: true }],
+      [ENTERPRISE]: { costCenter: 'CC-100', division: 'Field Ops' },
+    });
+    assert.equal(r.status, 201, r.text);
+    id = r.body.id;
+    const user = await snapshot(id);
+    assert.deepEqual(user.xprofile, { 'Cost Center': 'CC-100', Division: 'Field Ops' });
+    assert.equal(r.body[ENTERPRISE].costCenter, 'CC-100');
+  });
+
+  test('a PATCH changes one field and a Remove clears the other', async () => {
+    let r = await scim('PATCH', `/Users/${id}`, {
+      schemas: [PATCH],
+      Operations: [
+        { op: 'Replace', path: `${ENTERPRISE}:costCenter`, value: 'CC-200' },
+        { op: 'Remove', path: `${ENTERPRISE}:division` },
+      ],
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual((await snapshot(id)).xprofile, { 'Cost Center': 'CC-200', Division: '' });
+    r = await scim('GET', `/Users/${id}`);
+    assert.deepEqual(r.body[ENTERPRISE], { costCenter: 'CC-200' });
+  });
+
+  test('a value the profile refuses fails the whole operation and writes nothing', async () => {
+    const before = await snapshot(id);
+    const r = await scim('PATCH', `/Users/${id}`, {
+      schemas: [PATCH],
+      Operations: [
+        { op: 'Replace', path: 'displayName', value: 'Dana Changed' },
+        { op: 'Replace', path: `${ENTERPRISE}:costCenter`, value: 'refuse me' },
+      ],
+    });
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.body.scimType, 'invalidValue');
+    assert.match(r.body.detail, /BuddyPress refused "refuse me"/);
+    const after = await snapshot(id);
+    assert.deepEqual(after, before);
+    assert.equal(after.version, before.version);
+    assert.equal(after.displayName, before.displayName);
+  });
+});
