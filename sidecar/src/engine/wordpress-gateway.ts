@@ -92,7 +92,9 @@ const resultSchema = z.union([
   z.object({
     ref: z.union([z.string(), z.number()]).transform(String),
     ok: z.literal(true),
-    status: z.enum(['created', 'updated', 'unchanged', 'disabled', 'reactivated', 'deleted']),
+    // Known: created, updated, unchanged, disabled, reactivated, deleted; a newer plugin's
+    // other statuses count as updates rather than failing the run.
+    status: z.string(),
     user: snapshotSchema.nullish().transform((v) => v ?? null),
   }),
   z.object({
