@@ -26,6 +26,7 @@ beforeEach(() => {
     'GET /usersync/v1/tokens': [tokenFixture()],
     'GET /usersync/v1/connections': [],
     'GET /usersync/v1/config': configFixture(),
+    'GET /usersync/v1/runs?limit=10': { runs: [] },
   });
   window.usersyncAdmin = {
     restNamespace: 'usersync/v1',
@@ -55,7 +56,12 @@ describe('App', () => {
     ]);
     expect(screen.getByRole('tab', { name: 'Overview' })).toHaveAttribute('aria-selected', 'true');
     expect(await screen.findByRole('heading', { name: 'Sidecar' })).toBeInTheDocument();
-    expect(requestsMade()).toEqual(['GET /usersync/v1/status']);
+    expect(requestsMade()).toEqual([
+      'GET /usersync/v1/status',
+      'GET /usersync/v1/connections',
+      'GET /usersync/v1/tokens',
+      'GET /usersync/v1/runs?limit=10',
+    ]);
   });
 
   it('shows SCIM tokens and the page SCIM URL on the Connections tab', async () => {

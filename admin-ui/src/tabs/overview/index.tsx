@@ -1,5 +1,6 @@
 /**
- * Overview tab: is everything in place? Versions, tables and the sidecar's health.
+ * Overview tab: is everything in place, and what is syncing? The sources with Sync now and
+ * live progress, the last runs, the sidecar's health, versions and tables.
  */
 
 /**
@@ -14,6 +15,7 @@ import { getStatus } from '../../api';
 import ErrorNotice from '../../components/error-notice';
 import LoadingState from '../../components/loading-state';
 import SidecarCard from '../../components/sidecar-card';
+import SourcesCard from '../../components/sources-card';
 import SystemCard from '../../components/system-card';
 import { useRequest } from '../../hooks/use-request';
 
@@ -38,8 +40,9 @@ export default function Overview() {
       {error ? (
         <ErrorNotice title={__('The status could not be refreshed.', 'usersync')} error={error} />
       ) : null}
-      <SystemCard status={status} />
+      <SourcesCard />
       <SidecarCard sidecar={status.sidecar} isChecking={isLoading} onCheckAgain={reload} />
+      <SystemCard status={status} />
     </div>
   );
 }

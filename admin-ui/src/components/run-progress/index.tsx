@@ -1,0 +1,152 @@
+/**
+ * A run in progress: a bar with processed/total, the rate and the time elapsed, and
+ * Cancel; once finished, what it did, with a link to its audit entries.
+ */
+
+/**
+ * WordPress dependencies
+ */
+import { Button, Notice } from '@wordpress/components';
+import { useState } from '@wordpress/element';
+import { __, sprintf } from '@wordpress/i18n';
+
+/**
+ * Internal dependencies
+ */
+import { toApiError } from '../../api';
+import type { ApiError, RunCounts } from '../../api';
+import ErrorNotice from '../error-notice';
+import { auditHref, formatDuration, formatRate, isActive, percent } from './format';
+import type { RunProgressProps } from './types';
+
+export function countsText(counts: RunCounts): string {
+  return sprintf(
+    /* translators: 1: created, 2: updated, 3: unchanged, 4: disabled, 5: deleted, 6: failed (numbers of users). */
+    __(
+      '%1$d created, %2$d updated, %3$d unchanged, %4$d disabled, %5$d deleted, %6$d failed',
+      'usersync',
+    ),
+    counts.created,
+    counts.updated,
+    counts.unchanged,
+    counts.disabled,
+    counts.deleted,
+    counts.failed,
+  );
+}
+
+export default function RunProgress({ run, onCancel }: RunProgressProps) {
+  const [isCancelling, setIsCancelling] = useState(false);
+  const [cancelError, setCancelError] = useState<ApiError | null>(null);
+  const active = isActive(run);
+  const done = percent(run);
+  const label = sprintf(
+    /* translators: %s: connection slug. */
+    __('Progress of the run of %s', 'usersync'),
+    run.source,
+  );
+
+  const cancel = async () => {
+    if (isCancelling) {
+      return;
+    }
+    setIsCancelling(true);
+    setCancelError(null);
+    try {
+      await onCancel();
+    } catch (failure) {
+      setCancelError(toApiError(failure));
+      setIsCancelling(false);
+    }
+  };
+
+  let summary;
+  if (run.state === 'queued') {
+    summary = __('Waiting to start…', 'usersync');
+  } else if (run.total) {
+    summary = sprintf(
+      /* translators: 1: users processed, 2: users in the run, 3: percentage. */
+      __('%1$s of %2$s users (%3$d%%)', 'usersync'),
+      run.processed.toLocaleString(),
+      run.total.toLocaleString(),
+      done ?? 0,
+    );
+  } else {
+    summary = sprintf(
+      /* translators: %s: users processed. */
+      __('%s users so far', 'usersync'),
+      run.processed.toLocaleString(),
+    );
+  }
+
+  return (
+    <div className="usersync-run-progress">
+      <div className="usersync-run-progress__bar">
+        {done === null ? (
+          <progress aria-label={label} />
+        ) : (
+          <progress aria-label={label} max={100} value={done} />
+        )}
+      </div>
+      <p className="usersync-run-progress__numbers">
+        <span>{summary}</span>
+        <span>
+          {__('Rate:', 'usersync')} {formatRate(run.rate)}
+        </span>
+        <span>
+          {__('Elapsed:', 'usersync')} {formatDuration(run.elapsedSeconds)}
+        </span>
+      </p>
+      {active ? (
+        <>
+          <Button
+            variant="secondary"
+            isDestructive
+            isBusy={isCancelling || run.cancelRequested}
+            aria-disabled={isCancelling || run.cancelRequested}
+            onClick={cancel}
+          >
+            {run.cancelRequested || isCancelling
+              ? __('Cancelling…', 'usersync')
+              : __('Cancel', 'usersync')}
+          </Button>
+          {cancelError ? (
+            <ErrorNotice
+              title={__('The run could not be cancelled.', 'usersync')}
+              error={cancelError}
+            />
+          ) : null}
+        </>
+      ) : (
+        <Notice
+          status={
+            run.state === 'succeeded' && run.counts.failed === 0
+              ? 'success'
+              : run.state === 'failed'
+                ? 'error'
+                : 'warning'
+          }
+          isDismissible={false}
+        >
+          <p>
+            <strong>
+              {run.state === 'succeeded'
+                ? run.dryRun
+                  ? __('Dry run finished (nothing was written):', 'usersync')
+                  : __('Sync finished:', 'usersync')
+                : run.state === 'cancelled'
+                  ? __('Sync cancelled:', 'usersync')
+                  : __('Sync failed:', 'usersync')}
+            </strong>{' '}
+            {countsText(run.counts)}.{run.error ? ` ${run.error}` : ''}
+          </p>
+          <p>
+            <a href={auditHref(run.id)}>
+              {__('See this run’s entries in the audit log', 'usersync')}
+            </a>
+          </p>
+        </Notice>
+      )}
+    </div>
+  );
+}
