@@ -171,7 +171,7 @@ describe('one-way parent → child', () => {
     await resetPassword(parent, 'ada', 'Second new password 2!');
     await eventually(
       async () => assert.equal(await logIn(child, 'ada', 'Second new password 2!'), true),
-      { what: 'the new password to work on the child', timeoutMs: 15_000 },
+      { what: 'the new password to work on the child', timeoutMs: 60_000 },
     );
     const entries = await audit(child, { action: 'password', user: String(adaChildId) });
     assert.ok(entries.some((e) => e.result === 'success' && e.source === 'peer:Parent site'));

@@ -26,6 +26,8 @@ export interface Snapshot {
   firstName: string;
   lastName: string;
   displayName: string;
+  nickname: string;
+  url: string;
   roles: string[];
   active: boolean;
   externalId: string | null;
@@ -178,12 +180,12 @@ export async function waitForTargets(stack: Stack, slugs: string[]) {
         if (!found || found.cursor === null) throw new Error(`target ${slug} not ready`);
       }
     },
-    { what: `targets ${slugs.join(', ')}`, timeoutMs: 15_000 },
+    { what: `targets ${slugs.join(', ')}`, timeoutMs: 60_000 },
   );
 }
 
 /** Waits until every target of the site has handled the whole feed. */
-export async function settled(stack: Stack, timeoutMs = 30_000) {
+export async function settled(stack: Stack, timeoutMs = 60_000) {
   await eventually(
     async () => {
       const { targets } = await outbound(stack);
@@ -233,7 +235,7 @@ export async function arrives(
   connection: string,
   check: (user: Snapshot | null) => void,
   what: string,
-  timeoutMs = 15_000,
+  timeoutMs = 60_000,
 ): Promise<Snapshot | null> {
   return eventually(
     async () => {
