@@ -14,8 +14,8 @@ defined( 'ABSPATH' ) || exit;
  *
  * WordPress reports a single change as many events (each meta key, the capabilities, the
  * role, the profile itself). Events for the same user are merged into one pending row,
- * written as soon as an event for another user arrives, a deferral ends, or the request
- * ends. While a change is in progress (wp_insert_user(), a password reset, a deletion) the
+ * written as soon as an event for another user arrives, a batch operation settles, or the
+ * request ends. While a change is in progress (wp_insert_user(), a password reset, a deletion) the
  * outbox is *deferred*: nothing is written until the outermost deferral is released. The
  * batch route defers around each operation, inside its transaction, so a rolled back
  * operation leaves no outbox row either.
@@ -106,14 +106,15 @@ class Outbox {
 	}
 
 	/**
-	 * Ends a deferral; the outermost one writes what is pending.
+	 * Ends a deferral. What is pending stays pending: the rest of the request may change the
+	 * same user again (the REST API sets roles after wp_update_user(), a profile page saves
+	 * meta after the user), and one request's changes of a user make one row. It is written
+	 * when another user's change arrives, by settle() at the end of a batch operation, or
+	 * at shutdown.
 	 */
 	public function release(): void {
 		if ( $this->depth > 0 ) {
 			--$this->depth;
-		}
-		if ( 0 === $this->depth ) {
-			$this->flush();
 		}
 	}
 

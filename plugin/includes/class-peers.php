@@ -164,7 +164,7 @@ class Peers {
 	 */
 	public function any_sends_passwords(): bool {
 		foreach ( $this->stored() as $peer ) {
-			if ( ! empty( $peer['sendPasswords'] ) && ! empty( $peer['push'] ) ) {
+			if ( ! empty( $peer['sendPasswords'] ) && self::pushes( $peer ) ) {
 				return true;
 			}
 		}
@@ -172,11 +172,20 @@ class Peers {
 	}
 
 	/**
+	 * Whether a stored peer receives this site's changes: push on, with a URL and a token.
+	 *
+	 * @param array<string, mixed> $peer Stored peer.
+	 */
+	public static function pushes( array $peer ): bool {
+		return ! empty( $peer['push'] ) && ! empty( $peer['scimUrl'] ) && ! empty( $peer['token'] );
+	}
+
+	/**
 	 * Whether any peer that sends password hashes also includes administrators.
 	 */
 	public function sends_administrator_passwords(): bool {
 		foreach ( $this->stored() as $peer ) {
-			if ( ! empty( $peer['sendPasswords'] ) && ! empty( $peer['push'] ) && ! empty( $peer['includeAdministrators'] ) ) {
+			if ( ! empty( $peer['sendPasswords'] ) && self::pushes( $peer ) && ! empty( $peer['includeAdministrators'] ) ) {
 				return true;
 			}
 		}
@@ -249,10 +258,8 @@ class Peers {
 				}
 				$peer[ $flag ] = array_key_exists( $flag, $item ) ? $item[ $flag ] : ( $previous[ $flag ] ?? $default );
 			}
-			if ( null === $peer['scimUrl'] ) {
-				$peer['push'] = false;
-			}
-			if ( $peer['push'] && null === $peer['token'] ) {
+			// Without a SCIM URL the entry only says what this site accepts from the peer.
+			if ( $peer['push'] && null !== $peer['scimUrl'] && null === $peer['token'] ) {
 				return self::invalid( $field . '[token]', __( 'Pushing to a peer needs the bearer token the peer issued to this site.', 'usersync' ) );
 			}
 			$peer['createdAt']  = $previous['createdAt'] ?? $now;
