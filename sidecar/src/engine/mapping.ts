@@ -32,37 +32,49 @@ export function inboundMappings(config: SyncConfig): AttributeMapping[] {
   return config.attributeMap.filter((row) => row.direction !== 'outbound');
 }
 
+/** Order of the mapped fields: fixed, so equal values always hash the same. */
+const FIELD_ORDER = ['login', 'email', 'firstName', 'lastName', 'displayName', 'nickname', 'url'];
+
 /** Maps a canonical user; throws MappingError when it cannot become a WordPress user. */
 export function mapUser(user: CanonicalUser, mappings: AttributeMapping[]): MappedUser {
-  const fields: Record<string, unknown> = {};
-  const meta: Record<string, string | null> = {};
+  const core: Record<string, string> = {};
+  let meta: Record<string, string | null> | null = null;
   for (const row of mappings) {
     if (row.target === 'avatar') continue; // photos come from the connector
-    let value = stringOf(readPath(user.attributes, row.source));
+    let value = stringOf(compiledPath(row.source)(user.attributes));
     if (value !== null) value = transform(value, row.transform);
     if ((value === null || value === '') && row.default !== null && row.default !== undefined)
       value = row.default;
     if (row.target.startsWith('meta:')) {
+      meta ??= {};
       meta[row.target.slice(5)] = value === '' ? null : value;
     } else if (row.target === 'description') {
+      meta ??= {};
       meta.description = value === '' ? null : value;
     } else {
       const field = CORE_TARGETS[row.target];
-      if (field) fields[field] = value ?? '';
+      if (field) core[field] = value ?? '';
     }
   }
-  const login = typeof fields.login === 'string' ? fields.login.trim() : '';
+  const login = typeof core.login === 'string' ? core.login.trim() : '';
   if (!login) {
     throw new MappingError(
       'The source user has no value for the WordPress login (attribute map target user_login)',
     );
   }
-  fields.login = login;
-  if (Object.keys(meta).length > 0) fields.meta = sortKeys(meta);
+  core.login = login;
+  // Built in a fixed key order, so JSON.stringify is a canonical form to hash.
+  const fields: Record<string, unknown> = {};
+  for (const key of FIELD_ORDER) if (key in core) fields[key] = core[key];
+  if (meta) fields.meta = sortKeys(meta);
   fields.externalId = user.externalId;
   fields.active = user.active;
   const mapped = fields as unknown as MappedUser['fields'];
-  return { externalId: user.externalId, fields: mapped, hash: hashOf(mapped) };
+  return {
+    externalId: user.externalId,
+    fields: mapped,
+    hash: createHash('sha256').update(JSON.stringify(fields)).digest('hex'),
+  };
 }
 
 /** Whether the attribute map asks for profile photos. */
@@ -164,6 +176,12 @@ function stringOf(value: unknown): string | null {
   return JSON.stringify(value);
 }
 
+type Step = { name: string; filter: Filter | null };
+type Filter = { primary: true } | { attribute: string; expected: unknown };
+type Reader = (attributes: Record<string, unknown>) => unknown;
+
+const compiled = new Map<string, Reader>();
+
 /**
  * Reads a SCIM attribute path: `userName`, `name.givenName`, `emails[primary].value`,
  * `phoneNumbers[type eq "work"].value`, `urn:…:enterprise:2.0:User:department`,
@@ -171,30 +189,74 @@ function stringOf(value: unknown): string | null {
  * a multi-valued attribute without a filter yields its primary (else first) value.
  */
 export function readPath(attributes: Record<string, unknown>, path: string): unknown {
-  let scope: unknown = attributes;
-  let rest = path.trim();
-  if (/^urn:/i.test(rest)) {
-    const lower = rest.toLowerCase();
-    const schema = Object.keys(attributes)
-      .filter((key) => lower.startsWith(`${key.toLowerCase()}:`))
-      .sort((a, b) => b.length - a.length)[0];
-    if (!schema) return null;
-    scope = attributes[schema];
-    rest = rest.slice(schema.length + 1);
+  return compiledPath(path)(attributes);
+}
+
+/** A path parsed once into a reader (the attribute map is applied to every user). */
+export function compiledPath(path: string): Reader {
+  let reader = compiled.get(path);
+  if (!reader) {
+    reader = compile(path);
+    if (compiled.size > 10_000) compiled.clear();
+    compiled.set(path, reader);
   }
-  for (const segment of splitSegments(rest)) {
+  return reader;
+}
+
+function compile(path: string): Reader {
+  const trimmed = path.trim();
+  if (!/^urn:/i.test(trimmed)) return stepsReader(parseSteps(trimmed));
+  // `urn:…:User:attr`: the schema is the longest attribute key the path starts with (URNs
+  // contain dots, as in `2.0`, so the split depends on the keys the user has).
+  const lower = trimmed.toLowerCase();
+  const rests = new Map<string, Reader>();
+  return (attributes) => {
+    let schema: string | null = null;
+    for (const key of Object.keys(attributes)) {
+      if (
+        lower.startsWith(`${key.toLowerCase()}:`) &&
+        (schema === null || key.length > schema.length)
+      ) {
+        schema = key;
+      }
+    }
+    if (schema === null) return null;
+    const rest = trimmed.slice(schema.length + 1);
+    let reader = rests.get(rest);
+    if (!reader) {
+      reader = stepsReader(parseSteps(rest));
+      rests.set(rest, reader);
+    }
+    return reader(attributes[schema] as Record<string, unknown>);
+  };
+}
+
+function parseSteps(path: string): Step[] | null {
+  const steps: Step[] = [];
+  for (const segment of splitSegments(path)) {
     const match = /^([^[\]]+)(?:\[(.+)\])?$/.exec(segment);
     if (!match) return null;
-    scope = pick(scope, match[1]!);
-    if (match[2] !== undefined) scope = filterValues(scope, match[2]);
-    if (scope === null || scope === undefined) return null;
+    steps.push({ name: match[1]!, filter: match[2] === undefined ? null : parseFilter(match[2]) });
   }
-  if (Array.isArray(scope)) {
-    const chosen = primaryOf(scope);
-    if (chosen && typeof chosen === 'object' && 'value' in chosen) return chosen.value;
-    return chosen;
-  }
-  return scope;
+  return steps;
+}
+
+function stepsReader(steps: Step[] | null): Reader {
+  if (!steps) return () => null;
+  return (attributes) => {
+    let scope: unknown = attributes;
+    for (const step of steps) {
+      scope = pick(scope, step.name);
+      if (step.filter) scope = applyFilter(scope, step.filter);
+      if (scope === null || scope === undefined) return null;
+    }
+    if (Array.isArray(scope)) {
+      const chosen = primaryOf(scope);
+      if (chosen && typeof chosen === 'object' && 'value' in chosen) return chosen.value;
+      return chosen;
+    }
+    return scope;
+  };
 }
 
 function splitSegments(path: string): string[] {
@@ -218,47 +280,51 @@ function splitSegments(path: string): string[] {
 function pick(scope: unknown, name: string): unknown {
   if (Array.isArray(scope)) scope = primaryOf(scope);
   if (!scope || typeof scope !== 'object') return null;
+  const record = scope as Record<string, unknown>;
+  // The exact name is the common case; other spellings need a scan.
+  if (name in record) return record[name];
   const lower = name.toLowerCase();
-  const key = Object.keys(scope).find((k) => k.toLowerCase() === lower);
-  return key === undefined ? null : (scope as Record<string, unknown>)[key];
+  for (const key in record) if (key.toLowerCase() === lower) return record[key];
+  return null;
 }
 
 function primaryOf(values: unknown[]): unknown {
-  return (
-    values.find(
-      (v) => v && typeof v === 'object' && (v as { primary?: unknown }).primary === true,
-    ) ??
-    values[0] ??
-    null
-  );
+  for (const value of values) {
+    if (value && typeof value === 'object' && (value as { primary?: unknown }).primary === true)
+      return value;
+  }
+  return values[0] ?? null;
 }
 
 /** `primary`, or `<attribute> eq <"string"|true|false|number>`. */
-function filterValues(scope: unknown, filter: string): unknown {
-  if (!Array.isArray(scope)) return null;
+function parseFilter(filter: string): Filter | null {
   const trimmed = filter.trim();
-  if (/^primary$/i.test(trimmed)) {
-    return (
-      scope.find(
-        (v) => v && typeof v === 'object' && (v as { primary?: unknown }).primary === true,
-      ) ?? null
-    );
-  }
+  if (/^primary$/i.test(trimmed)) return { primary: true };
   const match = /^([\w.$-]+)\s+eq\s+(.+)$/i.exec(trimmed);
   if (!match) return null;
-  const attribute = match[1]!;
   const raw = match[2]!.trim();
   let expected: unknown;
-  if (/^".*"$/.test(raw)) expected = JSON.parse(raw) as string;
+  if (/^".*"$/.test(raw)) expected = (JSON.parse(raw) as string).toLowerCase();
   else if (/^(true|false)$/i.test(raw)) expected = raw.toLowerCase() === 'true';
   else if (raw !== '' && !Number.isNaN(Number(raw))) expected = Number(raw);
-  else expected = raw;
-  return (
-    scope.find((v) => {
-      const actual = pick(v, attribute);
-      return typeof actual === 'string' && typeof expected === 'string'
-        ? actual.toLowerCase() === expected.toLowerCase()
-        : actual === expected;
-    }) ?? null
-  );
+  else expected = raw.toLowerCase();
+  return { attribute: match[1]!, expected };
+}
+
+function applyFilter(scope: unknown, filter: Filter | null): unknown {
+  if (!filter || !Array.isArray(scope)) return null;
+  for (const value of scope) {
+    if ('primary' in filter) {
+      if (value && typeof value === 'object' && (value as { primary?: unknown }).primary === true)
+        return value;
+      continue;
+    }
+    const actual = pick(value, filter.attribute);
+    const match =
+      typeof actual === 'string' && typeof filter.expected === 'string'
+        ? actual.toLowerCase() === filter.expected
+        : actual === filter.expected;
+    if (match) return value;
+  }
+  return null;
 }

@@ -40,6 +40,7 @@ import {
   wantsPhotos,
 } from './mapping.js';
 import type { MappedUser } from './mapping.js';
+import { MemoryBudget } from './memory.js';
 import type {
   AuditEntry,
   AvatarItem,
@@ -140,6 +141,7 @@ export class SyncRun {
   /** Dry run of a full listing: who was seen (only kept when there is state to compare). */
   private dryRunSeen: Set<string> | null = null;
   private warnedAvatar = false;
+  private readonly memory = new MemoryBudget();
   /** Failures WordPress never saw (so never audited): written to the audit log per page. */
   private readonly audit: AuditEntry[] = [];
 
@@ -263,6 +265,7 @@ export class SyncRun {
       photos.push(...planned.photos);
     }
     if (page.deletes.length > 0) ops.push(...(await this.planDeletes(page.deletes)));
+    this.memory.check();
     await this.applyOps(ops);
     // Photos of users whose write succeeded (their WordPress id is known now).
     for (const item of ops) {
@@ -278,6 +281,7 @@ export class SyncRun {
     if (!this.dryRun) {
       await this.saveCursor({ connector: page.nextCursor, scan: this.scanId, reconcile: null });
     }
+    this.memory.check();
   }
 
   private async applyGroups(groups: GroupChange[], full: boolean): Promise<void> {

@@ -35,6 +35,7 @@ import {
   directoryObjectRefSchema,
   graphGroupSchema,
   graphUserSchema,
+  readsRawProperties,
   selectFor,
   toCanonicalUser,
 } from './mapper.js';
@@ -216,12 +217,13 @@ export class MicrosoftGraphConnector implements Connector {
   ): Promise<{ upserts: CanonicalUser[]; deletes: SourceDeletion[] }> {
     const upserts: CanonicalUser[] = [];
     const deletes: SourceDeletion[] = [];
+    const raw = readsRawProperties(options.attributes);
     for (const item of items) {
       const user = graphUserSchema.parse(item);
       if (user['@removed']) {
         deletes.push({ externalId: user.id, permanent: user['@removed'].reason === 'deleted' });
       } else {
-        upserts.push(toCanonicalUser(user, this.settings.b2c));
+        upserts.push(toCanonicalUser(user, this.settings.b2c, raw));
       }
     }
     if (options.photos) {

@@ -112,8 +112,14 @@ export function selectFor(attributePaths: string[], b2c: boolean): string[] {
 const clean = (value: string | null | undefined) =>
   typeof value === 'string' && value.trim() !== '' ? value : null;
 
+/** Whether the attribute map reads raw Graph properties (only then are they copied along). */
+export function readsRawProperties(attributePaths: string[]): boolean {
+  const prefix = `${GRAPH_EXTENSION.toLowerCase()}:`;
+  return attributePaths.some((path) => path.toLowerCase().startsWith(prefix));
+}
+
 /** Graph user → canonical user. */
-export function toCanonicalUser(user: GraphUser, b2c: boolean): CanonicalUser {
+export function toCanonicalUser(user: GraphUser, b2c: boolean, raw = true): CanonicalUser {
   const identities = (user.identities ?? []).map((entry) => ({
     signInType: entry.signInType ?? null,
     issuer: entry.issuer ?? null,
@@ -156,11 +162,6 @@ export function toCanonicalUser(user: GraphUser, b2c: boolean): CanonicalUser {
   };
   const hasAddress = Object.entries(address).some(([key, value]) => key !== 'type' && value);
 
-  const raw: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(user)) {
-    if (!key.startsWith('@') && !key.includes('@odata')) raw[key] = value;
-  }
-
   const attributes: Record<string, unknown> = {
     schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', ENTERPRISE],
     externalId: user.id,
@@ -184,7 +185,13 @@ export function toCanonicalUser(user: GraphUser, b2c: boolean): CanonicalUser {
       employeeNumber: clean(user.employeeId),
       organization: clean(user.companyName),
     },
-    [GRAPH_EXTENSION]: raw,
   };
+  if (raw) {
+    const properties: Record<string, unknown> = {};
+    for (const key in user) {
+      if (!key.includes('@')) properties[key] = user[key];
+    }
+    attributes[GRAPH_EXTENSION] = properties;
+  }
   return { externalId: user.id, attributes, active: user.accountEnabled !== false };
 }
