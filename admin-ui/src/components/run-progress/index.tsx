@@ -8,7 +8,7 @@
  */
 import { Button, Notice } from '@wordpress/components';
 import { useState } from '@wordpress/element';
-import { __, sprintf } from '@wordpress/i18n';
+import { __, _n, sprintf } from '@wordpress/i18n';
 
 /**
  * Internal dependencies
@@ -61,7 +61,20 @@ export default function RunProgress({ run, onCancel }: RunProgressProps) {
   };
 
   let summary;
-  if (run.state === 'queued') {
+  if (!active) {
+    summary = run.total
+      ? sprintf(
+          /* translators: 1: users processed, 2: users in the run. */
+          __('%1$s of %2$s users processed', 'usersync'),
+          run.processed.toLocaleString(),
+          run.total.toLocaleString(),
+        )
+      : sprintf(
+          /* translators: %s: users processed. */
+          _n('%s user processed', '%s users processed', run.processed, 'usersync'),
+          run.processed.toLocaleString(),
+        );
+  } else if (run.state === 'queued') {
     summary = __('Waiting to start…', 'usersync');
   } else if (run.total) {
     summary = sprintf(
