@@ -667,6 +667,20 @@ export class SyncRun {
           continue;
         }
       }
+      // A WordPress user with this login or email exists but is not linked: adopt it when
+      // the policy lets syncs touch unlinked users (linked, then updated like any other).
+      if (
+        item.op.action === 'create' &&
+        (error.code === 'usersync_login_exists' || error.code === 'usersync_email_exists') &&
+        this.deps.config.deprovision.touchUnlinked &&
+        !item.retried
+      ) {
+        const adopted = await this.adopt(item);
+        if (adopted) {
+          retries.push(adopted);
+          continue;
+        }
+      }
       // The linked user was deleted or unlinked in WordPress: create it again.
       if (item.op.action === 'update' && error.status === 404 && item.mapped && !item.retried) {
         item.op = { ref: '', action: 'create', user: item.op.user };
@@ -689,6 +703,29 @@ export class SyncRun {
     if (save.length > 0) await store.saveSyncStates(source.slug, save);
     if (forget.length > 0) await store.deleteSyncStates(source.slug, forget);
     return retries;
+  }
+
+  /** Links the existing user a create collided with; the update that follows applies it. */
+  private async adopt(item: PlannedOp): Promise<PlannedOp | null> {
+    const { wordpress, source } = this.deps;
+    const user = item.op.user ?? {};
+    const existing =
+      (user.login ? await wordpress.findUser(source.slug, { login: user.login }) : null) ??
+      (user.email ? await wordpress.findUser(source.slug, { email: user.email }) : null);
+    // Linked to this connection under another external id: a real conflict, not ours to fix.
+    if (!existing || (existing.linked && existing.externalId !== item.externalId)) return null;
+    // Administrators stay out of syncs unless the policy says otherwise.
+    const { touchAdministrators } = this.deps.config.deprovision;
+    if (existing.roles.includes('administrator') && !touchAdministrators) return null;
+    const [linked] = await wordpress.link(source.slug, [
+      { userId: existing.id, externalId: item.externalId },
+    ]);
+    if (!linked) return null;
+    item.op = { ref: '', action: 'update', id: existing.id, user: item.op.user };
+    item.retried = true;
+    item.change.action = 'update';
+    item.change.wpUserId = existing.id;
+    return item;
   }
 
   /** Downloads changed photos and hands them to WordPress as the users' avatars. */

@@ -156,4 +156,11 @@ export interface WordPressGateway {
   writeAudit(entries: AuditEntry[]): Promise<void>;
   /** The user linked to `externalId` in the connection, if any. */
   findLinkedUser(connection: string, externalId: string): Promise<WpUserSnapshot | null>;
+  /** The user with this login or email (case-insensitive), linked or not. */
+  findUser(
+    connection: string,
+    match: { login?: string; email?: string },
+  ): Promise<WpUserSnapshot | null>;
+  /** Links existing users to the connection (nothing else about them changes). */
+  link(connection: string, links: { userId: number; externalId: string }[]): Promise<boolean[]>;
 }

@@ -239,6 +239,32 @@ export class PluginGateway implements WordPressGateway {
     };
   }
 
+  async findUser(
+    connection: string,
+    match: { login?: string; email?: string },
+  ): Promise<WpUserSnapshot | null> {
+    const { data } = await this.wordpress.get<{ users?: unknown[] }>('/usersync/v1/users', {
+      connection,
+      login: match.login,
+      email: match.email,
+      per_page: 1,
+    });
+    const user = data.users?.[0];
+    return user ? snapshotSchema.parse(user) : null;
+  }
+
+  async link(
+    connection: string,
+    links: { userId: number; externalId: string }[],
+  ): Promise<boolean[]> {
+    const { data } = await this.wordpress.post<{ results?: { ok?: boolean }[] }>(
+      '/usersync/v1/sidecar/links',
+      { connection, links },
+      { retry: true },
+    );
+    return links.map((_, index) => data.results?.[index]?.ok === true);
+  }
+
   async findLinkedUser(connection: string, externalId: string): Promise<WpUserSnapshot | null> {
     const { data } = await this.wordpress.get<{ users?: unknown[] }>('/usersync/v1/users', {
       connection,

@@ -333,6 +333,27 @@ describe('sync engine', () => {
     assert.equal(again.counts.unchanged, 29);
   });
 
+  it('adopts an unlinked WordPress user with the same login when the policy allows', async () => {
+    h = await harness();
+    const d = h.emulator.directory;
+    const target = d.user(d.userOrder[2]!);
+    const existing = h.wordpress.addUser({
+      login: String(target.props.userPrincipalName).toUpperCase(),
+      email: 'old-address@example.com',
+    });
+    h.wordpress.config.deprovision.touchUnlinked = true;
+    const run = await h.sync();
+    assert.equal(run.state, 'succeeded', run.error ?? '');
+    assert.equal(run.counts.failed, 0);
+    assert.equal(run.counts.created, 29);
+    assert.equal(run.counts.updated, 1);
+    const adopted = h.wordpress.byExternalId('contoso', target.id);
+    assert.equal(adopted?.id, existing.id, 'the same WordPress user, now linked');
+    assert.equal(adopted?.email, target.props.mail);
+    assert.equal(h.wordpress.users.size, 30);
+    assertMirrors(h);
+  });
+
   it('records a user that cannot be mapped, in the run and the audit log', async () => {
     h = await harness();
     h.wordpress.config.attributeMap[0] = {

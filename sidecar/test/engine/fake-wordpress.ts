@@ -166,6 +166,27 @@ export class FakeWordPress implements WordPressGateway {
     };
   }
 
+  async findUser(
+    connection: string,
+    match: { login?: string; email?: string },
+  ): Promise<WpUserSnapshot | null> {
+    const user = [...this.users.values()].find(
+      (u) =>
+        (match.login !== undefined && u.login.toLowerCase() === match.login.toLowerCase()) ||
+        (match.email !== undefined && u.email.toLowerCase() === match.email.toLowerCase()),
+    );
+    return user ? this.snapshot(user, connection) : null;
+  }
+
+  async link(connection: string, links: { userId: number; externalId: string }[]) {
+    return links.map(({ userId, externalId }) => {
+      const user = this.users.get(userId);
+      if (!user || this.byExternalId(connection, externalId)) return false;
+      user.links.set(connection, externalId);
+      return true;
+    });
+  }
+
   async findLinkedUser(connection: string, externalId: string): Promise<WpUserSnapshot | null> {
     const user = this.byExternalId(connection, externalId);
     return user ? this.snapshot(user, connection) : null;
