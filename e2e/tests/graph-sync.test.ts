@@ -252,6 +252,48 @@ describe('Microsoft Graph sync', () => {
     assert.deepEqual(wp(id(0))?.roles, ['subscriber']);
   });
 
+  test('an existing WordPress user with the same login is adopted when the policy allows', async () => {
+    const login = 'katherine.johnson@contoso.onmicrosoft.com';
+    const existing = await request<{ id: number }>(restUrl(stack, 'wp/v2/users'), {
+      method: 'POST',
+      basic: asAdmin(stack),
+      body: { username: login, email: 'kj@old.example.com', password: 'Pa55word-old-1234' },
+    });
+    assert.equal(existing.status, 201, existing.text);
+    await putConfig(site, {
+      deprovision: {
+        action: 'disable',
+        reassignTo: null,
+        touchUnlinked: true,
+        touchAdministrators: false,
+      },
+    });
+    try {
+      const source = emulator.directory.createUser({
+        userPrincipalName: login,
+        mail: 'katherine.johnson@contoso.example.com',
+        givenName: 'Katherine',
+        surname: 'Johnson',
+        displayName: 'Katherine Johnson',
+      });
+      const run = await syncAndWait(site, SLUG);
+      assert.equal(run.state, 'succeeded', run.error ?? '');
+      assert.equal(run.counts.failed, 0, JSON.stringify(run.details?.failures));
+      const adopted = (await linkedUsers(site, SLUG)).find((u) => u.externalId === source.id);
+      assert.equal(adopted?.id, existing.body.id, 'the same WordPress user, now linked');
+      assert.equal(adopted?.email, 'katherine.johnson@contoso.example.com');
+    } finally {
+      await putConfig(site, {
+        deprovision: {
+          action: 'disable',
+          reassignTo: null,
+          touchUnlinked: false,
+          touchAdministrators: false,
+        },
+      });
+    }
+  });
+
   test('a run with nothing to change writes nothing', async () => {
     // Every write a run makes leaves an audit row with the source "run:<id>".
     const runWrites = async () => {
