@@ -30,6 +30,7 @@ import { emptyCounts, emptyDetails } from '../store/types.js';
 import {
   MappingError,
   changedFields,
+  hashOf,
   inboundMappings,
   mapUser,
   mappingFingerprint,
@@ -64,7 +65,20 @@ interface EngineCursor {
   reconcile: string | null;
   /** Mapping fingerprint the cursor was made with; another one means re-plan everyone. */
   fingerprint: string;
+  /** Which directory the cursor belongs to; another one means start this source afresh. */
+  identity?: string;
 }
+
+/** Settings that say which directory a source reads (not how): a change means another one. */
+const IDENTITY_SETTINGS = [
+  'tenantId',
+  'b2c',
+  'cloud',
+  'graphUrl',
+  'authorityUrl',
+  'url',
+  'instanceUrl',
+];
 
 export interface RunProgress {
   processed: number;
@@ -161,7 +175,17 @@ export class SyncRun {
       signal: deps.signal,
     };
     this.fingerprint = mappingFingerprint(deps.config, this.photos);
+    const settings = deps.source.settings;
+    this.identity = hashOf({
+      type: deps.source.type,
+      createdAt: deps.source.createdAt ?? null,
+      settings: Object.fromEntries(
+        IDENTITY_SETTINGS.filter((key) => key in settings).map((key) => [key, settings[key]]),
+      ),
+    }).slice(0, 16);
   }
+
+  private readonly identity: string;
 
   get progress(): RunProgress {
     return {
@@ -175,7 +199,14 @@ export class SyncRun {
 
   async execute(): Promise<RunProgress> {
     const { store, source } = this.deps;
-    const saved = await this.loadCursor();
+    let saved = await this.loadCursor();
+    if (saved && saved.identity !== this.identity) {
+      // The connection now points at another directory (or was deleted and created again
+      // under the same slug): its cursor, sync state and groups are not this one's.
+      this.deps.logger.warn({ source: source.slug }, 'the source changed; starting afresh');
+      if (!this.dryRun) await store.resetSource(source.slug);
+      saved = null;
+    }
     let connectorCursor: string | null = saved?.connector ?? null;
     this.scanId = saved?.scan ?? null;
     if (this.run.full || !saved || saved.fingerprint !== this.fingerprint) {
@@ -927,7 +958,12 @@ export class SyncRun {
   }
 
   private async saveCursor(value: Omit<EngineCursor, 'v' | 'fingerprint'>): Promise<void> {
-    const cursor: EngineCursor = { v: 1, ...value, fingerprint: this.fingerprint };
+    const cursor: EngineCursor = {
+      v: 1,
+      ...value,
+      fingerprint: this.fingerprint,
+      identity: this.identity,
+    };
     await this.deps.store.saveCursor(this.deps.source.slug, JSON.stringify(cursor));
   }
 }

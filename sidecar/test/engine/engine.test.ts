@@ -3,7 +3,7 @@
 // failures and recovery — and that nothing unchanged is ever written.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { solidPng } from '../../../e2e/src/emulators/microsoft-graph/index.js';
+import { solidPng, startGraphEmulator } from '../../../e2e/src/emulators/microsoft-graph/index.js';
 import { Registry } from 'prom-client';
 import { INTERRUPTED, RunConflictError } from '../../src/engine/index.js';
 import type { Harness } from './harness.js';
@@ -424,6 +424,35 @@ describe('sync engine', () => {
     assert.equal(second.counts.disabled, 1);
     assert.equal(second.counts.unchanged, 23);
     assert.equal(h.wordpress.writes, writes + 2);
+  });
+
+  it('starts afresh when the connection is pointed at another directory', async () => {
+    h = await harness();
+    await h.sync();
+    const other = await startGraphEmulator({
+      users: 12,
+      seed: 'other-tenant',
+      domain: 'fabrikam.onmicrosoft.com',
+    });
+    try {
+      const source = h.wordpress.connections[0]!;
+      source.settings = {
+        ...source.settings,
+        tenantId: other.tenantId,
+        clientId: other.clientId,
+        clientSecret: other.clientSecret,
+        authorityUrl: other.url,
+        graphUrl: other.url,
+      };
+      const run = await h.sync();
+      assert.equal(run.state, 'succeeded', run.error ?? '');
+      assert.equal(run.full, true, 'not the old delta link');
+      assert.equal(run.counts.created, 12);
+      assert.equal(run.counts.disabled, 30, 'the first directory’s users are gone from this one');
+      assert.equal(h.wordpress.linked('contoso').filter((u) => u.active).length, 12);
+    } finally {
+      await other.close();
+    }
   });
 
   it('relinks from WordPress when the store was lost', async () => {
