@@ -721,25 +721,41 @@ export class WordPressPeerTarget implements OutboundTarget {
       unchanged: 0,
       failed: 0,
     };
+    // Three stages overlap: the next page is listed here while this page's users go out
+    // through /Bulk, and the previous page's links, roles and states are recorded meanwhile.
+    const list = (page: number) => {
+      const pending = this.deps.feed.listUsers(this.slug, page, PUSH_PAGE);
+      pending.catch(() => undefined); // Awaited below; a failure surfaces there.
+      return pending;
+    };
+    let next = list(1);
+    let finishing: Promise<void> = Promise.resolve();
     for (let page = 1; ; page++) {
       if (context.signal.aborted) throw new Error('stopped');
-      const { total, users } = await this.deps.feed.listUsers(this.slug, page, PUSH_PAGE);
+      const { total, users } = await next;
       progress.total = total;
       if (users.length === 0) break;
-      await this.pushPage(users, entries, context, progress);
-      progress.processed += users.length;
-      await context.onProgress({ ...progress });
-      if (users.length < PUSH_PAGE) break;
+      const more = users.length === PUSH_PAGE;
+      if (more) next = list(page + 1);
+      const finish = await this.pushPage(users, entries, context, progress);
+      await finishing;
+      finishing = finish().then(async () => {
+        progress.processed += users.length;
+        await context.onProgress({ ...progress });
+      });
+      if (!more) break;
     }
+    await finishing;
     return progress;
   }
 
+  /** Sends a page's new users; returns what completes the page (links, roles, updates). */
   private async pushPage(
     users: UserSnapshot[],
     entries: AttributeMapping[],
     context: PushContext,
     progress: PushProgress,
-  ): Promise<void> {
+  ): Promise<() => Promise<void>> {
     const candidates = users.filter((user) => !this.excluded(user));
     progress.unchanged += users.length - candidates.length;
     const states = await this.deps.store.getOutboundStates(
@@ -786,6 +802,29 @@ export class WordPressPeerTarget implements OutboundTarget {
       const created = await this.bulkCreate(chunk, entries, retryOneByOne, results);
       for (const [userId, done] of created) delivered.set(userId, done);
     });
+    return () =>
+      this.completePage(
+        snapshots,
+        delivered,
+        results,
+        others,
+        retryOneByOne,
+        hashes,
+        context,
+        progress,
+      );
+  }
+
+  private async completePage(
+    snapshots: Map<number, UserSnapshot>,
+    delivered: Map<number, Delivered>,
+    results: Map<number, DeliveryResult>,
+    others: UserChange[],
+    retryOneByOne: UserSnapshot[],
+    hashes: Map<number, string>,
+    context: PushContext,
+    progress: PushProgress,
+  ): Promise<void> {
     for (const user of retryOneByOne) {
       others.push({
         userId: user.id,
