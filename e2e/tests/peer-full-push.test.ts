@@ -4,9 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { eventually } from '../src/helpers.js';
+import { asAdmin, asService, eventually, restUrl } from '../src/helpers.js';
 import { request, type Stack } from '../src/stack/index.js';
 import {
+  audit,
   feed,
   findUser,
   pair,
@@ -97,6 +98,16 @@ describe('full push', () => {
 
   test('a full push brings every user over, with progress and roles; a second request joins it', async () => {
     const run = await startPush();
+    // An admin asks again from wp-admin (the plugin relays to the sidecar).
+    const fromAdmin = await request<PushRun>(
+      restUrl(parent, 'usersync/v1/outbound/peers/child/push'),
+      {
+        method: 'POST',
+        basic: asAdmin(parent),
+      },
+    );
+    assert.equal(fromAdmin.status, 202, fromAdmin.text);
+    assert.equal(fromAdmin.body.id, run.id);
     const joined = await startPush();
     assert.equal(joined.id, run.id, 'a request during a push joins it');
     assert.equal(joined.joined, true);
@@ -114,6 +125,29 @@ describe('full push', () => {
       const onParent = await findUser(parent, { id: existing[n]! }, 'child');
       assert.equal(onParent?.externalId, String(user.id), 'linked back on the parent');
     }
+  });
+
+  test('the Overview shows the peer, its push and no dead letters; admins only', async () => {
+    const overview = await request<{
+      targets: { slug: string; deadLetters: number; push: { state: string } | null }[];
+    }>(restUrl(parent, 'usersync/v1/outbound'), { basic: asAdmin(parent) });
+    assert.equal(overview.status, 200, overview.text);
+    assert.deepEqual(
+      overview.body.targets.map((t) => [t.slug, t.deadLetters, t.push?.state]),
+      [['child', 0, 'succeeded']],
+    );
+    const letters = await request<{ deadLetters: unknown[] }>(
+      restUrl(parent, 'usersync/v1/outbound/dead-letters'),
+      { basic: asAdmin(parent) },
+    );
+    assert.deepEqual(letters.body.deadLetters, []);
+    const asSidecar = await request(restUrl(parent, 'usersync/v1/outbound'), {
+      basic: asService(parent),
+    });
+    assert.equal(asSidecar.status, 403);
+    const pushes = await audit(parent, { action: 'push' });
+    assert.equal(pushes.length, 1);
+    assert.equal(pushes[0]!.source, 'peer:Child site');
   });
 
   test('a second push finds nothing to do', async () => {

@@ -33,6 +33,7 @@ add_action(
 			new REST\Sidecar_Links_Controller(),
 			new REST\Sidecar_Peers_Controller(),
 			new REST\Sidecar_Passwords_Controller(),
+			new REST\Outbound_Controller(),
 		);
 		foreach ( $controllers as $controller ) {
 			$controller->register_routes();

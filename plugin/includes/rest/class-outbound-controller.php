@@ -1,0 +1,270 @@
+<?php
+/**
+ * /usersync/v1/outbound: outbound delivery as admins see it, relayed from the sidecar.
+ *
+ * @package UserSync
+ */
+
+namespace UserSync\REST;
+
+use UserSync\Connection;
+use UserSync\Plugin;
+use WP_Error;
+use WP_REST_Request;
+use WP_REST_Response;
+use WP_REST_Server;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * GET  /outbound                          targets (peers) with their state, lag, last error,
+ *                                         dead letters and push progress (the Overview)
+ * GET  /outbound/dead-letters?target=     changes that could not be delivered
+ * POST /outbound/dead-letters/<id>/retry  deliver that user's current state again
+ * POST /outbound/peers/<slug>/push        full push of every user to a peer
+ * GET  /outbound/peers/<slug>/push        the latest full push and its progress
+ *
+ * Site admins only (usersync_manage). The sidecar is called server-side with this site's key;
+ * the browser never holds sidecar credentials.
+ */
+class Outbound_Controller extends Controller {
+
+	/**
+	 * Constructor.
+	 */
+	public function __construct() {
+		$this->rest_base = 'outbound';
+	}
+
+	/**
+	 * Registers the routes.
+	 */
+	public function register_routes(): void {
+		$slug = '(?P<slug>' . trim( Connection::PATTERN, '^$' ) . ')';
+		register_rest_route(
+			$this->namespace,
+			'/' . $this->rest_base,
+			array(
+				array(
+					'methods'             => WP_REST_Server::READABLE,
+					'callback'            => array( $this, 'get_status' ),
+					'permission_callback' => array( $this, 'permissions_check' ),
+					'args'                => array(),
+				),
+			)
+		);
+		register_rest_route(
+			$this->namespace,
+			'/' . $this->rest_base . '/dead-letters',
+			array(
+				array(
+					'methods'             => WP_REST_Server::READABLE,
+					'callback'            => array( $this, 'get_dead_letters' ),
+					'permission_callback' => array( $this, 'permissions_check' ),
+					'args'                => array(
+						'target'          => array(
+							'type'    => 'string',
+							'pattern' => Connection::PATTERN,
+						),
+						'limit'           => array(
+							'type'    => 'integer',
+							'minimum' => 1,
+							'maximum' => 1000,
+							'default' => 100,
+						),
+						'includeResolved' => array(
+							'type'    => 'boolean',
+							'default' => false,
+						),
+					),
+				),
+			)
+		);
+		register_rest_route(
+			$this->namespace,
+			'/' . $this->rest_base . '/dead-letters/(?P<id>\d+)/retry',
+			array(
+				array(
+					'methods'             => WP_REST_Server::CREATABLE,
+					'callback'            => array( $this, 'retry_dead_letter' ),
+					'permission_callback' => array( $this, 'permissions_check' ),
+					'args'                => array(),
+				),
+			)
+		);
+		register_rest_route(
+			$this->namespace,
+			'/' . $this->rest_base . '/peers/' . $slug . '/push',
+			array(
+				array(
+					'methods'             => WP_REST_Server::CREATABLE,
+					'callback'            => array( $this, 'start_push' ),
+					'permission_callback' => array( $this, 'permissions_check' ),
+					'args'                => array(),
+				),
+				array(
+					'methods'             => WP_REST_Server::READABLE,
+					'callback'            => array( $this, 'get_push' ),
+					'permission_callback' => array( $this, 'permissions_check' ),
+					'args'                => array(),
+				),
+			)
+		);
+	}
+
+	/**
+	 * Site admins only.
+	 *
+	 * @param WP_REST_Request $request Request.
+	 * @return true|WP_Error
+	 */
+	public function permissions_check( $request ) {
+		return self::manager();
+	}
+
+	/**
+	 * Targets and their state.
+	 *
+	 * @param WP_REST_Request $request Request.
+	 * @return WP_REST_Response|WP_Error
+	 */
+	public function get_status( $request ) {
+		return $this->relay( 'GET', '/api/v1/outbound', null );
+	}
+
+	/**
+	 * Dead letters.
+	 *
+	 * @param WP_REST_Request $request Request.
+	 * @return WP_REST_Response|WP_Error
+	 */
+	public function get_dead_letters( $request ) {
+		$query = array(
+			'limit'           => (int) $request['limit'],
+			'includeResolved' => $request['includeResolved'] ? '1' : '0',
+		);
+		if ( null !== $request['target'] ) {
+			$query['target'] = (string) $request['target'];
+		}
+		return $this->relay( 'GET', '/api/v1/outbound/dead-letters?' . http_build_query( $query ), null );
+	}
+
+	/**
+	 * Retries a dead letter.
+	 *
+	 * @param WP_REST_Request $request Request.
+	 * @return WP_REST_Response|WP_Error
+	 */
+	public function retry_dead_letter( $request ) {
+		$id = (int) ( $request->get_url_params()['id'] ?? 0 );
+		return $this->relay( 'POST', '/api/v1/outbound/dead-letters/' . $id . '/retry', new \stdClass(), 60 );
+	}
+
+	/**
+	 * Starts (or joins) a full push to a peer; the admin's request is audited.
+	 *
+	 * @param WP_REST_Request $request Request.
+	 * @return WP_REST_Response|WP_Error
+	 */
+	public function start_push( $request ) {
+		$slug     = (string) ( $request->get_url_params()['slug'] ?? '' );
+		$response = $this->relay( 'POST', '/api/v1/outbound/targets/' . rawurlencode( $slug ) . '/push', new \stdClass() );
+		$peer     = ( new \UserSync\Peers() )->get( $slug );
+		Plugin::audit_log()->write(
+			array(
+				'action' => 'push',
+				'source' => 'peer:' . ( $peer['name'] ?? $slug ),
+				'result' => is_wp_error( $response ) ? 'failure' : 'success',
+				'error'  => is_wp_error( $response ) ? $response->get_error_message() : null,
+				'run_id' => is_wp_error( $response ) ? null : (string) ( $response->get_data()['id'] ?? '' ),
+			)
+		);
+		return $response;
+	}
+
+	/**
+	 * The latest full push to a peer.
+	 *
+	 * @param WP_REST_Request $request Request.
+	 * @return WP_REST_Response|WP_Error
+	 */
+	public function get_push( $request ) {
+		$slug = (string) ( $request->get_url_params()['slug'] ?? '' );
+		return $this->relay( 'GET', '/api/v1/outbound/targets/' . rawurlencode( $slug ) . '/push', null );
+	}
+
+	/**
+	 * Calls the sidecar and relays its answer; its errors become WP_Errors with its code.
+	 *
+	 * @param string      $method  HTTP method.
+	 * @param string      $path    Path under the sidecar's base URL.
+	 * @param object|null $body    JSON body.
+	 * @param int         $timeout Seconds.
+	 * @return WP_REST_Response|WP_Error
+	 */
+	private function relay( string $method, string $path, ?object $body, int $timeout = 15 ) {
+		$base = Plugin::sidecar()->url();
+		if ( null === $base ) {
+			return new WP_Error(
+				'usersync_sidecar_not_configured',
+				__( 'The sidecar is not configured: define USERSYNC_SIDECAR_URL (and USERSYNC_SIDECAR_KEY) in wp-config.php.', 'usersync' ),
+				array( 'status' => 503 )
+			);
+		}
+		$headers = array(
+			'Accept'       => 'application/json',
+			'Content-Type' => 'application/json',
+		);
+		$key     = defined( 'USERSYNC_SIDECAR_KEY' ) ? (string) constant( 'USERSYNC_SIDECAR_KEY' ) : '';
+		if ( '' !== $key ) {
+			$headers['Authorization'] = 'Bearer ' . $key;
+		}
+		// Not wp_safe_remote_request(): the sidecar normally listens on a loopback address.
+		$response = wp_remote_request(
+			$base . $path,
+			array(
+				'method'      => $method,
+				'timeout'     => $timeout,
+				'redirection' => 0,
+				'headers'     => $headers,
+				'body'        => null === $body ? null : wp_json_encode( $body ),
+			)
+		);
+		if ( is_wp_error( $response ) ) {
+			return new WP_Error(
+				'usersync_sidecar_unreachable',
+				/* translators: %s: error message */
+				sprintf( __( 'The sidecar could not be reached: %s', 'usersync' ), $response->get_error_message() ),
+				array( 'status' => 502 )
+			);
+		}
+		$status = (int) wp_remote_retrieve_response_code( $response );
+		$data   = json_decode( (string) wp_remote_retrieve_body( $response ), true );
+		if ( ! is_array( $data ) ) {
+			return new WP_Error(
+				'usersync_sidecar_bad_answer',
+				/* translators: %d: HTTP status code */
+				sprintf( __( 'The sidecar answered HTTP %d without JSON.', 'usersync' ), $status ),
+				array( 'status' => 502 )
+			);
+		}
+		if ( 401 === $status ) {
+			return new WP_Error(
+				'usersync_sidecar_key_refused',
+				__( 'The sidecar refused this site\'s key: USERSYNC_SIDECAR_KEY must equal the sidecar\'s SIDECAR_API_KEY.', 'usersync' ),
+				array( 'status' => 502 )
+			);
+		}
+		if ( $status >= 400 ) {
+			$code = isset( $data['error'] ) && is_string( $data['error'] ) ? preg_replace( '/[^a-z0-9_]/', '', strtolower( $data['error'] ) ) : 'error';
+			return new WP_Error(
+				'usersync_' . $code,
+				isset( $data['message'] ) ? (string) $data['message'] : __( 'The sidecar refused the request.', 'usersync' ),
+				array( 'status' => $status >= 500 ? 502 : $status )
+			);
+		}
+		$out = new WP_REST_Response( $data, $status );
+		$out->header( 'Cache-Control', 'no-store' );
+		return $out;
+	}
+}
