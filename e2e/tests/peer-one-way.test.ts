@@ -263,4 +263,62 @@ describe('one-way parent → child', () => {
     assert.equal(moved.status, 200, moved.text);
     assert.equal(moved.body.author, 1, 'the post now belongs to the reassign user');
   });
+
+  test('a change the child refuses for good becomes a dead letter: in the audit log and the Overview, retried once fixed', async () => {
+    // The child already has an unlinked "clash" of its own.
+    const local = await createUser(child, { username: 'clash' });
+    const clashId = await createUser(parent, { username: 'clash', first_name: 'Clash' });
+    const letter = await eventually(
+      async () => {
+        const letters = await request<{
+          deadLetters: { id: number; userId: number; code: string; message: string }[];
+        }>(restUrl(parent, 'usersync/v1/outbound/dead-letters'), { basic: asAdmin(parent) });
+        const found = letters.body.deadLetters.find((l) => l.userId === clashId);
+        assert.ok(found, 'no dead letter yet');
+        return found;
+      },
+      { what: 'the dead letter', timeoutMs: 60_000 },
+    );
+    assert.equal(letter.code, 'uniqueness');
+    assert.match(letter.message, /already has a user with the login "clash"/);
+    const overview = await request<{ targets: { slug: string; deadLetters: number }[] }>(
+      restUrl(parent, 'usersync/v1/outbound'),
+      { basic: asAdmin(parent) },
+    );
+    assert.equal(overview.body.targets.find((t) => t.slug === 'child')?.deadLetters, 1);
+    const entries = await audit(parent, { result: 'failure', user: String(clashId) });
+    assert.ok(
+      entries.some(
+        (e) =>
+          e.source === 'peer:Child site' && e.action === 'create' && /clash/.test(e.error ?? ''),
+      ),
+      JSON.stringify(entries),
+    );
+    // Delivery went on meanwhile.
+    const later = await createUser(parent, { username: 'after-clash' });
+    await arrives(
+      child,
+      { login: 'after-clash' },
+      'parent',
+      (user) => assert.ok(user),
+      'the next user',
+    );
+    assert.ok(later > 0);
+
+    // The child's admin removes the local account; the admin retries.
+    await deleteUser(child, local, 1);
+    const retried = await request<{ resolved: boolean; error: string | null }>(
+      restUrl(parent, `usersync/v1/outbound/dead-letters/${letter.id}/retry`),
+      { basic: asAdmin(parent), method: 'POST' },
+    );
+    assert.equal(retried.status, 200, retried.text);
+    assert.equal(retried.body.resolved, true, retried.text);
+    const arrived = await findUser(child, { login: 'clash' }, 'parent');
+    assert.equal(arrived?.externalId, String(clashId));
+    const after = await request<{ targets: { slug: string; deadLetters: number }[] }>(
+      restUrl(parent, 'usersync/v1/outbound'),
+      { basic: asAdmin(parent) },
+    );
+    assert.equal(after.body.targets.find((t) => t.slug === 'child')?.deadLetters, 0);
+  });
 });
