@@ -7,21 +7,18 @@
 /**
  * WordPress dependencies
  */
-import { Button, SelectControl, TextControl } from '@wordpress/components';
-import { useEffect, useRef, useState } from '@wordpress/element';
-import { __, sprintf } from '@wordpress/i18n';
+import { Button } from '@wordpress/components';
+import { useCallback, useEffect, useMemo, useRef, useState } from '@wordpress/element';
+import { __ } from '@wordpress/i18n';
 
 /**
  * Internal dependencies
  */
 import type { AttributeMapping, MappingDirection, MappingTransform } from '../../api';
 import { SUGGESTED_SOURCES } from '../../scim/attribute-path';
-import { fieldState } from '../field-state';
-import type { AttributeMapEditorProps } from './types';
+import MapRow, { META, PROFILE_FIELD, SOURCES_LIST_ID } from './map-row';
+import type { AttributeMapEditorProps, MapRowErrors, MapRowOptions } from './types';
 import { CORE_TARGETS, rowPath } from './validate';
-
-const META = '__meta';
-const SOURCES_LIST_ID = 'usersync-source-attributes';
 
 function targetLabel(target: (typeof CORE_TARGETS)[number]): string {
   switch (target) {
@@ -46,6 +43,26 @@ function targetLabel(target: (typeof CORE_TARGETS)[number]): string {
   }
 }
 
+const FIELDS: (keyof AttributeMapping)[] = [
+  'source',
+  'target',
+  'transform',
+  'default',
+  'direction',
+];
+
+/** The errors of one row, by field. */
+function rowErrors(errors: Record<string, string>, index: number): MapRowErrors {
+  const found: MapRowErrors = {};
+  for (const field of FIELDS) {
+    const message = errors[rowPath(index, field)];
+    if (message) {
+      found[field] = message;
+    }
+  }
+  return found;
+}
+
 export default function AttributeMapEditor({
   rows,
   onChange,
@@ -56,6 +73,10 @@ export default function AttributeMapEditor({
   const addButton = useRef<HTMLButtonElement>(null);
   // Where the keyboard goes after a row is added or removed.
   const [focusRow, setFocusRow] = useState<number | null>(null);
+  // The rows' callbacks stay the same across renders (so unchanged rows are not re-rendered)
+  // and read the latest rows and handlers from here.
+  const latest = useRef({ rows, onChange, onEdit });
+  latest.current = { rows, onChange, onEdit };
 
   useEffect(() => {
     if (focusRow === null) {
@@ -66,18 +87,25 @@ export default function AttributeMapEditor({
     setFocusRow(null);
   }, [focusRow]);
 
-  const update = (index: number, field: keyof AttributeMapping, value: AttributeMapping) => {
-    onEdit(rowPath(index, field));
-    onChange(rows.map((row, i) => (i === index ? value : row)));
-  };
+  const onUpdate = useCallback(
+    (index: number, field: keyof AttributeMapping, value: AttributeMapping) => {
+      const current = latest.current;
+      current.onEdit(rowPath(index, field));
+      current.onChange(current.rows.map((row, i) => (i === index ? value : row)));
+    },
+    [],
+  );
 
-  const remove = (index: number) => {
-    onChange(rows.filter((_, i) => i !== index));
-    setFocusRow(index < rows.length - 1 ? index : rows.length > 1 ? index - 1 : null);
-    if (rows.length === 1) {
+  const onRemove = useCallback((index: number) => {
+    const current = latest.current;
+    const count = current.rows.length;
+    current.onChange(current.rows.filter((_, i) => i !== index));
+    if (count === 1) {
       addButton.current?.focus();
+    } else {
+      setFocusRow(index < count - 1 ? index : index - 1);
     }
-  };
+  }, []);
 
   const add = () => {
     onChange([
@@ -87,21 +115,27 @@ export default function AttributeMapEditor({
     setFocusRow(rows.length);
   };
 
-  const targetOptions = [
-    ...CORE_TARGETS.map((target) => ({ value: target, label: targetLabel(target) })),
-    { value: META, label: __('User meta key…', 'usersync') },
-  ];
-  const transformOptions: { value: MappingTransform; label: string }[] = [
-    { value: 'none', label: __('None', 'usersync') },
-    { value: 'trim', label: __('Trim spaces', 'usersync') },
-    { value: 'lowercase', label: __('Lowercase', 'usersync') },
-    { value: 'uppercase', label: __('Uppercase', 'usersync') },
-  ];
-  const directionOptions: { value: MappingDirection; label: string }[] = [
-    { value: 'inbound', label: __('Into WordPress', 'usersync') },
-    { value: 'outbound', label: __('Out of WordPress', 'usersync') },
-    { value: 'both', label: __('Both ways', 'usersync') },
-  ];
+  const options = useMemo<MapRowOptions>(
+    () => ({
+      targets: [
+        ...CORE_TARGETS.map((target) => ({ value: target, label: targetLabel(target) })),
+        { value: META, label: __('User meta key…', 'usersync') },
+        { value: PROFILE_FIELD, label: __('BuddyPress profile field…', 'usersync') },
+      ],
+      transforms: [
+        { value: 'none', label: __('None', 'usersync') },
+        { value: 'trim', label: __('Trim spaces', 'usersync') },
+        { value: 'lowercase', label: __('Lowercase', 'usersync') },
+        { value: 'uppercase', label: __('Uppercase', 'usersync') },
+      ] as { value: MappingTransform; label: string }[],
+      directions: [
+        { value: 'inbound', label: __('Into WordPress', 'usersync') },
+        { value: 'outbound', label: __('Out of WordPress', 'usersync') },
+        { value: 'both', label: __('Both ways', 'usersync') },
+      ] as { value: MappingDirection; label: string }[],
+    }),
+    [],
+  );
 
   return (
     <div className="usersync-map-editor">
@@ -114,102 +148,18 @@ export default function AttributeMapEditor({
         <p className="usersync-empty">{__('No rows: nothing is mapped yet.', 'usersync')}</p>
       ) : null}
       <ol className="usersync-map-rows" ref={list}>
-        {rows.map((row, index) => {
-          const number = index + 1;
-          const isMeta = row.target.startsWith('meta:');
-          return (
-            // Rows have no identity of their own; every control is controlled.
-            <li key={index}>
-              <fieldset className="usersync-map-row">
-                <legend className="usersync-map-row__legend">
-                  {sprintf(
-                    /* translators: %d: row number. */
-                    __('Row %d', 'usersync'),
-                    number,
-                  )}
-                </legend>
-                <TextControl
-                  {...fieldState(
-                    errors[rowPath(index, 'source')],
-                    undefined,
-                    'usersync-map-row__source',
-                  )}
-                  label={__('Source attribute', 'usersync')}
-                  value={row.source}
-                  list={SOURCES_LIST_ID}
-                  autoComplete="off"
-                  spellCheck={false}
-                  onChange={(source) => update(index, 'source', { ...row, source })}
-                />
-                <div className="usersync-map-row__target">
-                  <SelectControl
-                    {...fieldState(isMeta ? undefined : errors[rowPath(index, 'target')])}
-                    label={__('WordPress field', 'usersync')}
-                    value={isMeta ? META : row.target}
-                    options={targetOptions}
-                    onChange={(value: string) =>
-                      update(index, 'target', {
-                        ...row,
-                        target: value === META ? 'meta:' : value,
-                      })
-                    }
-                  />
-                  {isMeta ? (
-                    <TextControl
-                      {...fieldState(errors[rowPath(index, 'target')])}
-                      label={__('Meta key', 'usersync')}
-                      value={row.target.slice(5)}
-                      autoComplete="off"
-                      spellCheck={false}
-                      onChange={(key) => update(index, 'target', { ...row, target: `meta:${key}` })}
-                    />
-                  ) : null}
-                </div>
-                <SelectControl
-                  {...fieldState(errors[rowPath(index, 'transform')])}
-                  label={__('Transform', 'usersync')}
-                  value={row.transform}
-                  options={transformOptions}
-                  onChange={(value: string) =>
-                    update(index, 'transform', { ...row, transform: value as MappingTransform })
-                  }
-                />
-                <TextControl
-                  {...fieldState(errors[rowPath(index, 'default')])}
-                  label={__('Default value', 'usersync')}
-                  value={row.default ?? ''}
-                  autoComplete="off"
-                  onChange={(value) =>
-                    update(index, 'default', { ...row, default: value === '' ? null : value })
-                  }
-                />
-                <SelectControl
-                  {...fieldState(errors[rowPath(index, 'direction')])}
-                  label={__('Direction', 'usersync')}
-                  value={row.direction}
-                  options={directionOptions}
-                  onChange={(value: string) =>
-                    update(index, 'direction', { ...row, direction: value as MappingDirection })
-                  }
-                />
-                <Button
-                  className="usersync-map-row__remove"
-                  variant="tertiary"
-                  isDestructive
-                  onClick={() => remove(index)}
-                  label={sprintf(
-                    /* translators: %d: row number. */
-                    __('Remove row %d', 'usersync'),
-                    number,
-                  )}
-                  showTooltip={false}
-                >
-                  {__('Remove', 'usersync')}
-                </Button>
-              </fieldset>
-            </li>
-          );
-        })}
+        {rows.map((row, index) => (
+          // Rows have no identity of their own; every control is controlled.
+          <MapRow
+            key={index}
+            index={index}
+            row={row}
+            errors={rowErrors(errors, index)}
+            options={options}
+            onUpdate={onUpdate}
+            onRemove={onRemove}
+          />
+        ))}
       </ol>
       <Button variant="secondary" onClick={add} ref={addButton}>
         {__('Add a row', 'usersync')}

@@ -28,6 +28,9 @@ export const CORE_TARGETS = [
   'avatar',
 ] as const;
 
+/** Prefix of BuddyPress extended profile field targets: `xprofile:<Field Name>`. */
+export const XPROFILE = 'xprofile:';
+
 const META_KEY = /^[A-Za-z0-9_.:-]{1,191}$/;
 const FIXED_PROTECTED = [
   'session_tokens',
@@ -86,6 +89,11 @@ export function validateAttributeMap(rows: AttributeMapping[]): Record<string, s
       const problem = metaKeyProblem(row.target.slice(5));
       if (problem) {
         add(rowPath(index, 'target'), problem);
+      }
+    } else if (row.target.startsWith(XPROFILE)) {
+      // Whether the field exists (and BuddyPress is active) only WordPress knows: it says so on save.
+      if (row.target.slice(XPROFILE.length).trim() === '') {
+        add(rowPath(index, 'target'), __('Enter the profile field’s name.', 'usersync'));
       }
     } else if (!(CORE_TARGETS as readonly string[]).includes(row.target)) {
       add(

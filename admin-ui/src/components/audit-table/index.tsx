@@ -43,6 +43,12 @@ export function actionLabel(action: string): string {
     group_create: __('Group created', 'usersync'),
     group_update: __('Group updated', 'usersync'),
     group_delete: __('Group deleted', 'usersync'),
+    run_start: __('Sync started', 'usersync'),
+    run_dry: __('Dry run started', 'usersync'),
+    run_cancel: __('Run cancelled', 'usersync'),
+    connection_create: __('Connection added', 'usersync'),
+    connection_update: __('Connection changed', 'usersync'),
+    connection_delete: __('Connection deleted', 'usersync'),
   };
   return labels[action] ?? action;
 }
@@ -56,47 +62,50 @@ function user(entry: AuditEntry) {
 
 export default function AuditTable({ entries }: AuditTableProps) {
   return (
-    <table className="widefat striped usersync-audit-table">
-      <caption className="screen-reader-text">{__('Audit log entries', 'usersync')}</caption>
-      <thead>
-        <tr>
-          <th scope="col">{__('Time', 'usersync')}</th>
-          <th scope="col">{__('User', 'usersync')}</th>
-          <th scope="col">{__('Action', 'usersync')}</th>
-          <th scope="col">{__('Source', 'usersync')}</th>
-          <th scope="col">{__('Fields changed', 'usersync')}</th>
-          <th scope="col">{__('Result', 'usersync')}</th>
-        </tr>
-      </thead>
-      <tbody>
-        {entries.map((entry) => (
-          <tr key={entry.id} className={`usersync-audit-row is-${entry.result}`}>
-            <td>
-              <FormattedDate date={entry.createdAt} />
-            </td>
-            <th scope="row">{user(entry)}</th>
-            <td>{actionLabel(entry.action)}</td>
-            <td className="usersync-audit-table__source">
-              <code>{entry.source}</code>
-              {entry.actor && entry.actor !== 'sidecar' ? (
-                <span className="usersync-audit-table__actor">
-                  {' '}
-                  {__('by', 'usersync')} {entry.actor}
-                </span>
-              ) : null}
-            </td>
-            <td className="usersync-audit-table__fields">
-              {entry.fields.length ? entry.fields.join(', ') : '—'}
-            </td>
-            <td>
-              <span className={`usersync-result is-${entry.result}`}>
-                {resultLabel(entry.result)}
-              </span>
-              {entry.error ? <p className="usersync-audit-table__error">{entry.error}</p> : null}
-            </td>
+    // Narrow screens scroll the table sideways rather than breaking words letter by letter.
+    <div className="usersync-table-scroll">
+      <table className="widefat striped usersync-audit-table">
+        <caption className="screen-reader-text">{__('Audit log entries', 'usersync')}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{__('Time', 'usersync')}</th>
+            <th scope="col">{__('User', 'usersync')}</th>
+            <th scope="col">{__('Action', 'usersync')}</th>
+            <th scope="col">{__('Source', 'usersync')}</th>
+            <th scope="col">{__('Fields changed', 'usersync')}</th>
+            <th scope="col">{__('Result', 'usersync')}</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {entries.map((entry) => (
+            <tr key={entry.id} className={`usersync-audit-row is-${entry.result}`}>
+              <td>
+                <FormattedDate date={entry.createdAt} />
+              </td>
+              <th scope="row">{user(entry)}</th>
+              <td>{actionLabel(entry.action)}</td>
+              <td className="usersync-audit-table__source">
+                <code>{entry.source}</code>
+                {entry.actor && entry.actor !== 'sidecar' ? (
+                  <span className="usersync-audit-table__actor">
+                    {' '}
+                    {__('by', 'usersync')} {entry.actor}
+                  </span>
+                ) : null}
+              </td>
+              <td className="usersync-audit-table__fields">
+                {entry.fields.length ? entry.fields.join(', ') : '—'}
+              </td>
+              <td>
+                <span className={`usersync-result is-${entry.result}`}>
+                  {resultLabel(entry.result)}
+                </span>
+                {entry.error ? <p className="usersync-audit-table__error">{entry.error}</p> : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

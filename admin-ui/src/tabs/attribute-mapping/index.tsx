@@ -38,7 +38,8 @@ export default function AttributeMapping() {
       return false;
     }
     const row = rows[Number(match[1])];
-    const value = match[2] === 'source' ? row?.source : row?.target.replace(/^meta:/, '');
+    const value =
+      match[2] === 'source' ? row?.source : row?.target.replace(/^(meta|xprofile):/, '');
     return (value ?? '').trim() === '';
   });
 

@@ -297,4 +297,38 @@ describe('Attribute mapping', () => {
       screen.queryByRole('table', { name: 'What WordPress would store' }),
     ).not.toBeInTheDocument();
   });
+
+  it('maps a BuddyPress profile field, and shows why WordPress refuses it', async () => {
+    const user = userEvent.setup();
+    const message =
+      'Attribute map row 8: "xprofile:Department" is a BuddyPress profile field. BuddyPress is not active.';
+    mockRoutes({
+      'GET /usersync/v1/config': configFixture(),
+      'PUT /usersync/v1/config': () => {
+        throw wpError('usersync_xprofile_unavailable', message, 400, {
+          'attributeMap[7][target]': message,
+        });
+      },
+    });
+    render(<AttributeMapping />);
+    await screen.findByRole('group', { name: 'Row 1' });
+
+    await user.click(screen.getByRole('button', { name: 'Add a row' }));
+    const added = row(8);
+    await user.click(within(added).getByRole('combobox', { name: 'Source attribute' }));
+    await user.paste('urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department');
+    await user.selectOptions(
+      within(added).getByRole('combobox', { name: 'WordPress field' }),
+      '__xprofile',
+    );
+    const name = within(added).getByRole('textbox', { name: 'Profile field name' });
+    expect(name).toHaveAccessibleDescription('Enter the profile field’s name.');
+    await user.type(name, 'Department');
+    expect(name).not.toHaveAttribute('aria-invalid');
+    await user.click(screen.getByRole('button', { name: 'Save attribute mapping' }));
+
+    await waitFor(() => expect(name).toHaveAccessibleDescription(message));
+    const sent = lastBody('PUT /usersync/v1/config') as Pick<SyncConfig, 'attributeMap'>;
+    expect(sent.attributeMap[7].target).toBe('xprofile:Department');
+  });
 });
