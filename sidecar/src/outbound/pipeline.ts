@@ -13,6 +13,8 @@
 //   attempts: stored, written to the audit log, shown by the status route, retried on request.
 // - Real time: the plugin nudges after every request that wrote outbox rows; the feed is
 //   polled too, so nothing depends on the nudge.
+// - Replicas sharing a PostgreSQL store: each target is delivered by the one replica holding
+//   its lease (renewed as it works; taken over when that replica stops renewing it).
 // - The plugin is acknowledged up to the lowest cursor of all targets (everything read when
 //   there is no target), and prunes what is older than its retention period.
 import { hostname } from 'node:os';
@@ -45,7 +47,15 @@ export interface PipelineOptions {
   now?: () => Date;
 }
 
-export type TargetPhase = 'starting' | 'idle' | 'delivering' | 'retrying' | 'pushing' | 'stopped';
+export type TargetPhase =
+  | 'starting'
+  | 'idle'
+  | 'delivering'
+  | 'retrying'
+  | 'pushing'
+  /** Another replica sharing the store delivers to this target. */
+  | 'standby'
+  | 'stopped';
 
 export interface TargetCounts {
   delivered: number;
@@ -85,6 +95,11 @@ export class TargetNotFoundError extends Error {
 
 class Stopped extends Error {
   override name = 'Stopped';
+}
+
+/** Another replica took the target over (this one stalled past its lease). */
+class LeaseLost extends Error {
+  override name = 'LeaseLost';
 }
 
 const cursorKey = (slug: string) => `outbound:${slug}`;
@@ -151,6 +166,33 @@ class TargetWorker {
     this.wakeUp();
     await this.done;
     this.phase = 'stopped';
+    if (this.leasedAt > 0) {
+      await this.pipeline.store
+        .releaseLease(cursorKey(this.slug), this.pipeline.owner)
+        .catch(() => undefined);
+    }
+  }
+
+  private leasedAt = 0;
+
+  /**
+   * Whether this replica delivers to the target: takes or renews the target's lease (one
+   * replica at a time when several share a PostgreSQL store).
+   */
+  private async holdLease(): Promise<boolean> {
+    if (this.leasedAt > 0 && Date.now() - this.leasedAt < this.settings.leaseMs / 3) return true;
+    const held = await this.pipeline.store.acquireLease(
+      cursorKey(this.slug),
+      this.pipeline.owner,
+      this.settings.leaseMs,
+    );
+    if (held) {
+      if (this.leasedAt === 0 && this.phase === 'standby') this.cursor = null; // Re-read it.
+      this.leasedAt = Date.now();
+    } else {
+      this.leasedAt = 0;
+    }
+    return held;
   }
 
   wake(): void {
@@ -182,6 +224,11 @@ class TargetWorker {
     let failures = 0;
     while (!this.signal.aborted) {
       try {
+        if (!(await this.holdLease())) {
+          this.phase = 'standby';
+          await pause(Math.min(this.settings.pollMs, this.settings.leaseMs / 3), this.signal);
+          continue;
+        }
         if (this.pushQueued) await this.runPush(this.pushQueued);
         if (this.retries.length) await this.runRetries();
         const more = await this.processPage();
@@ -195,6 +242,12 @@ class TargetWorker {
         }
       } catch (error) {
         if (error instanceof Stopped || this.signal.aborted) break;
+        if (error instanceof LeaseLost) {
+          this.log.warn({ target: this.slug }, 'outbound: another replica took this target over');
+          this.cursor = null;
+          this.phase = 'standby';
+          continue;
+        }
         failures++;
         this.fail(error, 'feed');
         const delay = backoffDelay(failures, {
@@ -297,6 +350,7 @@ class TargetWorker {
     let round = 0;
     while (pending.length > 0) {
       if (this.signal.aborted) throw new Stopped();
+      if (!(await this.holdLease())) throw new LeaseLost();
       const results = await this.deliverConcurrently(pending, config);
       const failed: UserChange[] = [];
       let retryAfter: number | undefined;
@@ -493,6 +547,7 @@ class TargetWorker {
           if (updated) this.pushRun = updated;
           if (updated?.cancelRequested) throw new Stopped('cancel');
           if (this.signal.aborted) throw new Stopped();
+          if (!(await this.holdLease())) throw new LeaseLost();
         },
         onFailure: async (userId, error) => {
           await this.deadLetter(

@@ -18,6 +18,8 @@ export interface OutboundSettings {
   maxAttempts: number;
   /** How often the peers are reloaded from WordPress without a nudge (ms). */
   reloadMs: number;
+  /** How long a replica's claim on a target lasts without renewal (ms). */
+  leaseMs: number;
 }
 
 export const DEFAULT_OUTBOUND_SETTINGS: OutboundSettings = {
@@ -28,6 +30,7 @@ export const DEFAULT_OUTBOUND_SETTINGS: OutboundSettings = {
   retryMaxMs: 15_000,
   maxAttempts: 4,
   reloadMs: 30_000,
+  leaseMs: 30_000,
 };
 
 const integer = (name: string, min: number, max: number) =>

@@ -17,6 +17,7 @@
 //   values last sent and confirmed, so unchanged users are not sent again and two-way
 //   conflicts can be told apart from echoes.
 // - dead letter: a change that could not be delivered to a target after its retries.
+// - lease: a named, expiring claim, so that one replica at a time delivers to a target.
 //
 // Two implementations satisfy `Store`: SQLite (embedded default, one process) and PostgreSQL
 // (`DATABASE_URL`, several replicas sharing one database).
@@ -256,6 +257,14 @@ export interface Store {
   resolveDeadLetters(ids: number[]): Promise<void>;
   /** Unresolved dead letters per target. */
   countDeadLetters(): Promise<Map<string, number>>;
+
+  /**
+   * Takes or renews the lease `name` for `owner` for `ttlMs`: true when `owner` holds it now
+   * (it was free, expired, or already its own). Atomic across replicas sharing the store.
+   */
+  acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Gives a lease up (only when `owner` holds it). */
+  releaseLease(name: string, owner: string): Promise<void>;
 }
 
 /** Mapped values by WordPress target name (`first_name`, `meta:title`, …); null = empty. */

@@ -3,6 +3,9 @@
 // delivery, retries, dead letters, restarts that replay the unacknowledged page, nudges, full
 // pushes and dead-letter retries.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { OutboundPipeline } from '../../src/outbound/pipeline.js';
@@ -101,7 +104,12 @@ afterEach(async () => {
 });
 
 async function setup(
-  options: { feed?: FakeFeed; store?: Store; targets?: Map<string, ScriptedTarget> } = {},
+  options: {
+    feed?: FakeFeed;
+    store?: Store;
+    targets?: Map<string, ScriptedTarget>;
+    owner?: string;
+  } = {},
 ): Promise<Setup> {
   const feed = options.feed ?? new FakeFeed();
   const store = options.store ?? new SqliteStore(':memory:');
@@ -118,6 +126,7 @@ async function setup(
       maxAttempts: 3,
       reloadMs: 60_000,
       concurrency: 2,
+      leaseMs: 300,
     },
     targetFactory: (settings) => {
       let target = targets.get(settings.slug);
@@ -128,6 +137,7 @@ async function setup(
       return target;
     },
   });
+  if (options.owner) (pipeline as { owner: string }).owner = options.owner;
   open.push(pipeline);
   return { feed, store, targets, pipeline };
 }
@@ -348,5 +358,49 @@ describe('outbound pipeline', () => {
       status.map((t) => [t.slug, t.name]),
       [['mirror', 'Renamed']],
     );
+  });
+
+  it('with replicas sharing a store, one delivers to a target; another takes over when it stops', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'usersync-lease-'));
+    const file = path.join(dir, 'sidecar.sqlite');
+    const feed = new FakeFeed();
+    feed.peerList = [peer('child')];
+    const a = await setup({ feed, store: new SqliteStore(file), owner: 'replica-a' });
+    const b = await setup({ feed, store: new SqliteStore(file), owner: 'replica-b' });
+    try {
+      await a.pipeline.start();
+      await until(
+        async () => (await a.pipeline.status()).targets[0]?.phase === 'idle',
+        'a to lead',
+      );
+      await b.pipeline.start();
+      await until(
+        async () => (await b.pipeline.status()).targets[0]?.phase === 'standby',
+        'b to wait',
+      );
+      for (let i = 1; i <= 4; i++) feed.change(i, 'update', ['first_name']);
+      a.pipeline.nudge();
+      b.pipeline.nudge();
+      await until(() => a.pipeline.handled(feed.latest()), 'a to deliver');
+      assert.equal(a.targets.get('child')!.delivered.length, 4);
+      assert.equal(b.targets.get('child')!.delivered.length, 0, 'b delivered nothing');
+
+      await a.pipeline.stop();
+      feed.change(5, 'update', ['first_name']);
+      b.pipeline.nudge();
+      await until(
+        () => b.targets.get('child')!.delivered.some((c) => c.userId === 5),
+        'b to take over',
+      );
+      assert.deepEqual(
+        b.targets.get('child')!.delivered.map((c) => c.userId),
+        [5],
+        'b continues from the shared cursor',
+      );
+    } finally {
+      await Promise.all([a.pipeline.stop(), b.pipeline.stop()]);
+      await Promise.all([a.store.close(), b.store.close()]);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -175,5 +175,27 @@ for (const backend of backends) {
       assert.equal((await store.getOutboundStates('child', [1])).size, 0);
       assert.equal(await store.getDeadLetter(999_999), null);
     });
+
+    it('grants a lease to one owner at a time until it expires or is released', async () => {
+      assert.equal(await store.acquireLease('outbound:child', 'a', 60_000), true);
+      assert.equal(await store.acquireLease('outbound:child', 'b', 60_000), false);
+      assert.equal(await store.acquireLease('outbound:child', 'a', 60_000), true, 'renewed');
+      assert.equal(await store.acquireLease('outbound:mirror', 'b', 60_000), true, 'per name');
+      await store.releaseLease('outbound:child', 'b');
+      assert.equal(
+        await store.acquireLease('outbound:child', 'b', 60_000),
+        false,
+        'not b’s to release',
+      );
+      await store.releaseLease('outbound:child', 'a');
+      assert.equal(await store.acquireLease('outbound:child', 'b', 30), true);
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      assert.equal(await store.acquireLease('outbound:child', 'a', 60_000), true, 'expired');
+      const both = await Promise.all([
+        store.acquireLease('race', 'x', 60_000),
+        store.acquireLease('race', 'y', 60_000),
+      ]);
+      assert.deepEqual(both.filter(Boolean).length, 1, 'a race has one winner');
+    });
   });
 }

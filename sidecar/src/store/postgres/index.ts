@@ -692,4 +692,21 @@ export class PostgresStore implements Store {
     );
     return new Map(rows.map((row) => [row.target, Number(row.n)]));
   }
+
+  async acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    // One statement: the row is taken when free, expired or already ours; else left alone.
+    const { rows } = await this.pool.query<{ owner: string }>(
+      `INSERT INTO leases (name, owner, expires_at)
+       VALUES ($1, $2, clock_timestamp() + $3 * interval '1 millisecond')
+       ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
+         WHERE leases.owner = EXCLUDED.owner OR leases.expires_at < clock_timestamp()
+       RETURNING owner`,
+      [name, owner, ttlMs],
+    );
+    return rows[0]?.owner === owner;
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    await this.pool.query('DELETE FROM leases WHERE name = $1 AND owner = $2', [name, owner]);
+  }
 }

@@ -104,4 +104,15 @@ export const migrations: Migration[] = [
       CREATE INDEX outbound_dead_letters_open ON outbound_dead_letters (target, resolved_at);
     `,
   },
+  {
+    version: 4,
+    name: 'leases: one replica at a time works on a named task',
+    sql: `
+      CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL
+      );
+    `,
+  },
 ];

@@ -708,4 +708,28 @@ export class SqliteStore implements Store {
       .all() as { target: string; n: number }[];
     return new Map(rows.map((row) => [row.target, row.n]));
   }
+
+  async acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    const now = new Date();
+    const expires = new Date(now.getTime() + ttlMs).toISOString();
+    return this.db
+      .transaction((): boolean => {
+        const row = this.db
+          .prepare('SELECT owner, expires_at FROM leases WHERE name = ?')
+          .get(name) as { owner: string; expires_at: string } | undefined;
+        if (row && row.owner !== owner && row.expires_at > now.toISOString()) return false;
+        this.db
+          .prepare(
+            `INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?)
+             ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at`,
+          )
+          .run(name, owner, expires);
+        return true;
+      })
+      .immediate();
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    this.db.prepare('DELETE FROM leases WHERE name = ? AND owner = ?').run(name, owner);
+  }
 }
