@@ -130,7 +130,7 @@ export default function Deprovisioning() {
                 {...fieldState(
                   errors['deprovision[graceDays]'],
                   __(
-                    'The account is disabled at once and deleted after this many days, unless the source brings it back in the meantime. 0 deletes it at once.',
+                    'How long a deprovisioned account stays disabled before it is deleted, so a mistake at the source can be undone in time. This version does not apply it yet: accounts are deleted at once whatever the value.',
                     'usersync',
                   ),
                   'usersync-deprovisioning__grace',
