@@ -48,7 +48,7 @@ export class ScimTokenCache implements TokenVerifier {
     private readonly options: ScimTokenCacheOptions = {},
   ) {
     this.ttlMs = options.ttlMs ?? 5_000;
-    this.missRefreshMs = options.missRefreshMs ?? 2_000;
+    this.missRefreshMs = options.missRefreshMs ?? 250;
     if (options.usageFlushMs !== 0) {
       this.usageTimer = setInterval(() => void this.flushUsage(), options.usageFlushMs ?? 10_000);
       this.usageTimer.unref();
