@@ -184,21 +184,19 @@ export async function waitForTargets(stack: Stack, slugs: string[]) {
   );
 }
 
-/** Waits until every target of the site has handled the whole feed. */
+/**
+ * Waits until the site's whole feed is delivered and acknowledged (the sidecar acknowledges
+ * only what every target has handled), and every target's cursor is at its end.
+ */
 export async function settled(stack: Stack, timeoutMs = 60_000) {
   await eventually(
     async () => {
+      const page = await feed(stack, Number.MAX_SAFE_INTEGER, 1);
+      if (page.acked < page.latest) throw new Error(`acknowledged ${page.acked} of ${page.latest}`);
       const { targets } = await outbound(stack);
       for (const t of targets) {
-        if (t.cursor === null || t.cursor < t.latest)
-          throw new Error(`${t.slug} at ${t.cursor}/${t.latest}`);
-      }
-      const feed = await request<{ latest: number }>(
-        `${restUrl(stack, 'usersync/v1/changes')}?after=${Number.MAX_SAFE_INTEGER}&limit=1`,
-        { basic: asService(stack) },
-      );
-      for (const t of targets) {
-        if ((t.cursor ?? 0) < feed.body.latest) throw new Error(`${t.slug} behind the feed`);
+        if (t.cursor === null || t.cursor < page.latest)
+          throw new Error(`${t.slug} at ${t.cursor}/${page.latest}`);
       }
     },
     { what: 'outbound delivery to settle', timeoutMs, intervalMs: 100 },

@@ -626,7 +626,12 @@ class TargetWorker {
 
 export class OutboundPipeline {
   readonly settings: OutboundSettings;
-  readonly owner = `${hostname()}/${process.pid}/outbound`;
+  /**
+   * This process in leases and push runs. One process owns an SQLite file, so its owner is the
+   * same across restarts (a restarted sidecar resumes at once); replicas on PostgreSQL each
+   * have their own.
+   */
+  readonly owner: string;
   private readonly workers = new Map<string, TargetWorker>();
   private timers: NodeJS.Timeout[] = [];
   private loadedAt = 0;
@@ -639,6 +644,8 @@ export class OutboundPipeline {
 
   constructor(private readonly options: PipelineOptions) {
     this.settings = { ...DEFAULT_OUTBOUND_SETTINGS, ...options.settings };
+    this.owner =
+      options.store.kind === 'sqlite' ? 'sidecar' : `${hostname()}/${process.pid}/outbound`;
   }
 
   get store(): Store {
