@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     stack = await startStack({
       name: 'local',
       ports: { wordpress: 8080, sidecar: 8787 },
-      tokenName: 'Local',
+      tokenName: 'Local IdP',
       log: (line) => say(line),
     });
   } catch (error) {
@@ -94,7 +94,7 @@ UserSync is running (ready in ${seconds(Date.now() - began)}).
   UserSync page     ${wp.url}/wp-admin/users.php?page=usersync
   Sidecar           ${scim.url}   (${scim.url}/healthz, ${scim.url}/metrics)
   SCIM base URL     ${scim.scimUrl}
-  SCIM token        ${scim.scimToken}   (token "Local", shown only here)
+  SCIM token        ${scim.scimToken}   (token "Local IdP", shown only here)
 
 Try it:
   curl -s -H 'Authorization: Bearer ${scim.scimToken}' '${scim.scimUrl}/Users?count=5'

@@ -91,6 +91,18 @@ describe('WordPress', () => {
     });
     assert.equal(answer.status, 403, answer.text);
   });
+
+  test('refuses a token whose connection would be "local", the origin of WordPress changes', async () => {
+    for (const body of [{ name: 'Local' }, { name: 'Anything', connection: 'local' }]) {
+      const answer = await request(restUrl(stack, 'usersync/v1/tokens'), {
+        method: 'POST',
+        basic: asAdmin(stack),
+        body,
+      });
+      assert.equal(answer.status, 400, answer.text);
+      assert.match(answer.text, /usersync_invalid_connection/);
+    }
+  });
 });
 
 describe('sidecar', () => {

@@ -67,6 +67,16 @@ class Tokens {
 			);
 		}
 
+		if ( 'local' === $connection ) {
+			// "local" is the origin of changes made in WordPress itself; a connection of that
+			// name would make its writes look local and be sent back out.
+			return new WP_Error(
+				'usersync_invalid_connection',
+				__( 'The connection "local" is reserved for changes made in WordPress. Choose another name or connection.', 'usersync' ),
+				array( 'status' => 400 )
+			);
+		}
+
 		$tokens = $this->all();
 		foreach ( $tokens as $token ) {
 			if ( 0 === strcasecmp( $token['name'], $name ) ) {

@@ -45,7 +45,7 @@ export interface StackOptions {
   log?: (line: string) => void;
   /** Ports to use when free (falling back to free ones). */
   ports?: { wordpress?: number; sidecar?: number };
-  /** Name of the first SCIM token (default "Local"; its connection is the name's slug). */
+  /** Name of the first SCIM token (default "Local IdP"; its connection is the name's slug). */
   tokenName?: string;
   /** Plugin folder to link into the site (default the repository's plugin/). */
   pluginDir?: string;
@@ -216,7 +216,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     resources.checkNotStopped();
 
     const admin = { user: settings.adminUser, password: setup.adminAppPassword };
-    const tokenName = options.tokenName ?? 'Local';
+    const tokenName = options.tokenName ?? 'Local IdP';
     const token = await step('token', () => createFirstToken(server.url, admin, tokenName, logs));
 
     const stack: Stack = {
