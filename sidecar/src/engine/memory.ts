@@ -23,7 +23,7 @@ function gc(): (() => void) | null {
 export class MemoryBudget {
   private floor: number;
 
-  constructor(private readonly budgetBytes = 16 * 1024 * 1024) {
+  constructor(private readonly budgetBytes = 8 * 1024 * 1024) {
     this.floor = process.memoryUsage().heapUsed;
   }
 
