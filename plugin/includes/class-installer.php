@@ -32,6 +32,8 @@ class Installer {
 	 * identity links or the audit trail; uninstall.php removes them.
 	 */
 	public static function deactivate(): void {
+		// Scheduled work stops with the plugin; activation or the next request schedules it again.
+		Audit_Retention::unschedule();
 	}
 
 	/**
