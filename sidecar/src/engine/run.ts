@@ -415,6 +415,8 @@ export class SyncRun {
         }
         const fields: WpUserInput = { ...mapped.fields };
         if (roles) fields.roles = roles;
+        // The link exists: resending the external id would only make WordPress look it up.
+        delete fields.externalId;
         const wasOff = linked.status === 'deprovisioned' || linked.status === 'disabled';
         const action = mapped.fields.active ? (wasOff ? 'reactivate' : 'update') : 'disable';
         ops.push({
@@ -714,7 +716,11 @@ export class SyncRun {
       }
       // The linked user was deleted or unlinked in WordPress: create it again.
       if (item.op.action === 'update' && error.status === 404 && item.mapped && !item.retried) {
-        item.op = { ref: '', action: 'create', user: item.op.user };
+        item.op = {
+          ref: '',
+          action: 'create',
+          user: { ...item.op.user, externalId: item.externalId },
+        };
         item.retried = true;
         item.change.action = 'create';
         item.change.wpUserId = null;

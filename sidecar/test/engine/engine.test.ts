@@ -455,6 +455,30 @@ describe('sync engine', () => {
     }
   });
 
+  it('creates a user again that was deleted in WordPress behind the sync’s back', async () => {
+    h = await harness();
+    await h.sync();
+    const d = h.emulator.directory;
+    const gone = h.wordpress.byExternalId('contoso', d.userOrder[6]!)!;
+    h.wordpress.users.delete(gone.id);
+    d.updateUser(d.userOrder[6]!, { jobTitle: 'Back again' });
+    const run = await h.sync();
+    assert.equal(run.state, 'succeeded', run.error ?? '');
+    assert.equal(run.counts.created, 1);
+    assert.equal(run.counts.failed, 0);
+    const back = h.wordpress.byExternalId('contoso', d.userOrder[6]!);
+    assert.ok(back && back.id !== gone.id, 'a new WordPress user, linked to the same external id');
+    assert.equal(back.meta.title, 'Back again');
+    const updates = h.wordpress.requests
+      .flatMap((r) => r.operations)
+      .filter((o) => o.action === 'update');
+    assert.ok(
+      updates.every((o) => o.user?.externalId === undefined),
+      'updates do not resend the link',
+    );
+    assertMirrors(h);
+  });
+
   it('relinks from WordPress when the store was lost', async () => {
     h = await harness();
     await h.sync();
