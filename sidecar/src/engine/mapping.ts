@@ -94,14 +94,15 @@ export function roleGroups(roleMap: RoleMap): string[] {
 
 /**
  * The roles a user gets from its groups: those of every rule whose group it belongs to
- * (highest priority first), else the default role. Null when the role map has no rules: the
+ * (lowest priority number first, as the plugin orders them: the first is the primary role),
+ * else the default role. Null when the role map has no rules: the
  * sync then leaves roles to WordPress (new users get the default role).
  */
 export function rolesFor(groups: string[], roleMap: RoleMap): string[] | null {
   if (roleMap.rules.length === 0) return null;
   const member = new Set(groups.map((g) => g.toLowerCase()));
   const roles: string[] = [];
-  const rules = [...roleMap.rules].sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0));
+  const rules = [...roleMap.rules].sort((a, b) => (a.priority ?? 0) - (b.priority ?? 0));
   for (const rule of rules) {
     if (!member.has(rule.group.toLowerCase())) continue;
     if (rule.role === 'administrator' && !roleMap.allowAdministrator) continue;

@@ -137,8 +137,8 @@ describe('roles from groups', () => {
     allowAdministrator: false,
   };
 
-  it('gives the roles of every matching rule, highest priority first', () => {
-    assert.deepEqual(rolesFor(['authors', 'EDITORS'], roleMap), ['editor', 'author']);
+  it('gives the roles of every matching rule, lowest priority number first', () => {
+    assert.deepEqual(rolesFor(['authors', 'EDITORS'], roleMap), ['author', 'editor']);
     assert.deepEqual(rolesFor(['Nobody'], roleMap), ['subscriber']);
     assert.deepEqual(rolesFor([], roleMap), ['subscriber']);
   });
