@@ -79,7 +79,7 @@ export default function RoleMapping() {
         <CardBody>
           <p>
             {__(
-              'A synced user gets the role of every rule whose group they belong to. Group names are those the identity provider sends (SCIM groups, or the groups a scheduled sync reads) and are matched without regard to case. When a user is in several mapped groups, the priority orders their roles.',
+              'A synced user gets the role of every rule whose group they belong to. Group names are those the identity provider sends (SCIM groups, or the groups a scheduled sync reads) and are matched without regard to case. When a user is in several mapped groups, the priority orders their roles: lower numbers come first, and the first is the primary role.',
               'usersync',
             )}
           </p>
