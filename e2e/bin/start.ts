@@ -13,6 +13,7 @@ import {
   startStack,
   type Stack,
 } from '../src/stack/index.js';
+import { startDemoDirectory } from '../src/emulators/microsoft-graph/demo.js';
 import { repoRoot, stateDir } from '../src/stack/paths.js';
 import { pidAlive } from '../src/stack/process.js';
 
@@ -65,6 +66,21 @@ async function main(): Promise<void> {
     process.exitCode = 0;
   });
 
+  // A demo directory to press Sync now on: an emulated Entra ID tenant, clearly labelled.
+  let demoLines: string[] = [];
+  try {
+    const demo = await startDemoDirectory({
+      url: stack.wordpress.url,
+      admin: { user: stack.wordpress.adminUser, password: stack.wordpress.adminAppPassword },
+    });
+    addShutdownHook(() => demo.stop());
+    demoLines = demo.lines;
+  } catch (error) {
+    demoLines = [
+      `  Demo directory    not started: ${error instanceof Error ? error.message : String(error)}`,
+    ];
+  }
+
   fs.mkdirSync(stateDir, { recursive: true });
   const details = {
     wordpress: {
@@ -95,6 +111,7 @@ UserSync is running (ready in ${seconds(Date.now() - began)}).
   Sidecar           ${scim.url}   (${scim.url}/healthz, ${scim.url}/metrics)
   SCIM base URL     ${scim.scimUrl}
   SCIM token        ${scim.scimToken}   (token "Local IdP", shown only here)
+${demoLines.join('\n')}
 
 Try it:
   curl -s -H 'Authorization: Bearer ${scim.scimToken}' '${scim.scimUrl}/Users?count=5'
