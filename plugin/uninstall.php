@@ -26,6 +26,19 @@ function usersync_uninstall_site(): void {
 	// phpcs:ignore WordPress.DB.DirectDatabaseQuery
 	$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->options} WHERE option_name LIKE %s", $wpdb->esc_like( 'usersync_' ) . '%' ) );
 
+	// Profile pictures brought by syncs (uploads/usersync-avatars/).
+	$uploads = wp_upload_dir( null, false );
+	$avatars = $uploads['basedir'] . '/usersync-avatars';
+	if ( is_dir( $avatars ) ) {
+		foreach ( (array) glob( $avatars . '/*' ) as $file ) {
+			if ( is_file( $file ) ) {
+				wp_delete_file( $file );
+			}
+		}
+		// phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_rmdir
+		@rmdir( $avatars );
+	}
+
 	remove_role( 'usersync_service' );
 	foreach ( wp_roles()->role_objects as $role ) {
 		$role->remove_cap( 'usersync_manage' );
