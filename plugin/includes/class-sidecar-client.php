@@ -7,6 +7,9 @@
 
 namespace UserSync;
 
+use WP_Error;
+use WP_REST_Response;
+
 defined( 'ABSPATH' ) || exit;
 
 /**
@@ -91,5 +94,84 @@ class Sidecar_Client {
 			$result['error'] = __( 'The sidecar answered with something other than JSON.', 'usersync' );
 		}
 		return $result;
+	}
+
+	/**
+	 * Calls the sidecar for a REST route of the plugin and relays its answer: the sidecar's
+	 * errors become WP_Errors with its code (`usersync_<error>`), transport and key problems
+	 * WP_Errors that tell the admin what to fix.
+	 *
+	 * @param string      $method  HTTP method.
+	 * @param string      $path    Path under the sidecar's base URL.
+	 * @param object|null $body    JSON body.
+	 * @param int         $timeout Seconds.
+	 * @return WP_REST_Response|WP_Error
+	 */
+	public function relay( string $method, string $path, ?object $body, int $timeout = 15 ) {
+		$base = $this->url();
+		if ( null === $base ) {
+			return new WP_Error(
+				'usersync_sidecar_not_configured',
+				__( 'The sidecar is not configured: define USERSYNC_SIDECAR_URL (and USERSYNC_SIDECAR_KEY) in wp-config.php.', 'usersync' ),
+				array( 'status' => 503 )
+			);
+		}
+		$headers = $this->headers() + array( 'Content-Type' => 'application/json' );
+		// Not wp_safe_remote_request(): the sidecar normally listens on a loopback address.
+		$response = wp_remote_request(
+			$base . $path,
+			array(
+				'method'      => $method,
+				'timeout'     => $timeout,
+				'redirection' => 0,
+				'headers'     => $headers,
+				'body'        => null === $body ? null : wp_json_encode( $body ),
+			)
+		);
+		if ( is_wp_error( $response ) ) {
+			$message = $response->get_error_message();
+			if ( 'http_request_not_executed' === $response->get_error_code() ) {
+				$message .= ' ' . __( 'WP_HTTP_BLOCK_EXTERNAL is on: add the sidecar host to WP_ACCESSIBLE_HOSTS.', 'usersync' );
+			}
+			return new WP_Error(
+				'usersync_sidecar_unreachable',
+				/* translators: %s: error message */
+				sprintf( __( 'The sidecar could not be reached: %s', 'usersync' ), $message ),
+				array( 'status' => 502 )
+			);
+		}
+		$status = (int) wp_remote_retrieve_response_code( $response );
+		$data   = json_decode( (string) wp_remote_retrieve_body( $response ), true );
+		if ( ! is_array( $data ) ) {
+			return new WP_Error(
+				'usersync_sidecar_bad_answer',
+				/* translators: %d: HTTP status code */
+				sprintf( __( 'The sidecar answered HTTP %d without JSON.', 'usersync' ), $status ),
+				array( 'status' => 502 )
+			);
+		}
+		if ( $status >= 400 ) {
+			$code = isset( $data['error'] ) && is_string( $data['error'] ) ? preg_replace( '/[^a-z0-9_]/', '', strtolower( $data['error'] ) ) : 'error';
+			if ( 401 === $status ) {
+				// The plugin's key was refused: a configuration problem, not the admin's.
+				return new WP_Error(
+					'usersync_sidecar_key_refused',
+					__( 'The sidecar refused this site\'s key: USERSYNC_SIDECAR_KEY must equal the sidecar\'s SIDECAR_API_KEY.', 'usersync' ),
+					array( 'status' => 502 )
+				);
+			}
+			$extra = array( 'status' => $status );
+			if ( isset( $data['run'] ) ) {
+				$extra['run'] = $data['run'];
+			}
+			return new WP_Error(
+				'usersync_' . $code,
+				isset( $data['message'] ) ? (string) $data['message'] : __( 'The sidecar refused the request.', 'usersync' ),
+				$extra
+			);
+		}
+		$out = new WP_REST_Response( $data, $status );
+		$out->header( 'Cache-Control', 'no-store' );
+		return $out;
 	}
 }

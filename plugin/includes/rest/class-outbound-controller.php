@@ -129,7 +129,7 @@ class Outbound_Controller extends Controller {
 	 * @return WP_REST_Response|WP_Error
 	 */
 	public function get_status( $request ) {
-		return $this->relay( 'GET', '/api/v1/outbound', null );
+		return Plugin::sidecar()->relay( 'GET', '/api/v1/outbound', null );
 	}
 
 	/**
@@ -146,7 +146,7 @@ class Outbound_Controller extends Controller {
 		if ( null !== $request['target'] ) {
 			$query['target'] = (string) $request['target'];
 		}
-		return $this->relay( 'GET', '/api/v1/outbound/dead-letters?' . http_build_query( $query ), null );
+		return Plugin::sidecar()->relay( 'GET', '/api/v1/outbound/dead-letters?' . http_build_query( $query ), null );
 	}
 
 	/**
@@ -157,7 +157,7 @@ class Outbound_Controller extends Controller {
 	 */
 	public function retry_dead_letter( $request ) {
 		$id = (int) ( $request->get_url_params()['id'] ?? 0 );
-		return $this->relay( 'POST', '/api/v1/outbound/dead-letters/' . $id . '/retry', new \stdClass(), 60 );
+		return Plugin::sidecar()->relay( 'POST', '/api/v1/outbound/dead-letters/' . $id . '/retry', new \stdClass(), 60 );
 	}
 
 	/**
@@ -168,7 +168,7 @@ class Outbound_Controller extends Controller {
 	 */
 	public function start_push( $request ) {
 		$slug     = (string) ( $request->get_url_params()['slug'] ?? '' );
-		$response = $this->relay( 'POST', '/api/v1/outbound/targets/' . rawurlencode( $slug ) . '/push', new \stdClass() );
+		$response = Plugin::sidecar()->relay( 'POST', '/api/v1/outbound/targets/' . rawurlencode( $slug ) . '/push', new \stdClass() );
 		$peer     = ( new \UserSync\Peers() )->get( $slug );
 		Plugin::audit_log()->write(
 			array(
@@ -190,81 +190,6 @@ class Outbound_Controller extends Controller {
 	 */
 	public function get_push( $request ) {
 		$slug = (string) ( $request->get_url_params()['slug'] ?? '' );
-		return $this->relay( 'GET', '/api/v1/outbound/targets/' . rawurlencode( $slug ) . '/push', null );
-	}
-
-	/**
-	 * Calls the sidecar and relays its answer; its errors become WP_Errors with its code.
-	 *
-	 * @param string      $method  HTTP method.
-	 * @param string      $path    Path under the sidecar's base URL.
-	 * @param object|null $body    JSON body.
-	 * @param int         $timeout Seconds.
-	 * @return WP_REST_Response|WP_Error
-	 */
-	private function relay( string $method, string $path, ?object $body, int $timeout = 15 ) {
-		$base = Plugin::sidecar()->url();
-		if ( null === $base ) {
-			return new WP_Error(
-				'usersync_sidecar_not_configured',
-				__( 'The sidecar is not configured: define USERSYNC_SIDECAR_URL (and USERSYNC_SIDECAR_KEY) in wp-config.php.', 'usersync' ),
-				array( 'status' => 503 )
-			);
-		}
-		$headers = array(
-			'Accept'       => 'application/json',
-			'Content-Type' => 'application/json',
-		);
-		$key     = defined( 'USERSYNC_SIDECAR_KEY' ) ? (string) constant( 'USERSYNC_SIDECAR_KEY' ) : '';
-		if ( '' !== $key ) {
-			$headers['Authorization'] = 'Bearer ' . $key;
-		}
-		// Not wp_safe_remote_request(): the sidecar normally listens on a loopback address.
-		$response = wp_remote_request(
-			$base . $path,
-			array(
-				'method'      => $method,
-				'timeout'     => $timeout,
-				'redirection' => 0,
-				'headers'     => $headers,
-				'body'        => null === $body ? null : wp_json_encode( $body ),
-			)
-		);
-		if ( is_wp_error( $response ) ) {
-			return new WP_Error(
-				'usersync_sidecar_unreachable',
-				/* translators: %s: error message */
-				sprintf( __( 'The sidecar could not be reached: %s', 'usersync' ), $response->get_error_message() ),
-				array( 'status' => 502 )
-			);
-		}
-		$status = (int) wp_remote_retrieve_response_code( $response );
-		$data   = json_decode( (string) wp_remote_retrieve_body( $response ), true );
-		if ( ! is_array( $data ) ) {
-			return new WP_Error(
-				'usersync_sidecar_bad_answer',
-				/* translators: %d: HTTP status code */
-				sprintf( __( 'The sidecar answered HTTP %d without JSON.', 'usersync' ), $status ),
-				array( 'status' => 502 )
-			);
-		}
-		if ( 401 === $status ) {
-			return new WP_Error(
-				'usersync_sidecar_key_refused',
-				__( 'The sidecar refused this site\'s key: USERSYNC_SIDECAR_KEY must equal the sidecar\'s SIDECAR_API_KEY.', 'usersync' ),
-				array( 'status' => 502 )
-			);
-		}
-		if ( $status >= 400 ) {
-			$code = isset( $data['error'] ) && is_string( $data['error'] ) ? preg_replace( '/[^a-z0-9_]/', '', strtolower( $data['error'] ) ) : 'error';
-			return new WP_Error(
-				'usersync_' . $code,
-				isset( $data['message'] ) ? (string) $data['message'] : __( 'The sidecar refused the request.', 'usersync' ),
-				array( 'status' => $status >= 500 ? 502 : $status )
-			);
-		}
-		$out = new WP_REST_Response( $data, $status );
-		$out->header( 'Cache-Control', 'no-store' );
-		return $out;
+		return Plugin::sidecar()->relay( 'GET', '/api/v1/outbound/targets/' . rawurlencode( $slug ) . '/push', null );
 	}
 }

@@ -134,7 +134,7 @@ class Runs_Controller extends Controller {
 			}
 		}
 		$source   = self::url_param( $request, 'source' );
-		$response = $this->call( 'POST', '/api/v1/sources/' . rawurlencode( $source ) . '/runs', (object) $body, 30 );
+		$response = Plugin::sidecar()->relay( 'POST', '/api/v1/sources/' . rawurlencode( $source ) . '/runs', (object) $body, 30 );
 		if ( ! is_wp_error( $response ) ) {
 			$run = $response->get_data();
 			Plugin::audit_log()->write(
@@ -158,7 +158,7 @@ class Runs_Controller extends Controller {
 	 * @return WP_REST_Response|WP_Error
 	 */
 	public function test_connection( $request ) {
-		return $this->call( 'POST', '/api/v1/sources/' . rawurlencode( self::url_param( $request, 'source' ) ) . '/test', new \stdClass(), 60 );
+		return Plugin::sidecar()->relay( 'POST', '/api/v1/sources/' . rawurlencode( self::url_param( $request, 'source' ) ) . '/test', new \stdClass(), 60 );
 	}
 
 	/**
@@ -172,7 +172,7 @@ class Runs_Controller extends Controller {
 		if ( null !== $request['source'] ) {
 			$query['source'] = (string) $request['source'];
 		}
-		return $this->call( 'GET', '/api/v1/runs?' . http_build_query( $query ), null, 15 );
+		return Plugin::sidecar()->relay( 'GET', '/api/v1/runs?' . http_build_query( $query ), null, 15 );
 	}
 
 	/**
@@ -182,7 +182,7 @@ class Runs_Controller extends Controller {
 	 * @return WP_REST_Response|WP_Error
 	 */
 	public function get_item( $request ) {
-		return $this->call( 'GET', '/api/v1/runs/' . rawurlencode( self::url_param( $request, 'id' ) ), null, 15 );
+		return Plugin::sidecar()->relay( 'GET', '/api/v1/runs/' . rawurlencode( self::url_param( $request, 'id' ) ), null, 15 );
 	}
 
 	/**
@@ -193,7 +193,7 @@ class Runs_Controller extends Controller {
 	 */
 	public function cancel_run( $request ) {
 		$id       = self::url_param( $request, 'id' );
-		$response = $this->call( 'POST', '/api/v1/runs/' . rawurlencode( $id ) . '/cancel', new \stdClass(), 45 );
+		$response = Plugin::sidecar()->relay( 'POST', '/api/v1/runs/' . rawurlencode( $id ) . '/cancel', new \stdClass(), 45 );
 		if ( ! is_wp_error( $response ) ) {
 			$run = $response->get_data();
 			Plugin::audit_log()->write(
@@ -217,89 +217,5 @@ class Runs_Controller extends Controller {
 	 */
 	private static function url_param( WP_REST_Request $request, string $name ): string {
 		return (string) ( $request->get_url_params()[ $name ] ?? '' );
-	}
-
-	/**
-	 * Calls the sidecar and relays its answer.
-	 *
-	 * @param string      $method  HTTP method.
-	 * @param string      $path    Path under the sidecar's base URL.
-	 * @param object|null $body    JSON body.
-	 * @param int         $timeout Seconds.
-	 * @return WP_REST_Response|WP_Error
-	 */
-	private function call( string $method, string $path, ?object $body, int $timeout ) {
-		$base = Plugin::sidecar()->url();
-		if ( null === $base ) {
-			return new WP_Error(
-				'usersync_sidecar_not_configured',
-				__( 'The sidecar is not configured: define USERSYNC_SIDECAR_URL (and USERSYNC_SIDECAR_KEY) in wp-config.php.', 'usersync' ),
-				array( 'status' => 503 )
-			);
-		}
-		$headers = array(
-			'Accept'       => 'application/json',
-			'Content-Type' => 'application/json',
-		);
-		$key     = defined( 'USERSYNC_SIDECAR_KEY' ) ? (string) constant( 'USERSYNC_SIDECAR_KEY' ) : '';
-		if ( '' !== $key ) {
-			$headers['Authorization'] = 'Bearer ' . $key;
-		}
-		// Not wp_safe_remote_request(): the sidecar normally listens on a loopback address.
-		$response = wp_remote_request(
-			$base . $path,
-			array(
-				'method'      => $method,
-				'timeout'     => $timeout,
-				'redirection' => 0,
-				'headers'     => $headers,
-				'body'        => null === $body ? null : wp_json_encode( $body ),
-			)
-		);
-		if ( is_wp_error( $response ) ) {
-			$message = $response->get_error_message();
-			if ( 'http_request_not_executed' === $response->get_error_code() ) {
-				$message .= ' ' . __( 'WP_HTTP_BLOCK_EXTERNAL is on: add the sidecar host to WP_ACCESSIBLE_HOSTS.', 'usersync' );
-			}
-			return new WP_Error(
-				'usersync_sidecar_unreachable',
-				/* translators: %s: error message */
-				sprintf( __( 'The sidecar could not be reached: %s', 'usersync' ), $message ),
-				array( 'status' => 502 )
-			);
-		}
-		$status = (int) wp_remote_retrieve_response_code( $response );
-		$data   = json_decode( (string) wp_remote_retrieve_body( $response ), true );
-		if ( ! is_array( $data ) ) {
-			return new WP_Error(
-				'usersync_sidecar_bad_answer',
-				/* translators: %d: HTTP status code */
-				sprintf( __( 'The sidecar answered HTTP %d without JSON.', 'usersync' ), $status ),
-				array( 'status' => 502 )
-			);
-		}
-		if ( $status >= 400 ) {
-			$code = isset( $data['error'] ) && is_string( $data['error'] ) ? preg_replace( '/[^a-z0-9_]/', '', strtolower( $data['error'] ) ) : 'error';
-			if ( 401 === $status ) {
-				// The plugin's key was refused: a configuration problem, not the admin's.
-				return new WP_Error(
-					'usersync_sidecar_key_refused',
-					__( 'The sidecar refused this site\'s key: USERSYNC_SIDECAR_KEY must equal the sidecar\'s SIDECAR_API_KEY.', 'usersync' ),
-					array( 'status' => 502 )
-				);
-			}
-			$extra = array( 'status' => $status );
-			if ( isset( $data['run'] ) ) {
-				$extra['run'] = $data['run'];
-			}
-			return new WP_Error(
-				'usersync_' . $code,
-				isset( $data['message'] ) ? (string) $data['message'] : __( 'The sidecar refused the request.', 'usersync' ),
-				$extra
-			);
-		}
-		$out = new WP_REST_Response( $data, $status );
-		$out->header( 'Cache-Control', 'no-store' );
-		return $out;
 	}
 }
