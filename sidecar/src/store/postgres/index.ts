@@ -19,6 +19,7 @@ import type {
   SyncState,
   SyncStateInput,
 } from '../types.js';
+import { runUpdateColumns } from '../run-columns.js';
 import { emptyCounts, emptyDetails } from '../types.js';
 import { migrations as defaultMigrations } from './migrations.js';
 
@@ -304,20 +305,7 @@ export class PostgresStore implements Store {
   }
 
   async updateRun(id: string, update: RunUpdate): Promise<Run | null> {
-    const columns: Record<string, unknown> = {
-      state: update.state,
-      started_at: update.startedAt,
-      finished_at: update.finishedAt,
-      processed: update.processed,
-      total: update.total,
-      counts: update.counts === undefined ? undefined : JSON.stringify(update.counts),
-      error: update.error,
-      full_scan: update.full,
-      heartbeat_at: update.heartbeatAt,
-      cancel_requested: update.cancelRequested,
-      details: update.details === undefined ? undefined : JSON.stringify(update.details),
-    };
-    const set = Object.entries(columns).filter(([, value]) => value !== undefined);
+    const set = runUpdateColumns(update, (value) => value);
     if (set.length === 0) return this.getRun(id);
     const { rows } = await this.pool.query<RunRow>(
       `UPDATE runs SET ${set.map(([column], i) => `${column} = $${i + 1}`).join(', ')}

@@ -21,6 +21,7 @@ import type {
   SyncState,
   SyncStateInput,
 } from '../types.js';
+import { runUpdateColumns } from '../run-columns.js';
 import { emptyCounts, emptyDetails } from '../types.js';
 import { migrations as defaultMigrations } from './migrations.js';
 
@@ -316,21 +317,7 @@ export class SqliteStore implements Store {
   }
 
   async updateRun(id: string, update: RunUpdate): Promise<Run | null> {
-    const columns: Record<string, unknown> = {
-      state: update.state,
-      started_at: update.startedAt,
-      finished_at: update.finishedAt,
-      processed: update.processed,
-      total: update.total,
-      counts: update.counts === undefined ? undefined : JSON.stringify(update.counts),
-      error: update.error,
-      full_scan: update.full === undefined ? undefined : update.full ? 1 : 0,
-      heartbeat_at: update.heartbeatAt,
-      cancel_requested:
-        update.cancelRequested === undefined ? undefined : update.cancelRequested ? 1 : 0,
-      details: update.details === undefined ? undefined : JSON.stringify(update.details),
-    };
-    const set = Object.entries(columns).filter(([, value]) => value !== undefined);
+    const set = runUpdateColumns(update, (value) => (value ? 1 : 0));
     if (set.length > 0) {
       this.db
         .prepare(
