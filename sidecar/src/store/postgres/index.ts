@@ -180,6 +180,10 @@ export class PostgresStore implements Store {
     private readonly migrations: Migration[] = defaultMigrations,
   ) {
     this.pool = new pg.Pool({ connectionString, max: 10 });
+    // An idle connection the server closes (restart, failover, pg_terminate_backend) is an
+    // 'error' event on the pool; unhandled, it would crash the sidecar. The pool drops that
+    // client and the next query opens a new connection.
+    this.pool.on('error', () => undefined);
   }
 
   async migrate(): Promise<number> {
