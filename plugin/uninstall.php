@@ -39,6 +39,9 @@ function usersync_uninstall_site(): void {
 		@rmdir( $avatars );
 	}
 
+	// The grace period's daily job (deactivation removes it from one site of a network only).
+	wp_clear_scheduled_hook( 'usersync_delete_due_users' );
+
 	remove_role( 'usersync_service' );
 	foreach ( wp_roles()->role_objects as $role ) {
 		$role->remove_cap( 'usersync_manage' );
@@ -56,9 +59,11 @@ if ( is_multisite() ) {
 	usersync_uninstall_site();
 }
 
-// User meta is shared by every site of a network: remove it once. This file is included
-// from inside a function, so the global must be named.
+// User meta and the identity-link index are shared by every site of a network: remove them
+// once. This file is included from inside a function, so the global must be named.
 global $wpdb;
+// phpcs:ignore WordPress.DB.DirectDatabaseQuery
+$wpdb->query( "DROP TABLE IF EXISTS `{$wpdb->base_prefix}usersync_links`" );
 // phpcs:ignore WordPress.DB.DirectDatabaseQuery
 $wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->usermeta} WHERE meta_key LIKE %s", $wpdb->esc_like( 'usersync_' ) . '%' ) );
 wp_cache_flush();

@@ -107,8 +107,10 @@ class Installer {
   PRIMARY KEY  (group_id,user_id),
   KEY user_id (user_id)
 ) $charset_collate;",
+				Links::schema( $charset_collate ),
 			)
 		);
+		Links::rebuild();
 
 		self::add_roles();
 		update_option( self::DB_VERSION_OPTION, USERSYNC_DB_VERSION, true );

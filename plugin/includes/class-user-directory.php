@@ -42,12 +42,12 @@ class User_Directory {
 		}
 
 		$connection = $query['connection'] ?? null;
-		if ( null !== $connection && ( ! empty( $query['linked'] ) || isset( $query['external_id'] ) ) ) {
-			$link = $wpdb->prepare( 'link.user_id = u.ID AND link.meta_key = %s', Connection::link_key( $connection ) );
-			if ( isset( $query['external_id'] ) ) {
-				$link .= $wpdb->prepare( ' AND link.meta_value = %s', $query['external_id'] );
-			}
-			$where[] = "EXISTS (SELECT 1 FROM {$wpdb->usermeta} link WHERE $link)";
+		if ( null !== $connection && isset( $query['external_id'] ) ) {
+			// By value through the link index (usermeta has no index on meta_value).
+			$owner   = Links::owner( $connection, (string) $query['external_id'] );
+			$where[] = null === $owner ? '0=1' : 'u.ID = ' . $owner;
+		} elseif ( null !== $connection && ! empty( $query['linked'] ) ) {
+			$where[] = $wpdb->prepare( "EXISTS (SELECT 1 FROM {$wpdb->usermeta} link WHERE link.user_id = u.ID AND link.meta_key = %s)", Connection::link_key( $connection ) );
 		}
 		if ( ! empty( $query['id'] ) ) {
 			$where[] = 'u.ID IN (' . implode( ',', array_map( 'intval', $query['id'] ) ) . ')';

@@ -258,8 +258,7 @@ class User_Writer {
 					$emails[] = $email;
 				}
 			}
-			// A create checks its external id under its lock anyway (see create()); finding
-			// links by value reads every link of the connection, so it is done once, not twice.
+			// A create checks its external id under its lock anyway (see create()).
 			$creates = isset( $operation['action'] ) && 'create' === $operation['action'];
 			if ( ! $creates && isset( $user['externalId'] ) && is_string( $user['externalId'] ) && '' !== $user['externalId'] ) {
 				$external_ids[] = $user['externalId'];
@@ -287,12 +286,7 @@ class User_Writer {
 		}
 
 		if ( $external_ids ) {
-			$in = implode( ',', array_map( static fn( $v ) => $wpdb->prepare( '%s', $v ), array_unique( $external_ids ) ) );
-			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared, WordPress.DB.DirectDatabaseQuery
-			$rows = $wpdb->get_results( $wpdb->prepare( "SELECT user_id, meta_value FROM {$wpdb->usermeta} WHERE meta_key = %s AND meta_value IN ($in)", Connection::link_key( $this->connection ) ) );
-			foreach ( $rows as $row ) {
-				$this->external_ids[ (string) $row->meta_value ] = (int) $row->user_id;
-			}
+			$this->external_ids = Links::owners( $this->connection, $external_ids ) + $this->external_ids;
 		}
 	}
 
@@ -685,11 +679,9 @@ class User_Writer {
 			$login,
 			$fields,
 			function () use ( $data, $roles, $login, $email, $external_id, &$created ): array {
-				global $wpdb;
 				if ( null !== $external_id ) {
 					// Under the lock: a concurrent request may have linked this id meanwhile.
-					// phpcs:ignore WordPress.DB.DirectDatabaseQuery
-					$owner = $wpdb->get_var( $wpdb->prepare( "SELECT user_id FROM {$wpdb->usermeta} WHERE meta_key = %s AND meta_value = %s LIMIT 1", Connection::link_key( $this->connection ), $external_id ) );
+					$owner = Links::owner( $this->connection, $external_id );
 					if ( null !== $owner ) {
 						throw new Operation_Error(
 							409,
@@ -744,6 +736,9 @@ class User_Writer {
 					$private[ Avatar_Urls::META ] = $data['avatarUrl'];
 				}
 				self::add_private_meta( $created, $private );
+				if ( ! Links::add( $this->connection, $created, $external_id ?? '' ) ) {
+					throw new Operation_Error( 500, 'usersync_write_failed', __( 'WordPress could not store the identity link.', 'usersync' ) );
+				}
 				foreach ( $data['meta'] ?? array() as $key => $value ) {
 					if ( null === $value ) {
 						continue;

@@ -41,6 +41,12 @@ add_action(
 	}
 );
 
+// The identity-link index follows the link meta, whoever writes it.
+add_action( 'added_user_meta', array( Links::class, 'on_meta_added' ), 10, 4 );
+add_action( 'updated_user_meta', array( Links::class, 'on_meta_changed' ), 10, 3 );
+add_action( 'deleted_user_meta', array( Links::class, 'on_meta_changed' ), 10, 3 );
+add_action( 'deleted_user', array( Links::class, 'on_user_deleted' ), 10, 1 );
+
 // Profile pictures brought by syncs replace Gravatar; their files go with their users.
 add_filter( 'pre_get_avatar_data', array( Avatars::class, 'filter_avatar_data' ), 10, 2 );
 add_action( 'delete_user', array( Avatars::class, 'on_delete_user' ), 10, 1 );

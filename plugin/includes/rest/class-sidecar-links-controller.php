@@ -96,8 +96,6 @@ class Sidecar_Links_Controller extends Controller {
 	 * @return WP_REST_Response
 	 */
 	public function create_items( $request ) {
-		global $wpdb;
-
 		$connection = (string) $request['connection'];
 		$key        = Connection::link_key( $connection );
 		$links      = (array) $request['links'];
@@ -106,15 +104,7 @@ class Sidecar_Links_Controller extends Controller {
 
 		// Who holds each external id already, in one query.
 		$wanted = array_values( array_filter( array_map( static fn( array $link ) => $link['externalId'], $links ), static fn( $v ): bool => is_string( $v ) && '' !== $v ) );
-		$owners = array();
-		if ( $wanted ) {
-			$in = implode( ',', array_map( static fn( string $v ): string => $wpdb->prepare( '%s', $v ), array_unique( $wanted ) ) );
-			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared, WordPress.DB.DirectDatabaseQuery
-			$rows = $wpdb->get_results( $wpdb->prepare( "SELECT user_id, meta_value FROM {$wpdb->usermeta} WHERE meta_key = %s AND meta_value IN ($in)", $key ) );
-			foreach ( (array) $rows as $row ) {
-				$owners[ (string) $row->meta_value ] = (int) $row->user_id;
-			}
-		}
+		$owners = Links::owners( $connection, $wanted );
 
 		$results = array();
 		foreach ( $links as $link ) {
