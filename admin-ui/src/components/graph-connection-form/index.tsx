@@ -1,32 +1,49 @@
 /**
  * Form of a Microsoft Entra ID or Azure AD B2C connection: the app registration (tenant,
- * client id, client secret), the cloud, B2C, photos. The secret is write-only: once stored,
- * the form says so and offers to replace it; it is never shown or sent back.
+ * client id, client secret), the cloud, B2C, photos, and advanced settings (endpoint
+ * overrides, page size, parallel requests). The secret is write-only: once stored, the form
+ * says so and offers to replace it; it is never shown or sent back.
  */
-
-/**
- * External dependencies
- */
-import type { FormEvent } from 'react';
 
 /**
  * WordPress dependencies
  */
-import { Button, SelectControl, TextControl, ToggleControl } from '@wordpress/components';
-import { useRef, useState } from '@wordpress/element';
+import { SelectControl } from '@wordpress/components';
+import { useState } from '@wordpress/element';
 import { __ } from '@wordpress/i18n';
 
 /**
  * Internal dependencies
  */
-import { fieldErrors, toApiError } from '../../api';
+import { fieldErrors } from '../../api';
 import type { ApiError, ConnectionInput } from '../../api';
-import ErrorNotice from '../error-notice';
+import ConnectionField from '../connection-field';
+import ConnectionForm, { useConnectionForm } from '../connection-form';
 import { fieldState } from '../field-state';
+import GraphAdvancedSettings from '../graph-advanced-settings';
+import SecretField from '../secret-field';
 import type { GraphConnectionFormProps, GraphConnectionValues } from './types';
-import { validateGraphConnection } from './validate';
+import { validateGraphAdvanced, validateGraphConnection } from './validate';
 
-const FIELD_ORDER = ['name', 'slug', 'tenantId', 'clientId', 'clientSecret', 'cloud'];
+const ADVANCED_FIELDS = ['authorityUrl', 'graphUrl', 'pageSize', 'concurrency'] as const;
+const FIELD_ORDER = [
+  'name',
+  'slug',
+  'tenantId',
+  'clientId',
+  'clientSecret',
+  'cloud',
+  ...ADVANCED_FIELDS,
+];
+
+/** The plugin names the field at fault; a taken slug is the slug's problem. */
+function serverErrors(error: ApiError): Record<string, string> {
+  const byField = fieldErrors(error);
+  if (error.code === 'usersync_connection_exists') {
+    byField.slug = error.message;
+  }
+  return byField;
+}
 
 export default function GraphConnectionForm({
   connection,
@@ -34,114 +51,110 @@ export default function GraphConnectionForm({
   onCancel,
 }: GraphConnectionFormProps) {
   const isNew = connection === undefined;
-  const [values, setValues] = useState<GraphConnectionValues>({
-    name: connection?.name ?? '',
-    slug: connection?.slug ?? '',
-    tenantId: connection?.tenantId ?? '',
-    clientId: connection?.clientId ?? '',
-    clientSecret: '',
-    replaceSecret: false,
-    cloud: connection?.cloud ?? 'global',
-    b2c: connection?.b2c ?? false,
-    photos: connection?.photos ?? true,
-    enabled: connection?.enabled ?? true,
+  const [isAdvancedOpen, setIsAdvancedOpen] = useState(false);
+  const form = useConnectionForm<GraphConnectionValues, ConnectionInput>({
+    initial: {
+      name: connection?.name ?? '',
+      slug: connection?.slug ?? '',
+      tenantId: connection?.tenantId ?? '',
+      clientId: connection?.clientId ?? '',
+      clientSecret: '',
+      replaceSecret: false,
+      cloud: connection?.cloud ?? 'global',
+      b2c: connection?.b2c ?? false,
+      photos: connection?.photos ?? true,
+      enabled: connection?.enabled ?? true,
+      authorityUrl: connection?.authorityUrl ?? '',
+      graphUrl: connection?.graphUrl ?? '',
+      pageSize: String(connection?.pageSize ?? 500),
+      concurrency: String(connection?.concurrency ?? 4),
+    },
+    fields: FIELD_ORDER,
+    validate: (values) => validateGraphConnection(values, isNew),
+    toInput: (values) => {
+      const input: ConnectionInput = {
+        name: values.name.trim(),
+        tenantId: values.tenantId.trim(),
+        clientId: values.clientId.trim(),
+        cloud: values.cloud,
+        b2c: values.b2c,
+        photos: values.photos,
+        enabled: values.enabled,
+        authorityUrl: values.authorityUrl.trim() === '' ? null : values.authorityUrl.trim(),
+        graphUrl: values.graphUrl.trim() === '' ? null : values.graphUrl.trim(),
+        pageSize: Number(values.pageSize.trim()),
+        concurrency: Number(values.concurrency.trim()),
+      };
+      if (isNew) {
+        input.type = 'microsoft-graph';
+        if (values.slug.trim() !== '') {
+          input.slug = values.slug.trim();
+        }
+      }
+      if (isNew || values.replaceSecret) {
+        input.clientSecret = values.clientSecret;
+      }
+      return input;
+    },
+    onSave,
+    serverErrors,
+    // A field at fault in the closed advanced section must be seen.
+    onInvalid: (errors) => {
+      if (ADVANCED_FIELDS.some((field) => errors[field])) {
+        setIsAdvancedOpen(true);
+      }
+    },
   });
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [formError, setFormError] = useState<ApiError | null>(null);
-  const [isSaving, setIsSaving] = useState(false);
-  const form = useRef<HTMLFormElement>(null);
-
-  const set = <K extends keyof GraphConnectionValues>(key: K, value: GraphConnectionValues[K]) => {
-    setValues((current) => ({ ...current, [key]: value }));
-    if (errors[key]) {
-      setErrors((current) => ({ ...current, [key]: '' }));
-    }
-  };
-
-  const focusFirstError = (next: Record<string, string>) => {
-    const first = FIELD_ORDER.find((field) => next[field]);
-    setTimeout(() => {
-      form.current
-        ?.querySelector<HTMLElement>(
-          `[data-field="${first}"] input, [data-field="${first}"] select`,
-        )
-        ?.focus();
-    });
-  };
-
-  const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    if (isSaving) {
-      return;
-    }
-    setFormError(null);
-    const invalid = validateGraphConnection(values, isNew);
-    if (Object.keys(invalid).length > 0) {
-      setErrors(invalid);
-      focusFirstError(invalid);
-      return;
-    }
-    const input: ConnectionInput = {
-      name: values.name.trim(),
-      tenantId: values.tenantId.trim(),
-      clientId: values.clientId.trim(),
-      cloud: values.cloud,
-      b2c: values.b2c,
-      photos: values.photos,
-      enabled: values.enabled,
-    };
-    if (isNew) {
-      input.type = 'microsoft-graph';
-      if (values.slug.trim() !== '') {
-        input.slug = values.slug.trim();
-      }
-    }
-    if (isNew || values.replaceSecret) {
-      input.clientSecret = values.clientSecret;
-    }
-    setIsSaving(true);
-    try {
-      await onSave(input);
-    } catch (failure) {
-      const error = toApiError(failure);
-      const byField = fieldErrors(error);
-      if (error.code === 'usersync_connection_exists') {
-        byField.slug = error.message;
-      }
-      const known = Object.fromEntries(
-        Object.entries(byField).filter(([field]) => FIELD_ORDER.includes(field)),
-      );
-      if (Object.keys(known).length > 0) {
-        setErrors(known);
-        focusFirstError(known);
-      } else {
-        setFormError(error);
-      }
-      setIsSaving(false);
-    }
-  };
-
-  const field = (name: string) => ({ 'data-field': name });
+  const { values, set, bind, errors } = form;
+  // The advanced settings are checked as they are typed; a saved refusal shows first.
+  const advancedProblems = validateGraphAdvanced(values);
+  const advancedErrors = Object.fromEntries(
+    ADVANCED_FIELDS.map((field) => [field, errors[field] || advancedProblems[field]]),
+  );
 
   return (
-    <form ref={form} onSubmit={onSubmit} noValidate className="usersync-graph-form">
-      <div className="usersync-graph-form__grid">
-        <div {...field('name')}>
-          <TextControl
-            {...fieldState(
-              errors.name,
-              __('Shown in this screen and in the audit log.', 'usersync'),
-            )}
+    <ConnectionForm
+      state={form}
+      className="usersync-graph-form"
+      errorTitle={__('The connection could not be saved.', 'usersync')}
+      submitLabel={isNew ? __('Add connection', 'usersync') : __('Save connection', 'usersync')}
+      onCancel={onCancel}
+      toggles={[
+        {
+          name: 'b2c',
+          label: __('Azure AD B2C tenant', 'usersync'),
+          help: __(
+            'B2C has no change tracking: every run reads the whole directory and writes only what changed. Sign-in names come from the users’ identities.',
+            'usersync',
+          ),
+        },
+        {
+          name: 'photos',
+          label: __('Profile photos', 'usersync'),
+          help: __(
+            'Bring users’ photos as their WordPress profile pictures (needs the attribute map’s Profile picture row).',
+            'usersync',
+          ),
+        },
+        {
+          name: 'enabled',
+          label: __('Enabled', 'usersync'),
+          help: __(
+            'Off: the schedule does not run this connection; Sync now still does.',
+            'usersync',
+          ),
+        },
+      ]}
+      fields={
+        <>
+          <ConnectionField
+            {...bind('name')}
+            help={__('Shown in this screen and in the audit log.', 'usersync')}
             label={__('Name', 'usersync')}
-            value={values.name}
-            autoComplete="off"
-            onChange={(value) => set('name', value)}
           />
-        </div>
-        <div {...field('slug')}>
-          <TextControl
-            {...fieldState(
-              errors.slug,
+          <ConnectionField
+            {...bind('slug')}
+            help={
               isNew
                 ? __(
                     'Optional. Names the identity links of the users this connection brings; derived from the name when empty. It cannot change later.',
@@ -150,136 +163,75 @@ export default function GraphConnectionForm({
                 : __(
                     'Names the identity links of this connection’s users; it cannot change.',
                     'usersync',
-                  ),
-            )}
+                  )
+            }
             label={__('Connection slug', 'usersync')}
-            value={values.slug}
             readOnly={!isNew}
-            autoComplete="off"
             spellCheck={false}
-            onChange={(value) => set('slug', value)}
           />
-        </div>
-        <div {...field('tenantId')}>
-          <TextControl
-            {...fieldState(
-              errors.tenantId,
-              __(
-                'Directory (tenant) ID or a verified domain, from the app registration’s Overview.',
-                'usersync',
-              ),
+          <ConnectionField
+            {...bind('tenantId')}
+            help={__(
+              'Directory (tenant) ID or a verified domain, from the app registration’s Overview.',
+              'usersync',
             )}
             label={__('Tenant ID', 'usersync')}
-            value={values.tenantId}
-            autoComplete="off"
             spellCheck={false}
-            onChange={(value) => set('tenantId', value)}
           />
-        </div>
-        <div {...field('clientId')}>
-          <TextControl
-            {...fieldState(
-              errors.clientId,
-              __('Application (client) ID of the app registration.', 'usersync'),
-            )}
+          <ConnectionField
+            {...bind('clientId')}
+            help={__('Application (client) ID of the app registration.', 'usersync')}
             label={__('Client ID', 'usersync')}
-            value={values.clientId}
-            autoComplete="off"
             spellCheck={false}
-            onChange={(value) => set('clientId', value)}
           />
-        </div>
-        <div {...field('clientSecret')} className="usersync-graph-form__secret">
-          {!isNew && !values.replaceSecret ? (
-            <div className="usersync-secret-state">
-              <span className="components-base-control__label">
-                {__('Client secret', 'usersync')}
-              </span>
-              <p>
-                {connection?.clientSecret.set
-                  ? __('Set. It is stored encrypted and never shown.', 'usersync')
-                  : __('Not set: runs cannot sign in.', 'usersync')}{' '}
-                <Button variant="link" onClick={() => set('replaceSecret', true)}>
-                  {connection?.clientSecret.set
-                    ? __('Replace the secret', 'usersync')
-                    : __('Enter a secret', 'usersync')}
-                </Button>
-              </p>
-            </div>
-          ) : (
-            <TextControl
-              {...fieldState(
-                errors.clientSecret,
-                isNew
-                  ? __(
-                      'The secret’s Value from Certificates & secrets. It is stored encrypted and never shown again.',
-                      'usersync',
-                    )
-                  : __('The new secret replaces the stored one when you save.', 'usersync'),
-              )}
-              label={isNew ? __('Client secret', 'usersync') : __('New client secret', 'usersync')}
-              type="password"
-              value={values.clientSecret}
-              autoComplete="new-password"
-              onChange={(value) => set('clientSecret', value)}
+          <SecretField
+            {...bind('clientSecret')}
+            isEditing={isNew || values.replaceSecret}
+            label={__('Client secret', 'usersync')}
+            inputLabel={isNew ? undefined : __('New client secret', 'usersync')}
+            status={
+              connection?.clientSecret.set
+                ? __('Set. It is stored encrypted and never shown.', 'usersync')
+                : __('Not set: runs cannot sign in.', 'usersync')
+            }
+            editLabel={
+              connection?.clientSecret.set
+                ? __('Replace the secret', 'usersync')
+                : __('Enter a secret', 'usersync')
+            }
+            onEdit={() => set('replaceSecret', true)}
+            help={
+              isNew
+                ? __(
+                    'The secret’s Value from Certificates & secrets. It is stored encrypted and never shown again.',
+                    'usersync',
+                  )
+                : __('The new secret replaces the stored one when you save.', 'usersync')
+            }
+          />
+          <div data-field="cloud">
+            <SelectControl
+              {...fieldState(errors.cloud)}
+              label={__('Cloud', 'usersync')}
+              value={values.cloud}
+              options={[
+                { value: 'global', label: __('Global (login.microsoftonline.com)', 'usersync') },
+                { value: 'usgov', label: __('US Government (Azure Government)', 'usersync') },
+                { value: 'china', label: __('China (operated by 21Vianet)', 'usersync') },
+              ]}
+              onChange={(value: string) => set('cloud', value as GraphConnectionValues['cloud'])}
             />
-          )}
-        </div>
-        <div {...field('cloud')}>
-          <SelectControl
-            {...fieldState(errors.cloud)}
-            label={__('Cloud', 'usersync')}
-            value={values.cloud}
-            options={[
-              { value: 'global', label: __('Global (login.microsoftonline.com)', 'usersync') },
-              { value: 'usgov', label: __('US Government (Azure Government)', 'usersync') },
-              { value: 'china', label: __('China (operated by 21Vianet)', 'usersync') },
-            ]}
-            onChange={(value: string) => set('cloud', value as GraphConnectionValues['cloud'])}
-          />
-        </div>
-      </div>
-      <ToggleControl
-        label={__('Azure AD B2C tenant', 'usersync')}
-        help={__(
-          'B2C has no change tracking: every run reads the whole directory and writes only what changed. Sign-in names come from the users’ identities.',
-          'usersync',
-        )}
-        checked={values.b2c}
-        onChange={(value: boolean) => set('b2c', value)}
+          </div>
+        </>
+      }
+    >
+      <GraphAdvancedSettings
+        values={values}
+        errors={advancedErrors}
+        onChange={set}
+        isOpen={isAdvancedOpen}
+        onToggle={setIsAdvancedOpen}
       />
-      <ToggleControl
-        label={__('Profile photos', 'usersync')}
-        help={__(
-          'Bring users’ photos as their WordPress profile pictures (needs the attribute map’s Profile picture row).',
-          'usersync',
-        )}
-        checked={values.photos}
-        onChange={(value: boolean) => set('photos', value)}
-      />
-      <ToggleControl
-        label={__('Enabled', 'usersync')}
-        help={__(
-          'Off: the schedule does not run this connection; Sync now still does.',
-          'usersync',
-        )}
-        checked={values.enabled}
-        onChange={(value: boolean) => set('enabled', value)}
-      />
-      {formError ? (
-        <ErrorNotice
-          title={__('The connection could not be saved.', 'usersync')}
-          error={formError}
-        />
-      ) : null}
-      <div className="usersync-form-actions">
-        <Button variant="primary" type="submit" isBusy={isSaving} aria-disabled={isSaving}>
-          {isNew ? __('Add connection', 'usersync') : __('Save connection', 'usersync')}
-        </Button>
-        <Button variant="tertiary" onClick={onCancel}>
-          {__('Cancel', 'usersync')}
-        </Button>
-      </div>
-    </form>
+    </ConnectionForm>
   );
 }

@@ -2,9 +2,10 @@
  * Internal dependencies
  */
 import type { Connection, ConnectionInput } from '../../api';
+import type { GraphAdvancedValues } from '../graph-advanced-settings/types';
 
-/** What the form holds. */
-export interface GraphConnectionValues {
+/** What the form holds; the advanced settings as typed. */
+export interface GraphConnectionValues extends GraphAdvancedValues {
   name: string;
   slug: string;
   tenantId: string;

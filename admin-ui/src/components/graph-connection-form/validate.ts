@@ -10,10 +10,53 @@ import { __ } from '@wordpress/i18n';
 /**
  * Internal dependencies
  */
+import type { GraphAdvancedValues } from '../graph-advanced-settings/types';
 import type { GraphConnectionValues } from './types';
 
 const ID = /^[A-Za-z0-9._-]{1,256}$/;
 const SLUG = /^[a-z0-9-]{1,64}$/;
+
+/** Like the plugin's `FILTER_VALIDATE_URL` plus an http(s) scheme: printable ASCII, a host. */
+function isHttpUrl(value: string): boolean {
+  if (!/^https?:\/\/[!-~]+$/i.test(value)) {
+    return false;
+  }
+  try {
+    return new URL(value).hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+function isWholeNumberIn(value: string, min: number, max: number): boolean {
+  const number = Number(value.trim());
+  return /^\d+$/.test(value.trim()) && number >= min && number <= max;
+}
+
+/**
+ * Checks of the advanced settings, as the plugin makes them: endpoint overrides are http(s)
+ * URLs or empty, the page size and parallel requests whole numbers in their ranges. The form
+ * shows these as the admin types.
+ */
+export function validateGraphAdvanced(values: GraphAdvancedValues): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const key of ['authorityUrl', 'graphUrl'] as const) {
+    const url = values[key].trim();
+    if (url !== '' && !isHttpUrl(url)) {
+      errors[key] = __(
+        'Enter an http(s) URL such as https://login.example.com, or leave it empty for the cloud’s own.',
+        'usersync',
+      );
+    }
+  }
+  if (!isWholeNumberIn(values.pageSize, 1, 999)) {
+    errors.pageSize = __('Enter a whole number from 1 to 999.', 'usersync');
+  }
+  if (!isWholeNumberIn(values.concurrency, 1, 32)) {
+    errors.concurrency = __('Enter a whole number from 1 to 32.', 'usersync');
+  }
+  return errors;
+}
 
 export function validateGraphConnection(
   values: GraphConnectionValues,
@@ -50,5 +93,5 @@ export function validateGraphConnection(
       'usersync',
     );
   }
-  return errors;
+  return { ...errors, ...validateGraphAdvanced(values) };
 }

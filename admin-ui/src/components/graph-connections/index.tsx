@@ -6,7 +6,7 @@
 /**
  * WordPress dependencies
  */
-import { Button, Card, CardBody, CardHeader, Notice } from '@wordpress/components';
+import { Button } from '@wordpress/components';
 import { useState } from '@wordpress/element';
 import { __, sprintf } from '@wordpress/i18n';
 
@@ -21,11 +21,10 @@ import {
   toApiError,
   updateConnection,
 } from '../../api';
-import type { ApiError, Connection, ConnectionInput, ConnectionTest } from '../../api';
+import type { ApiError, Connection, ConnectionTest } from '../../api';
 import { useRequest } from '../../hooks/use-request';
-import ConfirmButton from '../confirm-button';
+import ConnectionList from '../connection-list';
 import ConnectionTestResult from '../connection-test-result';
-import DetailList from '../detail-list';
 import ErrorNotice from '../error-notice';
 import GraphConnectionForm from '../graph-connection-form';
 import LoadingState from '../loading-state';
@@ -50,9 +49,7 @@ interface TestState {
 
 export default function GraphConnections({ scheduleHref }: GraphConnectionsProps) {
   const { data: connections, error, reload, setData } = useRequest(listConnections);
-  const [editing, setEditing] = useState<string | null>(null);
   const [tests, setTests] = useState<Record<string, TestState>>({});
-  const [message, setMessage] = useState<string | null>(null);
 
   const replace = (saved: Connection) =>
     setData((current) => {
@@ -61,35 +58,6 @@ export default function GraphConnections({ scheduleHref }: GraphConnectionsProps
         ? list.map((item) => (item.slug === saved.slug ? saved : item))
         : [...list, saved];
     });
-
-  const onCreate = async (input: ConnectionInput) => {
-    const saved = await createConnection(input);
-    replace(saved);
-    setEditing(null);
-    setMessage(
-      sprintf(
-        /* translators: %s: connection name. */
-        __(
-          'Connection “%s” added. Test it, then press Sync now on the Overview tab or set a schedule.',
-          'usersync',
-        ),
-        saved.name,
-      ),
-    );
-  };
-
-  const onUpdate = (slug: string) => async (input: ConnectionInput) => {
-    const saved = await updateConnection(slug, input);
-    replace(saved);
-    setEditing(null);
-    setMessage(
-      sprintf(
-        /* translators: %s: connection name. */
-        __('Connection “%s” saved.', 'usersync'),
-        saved.name,
-      ),
-    );
-  };
 
   const onTest = async (slug: string) => {
     setTests((current) => ({ ...current, [slug]: { isTesting: true } }));
@@ -104,219 +72,184 @@ export default function GraphConnections({ scheduleHref }: GraphConnectionsProps
     }
   };
 
-  const onDelete = (connection: Connection) => async () => {
+  const onDelete = async (connection: Connection) => {
     await deleteConnection(connection.slug);
     setData((current) => current?.filter((item) => item.slug !== connection.slug));
-    setMessage(
-      sprintf(
-        /* translators: %s: connection name. */
-        __('Connection “%s” deleted. The users it brought stay in WordPress.', 'usersync'),
-        connection.name,
-      ),
+    return sprintf(
+      /* translators: %s: connection name. */
+      __('Connection “%s” deleted. The users it brought stay in WordPress.', 'usersync'),
+      connection.name,
     );
   };
 
-  let body;
-  if (!connections) {
-    body = error ? (
-      <ErrorNotice
-        title={__('The connections could not be loaded.', 'usersync')}
-        error={error}
-        onRetry={reload}
-      />
-    ) : (
-      <LoadingState label={__('Loading connections…', 'usersync')} />
-    );
-  } else {
-    body = (
-      <>
-        {connections.length === 0 && editing !== 'new' ? (
-          <p className="usersync-empty">
-            {__(
-              'No directory connected yet. Add one to pull users from Microsoft Entra ID (Azure AD) or Azure AD B2C through Microsoft Graph, on a schedule or with Sync now. You need an app registration with the application permissions User.Read.All and GroupMember.Read.All (admin consent granted) and a client secret.',
-              'usersync',
-            )}
-          </p>
-        ) : null}
-        {connections.map((connection) => {
-          const test = tests[connection.slug];
-          return (
-            <section
-              key={connection.slug}
-              className="usersync-connection"
-              aria-label={connection.name}
-            >
-              <h3>
-                {connection.name}{' '}
-                <span className="usersync-connection__kind">
-                  {connection.b2c
-                    ? __('Azure AD B2C', 'usersync')
-                    : __('Microsoft Entra ID', 'usersync')}
-                </span>
-              </h3>
-              {editing === connection.slug ? (
-                <GraphConnectionForm
-                  connection={connection}
-                  onSave={onUpdate(connection.slug)}
-                  onCancel={() => setEditing(null)}
-                />
+  return (
+    <ConnectionList<Connection>
+      title={__('Microsoft Entra ID and Azure AD B2C', 'usersync')}
+      items={connections}
+      loadError={error}
+      onRetry={reload}
+      loadingLabel={__('Loading connections…', 'usersync')}
+      loadErrorTitle={__('The connections could not be loaded.', 'usersync')}
+      emptyText={__(
+        'No directory connected yet. Add one to pull users from Microsoft Entra ID (Azure AD) or Azure AD B2C through Microsoft Graph, on a schedule or with Sync now. You need an app registration with the application permissions User.Read.All and GroupMember.Read.All (admin consent granted) and a client secret.',
+        'usersync',
+      )}
+      keyOf={(connection) => connection.slug}
+      nameOf={(connection) => connection.name}
+      kindOf={(connection) =>
+        connection.b2c ? __('Azure AD B2C', 'usersync') : __('Microsoft Entra ID', 'usersync')
+      }
+      details={(connection) => [
+        {
+          key: 'slug',
+          label: __('Connection slug', 'usersync'),
+          value: <code>{connection.slug}</code>,
+        },
+        {
+          key: 'tenant',
+          label: __('Tenant ID', 'usersync'),
+          value: <code>{connection.tenantId}</code>,
+        },
+        {
+          key: 'client',
+          label: __('Client ID', 'usersync'),
+          value: <code>{connection.clientId}</code>,
+        },
+        {
+          key: 'secret',
+          label: __('Client secret', 'usersync'),
+          value: connection.clientSecret.set ? __('Set', 'usersync') : __('Not set', 'usersync'),
+        },
+        {
+          key: 'cloud',
+          label: __('Cloud', 'usersync'),
+          value: cloudLabel(connection.cloud),
+        },
+        {
+          key: 'schedule',
+          label: __('Schedule', 'usersync'),
+          value: (
+            <>
+              {connection.schedule ? (
+                <code>{connection.schedule}</code>
               ) : (
-                <>
-                  <DetailList
-                    items={[
-                      {
-                        key: 'slug',
-                        label: __('Connection slug', 'usersync'),
-                        value: <code>{connection.slug}</code>,
-                      },
-                      {
-                        key: 'tenant',
-                        label: __('Tenant ID', 'usersync'),
-                        value: <code>{connection.tenantId}</code>,
-                      },
-                      {
-                        key: 'client',
-                        label: __('Client ID', 'usersync'),
-                        value: <code>{connection.clientId}</code>,
-                      },
-                      {
-                        key: 'secret',
-                        label: __('Client secret', 'usersync'),
-                        value: connection.clientSecret.set
-                          ? __('Set', 'usersync')
-                          : __('Not set', 'usersync'),
-                      },
-                      {
-                        key: 'cloud',
-                        label: __('Cloud', 'usersync'),
-                        value: cloudLabel(connection.cloud),
-                      },
-                      {
-                        key: 'schedule',
-                        label: __('Schedule', 'usersync'),
-                        value: (
-                          <>
-                            {connection.schedule ? (
-                              <code>{connection.schedule}</code>
-                            ) : (
-                              __('Sync now only', 'usersync')
-                            )}
-                            {connection.enabled ? null : ` — ${__('disabled', 'usersync')}`}
-                            {scheduleHref ? (
-                              <>
-                                {' '}
-                                <a href={scheduleHref}>{__('Change', 'usersync')}</a>
-                              </>
-                            ) : null}
-                          </>
-                        ),
-                      },
-                      {
-                        key: 'photos',
-                        label: __('Profile photos', 'usersync'),
-                        value: connection.photos ? __('Yes', 'usersync') : __('No', 'usersync'),
-                      },
-                    ]}
-                  />
-                  <div className="usersync-form-actions">
-                    <Button
-                      variant="secondary"
-                      isBusy={test?.isTesting}
-                      aria-disabled={test?.isTesting}
-                      aria-label={sprintf(
-                        /* translators: %s: connection name. */
-                        __('Test connection “%s”', 'usersync'),
-                        connection.name,
-                      )}
-                      onClick={() => {
-                        if (!test?.isTesting) {
-                          void onTest(connection.slug);
-                        }
-                      }}
-                    >
-                      {__('Test connection', 'usersync')}
-                    </Button>
-                    <Button
-                      variant="secondary"
-                      aria-label={sprintf(
-                        /* translators: %s: connection name. */
-                        __('Edit connection “%s”', 'usersync'),
-                        connection.name,
-                      )}
-                      onClick={() => setEditing(connection.slug)}
-                    >
-                      {__('Edit', 'usersync')}
-                    </Button>
-                    <ConfirmButton
-                      label={__('Delete', 'usersync')}
-                      ariaLabel={sprintf(
-                        /* translators: %s: connection name. */
-                        __('Delete connection “%s”', 'usersync'),
-                        connection.name,
-                      )}
-                      title={sprintf(
-                        /* translators: %s: connection name. */
-                        __('Delete the connection “%s”?', 'usersync'),
-                        connection.name,
-                      )}
-                      message={__(
-                        'Its schedule stops and its secret is deleted. The users it brought stay in WordPress, still linked to it: a connection added again with the same slug takes them back.',
-                        'usersync',
-                      )}
-                      confirmLabel={__('Delete connection', 'usersync')}
-                      onConfirm={onDelete(connection)}
-                    />
-                  </div>
-                  {test?.isTesting ? (
-                    <LoadingState label={__('Testing the connection…', 'usersync')} />
-                  ) : null}
-                  {test?.result ? <ConnectionTestResult result={test.result} /> : null}
-                  {test?.error ? (
-                    <ErrorNotice
-                      title={__('The test could not run.', 'usersync')}
-                      error={test.error}
-                    />
-                  ) : null}
-                </>
+                __('Sync now only', 'usersync')
               )}
-            </section>
-          );
-        })}
-        {editing === 'new' ? (
-          <section className="usersync-connection" aria-label={__('New connection', 'usersync')}>
-            <h3>{__('New Microsoft Entra ID / Azure AD B2C connection', 'usersync')}</h3>
-            <GraphConnectionForm onSave={onCreate} onCancel={() => setEditing(null)} />
-          </section>
-        ) : (
+              {connection.enabled ? null : ` — ${__('disabled', 'usersync')}`}
+              {scheduleHref ? (
+                <>
+                  {' '}
+                  <a href={scheduleHref}>{__('Change', 'usersync')}</a>
+                </>
+              ) : null}
+            </>
+          ),
+        },
+        {
+          key: 'photos',
+          label: __('Profile photos', 'usersync'),
+          value: connection.photos ? __('Yes', 'usersync') : __('No', 'usersync'),
+        },
+      ]}
+      renderForm={(connection, { onSaved, onCancel }) => (
+        <GraphConnectionForm
+          connection={connection}
+          onSave={async (input) => {
+            if (connection) {
+              const saved = await updateConnection(connection.slug, input);
+              replace(saved);
+              onSaved(
+                sprintf(
+                  /* translators: %s: connection name. */
+                  __('Connection “%s” saved.', 'usersync'),
+                  saved.name,
+                ),
+              );
+            } else {
+              const saved = await createConnection(input);
+              replace(saved);
+              onSaved(
+                sprintf(
+                  /* translators: %s: connection name. */
+                  __(
+                    'Connection “%s” added. Test it, then press Sync now on the Overview tab or set a schedule.',
+                    'usersync',
+                  ),
+                  saved.name,
+                ),
+              );
+            }
+          }}
+          onCancel={onCancel}
+        />
+      )}
+      renderActions={(connection) => {
+        const test = tests[connection.slug];
+        return (
           <Button
             variant="secondary"
+            isBusy={test?.isTesting}
+            aria-disabled={test?.isTesting}
+            aria-label={sprintf(
+              /* translators: %s: connection name. */
+              __('Test connection “%s”', 'usersync'),
+              connection.name,
+            )}
             onClick={() => {
-              setMessage(null);
-              setEditing('new');
+              if (!test?.isTesting) {
+                void onTest(connection.slug);
+              }
             }}
           >
-            {__('Add a Microsoft Entra ID connection', 'usersync')}
+            {__('Test connection', 'usersync')}
           </Button>
-        )}
-      </>
-    );
-  }
-
-  return (
-    <Card className="usersync-card">
-      <CardHeader>
-        <h2 className="usersync-card__title">
-          {__('Microsoft Entra ID and Azure AD B2C', 'usersync')}
-        </h2>
-      </CardHeader>
-      <CardBody>
-        {message ? (
-          <Notice status="success" onRemove={() => setMessage(null)}>
-            {message}
-          </Notice>
-        ) : null}
-        {body}
-      </CardBody>
-    </Card>
+        );
+      }}
+      renderAfterActions={(connection) => {
+        const test = tests[connection.slug];
+        return (
+          <>
+            {test?.isTesting ? (
+              <LoadingState label={__('Testing the connection…', 'usersync')} />
+            ) : null}
+            {test?.result ? <ConnectionTestResult result={test.result} /> : null}
+            {test?.error ? (
+              <ErrorNotice title={__('The test could not run.', 'usersync')} error={test.error} />
+            ) : null}
+          </>
+        );
+      }}
+      editLabel={(name) =>
+        sprintf(
+          /* translators: %s: connection name. */
+          __('Edit connection “%s”', 'usersync'),
+          name,
+        )
+      }
+      remove={{
+        label: __('Delete', 'usersync'),
+        ariaLabel: (name) =>
+          sprintf(
+            /* translators: %s: connection name. */
+            __('Delete connection “%s”', 'usersync'),
+            name,
+          ),
+        title: (name) =>
+          sprintf(
+            /* translators: %s: connection name. */
+            __('Delete the connection “%s”?', 'usersync'),
+            name,
+          ),
+        message: __(
+          'Its schedule stops and its secret is deleted. The users it brought stay in WordPress, still linked to it: a connection added again with the same slug takes them back.',
+          'usersync',
+        ),
+        confirmLabel: __('Delete connection', 'usersync'),
+        onConfirm: onDelete,
+      }}
+      newLabel={__('New connection', 'usersync')}
+      newHeading={__('New Microsoft Entra ID / Azure AD B2C connection', 'usersync')}
+      addLabel={__('Add a Microsoft Entra ID connection', 'usersync')}
+    />
   );
 }

@@ -3,6 +3,22 @@
  */
 import type { Peer, PeerInput } from '../../api';
 
+/** What the form holds. */
+export interface PeerValues {
+  name: string;
+  slug: string;
+  scimUrl: string;
+  /** Typed token; sent only when set or replaced. */
+  token: string;
+  /** Whether the token input is shown (a new peer, none stored, or the admin replaces it). */
+  replaceToken: boolean;
+  push: boolean;
+  roles: boolean;
+  sendPasswords: boolean;
+  acceptPasswords: boolean;
+  includeAdministrators: boolean;
+}
+
 export interface PeerFormProps {
   /** The peer being edited; undefined for a new one. */
   peer?: Peer;

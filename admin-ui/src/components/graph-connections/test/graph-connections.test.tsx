@@ -94,6 +94,10 @@ describe('GraphConnections', () => {
       b2c: true,
       photos: true,
       enabled: true,
+      authorityUrl: null,
+      graphUrl: null,
+      pageSize: 500,
+      concurrency: 4,
     });
     const section = screen.getByRole('region', { name: 'Contoso Entra' });
     expect(section).toHaveTextContent('Set');
@@ -230,5 +234,182 @@ describe('GraphConnections', () => {
 
     expect(await screen.findByText(/Connection “Contoso” deleted/)).toBeInTheDocument();
     expect(screen.queryByRole('region', { name: 'Contoso' })).not.toBeInTheDocument();
+  });
+
+  describe('advanced settings', () => {
+    const stored = connectionFixture({
+      authorityUrl: 'https://login.proxy.example',
+      graphUrl: 'https://graph.proxy.example/graph',
+      pageSize: 250,
+      concurrency: 8,
+    });
+
+    /** Opens the form of the stored connection and its advanced section. */
+    async function openAdvanced(user: ReturnType<typeof userEvent.setup>) {
+      await user.click(await screen.findByRole('button', { name: 'Edit connection “Contoso”' }));
+      const section = screen.getByRole('region', { name: 'Contoso' });
+      const toggle = within(section).getByRole('button', { name: 'Advanced' });
+      expect(toggle).toHaveAttribute('aria-expanded', 'false');
+      expect(within(section).queryByRole('spinbutton')).not.toBeInTheDocument();
+      await user.click(toggle);
+      expect(toggle).toHaveAttribute('aria-expanded', 'true');
+      return section;
+    }
+
+    it('are closed at first and show the stored values with what they are for', async () => {
+      const user = userEvent.setup();
+      mockRoutes({ 'GET /usersync/v1/connections': [stored] });
+      render(<GraphConnections />);
+      const section = await openAdvanced(user);
+
+      const authority = within(section).getByRole('textbox', { name: 'Sign-in (authority) URL' });
+      expect(authority).toHaveValue('https://login.proxy.example');
+      expect(authority).toHaveAccessibleDescription(
+        /sovereign cloud not listed, a proxy or testing/,
+      );
+      expect(within(section).getByRole('textbox', { name: 'Microsoft Graph URL' })).toHaveValue(
+        'https://graph.proxy.example/graph',
+      );
+      const pageSize = within(section).getByRole('spinbutton', { name: 'Users per page' });
+      expect(pageSize).toHaveValue(250);
+      expect(pageSize).toHaveAccessibleDescription(/1 to 999\. Default 500/);
+      const concurrency = within(section).getByRole('spinbutton', { name: 'Parallel requests' });
+      expect(concurrency).toHaveValue(8);
+      expect(concurrency).toHaveAccessibleDescription(/1 to 32\. Default 4/);
+    });
+
+    it('check values as they are typed and save nothing while one is wrong', async () => {
+      const user = userEvent.setup();
+      mockRoutes({ 'GET /usersync/v1/connections': [stored] });
+      render(<GraphConnections />);
+      const section = await openAdvanced(user);
+
+      const pageSize = within(section).getByRole('spinbutton', { name: 'Users per page' });
+      await user.clear(pageSize);
+      await user.type(pageSize, '1000');
+      expect(pageSize).toHaveAttribute('aria-invalid', 'true');
+      expect(pageSize).toHaveAccessibleDescription('Enter a whole number from 1 to 999.');
+
+      const concurrency = within(section).getByRole('spinbutton', { name: 'Parallel requests' });
+      await user.clear(concurrency);
+      await user.type(concurrency, '0');
+      expect(concurrency).toHaveAccessibleDescription('Enter a whole number from 1 to 32.');
+
+      const graphUrl = within(section).getByRole('textbox', { name: 'Microsoft Graph URL' });
+      await user.clear(graphUrl);
+      await user.type(graphUrl, 'graph.proxy.example');
+      expect(graphUrl).toHaveAccessibleDescription(/^Enter an http\(s\) URL/);
+      await user.clear(graphUrl);
+      await user.type(graphUrl, 'ftp://graph.proxy.example');
+      expect(graphUrl).toHaveAttribute('aria-invalid', 'true');
+      // Empty means the cloud's own endpoint.
+      await user.clear(graphUrl);
+      expect(graphUrl).not.toHaveAttribute('aria-invalid');
+      expect(graphUrl).toHaveAccessibleDescription(/Empty: the cloud’s own/);
+
+      await user.click(within(section).getByRole('button', { name: 'Save connection' }));
+      await waitFor(() => expect(pageSize).toHaveFocus());
+      expect(requestsMade()).toEqual(['GET /usersync/v1/connections']);
+
+      await user.clear(pageSize);
+      await user.type(pageSize, '999');
+      expect(pageSize).not.toHaveAttribute('aria-invalid');
+      expect(pageSize).toHaveAccessibleDescription(/Default 500/);
+    });
+
+    it('show the plugin’s refusal next to the field it names, opening the section', async () => {
+      const user = userEvent.setup();
+      mockRoutes({
+        'GET /usersync/v1/connections': [stored],
+        'PUT /usersync/v1/connections/contoso': () => {
+          throw {
+            code: 'usersync_invalid_connection',
+            message: "graphUrl must be an http(s) URL, or empty for the cloud's own.",
+            data: { status: 400, field: 'graphUrl' },
+          };
+        },
+      });
+      render(<GraphConnections />);
+      await user.click(await screen.findByRole('button', { name: 'Edit connection “Contoso”' }));
+      const section = screen.getByRole('region', { name: 'Contoso' });
+      await user.click(within(section).getByRole('button', { name: 'Save connection' }));
+
+      const graphUrl = await within(section).findByRole('textbox', { name: 'Microsoft Graph URL' });
+      expect(within(section).getByRole('button', { name: 'Advanced' })).toHaveAttribute(
+        'aria-expanded',
+        'true',
+      );
+      expect(graphUrl).toHaveAttribute('aria-invalid', 'true');
+      expect(graphUrl).toHaveAccessibleDescription(
+        "graphUrl must be an http(s) URL, or empty for the cloud's own.",
+      );
+      await waitFor(() => expect(graphUrl).toHaveFocus());
+      expect(screen.queryByText('The connection could not be saved.')).not.toBeInTheDocument();
+
+      // Edited, the field is checked again as it is typed.
+      await user.type(graphUrl, '/v2');
+      expect(graphUrl).not.toHaveAttribute('aria-invalid');
+    });
+
+    it('show WordPress’s own range refusal next to the field', async () => {
+      const user = userEvent.setup();
+      mockRoutes({
+        'GET /usersync/v1/connections': [stored],
+        'PUT /usersync/v1/connections/contoso': () => {
+          throw wpError('rest_invalid_param', 'Invalid parameter(s): concurrency', 400, {
+            concurrency: 'concurrency must be between 1 (inclusive) and 32 (inclusive).',
+          });
+        },
+      });
+      render(<GraphConnections />);
+      await user.click(await screen.findByRole('button', { name: 'Edit connection “Contoso”' }));
+      await user.click(screen.getByRole('button', { name: 'Save connection' }));
+
+      expect(
+        await screen.findByRole('spinbutton', { name: 'Parallel requests' }),
+      ).toHaveAccessibleDescription(
+        'concurrency must be between 1 (inclusive) and 32 (inclusive).',
+      );
+    });
+
+    it('are sent on save: URLs trimmed or null, numbers as numbers', async () => {
+      const user = userEvent.setup();
+      mockRoutes({
+        'GET /usersync/v1/connections': [stored],
+        'PUT /usersync/v1/connections/contoso': (options: APIFetchOptions) =>
+          connectionFixture(options.data as Partial<ReturnType<typeof connectionFixture>>),
+      });
+      render(<GraphConnections />);
+      const section = await openAdvanced(user);
+
+      const authority = within(section).getByRole('textbox', { name: 'Sign-in (authority) URL' });
+      await user.clear(authority);
+      await user.type(authority, '  http://127.0.0.1:8080/authority  ');
+      await user.clear(within(section).getByRole('textbox', { name: 'Microsoft Graph URL' }));
+      const pageSize = within(section).getByRole('spinbutton', { name: 'Users per page' });
+      await user.clear(pageSize);
+      await user.type(pageSize, '999');
+      const concurrency = within(section).getByRole('spinbutton', { name: 'Parallel requests' });
+      await user.clear(concurrency);
+      await user.type(concurrency, '32');
+      await user.click(within(section).getByRole('button', { name: 'Save connection' }));
+
+      await screen.findByText('Connection “Contoso” saved.');
+      expect(lastBody('PUT /usersync/v1/connections/contoso')).toMatchObject({
+        authorityUrl: 'http://127.0.0.1:8080/authority',
+        graphUrl: null,
+        pageSize: 999,
+        concurrency: 32,
+      });
+
+      // The saved values are what the form shows next time.
+      await user.click(screen.getByRole('button', { name: 'Edit connection “Contoso”' }));
+      await user.click(screen.getByRole('button', { name: 'Advanced' }));
+      expect(screen.getByRole('textbox', { name: 'Sign-in (authority) URL' })).toHaveValue(
+        'http://127.0.0.1:8080/authority',
+      );
+      expect(screen.getByRole('textbox', { name: 'Microsoft Graph URL' })).toHaveValue('');
+      expect(screen.getByRole('spinbutton', { name: 'Users per page' })).toHaveValue(999);
+    });
   });
 });
