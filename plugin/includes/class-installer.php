@@ -34,6 +34,7 @@ class Installer {
 	public static function deactivate(): void {
 		// Scheduled work stops with the plugin; activation or the next request schedules it again.
 		Audit_Retention::unschedule();
+		Deprovision_Grace::unschedule();
 	}
 
 	/**

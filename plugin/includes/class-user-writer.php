@@ -586,9 +586,8 @@ class User_Writer {
 			case 'update':
 				return $this->update( $op, $user );
 			case 'deprovision':
-				return 'delete' === $this->config['deprovision']['action'] ? $this->delete_user( $user ) : $this->disable_only( $user );
 			case 'delete':
-				return 'delete' === $this->config['deprovision']['action'] ? $this->delete_user( $user ) : $this->unlink_and_disable( $user );
+				return $this->deprovision( $op['action'], $user );
 			default:
 				return $this->reactivate( $user );
 		}
@@ -1027,27 +1026,66 @@ class User_Writer {
 	}
 
 	/**
-	 * Deprovision under the "disable" policy.
+	 * A deprovision or delete operation, as the policy says: under "disable" the user is
+	 * disabled (and a deleted one unlinked); under "delete" it is deleted at once, or, with a
+	 * grace period, disabled the same way now and deleted by the daily job once due (see
+	 * Deprovision_Grace).
 	 *
-	 * @param WP_User $user User.
+	 * @param string  $action 'deprovision' (gone from the source for now: stays linked, so its
+	 *                        source can enable it again) or 'delete' (the resource is gone).
+	 * @param WP_User $user   User.
+	 * @return array{status: string, user_id: ?int}
+	 * @throws Operation_Error When the user may not be deleted or the write fails.
+	 */
+	private function deprovision( string $action, WP_User $user ): array {
+		$policy = $this->config['deprovision'];
+		$due    = null;
+		if ( 'delete' === $policy['action'] ) {
+			if ( $policy['graceDays'] <= 0 ) {
+				return $this->delete_user( $user );
+			}
+			// Refused now rather than at the deadline: the job would refuse it then.
+			$this->check_deletable( $user, 'disable' );
+			$due = Deprovision_Grace::deadline( $policy['graceDays'] );
+		}
+		return 'delete' === $action ? $this->unlink_and_disable( $user, $due ) : $this->disable_only( $user, $due );
+	}
+
+	/**
+	 * Deprovision under the "disable" policy (and the grace period of the "delete" policy).
+	 *
+	 * @param WP_User  $user User.
+	 * @param int|null $due  Deadline of the deletion to schedule, if any.
 	 * @return array{status: string, user_id: int}
 	 */
-	private function disable_only( WP_User $user ): array {
-		$id = (int) $user->ID;
-		if ( Login_Guard::is_disabled( $id ) ) {
+	private function disable_only( WP_User $user, ?int $due = null ): array {
+		$id       = (int) $user->ID;
+		$disabled = Login_Guard::is_disabled( $id );
+		// A deletion already pending keeps its deadline.
+		$schedule = null !== $due && null === Deprovision_Grace::due( $id );
+		if ( $disabled && ! $schedule ) {
 			$this->audit( 'disable', $id, $user->user_login, array(), 'skipped', null );
 			return array(
 				'status'  => 'unchanged',
 				'user_id' => $id,
 			);
 		}
+		$fields = $disabled ? array() : array( 'active', 'roles' );
+		if ( $schedule ) {
+			$fields[] = Deprovision_Grace::scheduled_field( $due );
+		}
 		return $this->transaction(
 			'disable',
 			$id,
 			$user->user_login,
-			array( 'active', 'roles' ),
-			function () use ( $user, $id ): array {
-				$this->disable( $user );
+			$fields,
+			function () use ( $user, $id, $disabled, $schedule, $due ): array {
+				if ( ! $disabled ) {
+					$this->disable( $user );
+				}
+				if ( $schedule ) {
+					Deprovision_Grace::schedule_user( $id, $due, $this->connection, $this->source, $this->run_id );
+				}
 				return array(
 					'status'  => 'disabled',
 					'user_id' => $id,
@@ -1058,31 +1096,39 @@ class User_Writer {
 	}
 
 	/**
-	 * Delete under the "disable" policy: the user stays, disabled, but is no longer linked
-	 * to this connection (the resource is gone for it).
+	 * Delete under the "disable" policy (and the grace period of the "delete" policy): the user
+	 * stays, disabled, but is no longer linked to this connection (the resource is gone for it).
 	 *
-	 * @param WP_User $user User.
+	 * @param WP_User  $user User.
+	 * @param int|null $due  Deadline of the deletion to schedule, if any.
 	 * @return array{status: string, user_id: int}
 	 */
-	private function unlink_and_disable( WP_User $user ): array {
-		$id     = (int) $user->ID;
-		$link   = (string) get_user_meta( $id, Connection::link_key( $this->connection ), true );
-		$fields = array( 'link' );
+	private function unlink_and_disable( WP_User $user, ?int $due = null ): array {
+		$id       = (int) $user->ID;
+		$link     = (string) get_user_meta( $id, Connection::link_key( $this->connection ), true );
+		$schedule = null !== $due && null === Deprovision_Grace::due( $id );
+		$fields   = array( 'link' );
 		if ( ! Login_Guard::is_disabled( $id ) ) {
 			$fields = array( 'active', 'roles', 'link' );
+		}
+		if ( $schedule ) {
+			$fields[] = Deprovision_Grace::scheduled_field( $due );
 		}
 		$result = $this->transaction(
 			'disable',
 			$id,
 			$user->user_login,
 			$fields,
-			function () use ( $user, $id ): array {
+			function () use ( $user, $id, $schedule, $due ): array {
 				if ( ! Login_Guard::is_disabled( $id ) ) {
 					$this->disable( $user );
 				}
 				delete_user_meta( $id, Connection::link_key( $this->connection ) );
 				delete_user_meta( $id, Connection::scim_key( $this->connection ) );
 				Plugin::groups()->remove_user_from_connection( $id, $this->connection );
+				if ( $schedule ) {
+					Deprovision_Grace::schedule_user( $id, $due, $this->connection, $this->source, $this->run_id );
+				}
 				return array(
 					'status'  => 'deleted',
 					'user_id' => $id,
@@ -1104,14 +1150,7 @@ class User_Writer {
 	private function delete_user( WP_User $user ): array {
 		$id       = (int) $user->ID;
 		$reassign = $this->config['deprovision']['reassignTo'];
-		if ( null !== $reassign && ( $reassign === $id || ! get_userdata( $reassign ) ) ) {
-			$message = $reassign === $id
-				? __( 'The user that content is reassigned to cannot be deleted by a sync.', 'usersync' )
-				/* translators: %d: user id */
-				: sprintf( __( 'deprovision.reassignTo names user %d, who does not exist; fix the deprovisioning policy.', 'usersync' ), $reassign );
-			$this->audit( 'delete', $id, $user->user_login, array(), 'failure', $message );
-			throw new Operation_Error( 409, 'usersync_invalid_reassign', $message );
-		}
+		$this->check_deletable( $user, 'delete' );
 		$login = strtolower( $user->user_login );
 		$email = strtolower( $user->user_email );
 		$link  = (string) get_user_meta( $id, Connection::link_key( $this->connection ), true );
@@ -1134,6 +1173,22 @@ class User_Writer {
 		);
 		unset( $this->logins[ $login ], $this->emails[ $email ], $this->external_ids[ $link ] );
 		return $result;
+	}
+
+	/**
+	 * Refuses, audited, to delete a user the policy may not delete (see
+	 * Deprovision_Grace::reassign_problem()).
+	 *
+	 * @param WP_User $user   User.
+	 * @param string  $action Audit action of the refusal.
+	 * @throws Operation_Error When the user may not be deleted.
+	 */
+	private function check_deletable( WP_User $user, string $action ): void {
+		$message = Deprovision_Grace::reassign_problem( $this->config['deprovision'], (int) $user->ID );
+		if ( null !== $message ) {
+			$this->audit( $action, (int) $user->ID, $user->user_login, array(), 'failure', $message );
+			throw new Operation_Error( 409, 'usersync_invalid_reassign', $message );
+		}
 	}
 
 	/**
@@ -1206,11 +1261,15 @@ class User_Writer {
 	}
 
 	/**
-	 * Reactivates a user with the roles remembered at disable time (or the default role).
+	 * Reactivates a user with the roles remembered at disable time (or the default role). A
+	 * user enabled again by a source is provisioned again: a pending deletion is cancelled.
 	 *
 	 * @param WP_User $user User.
 	 */
 	private function restore( WP_User $user ): void {
+		if ( Deprovision_Grace::cancel( (int) $user->ID ) ) {
+			$this->audit( 'update', (int) $user->ID, $user->user_login, array( Deprovision_Grace::CANCELLED_FIELD ), 'success', null );
+		}
 		$roles = Role_Mapper::effective_roles( $user );
 		if ( ! $roles ) {
 			$roles = $this->roles->default_roles();
@@ -1297,7 +1356,7 @@ class User_Writer {
 	private function audit_action( string $action ): string {
 		$map = array(
 			'update'      => 'update',
-			'deprovision' => 'delete' === $this->config['deprovision']['action'] ? 'delete' : 'disable',
+			'deprovision' => 'delete' === $this->config['deprovision']['action'] && $this->config['deprovision']['graceDays'] <= 0 ? 'delete' : 'disable',
 			'delete'      => 'delete',
 			'reactivate'  => 'enable',
 		);

@@ -34,6 +34,7 @@ add_action(
 			new REST\Sidecar_Peers_Controller(),
 			new REST\Sidecar_Passwords_Controller(),
 			new REST\Outbound_Controller(),
+			new REST\Deprovision_Controller(),
 		);
 		foreach ( $controllers as $controller ) {
 			$controller->register_routes();
@@ -58,6 +59,12 @@ add_action( 'init', array( Audit_Retention::class, 'schedule' ) );
 add_action( Audit_Retention::CRON_HOOK, array( Audit_Retention::class, 'prune' ) );
 add_action( 'update_option_' . Config::OPTION, array( Audit_Retention::class, 'on_config_saved' ), 10, 2 );
 add_action( 'add_option_' . Config::OPTION, array( Audit_Retention::class, 'on_config_saved' ), 10, 2 );
+
+// Grace period of the delete policy: a daily job deletes the deprovisioned users now due;
+// switching the policy to disable cancels the pending deletions.
+add_action( 'init', array( Deprovision_Grace::class, 'schedule' ) );
+add_action( Deprovision_Grace::CRON_HOOK, array( Deprovision_Grace::class, 'run' ), 10, 0 );
+add_action( 'update_option_' . Config::OPTION, array( Deprovision_Grace::class, 'on_config_saved' ), 10, 2 );
 
 // Settings page under Users.
 $usersync_admin_page = new Admin\Admin_Page();

@@ -6,6 +6,7 @@ export { ApiError, fieldErrors, toApiError } from './errors';
 export { auditQuery, exportAudit, getAuditFacets, listAudit } from './audit';
 export type { AuditExport } from './audit';
 export { getConfig, saveConfig } from './config';
+export { getPendingDeletions } from './deprovision';
 export {
   cancelRun,
   createConnection,
@@ -36,6 +37,7 @@ export type {
   DeprovisionPolicy,
   MappingDirection,
   MappingTransform,
+  PendingDeletions,
   Peer,
   PeerInput,
   RevokedToken,

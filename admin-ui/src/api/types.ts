@@ -131,6 +131,14 @@ export interface DeprovisionPolicy {
   graceDays: number;
 }
 
+/** `GET /usersync/v1/deprovision/pending`: deletions the grace period has scheduled. */
+export interface PendingDeletions {
+  /** Users disabled by deprovisioning and waiting for the daily job to delete them. */
+  count: number;
+  /** When the first of them becomes due (ISO 8601, UTC); null when none waits. */
+  nextDueAt: string | null;
+}
+
 export interface AuditSettings {
   /** Entries older than this many days are deleted daily; 0 keeps them forever. */
   retentionDays: number;

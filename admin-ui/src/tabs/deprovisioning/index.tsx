@@ -21,19 +21,22 @@ import {
   ToggleControl,
 } from '@wordpress/components';
 import { useRef } from '@wordpress/element';
-import { __ } from '@wordpress/i18n';
+import { __, _n, sprintf } from '@wordpress/i18n';
 
 /**
  * Internal dependencies
  */
-import type { DeprovisionPolicy } from '../../api';
+import { getPendingDeletions } from '../../api';
+import type { DeprovisionPolicy, PendingDeletions } from '../../api';
 import ErrorNotice from '../../components/error-notice';
 import { fieldState } from '../../components/field-state';
+import FormattedDate from '../../components/formatted-date';
 import LoadingState from '../../components/loading-state';
 import SaveBar from '../../components/save-bar';
 import UserPicker from '../../components/user-picker';
 import { useConfigSection } from '../../hooks/use-config-section';
 import { useFormChecks } from '../../hooks/use-form-checks';
+import { useRequest } from '../../hooks/use-request';
 
 export const MAX_GRACE_DAYS = 365;
 
@@ -53,8 +56,36 @@ export function validateDeprovision(policy: DeprovisionPolicy): Record<string, s
   return errors;
 }
 
+/** How many deprovisioned accounts wait for deletion, and when the next one is due. */
+function PendingSummary({ pending }: { pending: PendingDeletions }) {
+  if (pending.count === 0 || pending.nextDueAt === null) {
+    return (
+      <p className="usersync-deprovisioning__pending">
+        {__('No account is waiting for deletion.', 'usersync')}
+      </p>
+    );
+  }
+  return (
+    <p className="usersync-deprovisioning__pending">
+      {sprintf(
+        /* translators: %d: number of accounts */
+        _n(
+          '%d account is disabled and scheduled for deletion.',
+          '%d accounts are disabled and scheduled for deletion.',
+          pending.count,
+          'usersync',
+        ),
+        pending.count,
+      )}{' '}
+      {__('Next deletion due:', 'usersync')} <FormattedDate date={pending.nextDueAt} />{' '}
+      {__('(a daily job deletes accounts once due).', 'usersync')}
+    </p>
+  );
+}
+
 export default function Deprovisioning() {
   const section = useConfigSection('deprovision');
+  const pending = useRequest(getPendingDeletions);
   const form = useRef<HTMLFormElement>(null);
   const policy = section.draft;
   const problems = policy ? validateDeprovision(policy) : {};
@@ -87,11 +118,16 @@ export default function Deprovisioning() {
     }
     if (await section.save()) {
       checks.reset();
+      // Switching to the disable policy cancels the scheduled deletions.
+      pending.reload();
     }
   };
 
   const errors = checks.shown;
   const deletes = policy.action === 'delete';
+  // Accounts whose deletion saving the disable policy would cancel.
+  const cancelled =
+    !deletes && section.config?.deprovision.action === 'delete' ? (pending.data?.count ?? 0) : 0;
 
   return (
     <form ref={form} onSubmit={onSubmit} noValidate className="usersync-deprovisioning">
@@ -123,6 +159,20 @@ export default function Deprovisioning() {
           {errors['deprovision[action]'] ? (
             <p className="usersync-inline-error">{errors['deprovision[action]']}</p>
           ) : null}
+          {cancelled > 0 ? (
+            <Notice status="warning" isDismissible={false}>
+              {sprintf(
+                /* translators: %d: number of accounts */
+                _n(
+                  '%d account is scheduled for deletion. Saving the disable policy cancels it: the account stays disabled.',
+                  '%d accounts are scheduled for deletion. Saving the disable policy cancels their deletion: they stay disabled.',
+                  cancelled,
+                  'usersync',
+                ),
+                cancelled,
+              )}
+            </Notice>
+          ) : null}
 
           {deletes ? (
             <div className="usersync-deprovisioning__delete">
@@ -130,7 +180,7 @@ export default function Deprovisioning() {
                 {...fieldState(
                   errors['deprovision[graceDays]'],
                   __(
-                    'How long a deprovisioned account stays disabled before it is deleted, so a mistake at the source can be undone in time. This version does not apply it yet: accounts are deleted at once whatever the value.',
+                    'How long a deprovisioned account stays disabled before it is deleted, so a mistake at the source can be undone in time: enabling it again at the source cancels the deletion. 0 deletes at once. A change applies to accounts deprovisioned from then on; those already waiting keep their date.',
                     'usersync',
                   ),
                   'usersync-deprovisioning__grace',
@@ -145,6 +195,14 @@ export default function Deprovisioning() {
                   set('graceDays', value.trim() === '' ? Number.NaN : Number(value))
                 }
               />
+              {pending.data ? <PendingSummary pending={pending.data} /> : null}
+              {pending.error ? (
+                <ErrorNotice
+                  title={__('The scheduled deletions could not be loaded.', 'usersync')}
+                  error={pending.error}
+                  onRetry={pending.reload}
+                />
+              ) : null}
               <UserPicker
                 label={__('Give their posts and pages to', 'usersync')}
                 help={__(

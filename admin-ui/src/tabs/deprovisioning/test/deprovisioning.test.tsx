@@ -9,7 +9,7 @@ import type { APIFetchOptions } from '@wordpress/api-fetch';
  * Internal dependencies
  */
 import Deprovisioning from '..';
-import type { DeprovisionPolicy, SyncConfig } from '../../../api';
+import type { DeprovisionPolicy, PendingDeletions, SyncConfig } from '../../../api';
 import {
   configFixture,
   lastBody,
@@ -18,6 +18,7 @@ import {
   requestsMade,
   wpError,
 } from '../../../test-utils/api-fetch';
+import type { RouteHandler } from '../../../test-utils/api-fetch';
 
 jest.mock('@wordpress/api-fetch', () => ({ __esModule: true, default: jest.fn() }));
 
@@ -36,12 +37,16 @@ const grace = {
   roles: ['author'],
 };
 
+const nonePending: PendingDeletions = { count: 0, nextDueAt: null };
+
 function routes(
   policy: Partial<DeprovisionPolicy> = {},
   save?: (options: APIFetchOptions) => unknown,
+  pending: RouteHandler = nonePending,
 ) {
   const config = configFixture({ deprovision: { ...configFixture().deprovision, ...policy } });
   mockRoutes({
+    'GET /usersync/v1/deprovision/pending': pending,
     'GET /usersync/v1/config': config,
     'PUT /usersync/v1/config':
       save ??
@@ -158,5 +163,78 @@ describe('Deprovisioning', () => {
     await user.click(await screen.findByRole('checkbox', { name: 'Administrators' }));
     expect(screen.getByText(/could lock everyone out/)).toBeInTheDocument();
     expect(screen.getByText('Unsaved changes')).toBeInTheDocument();
+  });
+
+  describe('scheduled deletions', () => {
+    it('shows how many accounts wait for deletion and when the next one is due', async () => {
+      routes({ action: 'delete', graceDays: 14 }, undefined, {
+        count: 3,
+        nextDueAt: '2026-12-04T10:00:00Z',
+      });
+      render(<Deprovisioning />);
+
+      const summary = await screen.findByText(
+        /3 accounts are disabled and scheduled for deletion\./,
+      );
+      expect(summary).toHaveTextContent('Next deletion due:');
+      expect(summary.querySelector('time')).toHaveAttribute('dateTime', '2026-12-04T10:00:00Z');
+      expect(screen.queryByText(/does not apply it yet/)).not.toBeInTheDocument();
+      expect(
+        screen.getByRole('spinbutton', { name: 'Grace period before deleting (days)' }),
+      ).toHaveAccessibleDescription(/enabling it again at the source cancels the deletion/);
+    });
+
+    it('says so when no account waits', async () => {
+      routes({ action: 'delete', graceDays: 7 });
+      render(<Deprovisioning />);
+
+      expect(await screen.findByText('No account is waiting for deletion.')).toBeInTheDocument();
+    });
+
+    it('warns that the disable policy cancels them, and shows the count again after saving', async () => {
+      const user = userEvent.setup();
+      let answers = 0;
+      routes({ action: 'delete', graceDays: 7 }, undefined, () =>
+        answers++ === 0 ? { count: 2, nextDueAt: '2026-12-04T10:00:00Z' } : nonePending,
+      );
+      render(<Deprovisioning />);
+
+      await screen.findByText(/2 accounts are disabled and scheduled for deletion\./);
+      await user.click(screen.getByRole('radio', { name: /Disable the account/ }));
+      expect(
+        screen.getByText(
+          '2 accounts are scheduled for deletion. Saving the disable policy cancels their deletion: they stay disabled.',
+        ),
+      ).toBeInTheDocument();
+
+      await user.click(screen.getByRole('button', { name: 'Save deprovisioning' }));
+      expect(await screen.findByText('Settings saved.')).toBeInTheDocument();
+      await waitFor(() =>
+        expect(screen.queryByText(/Saving the disable policy cancels/)).not.toBeInTheDocument(),
+      );
+      expect(
+        requestsMade().filter((r) => r === 'GET /usersync/v1/deprovision/pending'),
+      ).toHaveLength(2);
+    });
+
+    it('explains a failure to load them and retries', async () => {
+      const user = userEvent.setup();
+      let answers = 0;
+      routes({ action: 'delete', graceDays: 7 }, undefined, () => {
+        if (answers++ === 0) {
+          throw wpError('usersync_forbidden', 'Sorry, you are not allowed to do that.', 403);
+        }
+        return { count: 1, nextDueAt: '2026-12-04T10:00:00Z' };
+      });
+      render(<Deprovisioning />);
+
+      expect(
+        await screen.findByText('The scheduled deletions could not be loaded.'),
+      ).toBeInTheDocument();
+      await user.click(screen.getByRole('button', { name: 'Try again' }));
+      expect(
+        await screen.findByText(/1 account is disabled and scheduled for deletion\./),
+      ).toBeInTheDocument();
+    });
   });
 });

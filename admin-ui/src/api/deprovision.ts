@@ -1,0 +1,28 @@
+/**
+ * Deletions scheduled by the grace period of the delete policy.
+ */
+
+/**
+ * WordPress dependencies
+ */
+import apiFetch from '@wordpress/api-fetch';
+
+/**
+ * Internal dependencies
+ */
+import { toApiError } from './errors';
+import type { PendingDeletions } from './types';
+
+/**
+ * Loads `GET /usersync/v1/deprovision/pending`: how many deprovisioned users wait for
+ * deletion, and when the next one is due.
+ *
+ * @throws {ApiError} When the request fails.
+ */
+export async function getPendingDeletions(): Promise<PendingDeletions> {
+  try {
+    return await apiFetch<PendingDeletions>({ path: '/usersync/v1/deprovision/pending' });
+  } catch (error) {
+    throw toApiError(error);
+  }
+}
