@@ -21,7 +21,10 @@ class Config {
 
 	public const CORE_TARGETS = array( 'user_login', 'user_email', 'first_name', 'last_name', 'display_name', 'nickname', 'user_url', 'description', 'avatar' );
 	public const DIRECTIONS   = array( 'inbound', 'outbound', 'both' );
-	public const TRANSFORMS   = array( 'none', 'lowercase', 'uppercase', 'trim' );
+	public const TRANSFORMS   = array( 'none', 'lowercase', 'uppercase', 'trim', 'template' );
+
+	/** Longest template a row may carry. */
+	public const MAX_TEMPLATE_LENGTH = 500;
 
 	public const MAX_GRACE_DAYS     = 365;
 	public const MAX_RETENTION_DAYS = 3650;
@@ -51,10 +54,9 @@ class Config {
 						'additionalProperties' => false,
 						'properties'           => array(
 							'source'    => array(
-								'type'      => 'string',
-								'minLength' => 1,
-								'maxLength' => 255,
-								'required'  => true,
+								'description' => __( 'Source attribute path, e.g. name.givenName (empty on template rows: the template names its attributes).', 'usersync' ),
+								'type'        => 'string',
+								'maxLength'   => 255,
 							),
 							'target'    => array(
 								'type'      => 'string',
@@ -72,6 +74,11 @@ class Config {
 							),
 							'default'   => array(
 								'type' => array( 'string', 'null' ),
+							),
+							'template'  => array(
+								'description' => __( 'With the transform "template": the value built from source attributes in braces, e.g. {name.givenName}.{name.familyName}.', 'usersync' ),
+								'type'        => array( 'string', 'null' ),
+								'maxLength'   => self::MAX_TEMPLATE_LENGTH,
 							),
 						),
 					),
@@ -289,13 +296,20 @@ class Config {
 		$attribute_map = isset( $config['attributeMap'] ) && is_array( $config['attributeMap'] ) ? $config['attributeMap'] : $defaults['attributeMap'];
 		$attribute_map = array_values(
 			array_map(
-				static fn( $item ): array => array(
-					'source'    => (string) ( $item['source'] ?? '' ),
-					'target'    => (string) ( $item['target'] ?? '' ),
-					'direction' => (string) ( $item['direction'] ?? 'both' ),
-					'transform' => (string) ( $item['transform'] ?? 'none' ),
-					'default'   => isset( $item['default'] ) ? (string) $item['default'] : null,
-				),
+				static function ( array $item ): array {
+					$row = array(
+						'source'    => (string) ( $item['source'] ?? '' ),
+						'target'    => (string) ( $item['target'] ?? '' ),
+						'direction' => (string) ( $item['direction'] ?? 'both' ),
+						'transform' => (string) ( $item['transform'] ?? 'none' ),
+						'default'   => isset( $item['default'] ) ? (string) $item['default'] : null,
+					);
+					// Only rows that carry a template show the key, so other rows read as before.
+					if ( isset( $item['template'] ) ) {
+						$row['template'] = (string) $item['template'];
+					}
+					return $row;
+				},
 				array_filter( $attribute_map, 'is_array' )
 			)
 		);
@@ -358,9 +372,79 @@ class Config {
 	}
 
 	/**
+	 * Why a row's template cannot be used, or null when it can.
+	 *
+	 * A template is literal text with placeholders: `{name.givenName}.{name.familyName}`,
+	 * `{userName}@example.org`. Each placeholder is a source attribute path, written as in the
+	 * source column. Braces only delimit placeholders (a login, an email or a name has no use
+	 * for literal braces), so every `{` is closed by a `}` before the next `{`. A template
+	 * without placeholders would be a constant, which is what the default value is for.
+	 *
+	 * The sidecar fills a template (and the settings page previews it) only when every
+	 * placeholder has a value that is not blank; otherwise the row gives nothing and its
+	 * default applies, so a missing family name never makes a login like "john.".
+	 *
+	 * @param string $template Template.
+	 */
+	public static function template_problem( string $template ): ?string {
+		if ( '' === trim( $template ) ) {
+			return __( 'Enter the template, e.g. {name.givenName}.{name.familyName}.', 'usersync' );
+		}
+		$placeholders = array();
+		$open         = null;
+		$length       = strlen( $template );
+		for ( $i = 0; $i < $length; $i++ ) {
+			$char = $template[ $i ];
+			if ( '{' === $char ) {
+				if ( null !== $open ) {
+					/* translators: %d: character position in the template (1 for the first) */
+					return sprintf( __( 'the { at character %d is not closed by a } before the next {. Braces only surround attribute names.', 'usersync' ), self::character_position( $template, $open ) );
+				}
+				$open = $i;
+			} elseif ( '}' === $char ) {
+				if ( null === $open ) {
+					/* translators: %d: character position in the template (1 for the first) */
+					return sprintf( __( 'the } at character %d has no { before it. Braces only surround attribute names.', 'usersync' ), self::character_position( $template, $i ) );
+				}
+				$placeholders[] = trim( substr( $template, $open + 1, $i - $open - 1 ) );
+				$open           = null;
+			}
+		}
+		if ( null !== $open ) {
+			/* translators: %d: character position in the template (1 for the first) */
+			return sprintf( __( 'the { at character %d is not closed by a }.', 'usersync' ), self::character_position( $template, $open ) );
+		}
+		if ( ! $placeholders ) {
+			return __( 'the template names no attribute. Put source attributes in braces, e.g. {userName}@example.org; for a fixed value use the default value instead.', 'usersync' );
+		}
+		foreach ( $placeholders as $path ) {
+			if ( '' === $path ) {
+				return __( 'the template has an empty placeholder {}. Put a source attribute between the braces.', 'usersync' );
+			}
+			$problem = Source_Attributes::problem( $path );
+			if ( null !== $problem ) {
+				/* translators: 1: placeholder as written, 2: what is wrong with its attribute */
+				return sprintf( __( 'in the placeholder {%1$s}: %2$s', 'usersync' ), $path, $problem );
+			}
+		}
+		return null;
+	}
+
+	/**
+	 * 1-based character position of a byte offset (templates may hold any UTF-8 text).
+	 *
+	 * @param string $text   Text.
+	 * @param int    $offset Byte offset.
+	 */
+	private static function character_position( string $text, int $offset ): int {
+		return mb_strlen( substr( $text, 0, $offset ), 'UTF-8' ) + 1;
+	}
+
+	/**
 	 * Checks what the schema cannot: targets are known fields or writable meta keys and each
 	 * is written by one row, `user_login` is mapped exactly once, sources are readable
-	 * attributes, roles exist, administrator only when allowed, the reassign user exists.
+	 * attributes, templates are well formed and only on inbound rows other than the avatar,
+	 * roles exist, administrator only when allowed, the reassign user exists.
 	 *
 	 * Every problem is reported in `params`, keyed by the field's path (`attributeMap[3][target]`,
 	 * `roleMap[rules][0][role]`, `deprovision[reassignTo]`), so the settings page can show each
@@ -405,10 +489,34 @@ class Config {
 				$add( 'usersync_invalid_attribute_map', $field . '[target]', sprintf( __( 'Attribute map row %1$d: unknown target "%2$s". Use a user field, "avatar", "meta:<key>" or, with BuddyPress, "xprofile:<Field Name>".', 'usersync' ), $row, $target ) );
 			}
 
-			$source_problem = Source_Attributes::problem( $item['source'] );
-			if ( null !== $source_problem ) {
-				/* translators: 1: attribute map row number, 2: what is wrong with the source attribute */
-				$add( 'usersync_invalid_attribute_map', $field . '[source]', sprintf( __( 'Attribute map row %1$d: %2$s', 'usersync' ), $row, $source_problem ) );
+			if ( 'template' === $item['transform'] ) {
+				$template_problem = self::template_problem( $item['template'] ?? '' );
+				if ( null !== $template_problem ) {
+					/* translators: 1: attribute map row number, 2: what is wrong with the template */
+					$add( 'usersync_invalid_attribute_map', $field . '[template]', sprintf( __( 'Attribute map row %1$d: %2$s', 'usersync' ), $row, $template_problem ) );
+				}
+				if ( '' !== trim( $item['source'] ) ) {
+					/* translators: %d: attribute map row number */
+					$add( 'usersync_invalid_attribute_map', $field . '[source]', sprintf( __( 'Attribute map row %d: a template row reads the attributes its template names; leave the source attribute empty.', 'usersync' ), $row ) );
+				}
+				if ( 'inbound' !== $item['direction'] ) {
+					/* translators: %d: attribute map row number */
+					$add( 'usersync_invalid_attribute_map', $field . '[direction]', sprintf( __( 'Attribute map row %d: a value built from a template cannot be split back into source attributes. Set the direction to inbound (into WordPress).', 'usersync' ), $row ) );
+				}
+				if ( 'avatar' === $target ) {
+					/* translators: %d: attribute map row number */
+					$add( 'usersync_invalid_attribute_map', $field . '[transform]', sprintf( __( 'Attribute map row %d: profile pictures come from the source\'s photo; a template cannot build one.', 'usersync' ), $row ) );
+				}
+			} else {
+				if ( isset( $item['template'] ) ) {
+					/* translators: %d: attribute map row number */
+					$add( 'usersync_invalid_attribute_map', $field . '[template]', sprintf( __( 'Attribute map row %d: a template is only used with the transform "template". Remove it or choose that transform.', 'usersync' ), $row ) );
+				}
+				$source_problem = Source_Attributes::problem( $item['source'] );
+				if ( null !== $source_problem ) {
+					/* translators: 1: attribute map row number, 2: what is wrong with the source attribute */
+					$add( 'usersync_invalid_attribute_map', $field . '[source]', sprintf( __( 'Attribute map row %1$d: %2$s', 'usersync' ), $row, $source_problem ) );
+				}
 			}
 
 			// Two rows writing one WordPress field (or one source attribute) would fight.
