@@ -41,8 +41,15 @@ export function mapUser(user: CanonicalUser, mappings: AttributeMapping[]): Mapp
   let meta: Record<string, string | null> | null = null;
   for (const row of mappings) {
     if (row.target === 'avatar') continue; // photos come from the connector
-    let value = stringOf(compiledPath(row.source)(user.attributes));
-    if (value !== null) value = transform(value, row.transform);
+    let value: string | null;
+    if (row.transform === 'template') {
+      value = fillTemplate(row.template ?? '', (path) =>
+        stringOf(compiledPath(path)(user.attributes)),
+      );
+    } else {
+      value = stringOf(compiledPath(row.source)(user.attributes));
+      if (value !== null) value = transform(value, row.transform);
+    }
     if ((value === null || value === '') && row.default !== null && row.default !== undefined)
       value = row.default;
     if (row.target.startsWith('meta:')) {
@@ -84,7 +91,9 @@ export function wantsPhotos(config: SyncConfig): boolean {
 
 /** Source paths the attribute map reads (for the connector's `$select`). */
 export function sourcePaths(config: SyncConfig): string[] {
-  return inboundMappings(config).map((row) => row.source);
+  return inboundMappings(config).flatMap((row) =>
+    row.transform === 'template' ? templatePaths(row.template ?? '') : [row.source],
+  );
 }
 
 /** Group names the role map refers to. */
@@ -167,6 +176,80 @@ function transform(value: string, how: AttributeMapping['transform']): string {
     default:
       return value;
   }
+}
+
+/** A parsed template: literal text and the source paths of its placeholders, in order. */
+export type TemplatePart = { text: string } | { path: string };
+
+const parsedTemplates = new Map<string, TemplatePart[] | null>();
+
+/**
+ * Parses a row's template, `{name.givenName}.{name.familyName}` or `{userName}@example.org`:
+ * each placeholder is a source path written as in the source column (spaces around it
+ * ignored); braces only delimit placeholders. Null when it is malformed (unbalanced or
+ * nested braces, an empty placeholder, no placeholder at all), which the plugin refuses on
+ * save, so only a map stored by other means gets here; such a row gives nothing.
+ */
+export function parseTemplate(template: string): TemplatePart[] | null {
+  const cached = parsedTemplates.get(template);
+  if (cached !== undefined) return cached;
+  let parts: TemplatePart[] | null = [];
+  let literal = '';
+  let open = -1;
+  for (let i = 0; i < template.length && parts; i++) {
+    const char = template[i]!;
+    if (char === '{') {
+      if (open !== -1) parts = null;
+      else open = i;
+    } else if (char === '}') {
+      const path = open === -1 ? '' : template.slice(open + 1, i).trim();
+      if (path === '') {
+        parts = null;
+      } else {
+        if (literal) parts.push({ text: literal });
+        parts.push({ path });
+        literal = '';
+        open = -1;
+      }
+    } else if (open === -1) {
+      literal += char;
+    }
+  }
+  if (parts && (open !== -1 || !parts.some((part) => 'path' in part))) parts = null;
+  if (parts && literal) parts.push({ text: literal });
+  if (parsedTemplates.size > 1_000) parsedTemplates.clear();
+  parsedTemplates.set(template, parts);
+  return parts;
+}
+
+/** The source paths a template reads. */
+export function templatePaths(template: string): string[] {
+  return (parseTemplate(template) ?? []).flatMap((part) => ('path' in part ? [part.path] : []));
+}
+
+/**
+ * Fills a template with the values `read` gives for its paths. All or nothing: when a
+ * placeholder has no value (absent, empty or only spaces), or the template is malformed,
+ * the result is null, so the row's default applies and a missing family name never makes
+ * a login such as `john.`. Values go in as they are; the row has no other transform.
+ */
+export function fillTemplate(
+  template: string,
+  read: (path: string) => string | null | undefined,
+): string | null {
+  const parts = parseTemplate(template);
+  if (!parts) return null;
+  let filled = '';
+  for (const part of parts) {
+    if ('text' in part) {
+      filled += part.text;
+      continue;
+    }
+    const value = read(part.path);
+    if (value === null || value === undefined || value.trim() === '') return null;
+    filled += value;
+  }
+  return filled;
 }
 
 function stringOf(value: unknown): string | null {

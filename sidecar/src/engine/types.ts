@@ -14,8 +14,10 @@ export interface AttributeMapping {
   /** `user_login`, `user_email`, `first_name`, …, `avatar` or `meta:<key>`. */
   target: string;
   direction: 'inbound' | 'outbound' | 'both';
-  transform: 'none' | 'lowercase' | 'uppercase' | 'trim';
+  transform: 'none' | 'lowercase' | 'uppercase' | 'trim' | 'template';
   default: string | null;
+  /** With the transform `template`: e.g. `{name.givenName}.{name.familyName}` (source is empty). */
+  template?: string | null;
 }
 
 export interface RoleRule {

@@ -21,11 +21,14 @@ const mappingSchema = z.object({
   source: z.string(),
   target: z.string(),
   direction: z.enum(['inbound', 'outbound', 'both']).catch('both'),
-  transform: z.enum(['none', 'lowercase', 'uppercase', 'trim']).catch('none'),
+  transform: z.enum(['none', 'lowercase', 'uppercase', 'trim', 'template']).catch('none'),
   default: z
     .string()
     .nullish()
     .transform((v) => v ?? null),
+  // Absent on other rows (the plugin sends it only on template rows), so the mapping
+  // fingerprint of a map without templates stays what it was.
+  template: z.string().nullish(),
 });
 
 export const syncConfigSchema = z.object({

@@ -4,6 +4,7 @@
 // back what it wrote. userName is kept exactly as sent while WordPress gets a login that
 // sanitize_user( $login, true ) leaves unchanged.
 import { createHash } from 'node:crypto';
+import { fillTemplate } from '../engine/mapping.js';
 import { compileValueFilter, parsePatchPath } from './filter.js';
 import type { FilterNode } from './filter.js';
 import {
@@ -16,11 +17,14 @@ import { findByName, getProp, resolveAttribute } from './schemas/model.js';
 import type { ResolvedAttribute, ScimResource } from './schemas/model.js';
 
 export interface AttributeMapEntry {
+  /** SCIM attribute path; empty on template rows. */
   source: string;
   target: string;
   direction: 'inbound' | 'outbound' | 'both';
   transform: string;
   default: string | null;
+  /** With the transform `template`: e.g. `{name.givenName}.{name.familyName}`. */
+  template?: string | null;
 }
 
 export interface UserSyncConfig {
@@ -311,8 +315,10 @@ function itemFromEq(filter: FilterNode, resolved: ResolvedAttribute): Record<str
   return item;
 }
 
+const isTemplate = (entry: AttributeMapEntry) => entry.transform === 'template';
 const inbound = (entry: AttributeMapEntry) => entry.direction !== 'outbound';
-const outbound = (entry: AttributeMapEntry) => entry.direction !== 'inbound';
+// A templated value cannot be split back into attributes (the plugin keeps such rows inbound).
+const outbound = (entry: AttributeMapEntry) => entry.direction !== 'inbound' && !isTemplate(entry);
 const isUserName = (entry: AttributeMapEntry) => entry.source.toLowerCase() === 'username';
 
 /** The WordPress value a map target holds in a snapshot. */
@@ -347,10 +353,7 @@ export function userToWordPress(
   const meta: Record<string, unknown> = {};
   const xprofile: Record<string, string | null> = {};
   for (const entry of map.filter(inbound)) {
-    let value = readSource(resource, entry.source);
-    if (value === undefined && entry.default !== null && entry.default !== undefined)
-      value = entry.default;
-    if (value !== undefined) value = applyTransform(entry.transform, value);
+    const value = inboundValue(resource, entry);
     const target = entry.target;
     if (target === 'user_login') {
       if (value === undefined) continue;
@@ -383,6 +386,23 @@ export function userToWordPress(
   if (options.password !== undefined) input.password = options.password;
   input.scim = storableScim(resource);
   return input;
+}
+
+/**
+ * The value an inbound row gives for a SCIM resource: the source read, defaulted, then
+ * transformed; or the template filled from the attributes it names (all of them, or the
+ * default as it is).
+ */
+export function inboundValue(resource: ScimResource, entry: AttributeMapEntry): string | undefined {
+  if (isTemplate(entry)) {
+    const filled = fillTemplate(entry.template ?? '', (path) => readSource(resource, path));
+    return filled ?? entry.default ?? undefined;
+  }
+  let value = readSource(resource, entry.source);
+  if (value === undefined && entry.default !== null && entry.default !== undefined)
+    value = entry.default;
+  if (value !== undefined) value = applyTransform(entry.transform, value);
+  return value;
 }
 
 /** The SCIM User for a WordPress user snapshot. */

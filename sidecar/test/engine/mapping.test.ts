@@ -4,12 +4,16 @@ import { describe, it } from 'node:test';
 import type { CanonicalUser } from '../../src/connectors/types.js';
 import {
   MappingError,
+  fillTemplate,
   mapUser,
   mappingFingerprint,
+  parseTemplate,
   readPath,
   rolesFor,
   sameRoles,
+  sourcePaths,
 } from '../../src/engine/mapping.js';
+import { selectFor } from '../../src/connectors/microsoft-graph/mapper.js';
 import type { AttributeMapping, RoleMap } from '../../src/engine/types.js';
 import { defaultConfig } from './fake-wordpress.js';
 
@@ -123,6 +127,128 @@ describe('mapping a user', () => {
     (changed.attributes.name as { familyName: string }).familyName = 'Byron';
     assert.notEqual(mapUser(changed, defaultConfig().attributeMap).hash, a.hash);
     assert.notEqual(mapUser(user({ active: false }), defaultConfig().attributeMap).hash, a.hash);
+  });
+});
+
+describe('template rows', () => {
+  const template = (target: string, text: string, extra: Partial<AttributeMapping> = {}) =>
+    row('', target, { direction: 'inbound', transform: 'template', template: text, ...extra });
+
+  it('parses literal text and placeholders, spaces around a path ignored', () => {
+    assert.deepEqual(parseTemplate('{name.givenName}.{ name.familyName }'), [
+      { path: 'name.givenName' },
+      { text: '.' },
+      { path: 'name.familyName' },
+    ]);
+    assert.deepEqual(parseTemplate('{userName}@example.org'), [
+      { path: 'userName' },
+      { text: '@example.org' },
+    ]);
+    assert.deepEqual(parseTemplate('({phoneNumbers[type eq "work"].value})'), [
+      { text: '(' },
+      { path: 'phoneNumbers[type eq "work"].value' },
+      { text: ')' },
+    ]);
+  });
+
+  const malformed: [string, string][] = [
+    ['empty', ''],
+    ['no placeholder', 'Staff'],
+    ['unclosed', '{name.givenName}.{name.familyName'],
+    ['stray }', 'name.givenName}'],
+    ['nested', '{name.{givenName}}'],
+    ['empty placeholder', '{userName}.{ }'],
+  ];
+  for (const [name, text] of malformed) {
+    it(`refuses a malformed template (${name}), which then gives nothing`, () => {
+      assert.equal(parseTemplate(text), null);
+      assert.equal(
+        fillTemplate(text, () => 'x'),
+        null,
+      );
+    });
+  }
+
+  it('fills the login, names and meta from SCIM paths, URNs and filters', () => {
+    const mapped = mapUser(user(), [
+      template('user_login', '{name.givenName}.{name.familyName}'),
+      template('user_email', '{identities[signInType eq "userName"].issuerAssignedId}@example.org'),
+      template('display_name', '{name.familyName}, {name.givenName} ({emails[primary].value})'),
+      template(
+        'meta:desk',
+        `{${ENTERPRISE}:department} / {urn:usersync:graph:User:officeLocation}`,
+      ),
+    ]);
+    assert.equal(mapped.fields.login, 'Ada.Lovelace');
+    assert.equal(mapped.fields.email, 'ada@example.org');
+    assert.equal(mapped.fields.displayName, 'Lovelace, Ada (ada@contoso.com)');
+    assert.deepEqual(mapped.fields.meta, { desk: 'Engineering / Redmond 1' });
+  });
+
+  it('gives nothing when a placeholder has no value, so the default applies', () => {
+    const noFamily = user();
+    (noFamily.attributes.name as Record<string, unknown>).familyName = '  ';
+    const rows = [
+      row('userName', 'user_login'),
+      template('display_name', '{name.givenName}.{name.familyName}', { default: 'Member' }),
+      template('meta:middle', '{name.givenName} {name.middleName}'),
+      template('first_name', '{name.givenName} {name.middleName}'),
+    ];
+    const mapped = mapUser(noFamily, rows);
+    assert.equal(mapped.fields.displayName, 'Member', 'a blank family name is no value');
+    assert.deepEqual(mapped.fields.meta, { middle: null }, 'no default: the meta is cleared');
+    assert.equal(mapped.fields.firstName, '', 'no default: the name is blank');
+    assert.equal(mapUser(user(), rows).fields.displayName, 'Ada.Lovelace');
+  });
+
+  it('uses the default as it is, and applies no other transform to a filled template', () => {
+    const rows = [
+      row('userName', 'user_login'),
+      template('nickname', '{name.middleName}', { default: 'Ada L' }),
+      template('display_name', ' {name.givenName} '),
+    ];
+    const mapped = mapUser(user(), rows);
+    assert.equal(mapped.fields.nickname, 'Ada L');
+    assert.equal(mapped.fields.displayName, ' Ada ');
+  });
+
+  it('refuses a user whose login template cannot be filled and has no default', () => {
+    assert.throws(
+      () => mapUser(user(), [template('user_login', '{name.givenName}.{name.middleName}')]),
+      MappingError,
+    );
+    const mapped = mapUser(user(), [
+      template('user_login', '{name.givenName}.{name.middleName}', { default: 'unnamed' }),
+    ]);
+    assert.equal(mapped.fields.login, 'unnamed');
+  });
+
+  it('a malformed stored template gives nothing rather than a half-filled value', () => {
+    const mapped = mapUser(user(), [
+      row('userName', 'user_login'),
+      template('display_name', '{name.givenName}.{name.familyName', { default: 'Member' }),
+    ]);
+    assert.equal(mapped.fields.displayName, 'Member');
+  });
+
+  it("selects the template's attributes from the source (Graph $select)", () => {
+    const config = defaultConfig();
+    config.attributeMap.push(
+      template('meta:desk', '{urn:usersync:graph:User:officeLocation}-{name.givenName}'),
+    );
+    const paths = sourcePaths(config);
+    assert.ok(paths.includes('urn:usersync:graph:User:officeLocation'));
+    assert.ok(paths.includes('name.givenName'));
+    assert.ok(!paths.includes(''), 'the empty source of a template row is not a path');
+    assert.ok(selectFor(paths, false).includes('officeLocation'));
+  });
+
+  it('a changed template changes the mapping fingerprint (everyone is re-planned)', () => {
+    const config = defaultConfig();
+    config.attributeMap.push(template('meta:desk', '{name.givenName}'));
+    const before = mappingFingerprint(config, true);
+    config.attributeMap[config.attributeMap.length - 1]!.template = '{name.familyName}';
+    assert.notEqual(mappingFingerprint(config, true), before);
   });
 });
 

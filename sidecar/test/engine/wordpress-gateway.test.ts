@@ -25,6 +25,25 @@ describe('plugin gateway', () => {
     assert.equal(server.requests[0]?.url.searchParams.get('rest_route'), '/usersync/v1/config');
   });
 
+  it('keeps template rows with their template; other rows get no template key', async () => {
+    const attributeMap = [
+      { source: 'userName', target: 'nickname', direction: 'both', transform: 'none' },
+      {
+        source: '',
+        target: 'user_login',
+        direction: 'inbound',
+        transform: 'template',
+        default: null,
+        template: '{name.givenName}.{name.familyName}',
+      },
+    ];
+    server = await scriptedServer((_req, res) => json(res, 200, { attributeMap }));
+    const config = await gatewayFor(server.url).getConfig();
+    assert.equal(config.attributeMap[1]?.transform, 'template');
+    assert.equal(config.attributeMap[1]?.template, '{name.givenName}.{name.familyName}');
+    assert.ok(!('template' in config.attributeMap[0]!));
+  });
+
   it('reads sources, skipping malformed ones, and none from a plugin without the route', async () => {
     server = await scriptedServer((req, res) =>
       req.url.searchParams.get('rest_route') === '/usersync/v1/sidecar/connections'

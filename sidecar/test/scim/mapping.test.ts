@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   DEFAULT_ATTRIBUTE_MAP,
+  inboundValue,
   loginCandidate,
   loginMatches,
   readSource,
@@ -191,6 +192,103 @@ describe('SCIM User ↔ WordPress', () => {
     });
     // A login renamed in WordPress shows as the userName.
     assert.equal(userFromWordPress({ ...snapshot, login: 'kimlee' }, map, '').userName, 'kimlee');
+  });
+});
+
+describe('template rows', () => {
+  const template = (
+    target: string,
+    text: string,
+    extra: Partial<AttributeMapEntry> = {},
+  ): AttributeMapEntry => ({
+    source: '',
+    target,
+    direction: 'inbound',
+    transform: 'template',
+    default: null,
+    template: text,
+    ...extra,
+  });
+  const map: AttributeMapEntry[] = [
+    template('user_login', '{name.givenName}.{name.familyName}'),
+    ...DEFAULT_ATTRIBUTE_MAP.filter(
+      (entry) => entry.target !== 'user_login' && entry.target !== 'display_name',
+    ),
+    template('meta:mailbox', '{userName}@mail.example.org', { default: 'none' }),
+    template('display_name', `{name.familyName}, {name.givenName} ({${E}:department})`),
+  ];
+  const scim = {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', E],
+    userName: 'jdoe',
+    name: { givenName: 'Jöhn', familyName: 'Doe' },
+    emails: [{ value: 'jdoe@example.com', primary: true }],
+    [E]: { department: 'Ops' },
+  };
+
+  it('fills a template from the attributes it names, as the source column reads them', () => {
+    assert.equal(
+      inboundValue(scim, template('x', '{emails[primary].value}/{USERNAME}')),
+      'jdoe@example.com/jdoe',
+    );
+    assert.equal(inboundValue(scim, template('x', '{name.middleName}', { default: 'M' })), 'M');
+    assert.equal(inboundValue(scim, template('x', '{name.middleName}')), undefined);
+    assert.equal(inboundValue(scim, template('x', '{name.givenName')), undefined);
+  });
+
+  it('create: the login, display name and meta come from their templates', () => {
+    const input = userToWordPress(scim, map, { creating: true });
+    assert.equal(input.login, 'John.Doe', 'made a WordPress login like any other value');
+    assert.equal(input.displayName, 'Doe, Jöhn (Ops)');
+    assert.deepEqual(input.meta, { mailbox: 'jdoe@mail.example.org', department: 'Ops' });
+  });
+
+  it('a missing placeholder makes the row give its default, or nothing', () => {
+    const noFamily = { ...scim, name: { givenName: 'John' }, userName: '' };
+    const input = userToWordPress(noFamily, map, { creating: true });
+    assert.equal(
+      input.login,
+      undefined,
+      'no "John." login (the repository falls back to userName)',
+    );
+    assert.equal(input.displayName, '', 'absent means empty, as for a missing source');
+    assert.deepEqual(input.meta, { mailbox: 'none', department: 'Ops' });
+  });
+
+  it('update: an unchanged templated login is not sent again; a changed one is', () => {
+    const current = { login: 'John.Doe' } as UserSnapshot;
+    assert.equal(userToWordPress(scim, map, { creating: false, current }).login, undefined);
+    const renamed = { ...scim, name: { givenName: 'John', familyName: 'Smith' } };
+    assert.equal(userToWordPress(renamed, map, { creating: false, current }).login, 'John.Smith');
+  });
+
+  it('WordPress → SCIM: a template row is never written back, whatever its direction', () => {
+    const both = map.map((entry) => ({ ...entry, direction: 'both' as const }));
+    const snapshot = {
+      id: 5,
+      login: 'John.Doe',
+      email: 'jdoe@example.com',
+      firstName: 'Jöhn',
+      lastName: 'Doe',
+      displayName: 'Someone Else',
+      nickname: '',
+      url: '',
+      roles: [],
+      active: true,
+      registered: '2024-01-01T00:00:00Z',
+      modified: '2024-01-01T00:00:00Z',
+      version: 'W/"1"',
+      connection: 'c',
+      externalId: null,
+      linked: true,
+      createdBy: 'c',
+      groups: [],
+      scim: userToWordPress(scim, map, { creating: true }).scim ?? null,
+      meta: { mailbox: 'other@example.org', department: 'Ops' },
+    } satisfies UserSnapshot;
+    const out = userFromWordPress(snapshot, both, '');
+    assert.equal(out.userName, 'jdoe', 'the userName as the IdP sent it');
+    assert.deepEqual(out.name, { givenName: 'Jöhn', familyName: 'Doe' });
+    assert.equal(out.displayName, undefined, 'the templated display name is not sent as one');
   });
 });
 
