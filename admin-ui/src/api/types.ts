@@ -85,19 +85,30 @@ export interface RevokedToken {
 /** Where an attribute map row applies: pulls into WordPress, pushes out of it, or both. */
 export type MappingDirection = 'inbound' | 'outbound' | 'both';
 
-/** How a value is changed on its way in (the plugin's `Config::TRANSFORMS`). */
-export type MappingTransform = 'none' | 'lowercase' | 'uppercase' | 'trim';
+/**
+ * How a value is changed on its way in (the plugin's `Config::TRANSFORMS`); `template` builds
+ * it from the row's `template` instead of reading `source`.
+ */
+export type MappingTransform = 'none' | 'lowercase' | 'uppercase' | 'trim' | 'template';
 
 /** One row of the attribute map. */
 export interface AttributeMapping {
-  /** SCIM attribute path of the source user, e.g. `name.givenName`, `emails[primary].value`. */
+  /**
+   * SCIM attribute path of the source user, e.g. `name.givenName`, `emails[primary].value`;
+   * empty on template rows.
+   */
   source: string;
   /** `user_login`, `user_email`, …, `avatar` or `meta:<key>`. */
   target: string;
   direction: MappingDirection;
   transform: MappingTransform;
-  /** Value used when the source has none; null for none. */
+  /** Value used when the source has none (or a template cannot be filled); null for none. */
   default: string | null;
+  /**
+   * Only with the transform `template` (inbound rows): source paths in braces, e.g.
+   * `{name.givenName}.{name.familyName}`. Absent on other rows.
+   */
+  template?: string | null;
 }
 
 /** One group → role rule. */

@@ -1,7 +1,7 @@
 /**
- * The attribute map as editable rows: source attribute → WordPress field, with the transform,
- * a default value and the direction. Each control has its own label; on wide screens a row is
- * one line, on narrow ones it wraps.
+ * The attribute map as editable rows: source attribute (or a template of several) → WordPress
+ * field, with the transform, a default value and the direction. Each control has its own
+ * label; on wide screens a row is one line, on narrow ones it wraps.
  */
 
 /**
@@ -45,6 +45,7 @@ function targetLabel(target: (typeof CORE_TARGETS)[number]): string {
 
 const FIELDS: (keyof AttributeMapping)[] = [
   'source',
+  'template',
   'target',
   'transform',
   'default',
@@ -127,6 +128,7 @@ export default function AttributeMapEditor({
         { value: 'trim', label: __('Trim spaces', 'usersync') },
         { value: 'lowercase', label: __('Lowercase', 'usersync') },
         { value: 'uppercase', label: __('Uppercase', 'usersync') },
+        { value: 'template', label: __('Template', 'usersync') },
       ] as { value: MappingTransform; label: string }[],
       directions: [
         { value: 'inbound', label: __('Into WordPress', 'usersync') },

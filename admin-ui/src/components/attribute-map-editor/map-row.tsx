@@ -1,5 +1,6 @@
 /**
  * One row of the attribute map. Memoised: typing in one row does not re-render the others.
+ * A row with the transform "Template" shows its template where others show their source.
  */
 
 /**
@@ -12,7 +13,8 @@ import { __, sprintf } from '@wordpress/i18n';
 /**
  * Internal dependencies
  */
-import type { MappingDirection, MappingTransform } from '../../api';
+import type { AttributeMapping, MappingDirection, MappingTransform } from '../../api';
+import { singlePath } from '../../scim/template';
 import { fieldState } from '../field-state';
 import type { MapRowProps } from './types';
 import { XPROFILE } from './validate';
@@ -21,10 +23,37 @@ export const META = '__meta';
 export const PROFILE_FIELD = '__xprofile';
 export const SOURCES_LIST_ID = 'usersync-source-attributes';
 
+/**
+ * The row with another transform. Choosing "Template" starts the template from the source
+ * (`userName` → `{userName}`) and makes the row inbound, the only way a template can go;
+ * leaving it keeps a single-placeholder template as the source.
+ */
+export function withTransform(
+  row: AttributeMapping,
+  transform: MappingTransform,
+): AttributeMapping {
+  if (transform === 'template' && row.transform !== 'template') {
+    const source = row.source.trim();
+    return {
+      ...row,
+      source: '',
+      transform,
+      template: row.template || (source === '' ? '' : `{${source}}`),
+      direction: 'inbound',
+    };
+  }
+  if (transform !== 'template' && row.transform === 'template') {
+    const { template, ...rest } = row;
+    return { ...rest, source: singlePath(template ?? '') ?? '', transform };
+  }
+  return { ...row, transform };
+}
+
 function MapRow({ index, row, errors, options, onUpdate, onRemove }: MapRowProps) {
   const number = index + 1;
   const isMeta = row.target.startsWith('meta:');
   const isProfileField = row.target.startsWith(XPROFILE);
+  const isTemplate = row.transform === 'template';
   let selected = row.target;
   if (isMeta) {
     selected = META;
@@ -42,15 +71,33 @@ function MapRow({ index, row, errors, options, onUpdate, onRemove }: MapRowProps
             number,
           )}
         </legend>
-        <TextControl
-          {...fieldState(errors['source'], undefined, 'usersync-map-row__source')}
-          label={__('Source attribute', 'usersync')}
-          value={row.source}
-          list={SOURCES_LIST_ID}
-          autoComplete="off"
-          spellCheck={false}
-          onChange={(source) => onUpdate(index, 'source', { ...row, source })}
-        />
+        {isTemplate ? (
+          <TextControl
+            {...fieldState(
+              errors['template'],
+              __(
+                'Source attributes in braces, e.g. {name.givenName}.{name.familyName}. If one has no value, the default value is used.',
+                'usersync',
+              ),
+              'usersync-map-row__source',
+            )}
+            label={__('Template', 'usersync')}
+            value={row.template ?? ''}
+            autoComplete="off"
+            spellCheck={false}
+            onChange={(template) => onUpdate(index, 'template', { ...row, template })}
+          />
+        ) : (
+          <TextControl
+            {...fieldState(errors['source'], undefined, 'usersync-map-row__source')}
+            label={__('Source attribute', 'usersync')}
+            value={row.source}
+            list={SOURCES_LIST_ID}
+            autoComplete="off"
+            spellCheck={false}
+            onChange={(source) => onUpdate(index, 'source', { ...row, source })}
+          />
+        )}
         <div className="usersync-map-row__target">
           <SelectControl
             {...fieldState(isMeta || isProfileField ? undefined : errors['target'])}
@@ -95,7 +142,7 @@ function MapRow({ index, row, errors, options, onUpdate, onRemove }: MapRowProps
           value={row.transform}
           options={options.transforms}
           onChange={(value: string) =>
-            onUpdate(index, 'transform', { ...row, transform: value as MappingTransform })
+            onUpdate(index, 'transform', withTransform(row, value as MappingTransform))
           }
         />
         <TextControl

@@ -1,7 +1,8 @@
 /**
  * Checks of the attribute map as the admin types, matching what the plugin enforces on save:
- * readable source attributes, known targets, writable meta keys, each WordPress field filled
- * by one row, each source attribute written back by one row, and a login for every user.
+ * readable source attributes, well-formed templates on inbound rows only, known targets,
+ * writable meta keys, each WordPress field filled by one row, each source attribute written
+ * back by one row, and a login for every user.
  */
 
 /**
@@ -14,6 +15,7 @@ import { __, sprintf } from '@wordpress/i18n';
  */
 import type { AttributeMapping } from '../../api';
 import { sourceProblem } from '../../scim/attribute-path';
+import { templateProblem } from '../../scim/template';
 
 /** WordPress fields a row may fill (besides `meta:<key>`). */
 export const CORE_TARGETS = [
@@ -80,9 +82,35 @@ export function validateAttributeMap(rows: AttributeMapping[]): Record<string, s
 
   rows.forEach((row, index) => {
     const number = index + 1;
-    const source = sourceProblem(row.source);
-    if (source) {
-      add(rowPath(index, 'source'), source);
+    const isTemplate = row.transform === 'template';
+    if (isTemplate) {
+      const template = templateProblem(row.template ?? '');
+      if (template) {
+        add(rowPath(index, 'template'), template);
+      }
+      if (row.direction !== 'inbound') {
+        add(
+          rowPath(index, 'direction'),
+          __(
+            'A value built from a template cannot be split back into source attributes. Choose “Into WordPress”.',
+            'usersync',
+          ),
+        );
+      }
+      if (row.target === 'avatar') {
+        add(
+          rowPath(index, 'transform'),
+          __(
+            'Profile pictures come from the source’s photo; a template cannot build one.',
+            'usersync',
+          ),
+        );
+      }
+    } else {
+      const source = sourceProblem(row.source);
+      if (source) {
+        add(rowPath(index, 'source'), source);
+      }
     }
 
     if (row.target.startsWith('meta:')) {
@@ -125,7 +153,7 @@ export function validateAttributeMap(rows: AttributeMapping[]): Record<string, s
         hasLogin = true;
       }
     }
-    if (row.direction !== 'inbound' && row.source.trim() !== '') {
+    if (row.direction !== 'inbound' && !isTemplate && row.source.trim() !== '') {
       const key = row.source.trim().toLowerCase();
       const other = writtenBackBy.get(key);
       if (other !== undefined) {

@@ -44,6 +44,10 @@ function noteText(note: PreviewRow['note']): string | null {
       return __('made a valid WordPress login', 'usersync');
     case 'login-generated':
       return __('nothing usable: a login is made up', 'usersync');
+    case 'template-unfilled':
+      return __('a placeholder of the template has no value', 'usersync');
+    case 'template-invalid':
+      return __('fix the template first', 'usersync');
     default:
       return null;
   }

@@ -1,6 +1,7 @@
 /**
  * What one source user becomes in WordPress under an attribute map: each inbound row read,
- * defaulted and transformed the way the sidecar does it, the login made WordPress-safe.
+ * defaulted and transformed (or its template filled) the way the sidecar does it, the login
+ * made WordPress-safe.
  */
 
 /**
@@ -8,6 +9,7 @@
  */
 import type { AttributeMapping, MappingTransform } from '../../api';
 import { readSource, sanitizeLogin } from '../../scim/read';
+import { fillTemplate, templateProblem } from '../../scim/template';
 import type { PreviewRow } from './types';
 
 export function applyTransform(transform: MappingTransform, value: string): string {
@@ -28,16 +30,23 @@ export function previewUser(user: Record<string, unknown>, rows: AttributeMappin
   return rows
     .filter((row) => row.direction !== 'outbound')
     .map((row) => {
-      const read = readSource(user, row.source);
-      let value = read;
+      const isTemplate = row.transform === 'template';
+      const template = row.template ?? '';
+      let value = isTemplate
+        ? fillTemplate(template, (path) => readSource(user, path))
+        : readSource(user, row.source);
       const usedDefault = value === undefined && row.default !== null && row.default !== '';
       if (usedDefault) {
         value = row.default ?? undefined;
       }
-      if (value !== undefined) {
+      // A template's default is used as it is; other rows transform whatever they got.
+      if (value !== undefined && !isTemplate) {
         value = applyTransform(row.transform, value);
       }
       let note: PreviewRow['note'] = usedDefault ? 'default' : null;
+      if (isTemplate && value === undefined) {
+        note = templateProblem(template) === null ? 'template-unfilled' : 'template-invalid';
+      }
       if (row.target === 'user_login' && value !== undefined) {
         const login = sanitizeLogin(value);
         if (login !== value) {
@@ -45,7 +54,7 @@ export function previewUser(user: Record<string, unknown>, rows: AttributeMappin
         }
         value = login ?? undefined;
       }
-      return { source: row.source, target: row.target, value, note };
+      return { source: isTemplate ? template : row.source, target: row.target, value, note };
     });
 }
 

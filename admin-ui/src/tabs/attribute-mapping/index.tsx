@@ -33,13 +33,16 @@ export default function AttributeMapping() {
   const rows = section.draft ?? [];
   const problems = validateAttributeMap(rows);
   const checks = useFormChecks(problems, section.serverErrors, (path) => {
-    const match = /^attributeMap\[(\d+)\]\[(source|target)\]$/.exec(path);
+    const match = /^attributeMap\[(\d+)\]\[(source|target|template)\]$/.exec(path);
     if (!match) {
       return false;
     }
     const row = rows[Number(match[1])];
-    const value =
-      match[2] === 'source' ? row?.source : row?.target.replace(/^(meta|xprofile):/, '');
+    const value = {
+      source: row?.source,
+      target: row?.target.replace(/^(meta|xprofile):/, ''),
+      template: row?.template,
+    }[match[2] as 'source' | 'target' | 'template'];
     return (value ?? '').trim() === '';
   });
 
@@ -79,6 +82,12 @@ export default function AttributeMapping() {
             <p>
               {__(
                 'Each row copies one attribute of the source user (as SCIM names it) into a WordPress field. “Into WordPress” rows apply to SCIM pushes and scheduled pulls; “Out of WordPress” rows apply when WordPress changes are sent to a two-way connection. A default value is used when the source has none.',
+                'usersync',
+              )}
+            </p>
+            <p>
+              {__(
+                'To build a value from several attributes, choose the transform “Template” and write attribute names in braces, as in the source column: {name.givenName}.{name.familyName} or {userName}@example.org. When any of them has no value, the row gives none and its default value is used, so a missing family name never makes a login like “john.”. Templates only go into WordPress.',
                 'usersync',
               )}
             </p>
