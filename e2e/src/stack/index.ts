@@ -49,6 +49,11 @@ export interface StackOptions {
   tokenName?: string;
   /** Plugin folder to link into the site (default the repository's plugin/). */
   pluginDir?: string;
+  /**
+   * A built sidecar entry point (sidecar/dist/main.js) to run with plain `node`, as in
+   * production; by default the sidecar runs from source with tsx.
+   */
+  sidecarEntry?: string;
 }
 
 export interface Stack {
@@ -273,6 +278,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             apiKey,
             sqlitePath: path.join(dir, 'sidecar.sqlite'),
             logPath: logs.sidecar,
+            entry: options.sidecarEntry,
             env: { ...options.sidecarEnv, ...env },
           });
           resources.adopt(sidecar.process);

@@ -1,5 +1,5 @@
-// The sidecar of a stack, run from source with tsx in its own process group, its JSON log in
-// the stack folder. Ready when GET /healthz answers 200.
+// The sidecar of a stack, run from source with tsx (or a built entry point with plain node) in
+// its own process group, its JSON log in the stack folder. Ready when GET /healthz answers 200.
 import { StartError } from './errors.js';
 import { repoRoot, sidecarMain } from './paths.js';
 import { sleep, spawnDetached, tailFile, type ManagedProcess } from './process.js';
@@ -20,6 +20,8 @@ export interface SidecarOptions {
   logPath: string;
   /** Extra or overriding environment (DATABASE_URL, LOG_LEVEL, …). */
   env?: Record<string, string>;
+  /** A built entry point (sidecar/dist/main.js) to run with plain node instead of the source. */
+  entry?: string;
   timeoutMs?: number;
 }
 
@@ -28,12 +30,13 @@ export class PortInUseError extends StartError {}
 
 export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const url = `http://127.0.0.1:${options.port}`;
-  const child = spawnDetached('sidecar', process.execPath, ['--import', 'tsx', sidecarMain], {
+  const args = options.entry ? [options.entry] : ['--import', 'tsx', sidecarMain];
+  const child = spawnDetached('sidecar', process.execPath, args, {
     // tsx is resolved from the repository's node_modules.
     cwd: repoRoot,
     env: {
       ...process.env,
-      NODE_ENV: 'development',
+      NODE_ENV: options.entry ? 'production' : 'development',
       WP_URL: options.wpUrl,
       WP_USER: options.wpUser,
       WP_APP_PASSWORD: options.wpAppPassword,
