@@ -3,7 +3,8 @@
 // the next provisioned user; a group mapped to a role in the UI gives that role; Sync now on a
 // Microsoft Graph source (the emulator) shows its progress up to 100%; the run's entries are
 // found in the audit log and exported as CSV. Bad values (a duplicate mapping target, a role
-// that no longer exists, an invalid cron expression) show an inline error and save nothing.
+// that no longer exists, an invalid cron expression, a Graph page size out of range) show an
+// inline error and save nothing.
 // Every screen is saved as a screenshot in e2e/artifacts/ (admin-*.png), at 1280 and 768 px.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -421,6 +422,45 @@ test(
       { basic: asAdmin(stack) },
     );
     assert.equal(saved.body.schedule, '30 2 * * *');
+  },
+);
+
+test(
+  'Connections: a Graph connection’s advanced settings show what is stored, refuse a wrong value inline and save',
+  { timeout: 60_000 },
+  async () => {
+    await openTab('connections', 'Connections');
+    const section = root().getByRole('region', { name: 'Contoso Entra ID' });
+    await section.getByRole('button', { name: 'Edit connection “Contoso Entra ID”' }).click();
+    await section.getByRole('button', { name: 'Advanced' }).click();
+    const pageSize = section.getByRole('spinbutton', { name: 'Users per page' });
+    assert.equal(await pageSize.inputValue(), '15');
+    assert.equal(
+      await section.getByRole('textbox', { name: 'Microsoft Graph URL' }).inputValue(),
+      emulator.graphUrl.replace(/\/+$/, ''),
+    );
+
+    await pageSize.fill('1000');
+    await section.getByText('Enter a whole number from 1 to 999.').waitFor();
+    await section.getByRole('button', { name: 'Save connection' }).click();
+    await shot('admin-connections-advanced-invalid');
+    const unchanged = await request<{ pageSize: number }>(
+      restUrl(stack, `usersync/v1/connections/${GRAPH_SLUG}`),
+      { basic: asAdmin(stack) },
+    );
+    assert.equal(unchanged.body.pageSize, 15, 'nothing was saved');
+
+    await pageSize.fill('15');
+    await section.getByRole('button', { name: 'Save connection' }).click();
+    await root().getByText('Connection “Contoso Entra ID” saved.').waitFor();
+    const saved = await request<{
+      pageSize: number;
+      graphUrl: string | null;
+      schedule: string | null;
+    }>(restUrl(stack, `usersync/v1/connections/${GRAPH_SLUG}`), { basic: asAdmin(stack) });
+    assert.equal(saved.body.pageSize, 15);
+    assert.equal(saved.body.graphUrl, emulator.graphUrl.replace(/\/+$/, ''));
+    assert.equal(saved.body.schedule, '30 2 * * *', 'the schedule is not the form’s to change');
   },
 );
 

@@ -13,7 +13,7 @@ import type { ComponentProps } from 'react';
  * WordPress dependencies
  */
 import { Button } from '@wordpress/components';
-import { useId } from '@wordpress/element';
+import { useState } from '@wordpress/element';
 import { __ } from '@wordpress/i18n';
 
 /**
@@ -21,6 +21,9 @@ import { __ } from '@wordpress/i18n';
  */
 import ConnectionField from '../connection-field';
 import type { GraphAdvancedSettingsProps, GraphAdvancedValues } from './types';
+
+/** Numbers the sections on the page for `aria-controls` (WordPress 6.1's React 17 has no useId). */
+let sections = 0;
 
 interface Setting {
   name: keyof GraphAdvancedValues;
@@ -79,7 +82,7 @@ export default function GraphAdvancedSettings({
   isOpen,
   onToggle,
 }: GraphAdvancedSettingsProps) {
-  const id = useId();
+  const [id] = useState(() => `usersync-advanced-${++sections}`);
   return (
     <div className="usersync-advanced">
       <h4 className="usersync-advanced__title">
@@ -89,8 +92,7 @@ export default function GraphAdvancedSettings({
           aria-controls={id}
           onClick={() => onToggle(!isOpen)}
         >
-          <span aria-hidden="true">{isOpen ? '▾' : '▸'}</span>
-          {__('Advanced', 'usersync')}
+          <span aria-hidden="true">{isOpen ? '▾' : '▸'}</span> {__('Advanced', 'usersync')}
         </Button>
       </h4>
       {isOpen ? (
