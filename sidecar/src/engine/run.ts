@@ -27,6 +27,7 @@ import type {
   SyncStateInput,
 } from '../store/types.js';
 import { emptyCounts, emptyDetails } from '../store/types.js';
+import { adoptionVerdict } from './adoption.js';
 import {
   MappingError,
   changedFields,
@@ -749,11 +750,12 @@ export class SyncRun {
     const existing =
       (user.login ? await wordpress.findUser(source.slug, { login: user.login }) : null) ??
       (user.email ? await wordpress.findUser(source.slug, { email: user.email }) : null);
-    // Linked to this connection under another external id: a real conflict, not ours to fix.
-    if (!existing || (existing.linked && existing.externalId !== item.externalId)) return null;
-    // Administrators stay out of syncs unless the policy says otherwise.
-    const { touchAdministrators } = this.deps.config.deprovision;
-    if (existing.roles.includes('administrator') && !touchAdministrators) return null;
+    // Linked under another external id, an administrator, …: the create's conflict stands.
+    if (
+      !existing ||
+      adoptionVerdict(existing, item.externalId, this.deps.config.deprovision) !== 'adopt'
+    )
+      return null;
     const [linked] = await wordpress.link(source.slug, [
       { userId: existing.id, externalId: item.externalId },
     ]);

@@ -3,7 +3,11 @@
 // equality filters into query parameters and evaluating the whole filter on the
 // candidates, page by page; writes go through the batch routes, a SCIM request being a
 // batch of one and /Bulk a real batch. The attribute map is cached for a few seconds, so a
-// write is one request to WordPress.
+// write is one request to WordPress. A create that collides with an existing WordPress
+// account of the same person adopts it when the deprovisioning policy allows (see
+// `engine/adoption.ts`, the rule scheduled pulls follow too).
+import { adoptionVerdict } from '../engine/adoption.js';
+import type { AdoptionVerdict } from '../engine/adoption.js';
 import type { Logger } from '../logger.js';
 import { WordPressError } from '../wordpress/client.js';
 import type { QueryValue, WordPressClient } from '../wordpress/client.js';
@@ -62,6 +66,20 @@ interface BatchError {
 type BatchResult<T> =
   | { ref: string; ok: true; status: string; user?: T | null; group?: T | null }
   | { ref: string; ok: false; error: BatchError };
+
+/** A user write on its way to the batch route, possibly tried again in another form. */
+interface PendingUserWrite {
+  /** Position of the SCIM operation the answer goes to. */
+  index: number;
+  body: Record<string, unknown>;
+  userName?: string;
+  /** Logins tried before this one (name, name-2 …). */
+  attempt: number;
+  /** For a create: what was POSTed, to apply to an existing account it adopts. */
+  create?: { resource: ScimResource; password?: string };
+  /** The update adopting an existing account for a create: answered like a create. */
+  adopting?: { user: UserSnapshot; by: 'login' | 'email' };
+}
 
 /** A WordPress failure as the SCIM error an IdP can act on. */
 export function scimErrorFromWordPress(error: unknown): ScimError {
@@ -140,6 +158,12 @@ function statusOf(status: string): WriteStatus {
   }
 }
 
+/** Which existing users a SCIM connection may take over (the deprovisioning policy). */
+export interface AdoptionPolicy {
+  touchUnlinked: boolean;
+  touchAdministrators: boolean;
+}
+
 /**
  * The attribute map, reused for `ttlMs` (a map saved in wp-admin applies within that), so a
  * SCIM write is one request to WordPress. Concurrent refreshes share one request.
@@ -153,8 +177,8 @@ class ConfigCache {
     private readonly ttlMs: number,
   ) {}
 
-  async attributeMap(): Promise<AttributeMapEntry[]> {
-    if (!this.value || Date.now() - this.loadedAt > this.ttlMs) {
+  private async load(fresh: boolean): Promise<UserSyncConfig | undefined> {
+    if (fresh || !this.value || Date.now() - this.loadedAt > this.ttlMs) {
       this.loading ??= this.wordpress
         .get<UserSyncConfig>('/usersync/v1/config')
         .then((response) => {
@@ -165,8 +189,55 @@ class ConfigCache {
         .finally(() => (this.loading = null));
       await this.loading;
     }
-    const map = this.value?.attributeMap;
+    return this.value;
+  }
+
+  async attributeMap(): Promise<AttributeMapEntry[]> {
+    const map = (await this.load(false))?.attributeMap;
     return Array.isArray(map) && map.length ? map : DEFAULT_ATTRIBUTE_MAP;
+  }
+
+  /** Read afresh: it is asked on the rare collision, right after an admin may have changed it. */
+  async adoptionPolicy(): Promise<AdoptionPolicy> {
+    const policy = (await this.load(true))?.deprovision as Partial<AdoptionPolicy> | undefined;
+    return {
+      touchUnlinked: policy?.touchUnlinked === true,
+      touchAdministrators: policy?.touchAdministrators === true,
+    };
+  }
+}
+
+/** Where a setting that lets SCIM take over existing users is, in the admin's words. */
+const POLICY_SETTINGS = 'Users › UserSync › Deprovisioning, "Which users a sync may change"';
+
+/** Why an existing account of the person was not adopted, as the SCIM error an IdP shows. */
+function notAdopted(
+  verdict: Exclude<AdoptionVerdict, 'adopt'>,
+  existing: UserSnapshot,
+  by: 'login' | 'email',
+  collision: BatchError,
+): ScimError {
+  const named = by === 'login' ? `login "${existing.login}"` : `email "${existing.email}"`;
+  switch (verdict) {
+    case 'unmanaged':
+      return new ScimError(
+        409,
+        'uniqueness',
+        `A WordPress user with the ${named} already exists and is not managed by UserSync ` +
+          `(not linked to this connection). To provision this person into that account, turn ` +
+          `on "Users not linked to the source" (${POLICY_SETTINGS}): UserSync then links the ` +
+          `existing user and applies this resource to it.`,
+      );
+    case 'administrator':
+      return new ScimError(
+        409,
+        'uniqueness',
+        `The WordPress user with the ${named} is an administrator, and syncs do not change ` +
+          `administrators. To provision this person into that account, turn on ` +
+          `"Administrators" (${POLICY_SETTINGS}).`,
+      );
+    default:
+      return fromBatchError(collision);
   }
 }
 
@@ -399,19 +470,19 @@ class WordPressUserRepository extends WordPressRepository {
     if (unknown.length)
       for (const [id, snapshot] of await this.currentSnapshots(ctx, unknown))
         current.set(id, snapshot);
-    interface Pending {
-      index: number;
-      body: Record<string, unknown>;
-      userName?: string;
-      attempt: number;
-    }
-    let pending: Pending[] = [];
+    let pending: PendingUserWrite[] = [];
     ops.forEach((op, index) => {
       if (op.action === 'create') {
         const user = userToWordPress(op.resource, map, { password: op.password, creating: true });
         const userName = String(op.resource.userName);
         user.login ??= sanitizeLogin(userName);
-        pending.push({ index, body: { action: 'create', user }, userName, attempt: 0 });
+        pending.push({
+          index,
+          body: { action: 'create', user },
+          userName,
+          attempt: 0,
+          create: { resource: op.resource, password: op.password },
+        });
         return;
       }
       const id = toUserId(op.id);
@@ -458,7 +529,7 @@ class WordPressUserRepository extends WordPressRepository {
     });
 
     while (pending.length) {
-      const retry: Pending[] = [];
+      const retry: PendingUserWrite[] = [];
       for (let i = 0; i < pending.length; i += MAX_BATCH) {
         const chunk = pending.slice(i, i + MAX_BATCH);
         const answer = await this.call(() =>
@@ -484,33 +555,42 @@ class WordPressUserRepository extends WordPressRepository {
           if (result.ok) {
             const user = result.user ?? null;
             if (user) this.recent.remember(ctx.connection, [user]);
+            if (p.adopting && user)
+              this.logger.info(
+                { connection: ctx.connection, userId: user.id, login: user.login },
+                'SCIM create adopted an existing WordPress user',
+              );
             results[p.index] = {
               ok: true,
-              status: statusOf(result.status),
+              // An adopted user is new to the connection: the POST answers 201 all the same.
+              status: p.adopting ? 'created' : statusOf(result.status),
               resource: user ? userFromWordPress(user, map, ctx.baseUrl) : null,
             };
             continue;
           }
+          const code = result.error.code;
           if (
-            result.error.code === 'usersync_login_exists' &&
+            p.create &&
             p.userName !== undefined &&
-            p.attempt + 1 < LOGIN_ATTEMPTS &&
-            (await this.loginIsSomeoneElse(
-              ctx,
-              p.userName,
-              (p.body.user as WordPressUserInput).login!,
-            ))
+            (code === 'usersync_login_exists' || code === 'usersync_email_exists')
           ) {
-            // The userName's WordPress login belongs to another person: try name-2, name-3 …
-            const base = sanitizeLogin(p.userName);
-            const user = {
-              ...(p.body.user as WordPressUserInput),
-              login: loginCandidate(base, p.attempt + 1),
-            };
-            retry.push({ ...p, body: { ...p.body, user }, attempt: p.attempt + 1 });
+            const next = await this.afterCollision(ctx, p, result.error, map);
+            if ('retry' in next) retry.push(next.retry);
+            else results[p.index] = { ok: false, error: next.error };
             continue;
           }
-          results[p.index] = { ok: false, error: fromBatchError(result.error) };
+          // The plugin checks the policy again: it may have changed since it was read.
+          if (p.adopting && code === 'usersync_not_found')
+            results[p.index] = {
+              ok: false,
+              error: notAdopted('unmanaged', p.adopting.user, p.adopting.by, result.error),
+            };
+          else if (p.adopting && code === 'usersync_administrator_protected')
+            results[p.index] = {
+              ok: false,
+              error: notAdopted('administrator', p.adopting.user, p.adopting.by, result.error),
+            };
+          else results[p.index] = { ok: false, error: fromBatchError(result.error) };
         }
       }
       pending = retry;
@@ -518,21 +598,122 @@ class WordPressUserRepository extends WordPressRepository {
     return results;
   }
 
-  /**
-   * Whether a login collision is with a different person. The same userName (any case)
-   * is a real conflict: a retried POST must answer 409, never create a second user.
-   */
-  private async loginIsSomeoneElse(
+  /** The user with this login or email in WordPress, linked to the connection or not. */
+  private async findAnyUser(
     ctx: ScimContext,
-    userName: string,
-    login: string,
-  ): Promise<boolean> {
-    if (sanitizeLogin(userName).toLowerCase() === userName.toLowerCase()) return false;
-    const { users } = await this.fetchUsers(ctx, { login, per_page: 1 });
-    const holder = users[0];
-    if (!holder) return true;
+    match: { login?: string; email?: string },
+  ): Promise<UserSnapshot | null> {
+    const response = await this.call(() =>
+      this.wordpress.get<{ users: UserSnapshot[] }>('/usersync/v1/users', {
+        connection: ctx.connection,
+        ...match,
+        per_page: 1,
+      }),
+    );
+    return (Array.isArray(response.data?.users) ? response.data.users[0] : undefined) ?? null;
+  }
+
+  /**
+   * What to do after a create (or the update adopting a user) collided on a login or email:
+   * - the account already is this connection's user for this userName (a retried POST): 409;
+   * - the login or the email identifies the person's existing account: adopt it, when the
+   *   policy allows (adoptionVerdict), as a replace of the mapped attributes;
+   * - the login belongs to someone else and the email is free: try name-2, name-3 …
+   */
+  private async afterCollision(
+    ctx: ScimContext,
+    p: PendingUserWrite,
+    error: BatchError,
+    map: AttributeMapEntry[],
+  ): Promise<{ retry: PendingUserWrite } | { error: ScimError }> {
+    const userName = p.userName!;
+    const user = p.body.user as WordPressUserInput;
+    const suffixed = (): { retry: PendingUserWrite } => ({
+      retry: {
+        ...p,
+        body: {
+          ...p.body,
+          user: { ...user, login: loginCandidate(sanitizeLogin(userName), p.attempt + 1) },
+        },
+        attempt: p.attempt + 1,
+      },
+    });
+    const loginTaken = error.code === 'usersync_login_exists' && user.login !== undefined;
+    const canSuffix = loginTaken && p.attempt + 1 < LOGIN_ATTEMPTS;
+    const loginHolder = loginTaken ? await this.findAnyUser(ctx, { login: user.login }) : null;
+
+    if (p.adopting) {
+      // The adopted account takes the userName's login, which someone else holds.
+      if (canSuffix && (!loginHolder || !this.isThisUserName(userName, loginHolder, p.attempt)))
+        return suffixed();
+      return { error: fromBatchError(error) };
+    }
+
+    // The account the login names is this person's when the login is the userName itself.
+    let person: { user: UserSnapshot; by: 'login' | 'email' } | null = null;
+    if (loginHolder && this.isThisUserName(userName, loginHolder, p.attempt)) {
+      if (loginHolder.linked) return { error: fromBatchError(error) }; // a retried POST
+      person = { user: loginHolder, by: 'login' };
+    }
+    const emailHolder = user.email ? await this.findAnyUser(ctx, { email: user.email }) : null;
+    if (emailHolder && emailHolder.id !== person?.user.id) {
+      if (person)
+        return {
+          error: new ScimError(
+            409,
+            'uniqueness',
+            `The login "${person.user.login}" and the email "${emailHolder.email}" belong to two ` +
+              `different WordPress users; one person cannot be provisioned into both.`,
+          ),
+        };
+      // Created by this connection for this userName under a suffixed login: a retried POST.
+      const sent = emailHolder.scim?.userName;
+      if (
+        emailHolder.linked &&
+        typeof sent === 'string' &&
+        sent.toLowerCase() === userName.toLowerCase()
+      )
+        return { error: fromBatchError(error) };
+      person = { user: emailHolder, by: 'email' };
+    }
+    if (!person) return canSuffix ? suffixed() : { error: fromBatchError(error) };
+
+    const { resource, password } = p.create!;
+    const externalId = typeof resource.externalId === 'string' ? resource.externalId : null;
+    const verdict = adoptionVerdict(person.user, externalId, await this.config.adoptionPolicy());
+    if (verdict !== 'adopt') return { error: notAdopted(verdict, person.user, person.by, error) };
+    // The update links the user in the same write (the plugin links an unlinked user that an
+    // update reaches under touchUnlinked), so a refused update leaves no link behind.
+    return {
+      retry: {
+        ...p,
+        body: {
+          action: 'update',
+          id: person.user.id,
+          user: userToWordPress(resource, map, {
+            password,
+            current: person.user,
+            creating: false,
+          }),
+        },
+        attempt: 0,
+        adopting: person,
+      },
+    };
+  }
+
+  /**
+   * Whether the holder of a colliding login is the person this userName names. A login that
+   * is the userName itself names them (a retried POST must answer 409, never create a second
+   * user); a sanitized or suffixed one does only for the user this connection created for
+   * that userName.
+   */
+  private isThisUserName(userName: string, holder: UserSnapshot, attempt: number): boolean {
+    if (attempt === 0 && sanitizeLogin(userName).toLowerCase() === userName.toLowerCase())
+      return true;
+    if (!holder.linked) return false;
     const sent = holder.scim?.userName;
-    return !(
+    return (
       typeof sent === 'string' &&
       sent.toLowerCase() === userName.toLowerCase() &&
       loginMatches(userName, holder.login)

@@ -57,7 +57,7 @@ export class FakeWordPress {
   private clock = Date.parse('2025-01-01T00:00:00Z');
 
   /** A user that exists in WordPress but is not linked to any connection. */
-  addLocalUser(login: string, email: string): number {
+  addLocalUser(login: string, email: string, roles = ['subscriber']): number {
     const id = this.nextId++;
     const now = this.now();
     this.users.set(id, {
@@ -71,7 +71,7 @@ export class FakeWordPress {
       url: '',
       description: '',
       avatarUrl: null,
-      roles: ['subscriber'],
+      roles,
       active: true,
       registered: now,
       modified: now,
@@ -254,7 +254,13 @@ export class FakeWordPress {
       return { status: 'created', user: this.snapshot(user, connection) };
     }
     const user = this.users.get(Number(op.id));
-    if (!user || !user.links.has(connection)) throw new OpError(404, 'usersync_not_found', null);
+    const policy = (this.config.deprovision ?? {}) as Record<string, unknown>;
+    // Users not linked to the connection only under touchUnlinked; administrators only under
+    // touchAdministrators (the plugin's writer checks both before any update).
+    if (!user || (!user.links.has(connection) && policy.touchUnlinked !== true))
+      throw new OpError(404, 'usersync_not_found', null);
+    if (user.roles.includes('administrator') && policy.touchAdministrators !== true)
+      throw new OpError(403, 'usersync_administrator_protected', null);
     if (op.ifMatch !== undefined && op.ifMatch !== this.snapshot(user, connection).version)
       throw new OpError(412, 'usersync_precondition_failed', null);
     if (op.action === 'delete') {
@@ -284,11 +290,13 @@ export class FakeWordPress {
       user.avatarUrl =
         typeof input.avatarUrl === 'string' && input.avatarUrl ? input.avatarUrl : null;
     if (typeof input.password === 'string') user.password = input.password;
-    if (typeof input.active === 'boolean') {
+    if (typeof input.active === 'boolean' && input.active !== user.active) {
       user.active = input.active;
       user.roles = input.active ? ['subscriber'] : [];
     }
-    if ('externalId' in input) user.links.set(connection, String(input.externalId ?? ''));
+    // An update links an unlinked user (with the external id it names, or none).
+    if ('externalId' in input || !user.links.has(connection))
+      user.links.set(connection, String(input.externalId ?? ''));
     if (input.scim) user.scim.set(connection, input.scim as Record<string, unknown>);
     for (const [key, value] of Object.entries((input.meta ?? {}) as Record<string, unknown>)) {
       if (value === null) delete user.meta[key];
