@@ -42,6 +42,9 @@ describe('SCIM create of an existing WordPress user', () => {
   it('same login, touchUnlinked on: 201 with the existing id, linked, the resource applied', async () => {
     const id = wp.addLocalUser('user1@contoso.com', 'old@example.com');
     policy(true);
+    // Reads never show users of no connection: the IdP's lookup finds nothing and it POSTs.
+    const lookup = await server.call('GET', `/Users?${q('userName eq "user1@contoso.com"')}`);
+    assert.equal(lookup.body.totalResults, 0);
     const r = await server.call('POST', '/Users', entraUser(1, { title: 'Engineer' }));
     assert.equal(r.status, 201, JSON.stringify(r.body));
     assert.equal(r.body.id, String(id));
