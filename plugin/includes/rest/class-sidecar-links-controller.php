@@ -8,6 +8,7 @@
 namespace UserSync\REST;
 
 use UserSync\Connection;
+use UserSync\Links;
 use WP_Error;
 use WP_REST_Request;
 use WP_REST_Response;
