@@ -321,4 +321,68 @@ describe('one-way parent → child', () => {
     );
     assert.equal(after.body.targets.find((t) => t.slug === 'child')?.deadLetters, 0);
   });
+
+  test('with the child letting syncs change unlinked users, a user both sites have is linked, not a dead letter', async () => {
+    await putConfig(child, {
+      deprovision: {
+        action: 'delete',
+        reassignTo: 1,
+        touchUnlinked: true,
+        touchAdministrators: false,
+      },
+    });
+    const local = await createUser(child, {
+      username: 'shared',
+      email: 'shared.local@example.com',
+      first_name: 'Local',
+    });
+    const sharedId = await createUser(parent, {
+      username: 'shared',
+      email: 'shared@example.com',
+      first_name: 'Shared',
+      last_name: 'Person',
+    });
+    const onChild = await arrives(
+      child,
+      { login: 'shared' },
+      'parent',
+      (user) => {
+        assert.ok(user);
+        assert.equal(user.linked, true, 'not linked yet');
+      },
+      'shared linked on the child',
+    );
+    assert.equal(onChild?.id, local, 'the child’s own account, not a second one');
+    assert.equal(onChild?.externalId, String(sharedId));
+    assert.equal(onChild?.email, 'shared@example.com');
+    assert.equal(onChild?.firstName, 'Shared');
+    assert.equal(onChild?.lastName, 'Person');
+    await eventually(
+      async () => {
+        const onParent = await findUser(parent, { id: sharedId }, 'child');
+        assert.equal(onParent?.externalId, String(local), 'the parent links the child’s id');
+      },
+      { what: 'the link on the parent' },
+    );
+    const letters = await request<{ deadLetters: { userId: number }[] }>(
+      restUrl(parent, 'usersync/v1/outbound/dead-letters'),
+      { basic: asAdmin(parent) },
+    );
+    assert.equal(letters.status, 200, letters.text);
+    assert.ok(!letters.body.deadLetters.some((l) => l.userId === sharedId));
+    const entries = await audit(child, { user: String(local), action: 'update' });
+    assert.ok(
+      entries.some((e) => e.source.endsWith('Parent site') && e.result === 'success'),
+      JSON.stringify(entries),
+    );
+    // Later changes on the parent reach the adopted account through the link.
+    await updateUser(parent, sharedId, { first_name: 'Shared Again' });
+    await arrives(
+      child,
+      { id: local },
+      'parent',
+      (user) => assert.equal(user?.firstName, 'Shared Again'),
+      'the next change on the adopted account',
+    );
+  });
 });
