@@ -92,7 +92,10 @@ export default function GraphAdvancedSettings({
           aria-controls={id}
           onClick={() => onToggle(!isOpen)}
         >
-          <span aria-hidden="true">{isOpen ? '▾' : '▸'}</span> {__('Advanced', 'usersync')}
+          <span aria-hidden="true" className="usersync-advanced__marker">
+            {isOpen ? '▾' : '▸'}
+          </span>
+          {__('Advanced', 'usersync')}
         </Button>
       </h4>
       {isOpen ? (
