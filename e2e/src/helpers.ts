@@ -38,3 +38,30 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 200));
   }
 }
+
+/** What a SCIM request answered: its status, its JSON body (if any) and its text. */
+export interface ScimAnswer {
+  status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests check answers field by field
+  body: any;
+  text: string;
+}
+
+/** A SCIM request to the stack's sidecar, with the stack's first SCIM token. */
+export async function scimRequest(
+  stack: Stack,
+  method: string,
+  route: string,
+  body?: unknown,
+): Promise<ScimAnswer> {
+  const response = await fetch(`${stack.sidecar.scimUrl}${route}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${stack.sidecar.scimToken}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined, text };
+}

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { asAdmin, asService, restUrl } from '../src/helpers.js';
+import { asAdmin, asService, restUrl, scimRequest } from '../src/helpers.js';
 import { request, startStack, type Stack } from '../src/stack/index.js';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -28,18 +28,8 @@ after(async () => {
   await stack?.stop();
 });
 
-async function scim(method: string, route: string, body?: unknown) {
-  const response = await fetch(`${stack.sidecar.scimUrl}${route}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${stack.sidecar.scimToken}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? (JSON.parse(text) as Json) : undefined, text };
-}
+const scim = (method: string, route: string, body?: unknown) =>
+  scimRequest(stack, method, route, body);
 
 async function snapshot(id: string) {
   const connection = stack.sidecar.scimConnection ?? 'okta';

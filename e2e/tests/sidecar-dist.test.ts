@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { asService } from '../src/helpers.js';
+import { asService, scimRequest } from '../src/helpers.js';
 import { request, startStack, type Stack } from '../src/stack/index.js';
 import { repoRoot } from '../src/stack/paths.js';
 
@@ -55,13 +55,8 @@ test('the built sidecar answers /healthz with its version and a reachable WordPr
 });
 
 test('the built sidecar provisions, finds and deprovisions a user over SCIM', async () => {
-  const scim = (method: string, url: string, body?: unknown) =>
-    request<Record<string, unknown>>(`${stack.sidecar.scimUrl}${url}`, {
-      method,
-      bearer: stack.sidecar.scimToken,
-      headers: { 'content-type': 'application/scim+json' },
-      body,
-    });
+  const scim = (method: string, route: string, body?: unknown) =>
+    scimRequest(stack, method, route, body);
 
   const created = await scim('POST', '/Users', {
     schemas: [USER],
