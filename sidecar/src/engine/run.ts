@@ -28,6 +28,8 @@ import type {
 } from '../store/types.js';
 import { emptyCounts, emptyDetails } from '../store/types.js';
 import { adoptionVerdict } from './adoption.js';
+import type { AdoptionVerdict } from './adoption.js';
+import { LOGIN_ATTEMPTS, loginCandidate, loginMatches } from './logins.js';
 import {
   MappingError,
   changedFields,
@@ -53,6 +55,7 @@ import type {
   UserOperation,
   WordPressGateway,
   WpUserInput,
+  WpUserSnapshot,
 } from './types.js';
 
 /** What the engine keeps as a source's cursor: the connector's cursor plus scan bookkeeping. */
@@ -107,6 +110,14 @@ export class RunCancelled extends Error {
 }
 
 const MAX_DETAILS = 100;
+
+/** Why an existing account of the person was not linked, by adoption verdict. */
+const NOT_ADOPTED: Record<AdoptionVerdict, string> = {
+  unmanaged: 'syncs may not change users they did not create (deprovisioning policy)',
+  administrator: 'it is an administrator, which syncs may not change (deprovisioning policy)',
+  linked: 'it is another user of this source',
+  adopt: 'it could not be linked',
+};
 const AVATARS_PER_REQUEST = 20;
 const RELINK_PAGE = 500;
 
@@ -121,6 +132,13 @@ interface PlannedOp {
   mapped?: MappedUser;
   /** Already a fallback attempt: no further fallback. */
   retried?: boolean;
+  /**
+   * Logins a create tried before this one (the planned login, login-2 …): the planned login
+   * belongs to someone else. Counted apart from `retried`, which guards the one-off fallbacks.
+   */
+  loginAttempt?: number;
+  /** An update sent without the login: the user keeps its suffixed login. */
+  keepsLogin?: boolean;
   /** WordPress accepted the operation. */
   applied?: boolean;
   change: RunChange;
@@ -680,23 +698,23 @@ export class SyncRun {
           });
         }
         item.change.wpUserId = wpUserId;
+        // The login WordPress holds (a suffixed one when the planned login was taken).
+        if (item.change.login !== null && result.user?.login) item.change.login = result.user.login;
         item.applied = true;
         this.record(item.change, result.status);
         continue;
       }
       const error = result.error;
+      const collision =
+        error.code === 'usersync_external_id_exists' ||
+        error.code === 'usersync_login_exists' ||
+        error.code === 'usersync_email_exists';
       // A create replayed after a crash: the user exists and is linked — update it instead.
-      if (
-        item.op.action === 'create' &&
-        error.code === 'usersync_external_id_exists' &&
-        !item.retried
-      ) {
+      // WordPress checks the login and the email before the link, so any collision may be one.
+      if (item.op.action === 'create' && collision && !item.retried) {
         const existing = await wordpress.findLinkedUser(source.slug, item.externalId);
         if (existing) {
-          item.op = { ref: '', action: 'update', id: existing.id, user: item.op.user };
-          item.retried = true;
-          item.change.action = 'update';
-          item.change.wpUserId = existing.id;
+          this.updateInstead(item, existing);
           retries.push(item);
           continue;
         }
@@ -707,11 +725,48 @@ export class SyncRun {
         item.op.action === 'create' &&
         (error.code === 'usersync_login_exists' || error.code === 'usersync_email_exists') &&
         this.deps.config.deprovision.touchUnlinked &&
-        !item.retried
+        !item.retried &&
+        // A suffixed login names nobody: its holder is not this person.
+        !item.loginAttempt
       ) {
         const adopted = await this.adopt(item);
         if (adopted) {
           retries.push(adopted);
+          continue;
+        }
+      }
+      // The planned login belongs to someone else: try login-2, login-3 …
+      if (item.op.action === 'create' && error.code === 'usersync_login_exists') {
+        const outcome = await this.suffixLogin(item);
+        if (outcome === 'retry') {
+          retries.push(item);
+          continue;
+        }
+        const planned = item.mapped?.fields.login ?? item.login;
+        this.fail(item.externalId, planned, 'create', error.code, outcome);
+        save.push(failedState(item.externalId, null, outcome, this.scanId));
+        continue;
+      }
+      // An update that would rename a user with a suffixed login back to the planned login,
+      // which someone else holds: the user keeps its login, the rest is applied.
+      if (
+        item.op.action === 'update' &&
+        error.code === 'usersync_login_exists' &&
+        item.op.user?.login !== undefined &&
+        !item.keepsLogin
+      ) {
+        const current = await wordpress.findLinkedUser(source.slug, item.externalId);
+        if (
+          current &&
+          current.id === item.op.id &&
+          loginMatches(item.op.user.login, current.login)
+        ) {
+          const user = { ...item.op.user };
+          delete user.login;
+          item.op = { ...item.op, ref: '', user };
+          item.keepsLogin = true;
+          item.change.login = current.login;
+          retries.push(item);
           continue;
         }
       }
@@ -741,6 +796,75 @@ export class SyncRun {
     if (save.length > 0) await store.saveSyncStates(source.slug, save);
     if (forget.length > 0) await store.deleteSyncStates(source.slug, forget);
     return retries;
+  }
+
+  /**
+   * Turns a create into an update of the user already linked to its external id. A user
+   * created under a suffixed login keeps it: the planned login is not sent.
+   */
+  private updateInstead(item: PlannedOp, existing: WpUserSnapshot): void {
+    const user = { ...item.op.user };
+    const planned = item.mapped?.fields.login ?? user.login;
+    if (
+      planned !== undefined &&
+      existing.login !== planned &&
+      loginMatches(planned, existing.login)
+    ) {
+      delete user.login;
+      item.keepsLogin = true;
+    }
+    // The link exists: resending the external id would only make WordPress look it up.
+    delete user.externalId;
+    item.op = { ref: '', action: 'update', id: existing.id, user };
+    item.retried = true;
+    item.change.action = 'update';
+    item.change.wpUserId = existing.id;
+    item.change.login = existing.login;
+    item.login = existing.login;
+  }
+
+  /**
+   * After a create's login collided and no adoption applies: `retry` with the next suffixed
+   * login when the holder is someone else, else the failure message. The holder is someone
+   * else when nobody has the create's email either; an email in use means the person may
+   * already have an account, which a suffixed login would duplicate.
+   */
+  private async suffixLogin(item: PlannedOp): Promise<'retry' | string> {
+    const { wordpress, source } = this.deps;
+    const user = item.op.user ?? {};
+    const planned = item.mapped?.fields.login ?? user.login ?? '';
+    const attempt = item.loginAttempt ?? 0;
+    const tried = Array.from({ length: attempt + 1 }, (_, n) => loginCandidate(planned, n));
+    const triedText = tried.map((login) => `"${login}"`).join(', ');
+    const emailHolder = user.email
+      ? await wordpress.findUser(source.slug, { email: user.email })
+      : null;
+    if (emailHolder) {
+      const login = user.login ?? planned;
+      if (emailHolder.linked) {
+        return (
+          `The email "${user.email}" belongs to the WordPress user "${emailHolder.login}", ` +
+          `another user of this source; no second account is made for this person.`
+        );
+      }
+      if (emailHolder.login.toLowerCase() === login.toLowerCase()) {
+        const verdict = adoptionVerdict(emailHolder, item.externalId, this.deps.config.deprovision);
+        return `The WordPress user "${emailHolder.login}" has this person's login and email, but ${NOT_ADOPTED[verdict]}.`;
+      }
+      return (
+        `The email "${user.email}" belongs to the WordPress user "${emailHolder.login}" and the ` +
+        `login "${login}" to another user; no second account is made for this person.`
+      );
+    }
+    if (attempt + 1 >= LOGIN_ATTEMPTS) {
+      return `The logins ${triedText} all belong to other WordPress users.`;
+    }
+    const next = loginCandidate(planned, attempt + 1);
+    item.op = { ...item.op, ref: '', user: { ...user, login: next } };
+    item.loginAttempt = attempt + 1;
+    item.login = next;
+    item.change.login = next;
+    return 'retry';
   }
 
   /** Links the existing user a create collided with; the update that follows applies it. */

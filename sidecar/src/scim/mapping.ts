@@ -3,7 +3,7 @@
 // no field for come back from the SCIM object the connection last sent, so an IdP reads
 // back what it wrote. userName is kept exactly as sent while WordPress gets a login that
 // sanitize_user( $login, true ) leaves unchanged.
-import { createHash } from 'node:crypto';
+import { loginMatches, sanitizeLogin } from '../engine/logins.js';
 import { fillTemplate } from '../engine/mapping.js';
 import { compileValueFilter, parsePatchPath } from './filter.js';
 import type { FilterNode } from './filter.js';
@@ -128,45 +128,11 @@ const CORE_TARGETS: Record<string, keyof WordPressUserInput & keyof UserSnapshot
   user_url: 'url',
 };
 
+// Login helpers live with the engine (scheduled pulls make logins the same way).
+export { loginCandidate, loginMatches, sanitizeLogin } from '../engine/logins.js';
+
 /** Attribute map target of a BuddyPress profile field: `xprofile:<Field Name>`. */
 export const XPROFILE_PREFIX = 'xprofile:';
-
-const WP_MAX_LOGIN = 60;
-
-/** PHP's sanitize_user( $name, true ), then WordPress's 60-character login limit. */
-export function sanitizeLogin(userName: string): string {
-  let login = userName
-    .replace(/<[^>]*>/g, '')
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/%[a-fA-F0-9]{2}/g, '')
-    .replace(/&.+?;/g, '')
-    .replace(/[^a-z0-9 _.\-@]/gi, '')
-    .trim()
-    .replace(/\s+/g, ' ');
-  if (login.length > WP_MAX_LOGIN) login = login.slice(0, WP_MAX_LOGIN).trim();
-  if (login === '')
-    login = `scim-${createHash('sha1').update(userName).digest('hex').slice(0, 12)}`;
-  return login;
-}
-
-/** The login to try after `attempt` collisions: name, name-2, name-3 … within 60 chars. */
-export function loginCandidate(base: string, attempt: number): string {
-  if (attempt === 0) return base;
-  const suffix = `-${attempt + 1}`;
-  return base.slice(0, WP_MAX_LOGIN - suffix.length) + suffix;
-}
-
-/** Whether a WordPress login is the one derived from a userName (with or without a suffix). */
-export function loginMatches(userName: string, login: string): boolean {
-  const base = sanitizeLogin(userName).toLowerCase();
-  const actual = login.toLowerCase();
-  if (actual === base) return true;
-  const match = /-(\d+)$/.exec(actual);
-  if (!match) return false;
-  const n = Number(match[1]);
-  return n >= 2 && n < 1000 && loginCandidate(base, n - 1) === actual;
-}
 
 export function applyTransform(transform: string, value: string): string {
   switch (transform) {

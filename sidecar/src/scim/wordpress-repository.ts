@@ -8,6 +8,7 @@
 // `engine/adoption.ts`, the rule scheduled pulls follow too).
 import { adoptionVerdict } from '../engine/adoption.js';
 import type { AdoptionVerdict } from '../engine/adoption.js';
+import { LOGIN_ATTEMPTS } from '../engine/logins.js';
 import type { Logger } from '../logger.js';
 import { WordPressError } from '../wordpress/client.js';
 import type { QueryValue, WordPressClient } from '../wordpress/client.js';
@@ -54,7 +55,6 @@ export interface WordPressRepositoryOptions {
 
 const PAGE = 500;
 const MAX_BATCH = 500;
-const LOGIN_ATTEMPTS = 5;
 
 interface BatchError {
   status: number;
