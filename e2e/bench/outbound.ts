@@ -3,14 +3,25 @@
 // time comes from the plugin's nudge) it measures, in this order:
 //   1. the full push of N existing users (default 2,000) from parent to child, users/s;
 //   2. for reference, inbound SCIM /Bulk into the same child with N other users (100 per
-//      request, two in flight), users/s — the full push's target;
+//      request, two in flight), users/s — the full push's target: once with the very SCIM
+//      Users the push sent (the parent's users through its outbound map, built by the push's
+//      own mapper, with other userNames, emails and external ids), and once with minimal
+//      users (userName, name, one email);
 //   3. the delay from a user update on the parent (the moment the update request starts) to
 //      its arrival on the child (as the child's REST API shows it), over M sequential updates
 //      (default 200): median and p95.
 // It prints the figures; the last line is one JSON object.
 //
 //   npm run bench:outbound [-- --users 2000 --updates 200]
-import { asService, restUrl } from '../src/helpers.js';
+import {
+  localValues,
+  outboundEntries,
+  scimUser,
+} from '../../sidecar/src/connectors/wordpress-peer/mapper.js';
+import type { AttributeMapping } from '../../sidecar/src/engine/types.js';
+import type { UserSnapshot } from '../../sidecar/src/scim/mapping.js';
+import type { ScimResource } from '../../sidecar/src/scim/schemas/model.js';
+import { asAdmin, asService, restUrl } from '../src/helpers.js';
 import { request, startStack, type Stack } from '../src/stack/index.js';
 import { pair, wpEval } from '../tests/peer-support.js';
 
@@ -113,11 +124,69 @@ async function fullPush(parent: Stack, child: Stack, users: number): Promise<num
   }
 }
 
-async function inboundBulk(child: Stack, users: number): Promise<number> {
+/**
+ * The SCIM Users the full push sent to the child: the parent's benchmark users through the
+ * parent's outbound attribute map, built by the push's own mapper.
+ */
+async function pushedResources(parent: Stack): Promise<ScimResource[]> {
+  const config = await request<{ attributeMap: AttributeMapping[] }>(
+    restUrl(parent, 'usersync/v1/config'),
+    { basic: asAdmin(parent) },
+  );
+  if (config.status !== 200) throw new Error(`config: ${config.status} ${config.text}`);
+  const entries = outboundEntries(config.body.attributeMap);
+  const resources: ScimResource[] = [];
+  for (let page = 1; ; page++) {
+    const answer = await request<{ users: UserSnapshot[] }>(
+      `${restUrl(parent, 'usersync/v1/users')}?connection=child&per_page=100&page=${page}`,
+      { basic: asService(parent) },
+    );
+    if (answer.status !== 200) throw new Error(`users: ${answer.status} ${answer.text}`);
+    for (const user of answer.body.users)
+      if (user.login.startsWith('existing'))
+        resources.push(scimUser(localValues(user, entries), entries, String(user.id)));
+    if (answer.body.users.length < 100) return resources;
+  }
+}
+
+/** A pushed SCIM User as another person: other userName, emails and external id. */
+function asOtherUser(resource: ScimResource, n: number): ScimResource {
+  const emails = Array.isArray(resource.emails)
+    ? (resource.emails as { value?: string }[]).map((email) => ({
+        ...email,
+        value: `same${n}-${email.value}`,
+      }))
+    : undefined;
+  return {
+    ...resource,
+    userName: `same${n}-${String(resource.userName)}`,
+    externalId: `same-${n}`,
+    ...(emails ? { emails } : {}),
+  };
+}
+
+/** A minimal SCIM User: userName, name and one email. */
+function minimalUser(n: number): ScimResource {
+  return {
+    schemas: [USER],
+    userName: `inbound${n}`,
+    externalId: `inbound-${n}`,
+    name: { givenName: 'Bench', familyName: `User ${n}` },
+    emails: [{ value: `inbound${n}@example.com`, primary: true, type: 'work' }],
+    active: true,
+  };
+}
+
+async function inboundBulk(
+  child: Stack,
+  users: number,
+  connection: string,
+  resource: (n: number) => ScimResource,
+): Promise<number> {
   const token = await request<{ token: string }>(restUrl(child, 'usersync/v1/tokens'), {
     basic: { user: child.wordpress.adminUser, password: child.wordpress.adminAppPassword },
     method: 'POST',
-    body: { name: 'Bulk reference', connection: 'bulk' },
+    body: { name: `Bulk reference ${connection}`, connection },
   });
   // The sidecar learns new tokens within seconds; wait until this one is accepted.
   for (let i = 0; ; i++) {
@@ -148,14 +217,7 @@ async function inboundBulk(child: Stack, users: number): Promise<number> {
               method: 'POST',
               path: '/Users',
               bulkId: String(n),
-              data: {
-                schemas: [USER],
-                userName: `inbound${n}`,
-                externalId: `inbound-${n}`,
-                name: { givenName: 'Bench', familyName: `User ${n}` },
-                emails: [{ value: `inbound${n}@example.com`, primary: true, type: 'work' }],
-                active: true,
-              },
+              data: resource(n),
             })),
           },
           timeoutMs: 300_000,
@@ -235,11 +297,21 @@ async function main(): Promise<void> {
     say(
       `full push, parent → child                       ${options.users} users: ${pushPerSec.toFixed(1)} users/s`,
     );
-    const bulkPerSec = await inboundBulk(child, options.users);
-    say(
-      `inbound SCIM /Bulk into the child (reference)   ${options.users} users: ${bulkPerSec.toFixed(1)} users/s`,
+    const pushed = await pushedResources(parent);
+    if (pushed.length !== options.users)
+      throw new Error(`found ${pushed.length} pushed users, expected ${options.users}`);
+    const samePerSec = await inboundBulk(child, options.users, 'bulk-same', (n) =>
+      asOtherUser(pushed[n]!, n),
     );
-    say(`full push / inbound /Bulk                       ${(pushPerSec / bulkPerSec).toFixed(2)}×`);
+    say(
+      `inbound /Bulk, the same SCIM Users (reference)  ${options.users} users: ${samePerSec.toFixed(1)} users/s`,
+    );
+    const bulkPerSec = await inboundBulk(child, options.users, 'bulk', minimalUser);
+    say(
+      `inbound /Bulk, minimal SCIM Users               ${options.users} users: ${bulkPerSec.toFixed(1)} users/s`,
+    );
+    say(`full push / inbound /Bulk of the same users     ${(pushPerSec / samePerSec).toFixed(2)}×`);
+    say(`full push / inbound /Bulk of minimal users      ${(pushPerSec / bulkPerSec).toFixed(2)}×`);
 
     const measured = await delays(parent, child, options.updates);
     const median = percentile(measured, 50);
@@ -253,6 +325,8 @@ async function main(): Promise<void> {
         p95DelayMs: Math.round(p95),
         fullPushPerSec: Math.round(pushPerSec * 10) / 10,
         inboundBulkPerSec: Math.round(bulkPerSec * 10) / 10,
+        inboundBulkSameUsersPerSec: Math.round(samePerSec * 10) / 10,
+        pushRatioSameUsers: Math.round((pushPerSec / samePerSec) * 100) / 100,
         users: options.users,
         updates: options.updates,
       }),
