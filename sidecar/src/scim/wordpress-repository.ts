@@ -73,6 +73,8 @@ interface PendingUserWrite {
   index: number;
   body: Record<string, unknown>;
   userName?: string;
+  /** The login the attribute map gave (the userName's, or a template's): suffixes go on it. */
+  plannedLogin?: string;
   /** Logins tried before this one (name, name-2 …). */
   attempt: number;
   /** For a create: what was POSTed, to apply to an existing account it adopts. */
@@ -480,6 +482,7 @@ class WordPressUserRepository extends WordPressRepository {
           index,
           body: { action: 'create', user },
           userName,
+          plannedLogin: user.login,
           attempt: 0,
           create: { resource: op.resource, password: op.password },
         });
@@ -633,7 +636,10 @@ class WordPressUserRepository extends WordPressRepository {
         ...p,
         body: {
           ...p.body,
-          user: { ...user, login: loginCandidate(sanitizeLogin(userName), p.attempt + 1) },
+          user: {
+            ...user,
+            login: loginCandidate(p.plannedLogin ?? sanitizeLogin(userName), p.attempt + 1),
+          },
         },
         attempt: p.attempt + 1,
       },
@@ -644,14 +650,13 @@ class WordPressUserRepository extends WordPressRepository {
 
     if (p.adopting) {
       // The adopted account takes the userName's login, which someone else holds.
-      if (canSuffix && (!loginHolder || !this.isThisUserName(userName, loginHolder, p.attempt)))
-        return suffixed();
+      if (canSuffix && (!loginHolder || !this.isThisUserName(p, loginHolder))) return suffixed();
       return { error: fromBatchError(error) };
     }
 
     // The account the login names is this person's when the login is the userName itself.
     let person: { user: UserSnapshot; by: 'login' | 'email' } | null = null;
-    if (loginHolder && this.isThisUserName(userName, loginHolder, p.attempt)) {
+    if (loginHolder && this.isThisUserName(p, loginHolder)) {
       if (loginHolder.linked) return { error: fromBatchError(error) }; // a retried POST
       person = { user: loginHolder, by: 'login' };
     }
@@ -703,20 +708,21 @@ class WordPressUserRepository extends WordPressRepository {
   }
 
   /**
-   * Whether the holder of a colliding login is the person this userName names. A login that
-   * is the userName itself names them (a retried POST must answer 409, never create a second
-   * user); a sanitized or suffixed one does only for the user this connection created for
-   * that userName.
+   * Whether the holder of a colliding login is the person this write's userName names. A
+   * planned login that is the userName itself names them (a retried POST must answer 409,
+   * never create a second user); a sanitized, templated or suffixed one does only for the user
+   * this connection created for that userName.
    */
-  private isThisUserName(userName: string, holder: UserSnapshot, attempt: number): boolean {
-    if (attempt === 0 && sanitizeLogin(userName).toLowerCase() === userName.toLowerCase())
-      return true;
+  private isThisUserName(p: PendingUserWrite, holder: UserSnapshot): boolean {
+    const userName = p.userName!;
+    const planned = p.plannedLogin ?? sanitizeLogin(userName);
+    if (p.attempt === 0 && planned.toLowerCase() === userName.toLowerCase()) return true;
     if (!holder.linked) return false;
     const sent = holder.scim?.userName;
     return (
       typeof sent === 'string' &&
       sent.toLowerCase() === userName.toLowerCase() &&
-      loginMatches(userName, holder.login)
+      loginMatches(planned, holder.login)
     );
   }
 }

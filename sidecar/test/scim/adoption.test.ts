@@ -126,6 +126,33 @@ describe('SCIM create of an existing WordPress user', () => {
     assert.equal(wp.users.get(other)!.links.size, 0);
   });
 
+  it('a templated login held by someone else, the email free: the suffix follows the template', async () => {
+    const other = wp.addLocalUser('Given7.Family7', 'someone.else@contoso.com');
+    wp.config = {
+      attributeMap: DEFAULT_ATTRIBUTE_MAP.map((row) =>
+        row.target === 'user_login'
+          ? {
+              ...row,
+              source: '',
+              direction: 'inbound',
+              transform: 'template',
+              template: '{name.givenName}.{name.familyName}',
+            }
+          : row,
+      ),
+      deprovision: {
+        action: 'disable',
+        reassignTo: null,
+        touchUnlinked: false,
+        touchAdministrators: false,
+      },
+    };
+    const r = await server.call('POST', '/Users', entraUser(7));
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.notEqual(r.body.id, String(other));
+    assert.equal(wp.users.get(Number(r.body.id))!.login, 'Given7.Family7-2');
+  });
+
   it('touchUnlinked off: 409 naming the setting, nothing written', async () => {
     const byLogin = wp.addLocalUser('user5@contoso.com', 'someone@example.com');
     const byEmail = wp.addLocalUser('carol', 'user6@contoso.com');
