@@ -65,3 +65,31 @@ export async function scimRequest(
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined, text };
 }
+
+/** Signs in through wp-login.php: the answer's status, its cookies (name=value) and page. */
+export async function wpLogin(
+  stack: Stack,
+  login: string,
+  password: string,
+): Promise<{ status: number; cookies: string[]; text: string }> {
+  const response = await fetch(`${stack.wordpress.url}/wp-login.php`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      cookie: 'wordpress_test_cookie=WP%20Cookie%20check',
+    },
+    body: new URLSearchParams({
+      log: login,
+      pwd: password,
+      'wp-submit': 'Log In',
+      testcookie: '1',
+    }),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    cookies: response.headers.getSetCookie().map((cookie) => cookie.split(';')[0]!),
+    text,
+  };
+}

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
-import { asAdmin, asService, eventually, restUrl } from '../src/helpers.js';
+import { asAdmin, asService, eventually, restUrl, wpLogin } from '../src/helpers.js';
 import { request, type Stack } from '../src/stack/index.js';
 import {
   audit,
@@ -48,26 +48,9 @@ const brief = (rows: FeedRow[]) => rows.map((r) => [r.userId, r.action, r.change
 
 /** Logs in through wp-login.php and returns the cookie header of the session. */
 async function session(login: string, password: string): Promise<string> {
-  const response = await fetch(`${stack.wordpress.url}/wp-login.php`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      cookie: 'wordpress_test_cookie=WP%20Cookie%20check',
-    },
-    body: new URLSearchParams({
-      log: login,
-      pwd: password,
-      'wp-submit': 'Log In',
-      testcookie: '1',
-    }),
-  });
-  await response.text();
-  assert.equal(response.status, 302, 'logged in');
-  return response.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0])
-    .join('; ');
+  const answer = await wpLogin(stack, login, password);
+  assert.equal(answer.status, 302, 'logged in');
+  return answer.cookies.join('; ');
 }
 
 /** The number of nudges once no more are arriving. */

@@ -1,23 +1,13 @@
 // The grace period of the delete policy against a real WordPress: a SCIM DELETE disables and
 // unlinks the user at once and schedules its deletion; the daily wp-cron job deletes it once
-// due. The SCIM router runs in this process over the stack's WordPress (as in
-// scim-wordpress.test.ts); the job is run through PHP against the stack's site, its deadline
-// first moved into the past.
+// due. SCIM goes through the stack's sidecar; the job is run through PHP against the stack's
+// site, its deadline first moved into the past.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
-import express from 'express';
-import { pino } from 'pino';
-
-import { ScimTokenCache } from '../../sidecar/src/auth/scim-tokens.js';
-import { createScimRouter } from '../../sidecar/src/scim/index.js';
-import { WordPressClient } from '../../sidecar/src/wordpress/client.js';
-import { asAdmin, asService, restUrl } from '../src/helpers.js';
+import { asAdmin, asService, restUrl, scimRequest } from '../src/helpers.js';
 import { request, startStack, type Stack } from '../src/stack/index.js';
+import { wpEval } from './peer-support.js';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const GRACE_DAYS = 7;
@@ -44,51 +34,20 @@ interface Pending {
 }
 
 let stack: Stack;
-let server: Server;
-let scim: string;
-let tokens: ScimTokenCache;
 
 before(
   async () => {
-    stack = await startStack({ name: 'grace', withSidecar: false, tokenName: 'Entra production' });
-    const wordpress = new WordPressClient({
-      baseUrl: stack.wordpress.url,
-      user: stack.wordpress.appUser,
-      appPassword: stack.wordpress.appPassword,
-      retries: 1,
-    });
-    tokens = new ScimTokenCache(wordpress, { usageFlushMs: 0 });
-    const app = express();
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    app.use(
-      '/scim/v2',
-      createScimRouter({ tokens, wordpress, publicUrl: url, logger: pino({ level: 'silent' }) }),
-    );
-    scim = `${url}/scim/v2`;
+    stack = await startStack({ name: 'grace', tokenName: 'Entra production' });
   },
   { timeout: 180_000 },
 );
 
 after(async () => {
-  tokens?.close();
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
   await stack?.stop();
 });
 
-async function call(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${scim}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${stack.sidecar.scimToken}`,
-      ...(body !== undefined ? { 'content-type': 'application/scim+json' } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined, text };
-}
+const call = (method: string, route: string, body?: unknown) =>
+  scimRequest(stack, method, route, body);
 
 async function wpUser(id: number): Promise<Snapshot | undefined> {
   const answer = await request<{ users: Snapshot[] }>(
@@ -117,28 +76,12 @@ async function auditOf(id: number): Promise<AuditEntry[]> {
 }
 
 /** Moves a user's deadline a minute into the past and runs the daily job's cron hook. */
-function runJobAfterDeadline(id: number): string {
-  const code = `
-    // Names of their own: this code runs in the global scope, where WordPress keeps $wp.
-    [$usersync_dir, $usersync_user] = array_slice($argv, 1);
-    $_SERVER['HTTP_HOST'] = 'localhost';
-    $_SERVER['REQUEST_URI'] = '/';
-    require rtrim($usersync_dir, '/') . '/wp-load.php';
-    update_user_meta((int) $usersync_user, \\UserSync\\Deprovision_Grace::due_key(), (string) (time() - 60));
-    do_action(\\UserSync\\Deprovision_Grace::CRON_HOOK);
-    echo 'job ran';
-  `;
-  const run = spawnSync(
-    process.env.USERSYNC_PHP ?? 'php',
-    ['-r', code, '--', stack.wordpress.dir, String(id)],
-    { encoding: 'utf8', timeout: 60_000 },
+async function runJobAfterDeadline(id: number): Promise<void> {
+  await wpEval(
+    stack,
+    `update_user_meta(${id}, \\UserSync\\Deprovision_Grace::due_key(), (string) (time() - 60));
+     do_action(\\UserSync\\Deprovision_Grace::CRON_HOOK);`,
   );
-  const debug = fs.existsSync(stack.logs.wordpressDebug)
-    ? fs.readFileSync(stack.logs.wordpressDebug, 'utf8').slice(-4000)
-    : '';
-  const output = `${run.stdout}${run.stderr}`;
-  assert.equal(run.status, 0, `${output.slice(-2000)}\n${debug}`);
-  return output;
 }
 
 describe('delete policy with a grace period', () => {
@@ -199,7 +142,7 @@ describe('delete policy with a grace period', () => {
   });
 
   test('once due, the daily job deletes the user and audits it', async () => {
-    runJobAfterDeadline(id);
+    await runJobAfterDeadline(id);
 
     assert.equal(await wpUser(id), undefined, 'the user is gone');
     const core = await request(`${restUrl(stack, `wp/v2/users/${id}`)}?context=edit`, {

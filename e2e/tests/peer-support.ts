@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { promisify } from 'node:util';
 
-import { asAdmin, asService, eventually, restUrl } from '../src/helpers.js';
+import { asAdmin, asService, eventually, restUrl, wpLogin } from '../src/helpers.js';
 import { ensurePrerequisites, request, startStack, type Stack } from '../src/stack/index.js';
 import { groupMembers } from '../src/stack/process.js';
 
@@ -366,25 +366,10 @@ export async function killSidecar(stack: Stack): Promise<void> {
   await stack.stopSidecar();
 }
 
-/** Cookie jar login through wp-login.php; true when WordPress let the user in. */
+/** Logs in through wp-login.php; true when WordPress let the user in. */
 export async function logIn(stack: Stack, login: string, password: string): Promise<boolean> {
-  const response = await fetch(`${stack.wordpress.url}/wp-login.php`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      cookie: 'wordpress_test_cookie=WP%20Cookie%20check',
-    },
-    body: new URLSearchParams({
-      log: login,
-      pwd: password,
-      'wp-submit': 'Log In',
-      testcookie: '1',
-    }),
-  });
-  await response.text();
-  const cookies = response.headers.getSetCookie().join('\n');
-  return response.status === 302 && /wordpress_logged_in_/.test(cookies);
+  const answer = await wpLogin(stack, login, password);
+  return answer.status === 302 && answer.cookies.some((c) => c.startsWith('wordpress_logged_in_'));
 }
 
 /** The mail log of a stack (the test mu-plugin writes one JSON object per mail). */

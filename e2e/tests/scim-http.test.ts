@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { asAdmin, asService, eventually, restUrl } from '../src/helpers.js';
+import { asAdmin, asService, eventually, restUrl, wpLogin } from '../src/helpers.js';
 import { request, startStack, type Stack } from '../src/stack/index.js';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -190,25 +190,8 @@ async function groupCount(): Promise<number> {
 
 /** Signs in on wp-login.php the way a browser does. */
 async function signIn(login: string, password: string) {
-  const response = await fetch(`${stack.wordpress.url}/wp-login.php`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      cookie: 'wordpress_test_cookie=WP%20Cookie%20check',
-    },
-    body: new URLSearchParams({
-      log: login,
-      pwd: password,
-      'wp-submit': 'Log In',
-      redirect_to: `${stack.wordpress.url}/wp-admin/`,
-      testcookie: '1',
-    }),
-  });
-  const text = await response.text();
-  const loggedIn =
-    response.status === 302 &&
-    response.headers.getSetCookie().some((c) => c.startsWith('wordpress_logged_in_'));
+  const { status, cookies, text } = await wpLogin(stack, login, password);
+  const loggedIn = status === 302 && cookies.some((c) => c.startsWith('wordpress_logged_in_'));
   return { loggedIn, text };
 }
 
