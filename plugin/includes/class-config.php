@@ -107,8 +107,19 @@ class Config {
 										'minLength' => 1,
 										'required'  => true,
 									),
-									'priority' => array(
+									'priority'    => array(
 										'type' => 'integer',
+									),
+									'connections' => array(
+										'description' => __( 'Connections whose groups the rule applies to; ["*"] for any connection.', 'usersync' ),
+										'type'        => 'array',
+										'minItems'    => 1,
+										'maxItems'    => 100,
+										'uniqueItems' => true,
+										'items'       => array(
+											'type'    => 'string',
+											'pattern' => '^(\\*|[a-z0-9-]{1,64})$',
+										),
 									),
 								),
 							),
@@ -322,7 +333,11 @@ class Config {
 					static fn( array $rule ): array => array(
 						'group'    => (string) ( $rule['group'] ?? '' ),
 						'role'     => (string) ( $rule['role'] ?? '' ),
-						'priority' => (int) ( $rule['priority'] ?? 10 ),
+						'priority'    => (int) ( $rule['priority'] ?? 10 ),
+						// Rules stored before rules were scoped applied to every connection.
+						'connections' => isset( $rule['connections'] ) && is_array( $rule['connections'] ) && $rule['connections']
+							? array_values( array_unique( array_map( 'strval', $rule['connections'] ) ) )
+							: array( Role_Mapper::ANY_CONNECTION ),
 					),
 					$rules
 				)
@@ -558,8 +573,27 @@ class Config {
 			if ( ! wp_roles()->is_role( $role ) ) {
 				/* translators: %s: role name */
 				$add( 'usersync_invalid_role_map', $field, sprintf( __( 'The role "%s" does not exist.', 'usersync' ), $role ) );
-			} elseif ( 'administrator' === $role && ! $role_map['allowAdministrator'] ) {
-				$add( 'usersync_invalid_role_map', $field, __( 'The role map grants administrator, but allowAdministrator is off.', 'usersync' ) );
+			} elseif ( Installer::SERVICE_ROLE === $role ) {
+				$add( 'usersync_invalid_role_map', $field, __( 'The UserSync service role belongs to the sidecar\'s own account; no rule can grant it.', 'usersync' ) );
+			} elseif ( ! Role_Mapper::may_grant( $role, $role_map['allowAdministrator'] ) ) {
+				/* translators: %s: role name */
+				$add( 'usersync_invalid_role_map', $field, sprintf( __( 'The role "%s" can manage users, plugins or settings: a sync grants it only when "Allow administrator" is on.', 'usersync' ), $role ) );
+			}
+		}
+		if ( in_array( 'roleMap', $parts, true ) ) {
+			$known = Connection::known();
+			foreach ( $role_map['rules'] as $index => $rule ) {
+				$field = 'roleMap[rules][' . $index . '][connections]';
+				if ( in_array( Role_Mapper::ANY_CONNECTION, $rule['connections'], true ) && 1 < count( $rule['connections'] ) ) {
+					$add( 'usersync_invalid_role_map', $field, __( 'Choose "Any connection" or a list of connections, not both.', 'usersync' ) );
+					continue;
+				}
+				foreach ( $rule['connections'] as $connection ) {
+					if ( Role_Mapper::ANY_CONNECTION !== $connection && ! in_array( $connection, $known, true ) ) {
+						/* translators: %s: connection slug */
+						$add( 'usersync_invalid_role_map', $field, sprintf( __( 'There is no connection "%s".', 'usersync' ), $connection ) );
+					}
+				}
 			}
 		}
 

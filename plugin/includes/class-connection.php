@@ -40,6 +40,18 @@ final class Connection {
 	}
 
 	/**
+	 * Every connection slug the site knows: SCIM tokens' connections, directory connections
+	 * (Microsoft Graph) and WordPress peers.
+	 *
+	 * @return string[]
+	 */
+	public static function known(): array {
+		$slugs = array_column( Plugin::tokens()->all(), 'connection' );
+		$slugs = array_merge( $slugs, array_keys( ( new Connections() )->all() ), array_keys( ( new Peers() )->stored() ) );
+		return array_values( array_unique( array_map( 'strval', $slugs ) ) );
+	}
+
+	/**
 	 * User meta key holding the external id of a user in a connection.
 	 *
 	 * @param string $connection Connection slug.

@@ -23,7 +23,7 @@ defined( 'ABSPATH' ) || exit;
  * - Enabling the user again (its source reactivates or adopts it) cancels the deletion, and so
  *   does switching the policy to 'disable': those users stay disabled, nothing more.
  * - At the deadline the writer's rules still hold, as configured then: the user must still be
- *   disabled, may not be an administrator unless touchAdministrators, may not be the user
+ *   disabled, may not be a protected account (see Protected_Accounts), may not be the user
  *   content goes to, and that user must exist. A refusal or a failure is audited and the
  *   user stays pending for the next run.
  *
@@ -277,9 +277,10 @@ final class Deprovision_Grace {
 		$request = get_user_meta( $id, self::request_key(), true );
 		$request = is_array( $request ) ? $request : array();
 		$problem = self::reassign_problem( $policy, $id );
-		if ( null === $problem && Role_Mapper::is_administrator( $user ) && ! $policy['touchAdministrators'] ) {
-			/* translators: %s: login */
-			$problem = sprintf( __( 'User "%s" is an administrator; syncs do not change administrators unless the deprovisioning policy allows it.', 'usersync' ), $user->user_login );
+		if ( null === $problem ) {
+			// Scheduled by the connection that managed it.
+			$protected = Protected_Accounts::problem( $user, $policy, true );
+			$problem   = null === $protected ? null : $protected['message'];
 		}
 		if ( null !== $problem ) {
 			self::audit( 'delete', $user, array(), 'failure', $problem );

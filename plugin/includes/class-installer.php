@@ -145,16 +145,22 @@ class Installer {
 	}
 
 	/**
+	 * Core capabilities the service role held before it was reduced to its own capability;
+	 * an upgrade takes them away.
+	 */
+	private const REVOKED_SERVICE_CAPS = array( 'list_users', 'create_users', 'edit_users', 'delete_users', 'promote_users', 'remove_users' );
+
+	/**
 	 * The service role the sidecar signs in with, and the admin capability.
+	 *
+	 * The service role can read and call UserSync's own routes, nothing else: every write it
+	 * asks for goes through the plugin's usersync/v1 routes, which apply UserSync's rules
+	 * (protected accounts, role map). Through core routes (wp/v2/users …) its credential can do
+	 * no more than a subscriber's, so a leaked sidecar credential cannot promote anyone.
 	 */
 	private static function add_roles(): void {
 		$caps = array(
 			'read'            => true,
-			'list_users'      => true,
-			'create_users'    => true,
-			'edit_users'      => true,
-			'delete_users'    => true,
-			'promote_users'   => true,
 			self::SERVICE_CAP => true,
 		);
 
@@ -167,11 +173,37 @@ class Installer {
 					$role->add_cap( $cap, $grant );
 				}
 			}
+			foreach ( array_keys( $role->capabilities ) as $cap ) {
+				if ( ! isset( $caps[ $cap ] ) ) {
+					$role->remove_cap( $cap );
+				}
+			}
 		}
+		self::revoke_service_user_caps();
 
 		$admin = get_role( 'administrator' );
 		if ( $admin && empty( $admin->capabilities[ self::MANAGE_CAP ] ) ) {
 			$admin->add_cap( self::MANAGE_CAP );
+		}
+	}
+
+	/**
+	 * Capabilities granted to service accounts one by one (not through the role) go too.
+	 */
+	private static function revoke_service_user_caps(): void {
+		$users = get_users(
+			array(
+				'role'   => self::SERVICE_ROLE,
+				'fields' => 'all',
+				'number' => 50,
+			)
+		);
+		foreach ( $users as $user ) {
+			foreach ( self::REVOKED_SERVICE_CAPS as $cap ) {
+				if ( isset( $user->caps[ $cap ] ) ) {
+					$user->remove_cap( $cap );
+				}
+			}
 		}
 	}
 }

@@ -125,8 +125,10 @@ class Password_Hashes {
 				$results[] = $fail( 404, 'usersync_not_found', sprintf( __( 'User %1$d is not linked to the connection "%2$s".', 'usersync' ), $id, $connection ) );
 				continue;
 			}
-			if ( ( Role_Mapper::is_administrator( $user ) && ! $policy['touchAdministrators'] ) || in_array( Installer::SERVICE_ROLE, (array) $user->roles, true ) ) {
-				$results[] = $fail( 403, 'usersync_administrator_protected', __( 'Password hashes from peers are not applied to administrators or the service user.', 'usersync' ) );
+			$protected = Protected_Accounts::problem( $user, $policy, true );
+			if ( null !== $protected ) {
+				$this->audit( $source, $user, 'failure', $protected['message'] );
+				$results[] = $fail( 403, $protected['code'], $protected['message'] );
 				continue;
 			}
 			$error = self::check_format( $hash );
@@ -180,10 +182,10 @@ class Password_Hashes {
 	 * @param bool    $with_admins Whether administrators may be sent.
 	 */
 	private static function never_shared( WP_User $user, bool $with_admins ): bool {
-		if ( in_array( Installer::SERVICE_ROLE, (array) $user->roles, true ) ) {
+		if ( Protected_Accounts::is_service_account( $user ) ) {
 			return true;
 		}
-		return ! $with_admins && Role_Mapper::is_administrator( $user );
+		return ! $with_admins && Protected_Accounts::is_privileged( $user );
 	}
 
 	/**

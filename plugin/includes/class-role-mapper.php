@@ -18,6 +18,9 @@ defined( 'ABSPATH' ) || exit;
  */
 class Role_Mapper {
 
+	/** A rule's `connections` entry that makes it apply to the groups of every connection. */
+	public const ANY_CONNECTION = '*';
+
 	/**
 	 * Role map of the configuration.
 	 *
@@ -49,7 +52,22 @@ class Role_Mapper {
 	 * @param string $role Role name.
 	 */
 	public function is_allowed( string $role ): bool {
-		return wp_roles()->is_role( $role ) && ( 'administrator' !== $role || $this->role_map['allowAdministrator'] );
+		return self::may_grant( $role, (bool) $this->role_map['allowAdministrator'] );
+	}
+
+	/**
+	 * Whether a sync may grant a role: it exists, is not the service role, and is not
+	 * privileged (judged by its capabilities, see Protected_Accounts) unless the role map
+	 * allows administrators.
+	 *
+	 * @param string $role                Role name.
+	 * @param bool   $allow_administrator The role map's allowAdministrator.
+	 */
+	public static function may_grant( string $role, bool $allow_administrator ): bool {
+		if ( ! wp_roles()->is_role( $role ) || Installer::SERVICE_ROLE === $role ) {
+			return false;
+		}
+		return $allow_administrator || ! Protected_Accounts::is_privileged_role( $role );
 	}
 
 	/**
@@ -63,14 +81,17 @@ class Role_Mapper {
 	}
 
 	/**
-	 * Roles for a set of group names.
+	 * Roles for a set of group names of one connection. Only the rules that name this
+	 * connection (or any connection) apply: a group of another connection with the same name
+	 * grants nothing.
 	 *
-	 * @param string[] $group_names Display names of the user's groups.
+	 * @param string[] $group_names Display names of the user's groups in the connection.
+	 * @param string   $connection  Connection slug the groups belong to.
 	 * @return string[]
 	 */
-	public function roles_for_groups( array $group_names ): array {
+	public function roles_for_groups( array $group_names, string $connection ): array {
 		$names = array_map( 'strtolower', $group_names );
-		$rules = $this->role_map['rules'];
+		$rules = array_filter( $this->role_map['rules'], static fn( array $rule ): bool => self::rule_applies( $rule, $connection ) );
 		usort( $rules, static fn( array $a, array $b ): int => $a['priority'] <=> $b['priority'] );
 
 		$roles = array();
@@ -84,10 +105,31 @@ class Role_Mapper {
 	}
 
 	/**
-	 * Whether group membership decides roles at all (the map has rules).
+	 * Whether a rule applies to the groups of a connection.
+	 *
+	 * @param array<string, mixed> $rule       Rule of the role map.
+	 * @param string               $connection Connection slug.
 	 */
-	public function has_rules(): bool {
-		return (bool) $this->role_map['rules'];
+	public static function rule_applies( array $rule, string $connection ): bool {
+		$connections = isset( $rule['connections'] ) && is_array( $rule['connections'] ) ? $rule['connections'] : array( self::ANY_CONNECTION );
+		return in_array( self::ANY_CONNECTION, $connections, true ) || in_array( $connection, $connections, true );
+	}
+
+	/**
+	 * Whether group membership decides roles at all in a connection (rules apply to it).
+	 *
+	 * @param string|null $connection Connection slug; null: in any connection.
+	 */
+	public function has_rules( ?string $connection = null ): bool {
+		if ( null === $connection ) {
+			return (bool) $this->role_map['rules'];
+		}
+		foreach ( $this->role_map['rules'] as $rule ) {
+			if ( self::rule_applies( $rule, $connection ) ) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	/**
@@ -100,7 +142,7 @@ class Role_Mapper {
 	 */
 	public function recompute( array $user_ids, string $connection ): array {
 		$user_ids = array_values( array_unique( array_map( 'intval', $user_ids ) ) );
-		if ( ! $user_ids || ! $this->has_rules() ) {
+		if ( ! $user_ids || ! $this->has_rules( $connection ) ) {
 			return array();
 		}
 		cache_users( $user_ids );
@@ -115,11 +157,11 @@ class Role_Mapper {
 			if ( ! $this->policy['touchUnlinked'] && ! metadata_exists( 'user', $user_id, Connection::link_key( $connection ) ) ) {
 				continue;
 			}
-			if ( ! $this->policy['touchAdministrators'] && self::is_administrator( $user ) ) {
+			if ( null !== Protected_Accounts::problem( $user, $this->policy, metadata_exists( 'user', $user_id, Connection::link_key( $connection ) ) ) ) {
 				continue;
 			}
 			$names = array_map( static fn( array $group ): string => $group['displayName'], $memberships[ $user_id ] ?? array() );
-			if ( self::apply( $user, $this->roles_for_groups( $names ) ) ) {
+			if ( self::apply( $user, $this->roles_for_groups( $names, $connection ) ) ) {
 				$changed[] = $user_id;
 			}
 		}
@@ -138,16 +180,6 @@ class Role_Mapper {
 			return is_array( $remembered ) ? array_values( array_filter( $remembered, 'is_string' ) ) : array();
 		}
 		return array_values( $user->roles );
-	}
-
-	/**
-	 * Whether a user is (or was, before being disabled) an administrator.
-	 *
-	 * @param WP_User $user User.
-	 */
-	public static function is_administrator( WP_User $user ): bool {
-		return in_array( 'administrator', array_merge( array_values( $user->roles ), self::effective_roles( $user ) ), true )
-			|| ( is_multisite() && is_super_admin( $user->ID ) );
 	}
 
 	/**

@@ -470,7 +470,8 @@ class User_Writer {
 					throw Operation_Error::invalid( 'usersync_invalid_role', sprintf( __( 'The role "%s" does not exist.', 'usersync' ), is_string( $role ) ? $role : wp_json_encode( $role ) ) );
 				}
 				if ( ! $this->roles->is_allowed( $role ) ) {
-					throw Operation_Error::invalid( 'usersync_invalid_role', __( 'A sync may not grant administrator unless the role map allows it.', 'usersync' ) );
+					/* translators: %s: role */
+					throw Operation_Error::invalid( 'usersync_invalid_role', sprintf( __( 'A sync may not grant the role "%s": it is privileged, and the role map does not allow administrators.', 'usersync' ), $role ) );
 				}
 			}
 			$user['roles'] = array_values( array_unique( $raw['roles'] ) );
@@ -614,13 +615,11 @@ class User_Writer {
 				sprintf( __( 'User %1$d is not linked to the connection "%2$s".', 'usersync' ), $user->ID, $this->connection )
 			);
 		}
-		if ( Role_Mapper::is_administrator( $user ) && ! $policy['touchAdministrators'] ) {
-			throw new Operation_Error(
-				403,
-				'usersync_administrator_protected',
-				/* translators: %s: login */
-				sprintf( __( 'User "%s" is an administrator; syncs do not change administrators unless the deprovisioning policy allows it.', 'usersync' ), $user->user_login )
-			);
+		// Protected accounts (the service account, the requester, privileged users) are never
+		// adopted or changed, whatever touchUnlinked says.
+		$protected = Protected_Accounts::problem( $user, $policy, $this->is_linked( $user->ID ) );
+		if ( null !== $protected ) {
+			throw new Operation_Error( 403, $protected['code'], $protected['message'] );
 		}
 		if ( null !== $op['ifMatch'] ) {
 			$current = $this->snapshots->build( $user )['version'];

@@ -10,6 +10,7 @@ namespace UserSync\REST;
 use UserSync\Avatars;
 use UserSync\Connection;
 use UserSync\Plugin;
+use UserSync\Protected_Accounts;
 use WP_Error;
 use WP_REST_Request;
 use WP_REST_Response;
@@ -89,7 +90,6 @@ class Avatars_Controller extends Controller {
 		$source     = (string) ( $request['source'] ?? 'connection:' . $connection );
 		$run_id     = isset( $request['runId'] ) ? (string) $request['runId'] : null;
 		$config     = Plugin::config()->get();
-		$admins_ok  = ! empty( $config['deprovision']['touchAdministrators'] );
 		$results    = array();
 		foreach ( (array) $request['items'] as $item ) {
 			$user_id = (int) $item['id'];
@@ -107,8 +107,9 @@ class Avatars_Controller extends Controller {
 				$results[] = $fail( 404, 'usersync_not_found', __( 'No user linked to this connection has this id.', 'usersync' ) );
 				continue;
 			}
-			if ( ! $admins_ok && in_array( 'administrator', (array) $user->roles, true ) ) {
-				$results[] = $fail( 403, 'usersync_administrator', __( 'Administrators are not changed by syncs.', 'usersync' ) );
+			$protected = Protected_Accounts::problem( $user, $config['deprovision'], true );
+			if ( null !== $protected ) {
+				$results[] = $fail( 403, $protected['code'], $protected['message'] );
 				continue;
 			}
 			if ( ! empty( $item['remove'] ) ) {

@@ -8,6 +8,7 @@
 namespace UserSync\REST;
 
 use UserSync\Installer;
+use UserSync\Protected_Accounts;
 use WP_REST_Request;
 use WP_REST_Response;
 use WP_REST_Server;
@@ -69,8 +70,9 @@ class Roles_Controller extends Controller {
 				continue;
 			}
 			$roles[] = array(
-				'slug' => (string) $slug,
-				'name' => translate_user_role( $name ),
+				'slug'       => (string) $slug,
+				'name'       => translate_user_role( $name ),
+				'privileged' => Protected_Accounts::is_privileged_role( (string) $slug ),
 			);
 		}
 		return rest_ensure_response( $roles );
@@ -94,9 +96,15 @@ class Roles_Controller extends Controller {
 						'context'     => array( 'view' ),
 						'readonly'    => true,
 					),
-					'name' => array(
+					'name'       => array(
 						'description' => __( 'Role name as shown, in the site language.', 'usersync' ),
 						'type'        => 'string',
+						'context'     => array( 'view' ),
+						'readonly'    => true,
+					),
+					'privileged' => array(
+						'description' => __( 'Whether the role can manage users, plugins or settings: a sync grants it only when the role map allows administrators.', 'usersync' ),
+						'type'        => 'boolean',
 						'context'     => array( 'view' ),
 						'readonly'    => true,
 					),
