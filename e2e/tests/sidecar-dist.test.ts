@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { asService, scimRequest } from '../src/helpers.js';
+import { asAdmin, scimRequest } from '../src/helpers.js';
 import { request, startStack, type Stack } from '../src/stack/index.js';
 import { repoRoot } from '../src/stack/paths.js';
 
@@ -71,7 +71,7 @@ test('the built sidecar provisions, finds and deprovisions a user over SCIM', as
 
   const user = await request<{ email: string; first_name: string }>(
     `${stack.wordpress.url}/wp-json/wp/v2/users/${id}?context=edit`,
-    { basic: asService(stack) },
+    { basic: asAdmin(stack) },
   );
   assert.equal(user.status, 200, user.text);
   assert.equal(user.body.email, 'dist.user@example.org');
