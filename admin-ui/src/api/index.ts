@@ -18,7 +18,7 @@ export {
   testConnection,
   updateConnection,
 } from './connections';
-export { findUsers, getUser, listRoles } from './roles';
+export { findUsers, getUser, listRoles, listRuleConnections } from './roles';
 export { getStatus } from './status';
 export { createToken, listTokens, revokeToken } from './tokens';
 export type {
@@ -43,6 +43,7 @@ export type {
   RevokedToken,
   Role,
   RoleMap,
+  RuleConnection,
   RoleRule,
   Run,
   RunCounts,

@@ -12,7 +12,7 @@ import { addQueryArgs } from '@wordpress/url';
  * Internal dependencies
  */
 import { toApiError } from './errors';
-import type { Role, UserSummary } from './types';
+import type { Peer, Role, RuleConnection, Token, UserSummary } from './types';
 
 /**
  * Lists the roles a mapping may grant (the service role is left out).
@@ -22,6 +22,35 @@ import type { Role, UserSummary } from './types';
 export async function listRoles(): Promise<Role[]> {
   try {
     return await apiFetch<Role[]>({ path: '/usersync/v1/roles' });
+  } catch (error) {
+    throw toApiError(error);
+  }
+}
+
+/**
+ * The connections a role rule can name: SCIM tokens' connections, directory connections and
+ * WordPress peers, each slug once (the first name found wins), in that order.
+ *
+ * @throws {ApiError} When a request fails.
+ */
+export async function listRuleConnections(): Promise<RuleConnection[]> {
+  try {
+    const [tokens, directories, config] = await Promise.all([
+      apiFetch<Token[]>({ path: '/usersync/v1/tokens' }),
+      apiFetch<{ slug: string; name: string }[]>({ path: '/usersync/v1/connections' }),
+      apiFetch<{ peers?: Peer[] }>({ path: '/usersync/v1/config' }),
+    ]);
+    const found = new Map<string, string>();
+    for (const { slug, name } of [
+      ...tokens.map((token) => ({ slug: token.connection, name: token.name })),
+      ...directories,
+      ...(config.peers ?? []),
+    ]) {
+      if (!found.has(slug)) {
+        found.set(slug, name);
+      }
+    }
+    return [...found].map(([slug, name]) => ({ slug, name }));
   } catch (error) {
     throw toApiError(error);
   }

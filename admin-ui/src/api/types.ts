@@ -119,6 +119,18 @@ export interface RoleRule {
   role: string;
   /** Orders the roles a user gets from several rules. */
   priority: number;
+  /**
+   * Connections whose groups the rule applies to; `['*']` for any connection. Left out, the
+   * plugin stores `['*']`.
+   */
+  connections?: string[];
+}
+
+/** A connection a role rule can be scoped to: a SCIM token's, a directory's or a peer's. */
+export interface RuleConnection {
+  slug: string;
+  /** What the admin named it (a token, directory connection or peer name). */
+  name: string;
 }
 
 export interface RoleMap {
@@ -170,6 +182,11 @@ export interface Role {
   slug: string;
   /** Name in the site language. */
   name: string;
+  /**
+   * Whether the role can manage users, plugins or settings (judged by its capabilities):
+   * a rule grants it only when the role map allows administrators.
+   */
+  privileged?: boolean;
 }
 
 /** The parts of the plugin's user snapshot the settings page shows. */

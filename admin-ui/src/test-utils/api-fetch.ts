@@ -144,7 +144,8 @@ export function configFixture(overrides: Partial<SyncConfig> = {}): SyncConfig {
 /** The roles of a fresh WordPress site. */
 export function rolesFixture(): Role[] {
   return [
-    { slug: 'administrator', name: 'Administrator' },
+    { slug: 'administrator', name: 'Administrator', privileged: true },
+    { slug: 'shop_manager', name: 'Shop manager', privileged: true },
     { slug: 'editor', name: 'Editor' },
     { slug: 'author', name: 'Author' },
     { slug: 'contributor', name: 'Contributor' },

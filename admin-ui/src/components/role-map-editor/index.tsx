@@ -22,7 +22,7 @@ import { __, sprintf } from '@wordpress/i18n';
 /**
  * Internal dependencies
  */
-import type { Role, RoleRule } from '../../api';
+import type { Role, RoleRule, RuleConnection } from '../../api';
 import { fieldState } from '../field-state';
 import type { RoleMapEditorProps } from './types';
 import { DEFAULT_ROLE_PATH, rulePath } from './validate';
@@ -45,9 +45,52 @@ function roleOptions(roles: Role[], current: string) {
   return options;
 }
 
+/** A rule's `connections` meaning any connection. */
+const ANY = '*';
+
+/** Value of the connection select for rules that name several connections (kept as stored). */
+const SEVERAL = '';
+
+/** "Any connection", each known connection, and what a stored rule names that is not known. */
+function connectionOptions(connections: RuleConnection[], current: string[]) {
+  const options: { value: string; label: string }[] = [
+    { value: ANY, label: __('Any connection', 'usersync') },
+    ...connections.map((connection) => ({
+      value: connection.slug,
+      label: sprintf(
+        /* translators: 1: connection name, 2: connection slug. */
+        __('%1$s (%2$s)', 'usersync'),
+        connection.name,
+        connection.slug,
+      ),
+    })),
+  ];
+  if (current.length > 1) {
+    options.unshift({
+      value: SEVERAL,
+      label: sprintf(
+        /* translators: %s: connection slugs, comma-separated. */
+        __('Several: %s', 'usersync'),
+        current.join(', '),
+      ),
+    });
+  } else if (current.length === 1 && !options.some((option) => option.value === current[0])) {
+    options.push({
+      value: current[0]!,
+      label: sprintf(
+        /* translators: %s: connection slug as stored. */
+        __('%s (no longer exists)', 'usersync'),
+        current[0]!,
+      ),
+    });
+  }
+  return options;
+}
+
 export default function RoleMapEditor({
   roleMap,
   roles,
+  connections,
   onChange,
   errors,
   onEdit,
@@ -88,7 +131,16 @@ export default function RoleMapEditor({
     );
     onChange({
       ...roleMap,
-      rules: [...roleMap.rules, { group: '', role: '', priority: Math.max(0, lowest - 10) }],
+      rules: [
+        ...roleMap.rules,
+        {
+          group: '',
+          role: '',
+          priority: Math.max(0, lowest - 10),
+          // Scoped to one connection unless the admin chooses "Any connection".
+          connections: [connections[0]?.slug ?? ANY],
+        },
+      ],
     });
     setFocusRule(roleMap.rules.length);
   };
@@ -133,6 +185,22 @@ export default function RoleMapEditor({
                 value={rule.role}
                 options={roleOptions(roles, rule.role)}
                 onChange={(role: string) => updateRule(index, 'role', { ...rule, role })}
+              />
+              <SelectControl
+                {...fieldState(
+                  errors[rulePath(index, 'connections')],
+                  __('Whose groups: a group of another connection never matches.', 'usersync'),
+                )}
+                label={__('Connection', 'usersync')}
+                value={
+                  (rule.connections ?? [ANY]).length > 1 ? SEVERAL : (rule.connections ?? [ANY])[0]
+                }
+                options={connectionOptions(connections, rule.connections ?? [ANY])}
+                onChange={(slug: string) => {
+                  if (slug !== SEVERAL) {
+                    updateRule(index, 'connections', { ...rule, connections: [slug] });
+                  }
+                }}
               />
               <TextControl
                 {...fieldState(
@@ -196,7 +264,7 @@ export default function RoleMapEditor({
         <ToggleControl
           label={__('Allow the administrator role', 'usersync')}
           help={__(
-            'Off by default: no group and no identity provider can make anyone an administrator of this site.',
+            'Off by default: no group and no identity provider can make anyone an administrator of this site, or give a role that can manage users, plugins or settings.',
             'usersync',
           )}
           checked={roleMap.allowAdministrator}

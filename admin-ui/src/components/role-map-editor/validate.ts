@@ -1,7 +1,8 @@
 /**
  * Checks of the role map as the admin edits it, matching the plugin: every role exists,
- * administrator only when explicitly allowed, a group name on every rule, whole-number
- * priorities, no rule twice.
+ * privileged roles (administrator, and any role that can manage users, plugins or settings)
+ * only when explicitly allowed, a group name on every rule, whole-number priorities, no rule
+ * twice for the same connections.
  */
 
 /**
@@ -14,7 +15,7 @@ import { __, sprintf } from '@wordpress/i18n';
  */
 import type { Role, RoleMap } from '../../api';
 
-export const rulePath = (index: number, field: 'group' | 'role' | 'priority') =>
+export const rulePath = (index: number, field: 'group' | 'role' | 'priority' | 'connections') =>
   `roleMap[rules][${index}][${field}]`;
 
 export const DEFAULT_ROLE_PATH = 'roleMap[defaultRole]';
@@ -36,9 +37,11 @@ export function validateRoleMap(
         role,
       );
     }
-    if (role === 'administrator' && !roleMap.allowAdministrator) {
+    const privileged =
+      role === 'administrator' || roles?.find((candidate) => candidate.slug === role)?.privileged;
+    if (privileged && !roleMap.allowAdministrator) {
       return __(
-        'Turn on “Allow the administrator role” below to give this role through a group.',
+        'This role can manage users, plugins or settings. Turn on “Allow the administrator role” below to give it through a group.',
         'usersync',
       );
     }
@@ -60,7 +63,8 @@ export function validateRoleMap(
     if (!Number.isInteger(rule.priority)) {
       errors[rulePath(index, 'priority')] = __('Enter a whole number.', 'usersync');
     }
-    const key = `${rule.group.trim().toLowerCase()}\n${rule.role}`;
+    const scope = [...(rule.connections ?? ['*'])].sort().join(',');
+    const key = `${rule.group.trim().toLowerCase()}\n${rule.role}\n${scope}`;
     const other = seen.get(key);
     if (rule.group.trim() !== '' && other !== undefined && !errors[rulePath(index, 'group')]) {
       errors[rulePath(index, 'group')] = sprintf(

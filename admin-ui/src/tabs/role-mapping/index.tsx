@@ -17,7 +17,7 @@ import { __ } from '@wordpress/i18n';
 /**
  * Internal dependencies
  */
-import { listRoles } from '../../api';
+import { listRoles, listRuleConnections } from '../../api';
 import ErrorNotice from '../../components/error-notice';
 import LoadingState from '../../components/loading-state';
 import RoleMapEditor from '../../components/role-map-editor';
@@ -30,6 +30,7 @@ import { useRequest } from '../../hooks/use-request';
 export default function RoleMapping() {
   const section = useConfigSection('roleMap');
   const roles = useRequest(listRoles);
+  const connections = useRequest(listRuleConnections);
   const form = useRef<HTMLFormElement>(null);
   const roleMap = section.draft;
   const problems = roleMap ? validateRoleMap(roleMap, roles.data) : {};
@@ -39,8 +40,8 @@ export default function RoleMapping() {
     return rule !== undefined && match !== null && rule[match[2] as 'group' | 'role'].trim() === '';
   });
 
-  const loadError = section.loadError ?? roles.error;
-  if (roleMap === undefined || roles.data === undefined) {
+  const loadError = section.loadError ?? roles.error ?? connections.error;
+  if (roleMap === undefined || roles.data === undefined || connections.data === undefined) {
     if (loadError) {
       return (
         <ErrorNotice
@@ -52,6 +53,9 @@ export default function RoleMapping() {
             }
             if (roles.error) {
               roles.reload();
+            }
+            if (connections.error) {
+              connections.reload();
             }
           }}
         />
@@ -79,13 +83,14 @@ export default function RoleMapping() {
         <CardBody>
           <p>
             {__(
-              'A synced user gets the role of every rule whose group they belong to. Group names are those the identity provider sends (SCIM groups, or the groups a scheduled sync reads) and are matched without regard to case. When a user is in several mapped groups, the priority orders their roles: lower numbers come first, and the first is the primary role.',
+              'A synced user gets the role of every rule whose group they belong to. Each rule reads the groups of one connection (or of any connection, when you choose so): a group of the same name sent by another identity provider grants nothing. Group names are those the identity provider sends (SCIM groups, or the groups a scheduled sync reads) and are matched without regard to case. When a user is in several mapped groups, the priority orders their roles: lower numbers come first, and the first is the primary role.',
               'usersync',
             )}
           </p>
           <RoleMapEditor
             roleMap={roleMap}
             roles={roles.data}
+            connections={connections.data}
             errors={checks.shown}
             onChange={(next) => section.setDraft(() => next)}
             onEdit={(path) => {

@@ -31,11 +31,27 @@ function routes(roleMap: Partial<RoleMap> = {}, save?: (options: APIFetchOptions
   mockRoutes({
     'GET /usersync/v1/config': config,
     'GET /usersync/v1/roles': rolesFixture(),
+    ...connectionRoutes,
     'PUT /usersync/v1/config':
       save ??
       ((options: APIFetchOptions) => ({ ...config, ...(options.data as Partial<SyncConfig>) })),
   });
 }
+
+// The connections a rule can name: a SCIM token's and a directory's.
+const connectionRoutes = {
+  'GET /usersync/v1/tokens': [
+    {
+      id: 'tok_1',
+      name: 'Entra production',
+      connection: 'entra-production',
+      prefix: 'us_ab12',
+      createdAt: '2026-11-01T10:00:00Z',
+      lastUsedAt: null,
+    },
+  ],
+  'GET /usersync/v1/connections': [{ slug: 'okta-directory', name: 'Okta directory' }],
+};
 
 beforeEach(() => {
   mockedApiFetch.mockReset();
@@ -61,7 +77,9 @@ describe('Role mapping', () => {
     expect(await screen.findByText('Settings saved.')).toBeInTheDocument();
     expect(lastBody('PUT /usersync/v1/config')).toEqual({
       roleMap: {
-        rules: [{ group: 'Editors', role: 'editor', priority: 10 }],
+        rules: [
+          { group: 'Editors', role: 'editor', priority: 10, connections: ['entra-production'] },
+        ],
         defaultRole: 'subscriber',
         allowAdministrator: false,
       },
@@ -120,6 +138,57 @@ describe('Role mapping', () => {
     expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
   });
 
+  it('scopes a new rule to the first connection; any connection is an explicit choice', async () => {
+    const user = userEvent.setup();
+    routes({ rules: [{ group: 'Legacy', role: 'author', priority: 10, connections: ['*'] }] });
+    render(<RoleMapping />);
+
+    const stored = within(await screen.findByRole('group', { name: 'Rule 1' })).getByRole(
+      'combobox',
+      { name: 'Connection' },
+    );
+    expect(stored).toHaveDisplayValue('Any connection');
+    expect(stored).toHaveAccessibleDescription(/a group of another connection never matches/);
+
+    await user.click(screen.getByRole('button', { name: 'Add a rule' }));
+    const connection = within(rule(2)).getByRole('combobox', { name: 'Connection' });
+    expect(connection).toHaveDisplayValue('Entra production (entra-production)');
+    expect(
+      within(connection)
+        .getAllByRole('option')
+        .map((o) => o.textContent),
+    ).toEqual([
+      'Any connection',
+      'Entra production (entra-production)',
+      'Okta directory (okta-directory)',
+    ]);
+    await user.type(within(rule(2)).getByRole('textbox', { name: 'Group' }), 'Staff');
+    await user.selectOptions(within(rule(2)).getByRole('combobox', { name: 'Role' }), 'author');
+    await user.selectOptions(connection, 'okta-directory');
+    await user.click(screen.getByRole('button', { name: 'Save role mapping' }));
+
+    expect(await screen.findByText('Settings saved.')).toBeInTheDocument();
+    expect((lastBody('PUT /usersync/v1/config') as { roleMap: RoleMap }).roleMap.rules).toEqual([
+      { group: 'Legacy', role: 'author', priority: 10, connections: ['*'] },
+      { group: 'Staff', role: 'author', priority: 0, connections: ['okta-directory'] },
+    ]);
+  });
+
+  it('refuses any privileged role, not only administrator, until administrators are allowed', async () => {
+    const user = userEvent.setup();
+    routes({ rules: [{ group: 'Shop', role: 'editor', priority: 10 }] });
+    render(<RoleMapping />);
+    const role = within(await screen.findByRole('group', { name: 'Rule 1' })).getByRole(
+      'combobox',
+      { name: 'Role' },
+    );
+
+    await user.selectOptions(role, 'shop_manager');
+    expect(role).toHaveAccessibleDescription(/can manage users, plugins or settings/);
+    await user.click(screen.getByRole('button', { name: 'Save role mapping' }));
+    expect(requestsMade()).not.toContain('PUT /usersync/v1/config');
+  });
+
   it('checks group names, priorities and repeated rules', async () => {
     const user = userEvent.setup();
     routes({
@@ -170,6 +239,7 @@ describe('Role mapping', () => {
   it('shows why the roles could not be loaded', async () => {
     mockRoutes({
       'GET /usersync/v1/config': configFixture(),
+      ...connectionRoutes,
       'GET /usersync/v1/roles': () => {
         throw wpError('usersync_forbidden', 'Sorry, you are not allowed to do that.', 403);
       },
