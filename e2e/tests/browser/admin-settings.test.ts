@@ -284,7 +284,10 @@ test(
     // A focused list picks its option by typing, as any select does.
     await page.keyboard.press('E');
     assert.equal(await rule(1).getByRole('combobox', { name: 'Role' }).inputValue(), 'editor');
-    await page.keyboard.press('Shift+Tab');
+    // The rule reads the groups of the connection whose token (made above) sends them.
+    await page.keyboard.press('Tab');
+    await rule(1).getByRole('combobox', { name: 'Connection' }).selectOption('entra-production');
+    await rule(1).getByRole('textbox', { name: 'Group' }).focus();
     await page.keyboard.press('Enter');
     await root().getByText('Settings saved.').waitFor();
     await shot('admin-role-mapping');
@@ -322,6 +325,7 @@ test(
     await root().getByRole('button', { name: 'Add a rule' }).click();
     await rule(2).getByRole('textbox', { name: 'Group' }).fill('Auditors');
     await rule(2).getByRole('combobox', { name: 'Role' }).selectOption('auditor');
+    await rule(2).getByRole('combobox', { name: 'Connection' }).selectOption('*');
     await root().getByRole('button', { name: 'Save role mapping' }).click();
     await root().getByText('Settings saved.').waitFor();
 

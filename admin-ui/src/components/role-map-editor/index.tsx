@@ -48,12 +48,15 @@ function roleOptions(roles: Role[], current: string) {
 /** A rule's `connections` meaning any connection. */
 const ANY = '*';
 
-/** Value of the connection select for rules that name several connections (kept as stored). */
+/** Value of the connection select for a rule naming several connections (kept as stored), or none yet. */
 const SEVERAL = '';
 
 /** "Any connection", each known connection, and what a stored rule names that is not known. */
 function connectionOptions(connections: RuleConnection[], current: string[]) {
   const options: { value: string; label: string }[] = [
+    ...(current.length === 0
+      ? [{ value: '', label: __('— Choose a connection —', 'usersync') }]
+      : []),
     { value: ANY, label: __('Any connection', 'usersync') },
     ...connections.map((connection) => ({
       value: connection.slug,
@@ -137,8 +140,10 @@ export default function RoleMapEditor({
           group: '',
           role: '',
           priority: Math.max(0, lowest - 10),
-          // Scoped to one connection unless the admin chooses "Any connection".
-          connections: [connections[0]?.slug ?? ANY],
+          // Scoped to one connection unless the admin chooses "Any connection"; with several
+          // connections the admin picks one (validation asks for it).
+          connections:
+            connections.length === 1 ? [connections[0]!.slug] : connections.length ? [] : [ANY],
         },
       ],
     });
@@ -193,7 +198,9 @@ export default function RoleMapEditor({
                 )}
                 label={__('Connection', 'usersync')}
                 value={
-                  (rule.connections ?? [ANY]).length > 1 ? SEVERAL : (rule.connections ?? [ANY])[0]
+                  (rule.connections ?? [ANY]).length === 1
+                    ? (rule.connections ?? [ANY])[0]
+                    : SEVERAL
                 }
                 options={connectionOptions(connections, rule.connections ?? [ANY])}
                 onChange={(slug: string) => {

@@ -60,6 +60,12 @@ export function validateRoleMap(
     if (role) {
       errors[rulePath(index, 'role')] = role;
     }
+    if (rule.connections !== undefined && rule.connections.length === 0) {
+      errors[rulePath(index, 'connections')] = __(
+        'Choose the connection whose groups this rule reads.',
+        'usersync',
+      );
+    }
     if (!Number.isInteger(rule.priority)) {
       errors[rulePath(index, 'priority')] = __('Enter a whole number.', 'usersync');
     }

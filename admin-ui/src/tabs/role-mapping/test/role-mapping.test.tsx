@@ -72,6 +72,10 @@ describe('Role mapping', () => {
     expect(group).toHaveFocus();
     await user.type(group, 'Editors');
     await user.selectOptions(within(rule(1)).getByRole('combobox', { name: 'Role' }), 'editor');
+    await user.selectOptions(
+      within(rule(1)).getByRole('combobox', { name: 'Connection' }),
+      'entra-production',
+    );
     await user.click(screen.getByRole('button', { name: 'Save role mapping' }));
 
     expect(await screen.findByText('Settings saved.')).toBeInTheDocument();
@@ -138,7 +142,7 @@ describe('Role mapping', () => {
     expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
   });
 
-  it('scopes a new rule to the first connection; any connection is an explicit choice', async () => {
+  it('asks which connection a new rule reads; any connection is an explicit choice', async () => {
     const user = userEvent.setup();
     routes({ rules: [{ group: 'Legacy', role: 'author', priority: 10, connections: ['*'] }] });
     render(<RoleMapping />);
@@ -152,19 +156,26 @@ describe('Role mapping', () => {
 
     await user.click(screen.getByRole('button', { name: 'Add a rule' }));
     const connection = within(rule(2)).getByRole('combobox', { name: 'Connection' });
-    expect(connection).toHaveDisplayValue('Entra production (entra-production)');
+    expect(connection).toHaveDisplayValue('— Choose a connection —');
     expect(
       within(connection)
         .getAllByRole('option')
         .map((o) => o.textContent),
     ).toEqual([
+      '— Choose a connection —',
       'Any connection',
       'Entra production (entra-production)',
       'Okta directory (okta-directory)',
     ]);
     await user.type(within(rule(2)).getByRole('textbox', { name: 'Group' }), 'Staff');
     await user.selectOptions(within(rule(2)).getByRole('combobox', { name: 'Role' }), 'author');
+    await user.click(screen.getByRole('button', { name: 'Save role mapping' }));
+    expect(connection).toHaveAccessibleDescription(
+      'Choose the connection whose groups this rule reads.',
+    );
+    expect(requestsMade()).not.toContain('PUT /usersync/v1/config');
     await user.selectOptions(connection, 'okta-directory');
+    expect(connection).not.toHaveAttribute('aria-invalid');
     await user.click(screen.getByRole('button', { name: 'Save role mapping' }));
 
     expect(await screen.findByText('Settings saved.')).toBeInTheDocument();
