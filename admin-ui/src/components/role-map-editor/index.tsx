@@ -192,10 +192,7 @@ export default function RoleMapEditor({
                 onChange={(role: string) => updateRule(index, 'role', { ...rule, role })}
               />
               <SelectControl
-                {...fieldState(
-                  errors[rulePath(index, 'connections')],
-                  __('Whose groups: a group of another connection never matches.', 'usersync'),
-                )}
+                {...fieldState(errors[rulePath(index, 'connections')])}
                 label={__('Connection', 'usersync')}
                 value={
                   (rule.connections ?? [ANY]).length === 1
