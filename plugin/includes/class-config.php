@@ -237,10 +237,13 @@ class Config {
 	 * @return array<string, mixed>|WP_Error The stored configuration.
 	 */
 	public function update( array $partial ) {
-		$valid = rest_validate_value_from_schema( $partial, self::schema(), 'config' );
-		if ( is_wp_error( $valid ) ) {
-			return self::schema_error( $valid );
+		$previous = $this->get();
+		$merged   = $this->candidate( $partial );
+		if ( is_wp_error( $merged ) ) {
+			return $merged;
 		}
+		$stored = get_option( self::OPTION, array() );
+		$stored = array_merge( is_array( $stored ) ? $stored : array(), array_intersect_key( $partial, self::defaults() ) );
 
 		// Peers live in their own option, tokens encrypted; checked before anything is stored.
 		$peers = null;
@@ -249,6 +252,30 @@ class Config {
 			if ( is_wp_error( $peers ) ) {
 				return $peers;
 			}
+		}
+
+		update_option( self::OPTION, array_intersect_key( $merged, $stored ), true );
+		if ( null !== $peers ) {
+			( new Peers() )->save( $peers );
+		}
+		$saved = $this->get_for_route();
+		if ( array_key_exists( 'roleMap', $partial ) ) {
+			// Rules reach the people already in their groups, not only those who join later.
+			$saved['rolesUpdated'] = Role_Mapper::reevaluate( $previous, $saved );
+		}
+		return $saved;
+	}
+
+	/**
+	 * The configuration a partial one would make, validated, without storing anything.
+	 *
+	 * @param array<string, mixed> $partial Keys attributeMap, roleMap, deprovision and/or audit.
+	 * @return array<string, mixed>|WP_Error
+	 */
+	public function candidate( array $partial ) {
+		$valid = rest_validate_value_from_schema( $partial, self::schema(), 'config' );
+		if ( is_wp_error( $valid ) ) {
+			return self::schema_error( $valid );
 		}
 
 		// Only the parts an admin has set are stored: the others follow the defaults of the
@@ -260,15 +287,7 @@ class Config {
 		// Only the parts being changed are checked: a role deleted since the role map was saved
 		// must not block saving the audit retention.
 		$error = self::validate( $merged, array_keys( array_intersect_key( $partial, self::defaults() ) ) );
-		if ( $error ) {
-			return $error;
-		}
-
-		update_option( self::OPTION, array_intersect_key( $merged, $stored ), true );
-		if ( null !== $peers ) {
-			( new Peers() )->save( $peers );
-		}
-		return $this->get_for_route();
+		return $error ? $error : $merged;
 	}
 
 	/**

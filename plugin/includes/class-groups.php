@@ -172,6 +172,30 @@ class Groups {
 	}
 
 	/**
+	 * Members of the groups with these display names (compared without regard to case), in
+	 * every connection.
+	 *
+	 * @param string[] $names Display names.
+	 * @return array<string, int[]> User ids by connection slug.
+	 */
+	public function members_by_name( array $names ): array {
+		global $wpdb;
+		$names = array_values( array_unique( array_filter( array_map( 'strval', $names ), 'strlen' ) ) );
+		if ( ! $names ) {
+			return array();
+		}
+		$t  = self::t();
+		$in = implode( ',', array_map( static fn( string $name ): string => $wpdb->prepare( '%s', mb_strtolower( $name ) ), $names ) );
+		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared, WordPress.DB.DirectDatabaseQuery
+		$rows   = $wpdb->get_results( "SELECT DISTINCT g.connection, m.user_id FROM {$t['groups']} g INNER JOIN {$t['members']} m ON m.group_id = g.id WHERE LOWER(g.display_name) IN ($in) ORDER BY m.user_id" );
+		$result = array();
+		foreach ( $rows as $row ) {
+			$result[ (string) $row->connection ][] = (int) $row->user_id;
+		}
+		return $result;
+	}
+
+	/**
 	 * Member user ids of groups.
 	 *
 	 * @param int[] $group_ids Group ids.

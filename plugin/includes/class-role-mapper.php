@@ -141,6 +141,25 @@ class Role_Mapper {
 	 * @return int[] Ids of users whose roles (or remembered roles) changed.
 	 */
 	public function recompute( array $user_ids, string $connection ): array {
+		$changed = array();
+		foreach ( $this->plan( $user_ids, $connection ) as $user_id => $change ) {
+			if ( self::apply( get_userdata( $user_id ), $change['to'] ) ) {
+				$changed[] = $user_id;
+			}
+		}
+		return $changed;
+	}
+
+	/**
+	 * What recompute() would change, without changing it: the users whose roles (or remembered
+	 * roles) differ from what their groups in the connection give them. Unlinked users
+	 * (unless touchUnlinked) and protected accounts are left out.
+	 *
+	 * @param int[]  $user_ids   Users to look at.
+	 * @param string $connection Connection slug of the groups.
+	 * @return array<int, array{from: string[], to: string[]}> By user id.
+	 */
+	public function plan( array $user_ids, string $connection ): array {
 		$user_ids = array_values( array_unique( array_map( 'intval', $user_ids ) ) );
 		if ( ! $user_ids || ! $this->has_rules( $connection ) ) {
 			return array();
@@ -148,21 +167,92 @@ class Role_Mapper {
 		cache_users( $user_ids );
 		$memberships = Plugin::groups()->groups_of_users( $user_ids, $connection );
 
-		$changed = array();
+		$plan = array();
 		foreach ( $user_ids as $user_id ) {
 			$user = get_userdata( $user_id );
 			if ( ! $user ) {
 				continue;
 			}
-			if ( ! $this->policy['touchUnlinked'] && ! metadata_exists( 'user', $user_id, Connection::link_key( $connection ) ) ) {
-				continue;
-			}
-			if ( null !== Protected_Accounts::problem( $user, $this->policy, metadata_exists( 'user', $user_id, Connection::link_key( $connection ) ) ) ) {
+			$linked = metadata_exists( 'user', $user_id, Connection::link_key( $connection ) );
+			if ( ( ! $linked && ! $this->policy['touchUnlinked'] ) || null !== Protected_Accounts::problem( $user, $this->policy, $linked ) ) {
 				continue;
 			}
 			$names = array_map( static fn( array $group ): string => $group['displayName'], $memberships[ $user_id ] ?? array() );
-			if ( self::apply( $user, $this->roles_for_groups( $names, $connection ) ) ) {
-				$changed[] = $user_id;
+			$to    = array_values( array_unique( $this->roles_for_groups( $names, $connection ) ) );
+			$from  = self::effective_roles( $user );
+			if ( $from !== $to ) {
+				$plan[ $user_id ] = array(
+					'from' => $from,
+					'to'   => $to,
+				);
+			}
+		}
+		return $plan;
+	}
+
+	/**
+	 * The users a new role map would give other roles: the current members of every group a
+	 * rule of the old or the new map names, judged under the new map.
+	 *
+	 * @param array<string, mixed> $previous Configuration before.
+	 * @param array<string, mixed> $next     Configuration after.
+	 * @return array<int, array{connection: string, from: string[], to: string[]}> By user id.
+	 */
+	public static function impact( array $previous, array $next ): array {
+		$names  = array_merge( array_column( $previous['roleMap']['rules'], 'group' ), array_column( $next['roleMap']['rules'], 'group' ) );
+		$mapper = new self( $next );
+		$impact = array();
+		foreach ( Plugin::groups()->members_by_name( $names ) as $connection => $user_ids ) {
+			foreach ( $mapper->plan( $user_ids, (string) $connection ) as $user_id => $change ) {
+				// A user in groups of two connections: the first connection's answer stands.
+				$impact[ $user_id ] = $impact[ $user_id ] ?? array( 'connection' => (string) $connection ) + $change;
+			}
+		}
+		ksort( $impact );
+		return $impact;
+	}
+
+	/**
+	 * Gives the current members of mapped groups the roles a just-saved role map gives them,
+	 * each user in its own transaction, audited per user.
+	 *
+	 * @param array<string, mixed> $previous Configuration before the save.
+	 * @param array<string, mixed> $next     Configuration saved.
+	 * @return int How many users got other roles.
+	 */
+	public static function reevaluate( array $previous, array $next ): int {
+		$changed = 0;
+		foreach ( self::impact( $previous, $next ) as $user_id => $change ) {
+			$user        = get_userdata( $user_id );
+			$transaction = new Transaction();
+			try {
+				$transaction->begin( array( 'user:' . $user_id ) );
+				self::apply( $user, $change['to'] );
+				Plugin::audit_log()->write(
+					array(
+						'source'     => 'role map',
+						'action'     => 'update',
+						'user_id'    => $user_id,
+						'user_login' => $user->user_login,
+						'fields'     => array( 'roles' ),
+						'result'     => 'success',
+					)
+				);
+				$transaction->commit();
+				++$changed;
+			} catch ( \Throwable $error ) {
+				$transaction->rollback( array( $user_id ) );
+				Plugin::audit_log()->write(
+					array(
+						'source'     => 'role map',
+						'action'     => 'update',
+						'user_id'    => $user_id,
+						'user_login' => $user->user_login,
+						'fields'     => array( 'roles' ),
+						'result'     => 'failure',
+						'error'      => $error->getMessage(),
+					)
+				);
 			}
 		}
 		return $changed;

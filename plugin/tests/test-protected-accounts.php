@@ -401,3 +401,71 @@ check(
 		same( array( 'subscriber' ), array_values( get_userdata( $members[ $b ] )->roles ), 'the same name in connection B grants nothing' );
 	}
 );
+
+check(
+	'role map: saving a rule gives the group\'s current members its role; the impact route says who would change first',
+	static function (): void {
+		$admin      = (int) get_users( array( 'role' => 'administrator', 'number' => 1, 'fields' => 'ID', 'orderby' => 'ID' ) )[0];
+		$service    = make_user( Installer::SERVICE_ROLE );
+		$connection = connection();
+		$other      = connection();
+		$token      = rest( $admin, 'POST', '/tokens', array( 'name' => 'Staff ' . $connection, 'connection' => $connection ) );
+		same( 201, $token['status'], 'token' );
+
+		$grace = (int) user_batch( $service, $connection, array( array( 'ref' => 'g', 'action' => 'create', 'user' => array( 'login' => $connection . '-grace' ) ) ) )[0]['user']['id'];
+		$alan  = (int) user_batch( $service, $other, array( array( 'ref' => 'a', 'action' => 'create', 'user' => array( 'login' => $other . '-alan' ) ) ) )[0]['user']['id'];
+		$admin_member = make_user( 'administrator' );
+		add_user_meta( $admin_member, 'usersync_link_' . $connection, 'adm' );
+		foreach ( array( $connection => array( $grace, $admin_member ), $other => array( $alan ) ) as $slug => $members ) {
+			$response = rest(
+				$service,
+				'POST',
+				'/groups/batch',
+				array(
+					'connection' => $slug,
+					'operations' => array(
+						array(
+							'ref'    => 'g',
+							'action' => 'create',
+							'group'  => array(
+								'displayName' => 'Editors-Staff',
+								'members'     => $members,
+							),
+						),
+					),
+				)
+			);
+			same( true, $response['data']['results'][0]['ok'], 'group in ' . $slug );
+		}
+		same( array( 'subscriber' ), array_values( get_userdata( $grace )->roles ), 'no rule yet' );
+
+		$role_map = array(
+			'rules'       => array( array( 'group' => 'editors-staff', 'role' => 'editor', 'connections' => array( $connection ) ) ),
+			'defaultRole' => 'subscriber',
+		);
+		$impact   = rest( $admin, 'POST', '/config/role-impact', array( 'roleMap' => $role_map ) );
+		same( 200, $impact['status'], 'impact: ' . wp_json_encode( $impact['data'] ) );
+		same( 1, $impact['data']['count'], 'one user would change (not the administrator, not the other connection\'s member)' );
+		same( array( $grace, array( 'subscriber' ), array( 'editor' ) ), array( $impact['data']['users'][0]['id'], $impact['data']['users'][0]['from'], $impact['data']['users'][0]['to'] ), 'who and how' );
+		same( array( 'subscriber' ), array_values( get_userdata( $grace )->roles ), 'the impact route changes nothing' );
+
+		$saved = rest( $admin, 'PUT', '/config', array( 'roleMap' => $role_map ) );
+		same( 200, $saved['status'], 'saved' );
+		same( 1, $saved['data']['rolesUpdated'], 'the answer counts the users updated' );
+		clean_user_cache( $grace );
+		same( array( 'editor' ), array_values( get_userdata( $grace )->roles ), 'the member already in the group became editor' );
+		same( array( 'subscriber' ), array_values( get_userdata( $alan )->roles ), 'the same group name in another connection did not' );
+		same( array( 'administrator' ), array_values( get_userdata( $admin_member )->roles ), 'the administrator is untouched' );
+
+		global $wpdb;
+		$audit = $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM {$wpdb->prefix}usersync_audit WHERE source = 'role map' AND user_id = %d AND result = 'success'", $grace ) );
+		same( '1', $audit, 'audited per user' );
+
+		// With no rule left, groups decide no roles (people keep theirs); with other rules left,
+		// the removed rule's members go back to what the others give them.
+		$removed = rest( $admin, 'PUT', '/config', array( 'roleMap' => array( 'rules' => array( array( 'group' => 'Authors', 'role' => 'author', 'connections' => array( $connection ) ) ) ) ) );
+		same( 1, $removed['data']['rolesUpdated'], 'removing the rule takes the role back' );
+		clean_user_cache( $grace );
+		same( array( 'subscriber' ), array_values( get_userdata( $grace )->roles ), 'back to the default role' );
+	}
+);

@@ -9,6 +9,7 @@ namespace UserSync\REST;
 
 use UserSync\Config;
 use UserSync\Plugin;
+use UserSync\Role_Mapper;
 use WP_REST_Request;
 use WP_REST_Response;
 use WP_REST_Server;
@@ -48,6 +49,56 @@ class Config_Controller extends Controller {
 					'args'                => $this->get_endpoint_args_for_item_schema( WP_REST_Server::EDITABLE ),
 				),
 				'schema' => array( $this, 'get_public_item_schema' ),
+			)
+		);
+		register_rest_route(
+			$this->namespace,
+			'/' . $this->rest_base . '/role-impact',
+			array(
+				array(
+					'methods'             => WP_REST_Server::CREATABLE,
+					'callback'            => array( $this, 'role_impact' ),
+					'permission_callback' => array( $this, 'update_item_permissions_check' ),
+					'args'                => array(
+						'roleMap' => array(
+							'description' => __( 'The role map to judge, as it would be saved.', 'usersync' ),
+							'type'        => 'object',
+							'required'    => true,
+						),
+					),
+				),
+			)
+		);
+	}
+
+	/**
+	 * Whose roles saving a role map would change: the count, and the first users with their
+	 * roles before and after. Nothing is stored.
+	 *
+	 * @param WP_REST_Request $request Request.
+	 * @return WP_REST_Response|\WP_Error
+	 */
+	public function role_impact( $request ) {
+		$next = Plugin::config()->candidate( array( 'roleMap' => $request['roleMap'] ) );
+		if ( is_wp_error( $next ) ) {
+			return $next;
+		}
+		$impact = Role_Mapper::impact( Plugin::config()->get(), $next );
+		$users  = array();
+		foreach ( array_slice( $impact, 0, 20, true ) as $user_id => $change ) {
+			$user    = get_userdata( $user_id );
+			$users[] = array(
+				'id'         => (int) $user_id,
+				'login'      => $user ? $user->user_login : '',
+				'connection' => $change['connection'],
+				'from'       => $change['from'],
+				'to'         => $change['to'],
+			);
+		}
+		return rest_ensure_response(
+			array(
+				'count' => count( $impact ),
+				'users' => $users,
 			)
 		);
 	}
