@@ -11,7 +11,7 @@ import apiFetch from '@wordpress/api-fetch';
  * Internal dependencies
  */
 import { toApiError } from './errors';
-import type { SyncConfig } from './types';
+import type { RoleImpact, RoleMap, SyncConfig } from './types';
 
 const CONFIG_PATH = '/usersync/v1/config';
 
@@ -37,6 +37,24 @@ export async function getConfig(): Promise<SyncConfig> {
 export async function saveConfig(parts: Partial<SyncConfig>): Promise<SyncConfig> {
   try {
     return await apiFetch<SyncConfig>({ path: CONFIG_PATH, method: 'PUT', data: parts });
+  } catch (error) {
+    throw toApiError(error);
+  }
+}
+
+/**
+ * Whose roles saving this role map would change (the current members of the groups its rules
+ * name). Nothing is stored.
+ *
+ * @throws {ApiError} When the plugin refuses the role map: `params` names each field at fault.
+ */
+export async function getRoleImpact(roleMap: RoleMap): Promise<RoleImpact> {
+  try {
+    return await apiFetch<RoleImpact>({
+      path: `${CONFIG_PATH}/role-impact`,
+      method: 'POST',
+      data: { roleMap },
+    });
   } catch (error) {
     throw toApiError(error);
   }

@@ -5,7 +5,7 @@
 export { ApiError, fieldErrors, toApiError } from './errors';
 export { auditQuery, exportAudit, getAuditFacets, listAudit } from './audit';
 export type { AuditExport } from './audit';
-export { getConfig, saveConfig } from './config';
+export { getConfig, getRoleImpact, saveConfig } from './config';
 export { getPendingDeletions } from './deprovision';
 export {
   cancelRun,
@@ -42,6 +42,7 @@ export type {
   PeerInput,
   RevokedToken,
   Role,
+  RoleImpact,
   RoleMap,
   RuleConnection,
   RoleRule,

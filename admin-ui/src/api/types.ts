@@ -175,6 +175,15 @@ export interface SyncConfig {
   audit: AuditSettings;
   /** WordPress peers (their tokens never appear). */
   peers?: Peer[];
+  /** In the answer to a save of the role map: how many current group members got other roles. */
+  rolesUpdated?: number;
+}
+
+/** Whose roles saving a role map would change, `POST /usersync/v1/config/role-impact`. */
+export interface RoleImpact {
+  count: number;
+  /** The first 20, by user id. */
+  users: { id: number; login: string; connection: string; from: string[]; to: string[] }[];
 }
 
 /** A WordPress role, `GET /usersync/v1/roles`. */

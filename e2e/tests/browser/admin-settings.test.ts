@@ -315,6 +315,48 @@ test(
 );
 
 test(
+  'Role mapping: a rule saved after the fact gives the people already in its group its role',
+  { timeout: 60_000 },
+  async () => {
+    const ada = await scim(
+      'GET',
+      `/Users?filter=${encodeURIComponent('userName eq "ada@contoso.example"')}`,
+    );
+    const writers = await scim('POST', '/Groups', {
+      schemas: [GROUP],
+      displayName: 'Writers',
+      members: [{ value: ada.body.Resources[0].id as string }],
+    });
+    assert.equal(writers.status, 201, writers.text);
+    assert.deepEqual((await wpUser('ada@contoso.example'))?.roles, ['subscriber']);
+
+    await openTab('role-mapping', 'Role mapping');
+    await root().getByRole('button', { name: 'Add a rule' }).click();
+    await rule(2).getByRole('textbox', { name: 'Group' }).fill('writers');
+    await rule(2).getByRole('combobox', { name: 'Role' }).selectOption('author');
+    await rule(2).getByRole('combobox', { name: 'Connection' }).selectOption('entra-production');
+    await root().getByRole('button', { name: 'Save role mapping' }).click();
+
+    const dialog = page.getByRole('dialog', { name: 'Change the roles of 1 user?' });
+    await dialog.getByText('ada@contoso.example: subscriber → author').waitFor();
+    await shot('admin-role-mapping-impact');
+    await dialog.getByRole('button', { name: 'Save and update their roles' }).click();
+    await root()
+      .getByText('The roles of 1 user already in the mapped groups were updated.')
+      .waitFor();
+    assert.deepEqual((await wpUser('ada@contoso.example'))?.roles, ['author']);
+
+    // Put the role map back as the next test expects it: only the Editors rule.
+    await rule(2).getByRole('button', { name: 'Remove rule 2' }).click();
+    await root().getByRole('button', { name: 'Save role mapping' }).click();
+    await page.getByRole('dialog', { name: 'Change the roles of 1 user?' }).waitFor();
+    await page.getByRole('button', { name: 'Save and update their roles' }).click();
+    await root().getByText('Settings saved.').waitFor();
+    assert.deepEqual((await wpUser('ada@contoso.example'))?.roles, ['subscriber']);
+  },
+);
+
+test(
   'Role mapping: a role that no longer exists is shown inline and nothing is saved',
   {
     timeout: 60_000,

@@ -10,14 +10,24 @@ import type { FormEvent } from 'react';
 /**
  * WordPress dependencies
  */
-import { Card, CardBody, CardHeader } from '@wordpress/components';
-import { useRef } from '@wordpress/element';
-import { __ } from '@wordpress/i18n';
+import {
+  Button,
+  Card,
+  CardBody,
+  CardHeader,
+  Flex,
+  FlexItem,
+  Modal,
+  Notice,
+} from '@wordpress/components';
+import { useRef, useState } from '@wordpress/element';
+import { __, _n, sprintf } from '@wordpress/i18n';
 
 /**
  * Internal dependencies
  */
-import { listRoles, listRuleConnections } from '../../api';
+import { getRoleImpact, listRoles, listRuleConnections } from '../../api';
+import type { RoleImpact } from '../../api';
 import ErrorNotice from '../../components/error-notice';
 import LoadingState from '../../components/loading-state';
 import RoleMapEditor from '../../components/role-map-editor';
@@ -31,6 +41,8 @@ export default function RoleMapping() {
   const section = useConfigSection('roleMap');
   const roles = useRequest(listRoles);
   const connections = useRequest(listRuleConnections);
+  const [impact, setImpact] = useState<RoleImpact | null>(null);
+  const [isChecking, setIsChecking] = useState(false);
   const form = useRef<HTMLFormElement>(null);
   const roleMap = section.draft;
   const problems = roleMap ? validateRoleMap(roleMap, roles.data) : {};
@@ -64,15 +76,36 @@ export default function RoleMapping() {
     return <LoadingState label={__('Loading the role map…', 'usersync')} />;
   }
 
-  const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    if (section.isSaving || !checks.check(form.current)) {
-      return;
-    }
+  const save = async () => {
+    setImpact(null);
     if (await section.save()) {
       checks.reset();
     }
   };
+
+  // Saving re-evaluates the roles of the people already in the mapped groups: say who first.
+  const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    if (section.isSaving || isChecking || !checks.check(form.current)) {
+      return;
+    }
+    setIsChecking(true);
+    let found: RoleImpact | null = null;
+    try {
+      found = await getRoleImpact(roleMap);
+    } catch {
+      // The save itself shows why the plugin refuses the role map.
+    } finally {
+      setIsChecking(false);
+    }
+    if (found && found.count > 0) {
+      setImpact(found);
+      return;
+    }
+    await save();
+  };
+
+  const updated = section.saved ? (section.config?.rolesUpdated ?? 0) : 0;
 
   return (
     <form ref={form} onSubmit={onSubmit} noValidate className="usersync-role-mapping">
@@ -98,6 +131,20 @@ export default function RoleMapping() {
               section.clearServerError(path);
             }}
           />
+          {updated > 0 ? (
+            <Notice status="success" isDismissible={false}>
+              {sprintf(
+                /* translators: %d: number of users. */
+                _n(
+                  'The roles of %d user already in the mapped groups were updated.',
+                  'The roles of %d users already in the mapped groups were updated.',
+                  updated,
+                  'usersync',
+                ),
+                updated,
+              )}
+            </Notice>
+          ) : null}
           <SaveBar
             label={__('Save role mapping', 'usersync')}
             isSaving={section.isSaving}
@@ -109,6 +156,63 @@ export default function RoleMapping() {
           />
         </CardBody>
       </Card>
+      {impact ? (
+        <Modal
+          title={sprintf(
+            /* translators: %d: number of users. */
+            _n(
+              'Change the roles of %d user?',
+              'Change the roles of %d users?',
+              impact.count,
+              'usersync',
+            ),
+            impact.count,
+          )}
+          onRequestClose={() => setImpact(null)}
+          className="usersync-confirm-modal"
+        >
+          <p>
+            {__(
+              'These people are already in the groups the rules name. Saving gives them the roles the role map now gives them, and records each change in the audit log. People of directories that a scheduled sync reads get their new roles at the next sync.',
+              'usersync',
+            )}
+          </p>
+          <ul className="usersync-role-impact">
+            {impact.users.map((user) => (
+              <li key={user.id}>
+                {sprintf(
+                  /* translators: 1: login, 2: roles before, 3: roles after. */
+                  __('%1$s: %2$s → %3$s', 'usersync'),
+                  user.login,
+                  user.from.join(', ') || __('no role', 'usersync'),
+                  user.to.join(', ') || __('no role', 'usersync'),
+                )}
+              </li>
+            ))}
+          </ul>
+          {impact.count > impact.users.length ? (
+            <p>
+              {sprintf(
+                /* translators: %d: number of users not listed. */
+                __('… and %d more.', 'usersync'),
+                impact.count - impact.users.length,
+              )}
+            </p>
+          ) : null}
+          <Flex justify="flex-end">
+            <FlexItem>
+              <Button variant="tertiary" onClick={() => setImpact(null)}>
+                {__('Cancel', 'usersync')}
+              </Button>
+            </FlexItem>
+            <FlexItem>
+              <Button variant="primary" onClick={() => void save()}>
+                {__('Save and update their roles', 'usersync')}
+              </Button>
+            </FlexItem>
+          </Flex>
+        </Modal>
+      ) : null}
     </form>
   );
 }

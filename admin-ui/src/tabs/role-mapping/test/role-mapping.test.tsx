@@ -24,7 +24,11 @@ jest.mock('@wordpress/api-fetch', () => ({ __esModule: true, default: jest.fn() 
 
 const rule = (number: number) => screen.getByRole('group', { name: `Rule ${number}` });
 
-function routes(roleMap: Partial<RoleMap> = {}, save?: (options: APIFetchOptions) => unknown) {
+function routes(
+  roleMap: Partial<RoleMap> = {},
+  save?: (options: APIFetchOptions) => unknown,
+  impact: unknown = { count: 0, users: [] },
+) {
   const config = configFixture({
     roleMap: { ...configFixture().roleMap, ...roleMap },
   });
@@ -32,6 +36,7 @@ function routes(roleMap: Partial<RoleMap> = {}, save?: (options: APIFetchOptions
     'GET /usersync/v1/config': config,
     'GET /usersync/v1/roles': rolesFixture(),
     ...connectionRoutes,
+    'POST /usersync/v1/config/role-impact': impact,
     'PUT /usersync/v1/config':
       save ??
       ((options: APIFetchOptions) => ({ ...config, ...(options.data as Partial<SyncConfig>) })),
@@ -182,6 +187,54 @@ describe('Role mapping', () => {
       { group: 'Legacy', role: 'author', priority: 10, connections: ['*'] },
       { group: 'Staff', role: 'author', priority: 0, connections: ['okta-directory'] },
     ]);
+  });
+
+  it('says whose roles a save changes, and saves only when the admin agrees', async () => {
+    const user = userEvent.setup();
+    routes(
+      { rules: [{ group: 'Editors-Staff', role: 'author', priority: 10, connections: ['*'] }] },
+      (options: APIFetchOptions) => ({
+        ...configFixture(),
+        ...(options.data as Partial<SyncConfig>),
+        rolesUpdated: 2,
+      }),
+      {
+        count: 2,
+        users: [
+          {
+            id: 7,
+            login: 'grace',
+            connection: 'entra-production',
+            from: ['subscriber'],
+            to: ['editor'],
+          },
+          { id: 9, login: 'alan', connection: 'entra-production', from: [], to: ['editor'] },
+        ],
+      },
+    );
+    render(<RoleMapping />);
+    const role = within(await screen.findByRole('group', { name: 'Rule 1' })).getByRole(
+      'combobox',
+      { name: 'Role' },
+    );
+    await user.selectOptions(role, 'editor');
+    await user.click(screen.getByRole('button', { name: 'Save role mapping' }));
+
+    let dialog = await screen.findByRole('dialog', { name: 'Change the roles of 2 users?' });
+    expect(within(dialog).getByText('grace: subscriber → editor')).toBeInTheDocument();
+    expect(within(dialog).getByText('alan: no role → editor')).toBeInTheDocument();
+    await user.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+    expect(requestsMade()).not.toContain('PUT /usersync/v1/config');
+
+    await user.click(screen.getByRole('button', { name: 'Save role mapping' }));
+    dialog = await screen.findByRole('dialog', { name: 'Change the roles of 2 users?' });
+    await user.click(within(dialog).getByRole('button', { name: 'Save and update their roles' }));
+    expect(
+      await screen.findByText('The roles of 2 users already in the mapped groups were updated.'),
+    ).toBeInTheDocument();
+    expect(lastBody('POST /usersync/v1/config/role-impact')).toEqual({
+      roleMap: (lastBody('PUT /usersync/v1/config') as { roleMap: RoleMap }).roleMap,
+    });
   });
 
   it('refuses any privileged role, not only administrator, until administrators are allowed', async () => {
