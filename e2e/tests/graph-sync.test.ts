@@ -135,14 +135,14 @@ describe('Microsoft Graph connection in wp-admin', () => {
     assert.equal(ok.status, 200, ok.text);
     assert.equal(ok.body.ok, true, ok.text);
 
-    emulator.apps.set('limited-app', {
-      clientId: 'limited-app',
+    emulator.apps.set('0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', {
+      clientId: '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
       clientSecret: 'limited-secret',
       roles: ['GroupMember.Read.All'],
     });
     await connectEmulator(site, emulator, {
       slug: 'limited',
-      clientId: 'limited-app',
+      clientId: '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
       clientSecret: 'limited-secret',
     });
     const limited = await request<{ ok: boolean; missingPermissions: string[] }>(

@@ -52,6 +52,9 @@ class Connections {
 	/**
 	 * Integer fields: [min, max].
 	 */
+	/** A tenant's domain, e.g. contoso.onmicrosoft.com or contoso.com. */
+	private const DOMAIN = '/^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i';
+
 	private const RANGES = array(
 		'pageSize'         => array( 1, 999 ),
 		'concurrency'      => array( 1, 32 ),
@@ -293,10 +296,13 @@ class Connections {
 			if ( array_key_exists( $key, $input ) ) {
 				$settings[ $key ] = trim( (string) $input[ $key ] );
 			}
-			if ( '' === $settings[ $key ] || strlen( $settings[ $key ] ) > 256 || 1 !== preg_match( '/^[A-Za-z0-9._-]+$/', $settings[ $key ] ) ) {
-				/* translators: %s: field name */
-				return self::invalid( $key, sprintf( __( '%s is required: the directory (tenant) id or domain, and the application (client) id from the app registration.', 'usersync' ), $key ) );
-			}
+		}
+		// A client ID is a GUID; a tenant is a GUID or one of its domains.
+		if ( ! self::is_guid( $settings['tenantId'] ) && 1 !== preg_match( self::DOMAIN, $settings['tenantId'] ) ) {
+			return self::invalid( 'tenantId', __( 'tenantId must be the directory (tenant) ID, a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47, or a domain of the tenant such as contoso.onmicrosoft.com.', 'usersync' ) );
+		}
+		if ( ! self::is_guid( $settings['clientId'] ) ) {
+			return self::invalid( 'clientId', __( 'clientId must be the application (client) ID of the app registration, a GUID such as 5b1f7e2c-3d4a-4f6b-8c9d-0e1f2a3b4c5d.', 'usersync' ) );
 		}
 		if ( array_key_exists( 'cloud', $input ) ) {
 			if ( ! in_array( $input['cloud'], self::CLOUDS, true ) ) {
@@ -335,6 +341,15 @@ class Connections {
 			$connection['secrets']['clientSecret'] = Secrets::encrypt( $input['clientSecret'] );
 		}
 		return $connection;
+	}
+
+	/**
+	 * Whether a value is a GUID (8-4-4-4-12 hexadecimal digits).
+	 *
+	 * @param string $value Candidate.
+	 */
+	private static function is_guid( string $value ): bool {
+		return 1 === preg_match( '/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i', $value );
 	}
 
 	/**

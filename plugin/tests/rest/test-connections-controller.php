@@ -62,11 +62,22 @@ check(
 			array( 'cloud' => 'mars' ),
 			array( 'graphUrl' => 'ftp://example.com' ),
 			array( 'tenantId' => '' ),
+			array( 'tenantId' => 'not-a-guid' ),
+			array( 'tenantId' => '72f988bf-86f1-41af-91ab' ),
+			array( 'clientId' => '123' ),
+			array( 'clientId' => 'contoso.onmicrosoft.com' ),
 			array( 'slug' => 'other-slug' ),
 		);
 		foreach ( $bad as $change ) {
 			$answer = rest( $admin, 'PATCH', '/connections/' . $slug, $change );
 			same( 400, $answer['status'], 'refused: ' . wp_json_encode( $change ) );
+			$field = array_key_first( $change );
+			if ( in_array( $field, array( 'tenantId', 'clientId' ), true ) ) {
+				same( $field, $answer['data']['data']['field'] ?? null, 'the error names the field: ' . wp_json_encode( $change ) );
+			}
+		}
+		foreach ( array( '72F988BF-86F1-41AF-91AB-2D7CD011DB47', 'contoso.com' ) as $tenant ) {
+			same( 200, rest( $admin, 'PATCH', '/connections/' . $slug, array( 'tenantId' => $tenant ) )['status'], 'accepted tenant ' . $tenant );
 		}
 
 		$updated = rest(

@@ -13,7 +13,10 @@ import { __ } from '@wordpress/i18n';
 import type { GraphAdvancedValues } from '../graph-advanced-settings/types';
 import type { GraphConnectionValues } from './types';
 
-const ID = /^[A-Za-z0-9._-]{1,256}$/;
+/** An application (client) ID or a directory (tenant) ID: a GUID. */
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A tenant's domain, e.g. contoso.onmicrosoft.com or contoso.com. */
+const DOMAIN = /^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 const SLUG = /^[a-z0-9-]{1,64}$/;
 
 /** Like the plugin's `FILTER_VALIDATE_URL` plus an http(s) scheme: printable ASCII, a host. */
@@ -75,15 +78,16 @@ export function validateGraphConnection(
       'usersync',
     );
   }
-  if (!ID.test(values.tenantId.trim())) {
+  const tenant = values.tenantId.trim();
+  if (!GUID.test(tenant) && !DOMAIN.test(tenant)) {
     errors.tenantId = __(
       'Enter the directory (tenant) ID, a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47, or a domain such as contoso.onmicrosoft.com.',
       'usersync',
     );
   }
-  if (!ID.test(values.clientId.trim())) {
+  if (!GUID.test(values.clientId.trim())) {
     errors.clientId = __(
-      'Enter the application (client) ID of the app registration, a GUID.',
+      'Enter the application (client) ID of the app registration, a GUID such as 5b1f7e2c-3d4a-4f6b-8c9d-0e1f2a3b4c5d.',
       'usersync',
     );
   }

@@ -104,6 +104,27 @@ describe('GraphConnections', () => {
     expect(document.body.innerHTML).not.toContain('s3cr3t~value');
   });
 
+  it('refuses a client ID that is not a GUID and a tenant that is neither a GUID nor a domain', async () => {
+    const user = userEvent.setup();
+    mockRoutes({ 'GET /usersync/v1/connections': [] });
+    render(<GraphConnections />);
+    await user.click(
+      await screen.findByRole('button', { name: 'Add a Microsoft Entra ID connection' }),
+    );
+    const form = screen.getByRole('region', { name: 'New connection' });
+    const tenant = within(form).getByRole('textbox', { name: 'Tenant ID' });
+    const client = within(form).getByRole('textbox', { name: 'Client ID' });
+    await user.type(within(form).getByRole('textbox', { name: 'Name' }), 'Contoso');
+    await user.type(tenant, 'not-a-guid');
+    await user.type(client, '123');
+    await user.type(within(form).getByLabelText('Client secret'), 'x');
+    await user.click(within(form).getByRole('button', { name: 'Add connection' }));
+
+    expect(tenant).toHaveAccessibleDescription(/a GUID such as .* or a domain such as/);
+    expect(client).toHaveAccessibleDescription(/application \(client\) ID .* a GUID such as/);
+    expect(requestsMade()).toEqual(['GET /usersync/v1/connections']);
+  });
+
   it('shows the plugin’s refusal next to the field it names', async () => {
     const user = userEvent.setup();
     mockRoutes({
@@ -122,8 +143,11 @@ describe('GraphConnections', () => {
     );
     const form = screen.getByRole('region', { name: 'New connection' });
     await user.type(within(form).getByRole('textbox', { name: 'Name' }), 'X');
-    await user.type(within(form).getByRole('textbox', { name: 'Tenant ID' }), 'contoso');
-    await user.type(within(form).getByRole('textbox', { name: 'Client ID' }), 'abc');
+    await user.type(within(form).getByRole('textbox', { name: 'Tenant ID' }), 'contoso.com');
+    await user.type(
+      within(form).getByRole('textbox', { name: 'Client ID' }),
+      '11111111-2222-3333-4444-555555555555',
+    );
     await user.type(within(form).getByLabelText('Client secret'), 'x');
     await user.click(within(form).getByRole('button', { name: 'Add connection' }));
 
