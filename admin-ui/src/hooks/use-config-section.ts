@@ -14,6 +14,7 @@ import { useCallback, useEffect, useState } from '@wordpress/element';
 import { fieldErrors, getConfig, saveConfig, toApiError } from '../api';
 import type { ApiError, SyncConfig } from '../api';
 import { useRequest } from './use-request';
+import { useUnsavedChanges } from './use-unsaved-changes';
 
 export interface ConfigSection<K extends keyof SyncConfig> {
   /** The configuration as last loaded or saved. */
@@ -106,6 +107,9 @@ export function useConfigSection<K extends keyof SyncConfig>(key: K): ConfigSect
     [draft, isSaving, key, setData],
   );
 
+  const isDirty = config !== undefined && draft !== undefined && !same(config[key], draft);
+  useUnsavedChanges(isDirty);
+
   return {
     config,
     loadError,
@@ -113,7 +117,7 @@ export function useConfigSection<K extends keyof SyncConfig>(key: K): ConfigSect
     reload,
     draft,
     setDraft,
-    isDirty: config !== undefined && draft !== undefined && !same(config[key], draft),
+    isDirty,
     save,
     isSaving,
     serverErrors,

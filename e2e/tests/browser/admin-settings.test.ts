@@ -431,6 +431,38 @@ test(
 );
 
 test(
+  'Unsaved edits: switching tabs asks first; Stay keeps them, Discard drops them',
+  { timeout: 60_000 },
+  async () => {
+    await openTab('deprovisioning', 'Deprovisioning');
+    const deleteAccount = root().getByRole('radio', { name: /Delete the account/ });
+    await deleteAccount.check();
+    await root().getByRole('tab', { name: 'Schedule' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Leave without saving?' });
+    await dialog.waitFor();
+    await shot('admin-unsaved-changes');
+    await dialog.getByRole('button', { name: 'Stay and keep editing' }).click();
+    assert.equal(
+      await root().getByRole('tab', { name: 'Deprovisioning' }).getAttribute('aria-selected'),
+      'true',
+    );
+    assert.equal(await deleteAccount.isChecked(), true, 'the edit is kept');
+
+    await root().getByRole('tab', { name: 'Schedule' }).click();
+    await dialog.getByRole('button', { name: 'Discard changes' }).click();
+    await root().getByRole('tab', { name: 'Schedule', selected: true }).waitFor();
+    await openTab('deprovisioning', 'Deprovisioning');
+    assert.equal(
+      await root()
+        .getByRole('radio', { name: /Disable the account/ })
+        .isChecked(),
+      true,
+      'nothing was saved',
+    );
+  },
+);
+
+test(
   'Schedule: an invalid cron expression is refused inline; a preset is saved with its next runs',
   {
     timeout: 60_000,

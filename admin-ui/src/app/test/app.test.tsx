@@ -1,7 +1,7 @@
 /**
  * External dependencies
  */
-import { render, screen } from '@testing-library/react';
+import { act, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 
 /**
@@ -110,5 +110,46 @@ describe('App', () => {
     await user.click(screen.getByRole('tab', { name: 'Overview' }));
     expect(window.location.search).toBe('?page=usersync&tab=overview');
     await screen.findByRole('heading', { name: 'Sidecar' });
+  });
+
+  it('asks before a tab switch would lose unsaved edits, and keeps them on Stay', async () => {
+    const user = userEvent.setup();
+    mockRoutes({
+      'GET /usersync/v1/status': statusFixture(),
+      'GET /usersync/v1/tokens': [tokenFixture()],
+      'GET /usersync/v1/connections': [],
+      'GET /usersync/v1/config': configFixture(),
+      'GET /usersync/v1/runs?limit=10': { runs: [] },
+      'GET /usersync/v1/users?per_page=1&page=1': [],
+    });
+    window.history.replaceState(null, '', '/wp-admin/users.php?page=usersync&tab=deprovisioning');
+    render(<App />);
+    const keep = await screen.findByRole('radio', { name: /Delete/ });
+    await user.click(keep);
+    expect(keep).toBeChecked();
+
+    const unload = new Event('beforeunload', { cancelable: true });
+    window.dispatchEvent(unload);
+    expect(unload.defaultPrevented).toBe(true);
+
+    await user.click(screen.getByRole('tab', { name: 'Schedule' }));
+    let dialog = screen.getByRole('dialog', { name: 'Leave without saving?' });
+    await user.click(within(dialog).getByRole('button', { name: 'Stay and keep editing' }));
+    expect(screen.getByRole('tab', { name: 'Deprovisioning' })).toHaveAttribute(
+      'aria-selected',
+      'true',
+    );
+    expect(screen.getByRole('radio', { name: /Delete/ })).toBeChecked();
+
+    act(() => screen.getByRole('tab', { name: 'Deprovisioning' }).focus());
+    await user.keyboard('{ArrowRight}');
+    dialog = screen.getByRole('dialog', { name: 'Leave without saving?' });
+    await user.click(within(dialog).getByRole('button', { name: 'Discard changes' }));
+    expect(screen.getByRole('tab', { name: 'Schedule' })).toHaveAttribute('aria-selected', 'true');
+    expect(window.location.search).toBe('?page=usersync&tab=schedule');
+
+    const after = new Event('beforeunload', { cancelable: true });
+    window.dispatchEvent(after);
+    expect(after.defaultPrevented).toBe(false);
   });
 });
