@@ -27,6 +27,13 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  if (!config.apiKey) {
+    // Only allowed on loopback (loadConfig refuses it elsewhere), and still worth a warning.
+    logger.warn(
+      { host: config.http.host },
+      'SIDECAR_API_KEY is not set: anything on this machine can start syncs and reload sources through /api/v1; set it (and USERSYNC_SIDECAR_KEY in wp-config.php) to the same secret',
+    );
+  }
   const metrics = createMetrics();
   const wordpress = new WordPressClient({
     baseUrl: config.wordpress.url,
