@@ -106,13 +106,34 @@ describe('WordPress', () => {
 });
 
 describe('sidecar', () => {
-  test('/healthz answers 200 with the store and WordPress ok', async () => {
-    const answer = await request<Health>(`${stack.sidecar.url}/healthz`);
+  test('/healthz answers 200 with the store and WordPress ok to a caller with the API key', async () => {
+    const answer = await request<Health>(`${stack.sidecar.url}/healthz`, {
+      bearer: stack.sidecar.apiKey,
+    });
     assert.equal(answer.status, 200, answer.text);
     assert.equal(answer.body.status, 'ok');
     assert.equal(answer.body.store.ok, true);
     assert.equal(answer.body.store.kind, 'sqlite');
     assert.equal(answer.body.wordpress.ok, true);
+  });
+
+  test('/healthz tells a caller without the API key only that it is ok', async () => {
+    const answer = await request(`${stack.sidecar.url}/healthz`);
+    assert.equal(answer.status, 200, answer.text);
+    assert.deepEqual(answer.body, { status: 'ok' });
+    assert.ok(!answer.text.includes(stack.wordpress.url), 'no internal WordPress URL');
+  });
+
+  test("the plugin's status page still gets the sidecar's details (it sends the key)", async () => {
+    const status = await request<{ sidecar: { reachable: boolean; health: Health | null } }>(
+      restUrl(stack, 'usersync/v1/status'),
+      { basic: asAdmin(stack) },
+    );
+    assert.equal(status.status, 200, status.text);
+    assert.equal(status.body.sidecar.reachable, true, status.text);
+    assert.equal(status.body.sidecar.health?.status, 'ok', status.text);
+    assert.equal(status.body.sidecar.health?.store.kind, 'sqlite', status.text);
+    assert.equal(status.body.sidecar.health?.wordpress.ok, true, status.text);
   });
 
   test('/metrics is Prometheus text', async () => {
