@@ -167,7 +167,7 @@ describe('SCIM authentication', () => {
     assertScimError(await request(config(), { bearer: wrong }), 401);
   });
 
-  test('answers 401 with a SCIM error within seconds of revoking a token', async () => {
+  test('answers 401 with a SCIM error to the very next request after revoking a token', async () => {
     const created = await request<{ id: string; token: string }>(
       restUrl(stack, 'usersync/v1/tokens'),
       { method: 'POST', basic: asAdmin(stack), body: { name: 'Revoked soon' } },
@@ -189,11 +189,9 @@ describe('SCIM authentication', () => {
     assert.equal(revoked.status, 200, revoked.text);
     assert.deepEqual(revoked.body, { deleted: true, id });
 
-    await eventually(async () => assertScimError(await request(config(), { bearer: token }), 401), {
-      what: 'the revoked token to be refused',
-      timeoutMs: 10_000,
-      intervalMs: 250,
-    });
+    // No waiting: the sidecar caches tokens for seconds, and the revoke told it at once.
+    assertScimError(await request(config(), { bearer: token }), 401);
+    assertScimError(await request(`${stack.sidecar.scimUrl}/Users`, { bearer: token }), 401);
 
     // The stack's own token keeps working.
     const still = await request(config(), { bearer: stack.sidecar.scimToken });

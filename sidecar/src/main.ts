@@ -44,7 +44,9 @@ async function main(): Promise<void> {
     logger,
   });
   const store = await openStore(config.store);
-  const tokens = new ScimTokenCache(wordpress, { logger });
+  const tokens = new ScimTokenCache(wordpress, { logger, signals: store });
+  // Revocations made through another replica reach this one at once.
+  await tokens.listen();
 
   const scim = createScimRouter({
     tokens,
@@ -75,6 +77,7 @@ async function main(): Promise<void> {
     metrics,
     version,
     scim,
+    tokens,
     engine,
     apiKey: config.apiKey,
     outbound,
