@@ -47,6 +47,8 @@ export class ScimTokenCache implements TokenVerifier {
   /** Revoked token ids, by when: a list fetched before that moment may still hold them. */
   private readonly revoked = new Map<string, number>();
   private stopListening: (() => void) | null = null;
+  /** Lists asked for before this moment may miss revocations a lost signal carried. */
+  private staleBefore = 0;
   private usageTimer: NodeJS.Timeout | null = null;
   private readonly ttlMs: number;
   private readonly missRefreshMs: number;
@@ -84,8 +86,10 @@ export class ScimTokenCache implements TokenVerifier {
   async listen(): Promise<void> {
     if (!this.options.signals || this.stopListening) return;
     this.stopListening = await this.options.signals.onSignal('scim-token-revoked', (id) => {
-      if (id === null) this.loadedAt = 0;
-      else this.forget(id);
+      if (id === null) {
+        this.staleBefore = Date.now();
+        this.loadedAt = 0;
+      } else this.forget(id);
     });
   }
 
@@ -144,7 +148,8 @@ export class ScimTokenCache implements TokenVerifier {
         // before it (still in flight when the revocation came) may, and must not revive it.
         for (const [id, at] of this.revoked) if (at < started) this.revoked.delete(id);
         this.tokens = tokens.filter((token) => !this.revoked.has(token.id));
-        this.loadedAt = Date.now();
+        // Asked for before a lost signal: good for this request, not for the next ones.
+        this.loadedAt = started < this.staleBefore ? 0 : Date.now();
         // A list this fresh already knows every token; an unknown one need not refetch it.
         this.lastMissRefresh = this.loadedAt;
       })
