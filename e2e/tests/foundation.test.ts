@@ -199,6 +199,36 @@ describe('SCIM authentication', () => {
   });
 });
 
+describe('token revoke while the sidecar is down', () => {
+  test('still revokes at once and says in the audit log that the sidecar was not told', async () => {
+    const created = await request<{ id: string }>(restUrl(stack, 'usersync/v1/tokens'), {
+      method: 'POST',
+      basic: asAdmin(stack),
+      body: { name: 'Revoked offline' },
+    });
+    assert.equal(created.status, 201, created.text);
+    await stack.stopSidecar();
+    try {
+      const started = Date.now();
+      const revoked = await request(restUrl(stack, `usersync/v1/tokens/${created.body.id}`), {
+        method: 'DELETE',
+        basic: asAdmin(stack),
+      });
+      assert.equal(revoked.status, 200, revoked.text);
+      assert.ok(Date.now() - started < 5_000, 'the revoke does not hang on the sidecar');
+      const audit = await request<{ action: string; userLogin: string; error: string | null }[]>(
+        `${restUrl(stack, 'usersync/v1/audit')}?action=token_revoke&per_page=1`,
+        { basic: asAdmin(stack) },
+      );
+      assert.equal(audit.status, 200, audit.text);
+      assert.equal(audit.body[0]?.userLogin, 'Revoked offline', audit.text);
+      assert.match(audit.body[0]?.error ?? '', /The sidecar could not be told at once/);
+    } finally {
+      await stack.startSidecar();
+    }
+  });
+});
+
 describe('stacks', () => {
   test(
     'two run side by side and a stopped one leaves nothing behind',
