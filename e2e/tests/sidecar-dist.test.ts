@@ -39,6 +39,7 @@ after(() => stack?.stop());
 test('the built sidecar answers /healthz with its version and a reachable WordPress', async () => {
   const health = await request<{ status: string; version: string; wordpress: { ok: boolean } }>(
     `${stack.sidecar.url}/healthz`,
+    { bearer: stack.sidecar.apiKey },
   );
   assert.equal(health.status, 200, health.text);
   const pkg = JSON.parse(

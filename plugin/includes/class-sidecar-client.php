@@ -97,6 +97,23 @@ class Sidecar_Client {
 	}
 
 	/**
+	 * Tells the sidecar that a SCIM token was revoked, so that every replica refuses it from
+	 * the next request on. Waits for the answer (at most 3 s): when the revoke's answer reaches
+	 * the admin, the token no longer works. A failure only delays it to the sidecar's short
+	 * cache lifetime, so it is reported and never undoes the revoke.
+	 *
+	 * @param string $id Token id.
+	 * @return true|WP_Error True when the sidecar confirmed it, or why it did not.
+	 */
+	public function token_revoked( string $id ) {
+		if ( null === $this->url() ) {
+			return true;
+		}
+		$answer = $this->relay( 'POST', '/api/v1/tokens/revoked', (object) array( 'id' => $id ), 3 );
+		return is_wp_error( $answer ) ? $answer : true;
+	}
+
+	/**
 	 * Calls the sidecar for a REST route of the plugin and relays its answer: the sidecar's
 	 * errors become WP_Errors with its code (`usersync_<error>`), transport and key problems
 	 * WP_Errors that tell the admin what to fix.

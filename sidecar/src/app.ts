@@ -2,10 +2,12 @@
 // in as dependencies, so tests build the same app around a temporary store.
 import express from 'express';
 import type { Router } from 'express';
+import type { ScimTokenCache } from './auth/scim-tokens.js';
 import type { SyncEngine } from './engine/index.js';
 import { healthHandler } from './http/health.js';
 import { observe } from './http/observability.js';
 import { mountRunRoutes } from './http/runs.js';
+import { tokensRouter } from './http/tokens.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { Outbound } from './outbound/index.js';
@@ -19,6 +21,8 @@ export interface AppDeps {
   metrics: Metrics;
   version: string;
   scim?: Router;
+  /** The SCIM token cache: the plugin tells it about revoked tokens under /api/v1/tokens. */
+  tokens?: Pick<ScimTokenCache, 'revoke'>;
   /** The sync engine; its API (runs, Sync now, Test connection) lives under /api/v1. */
   engine?: SyncEngine;
   /** SIDECAR_API_KEY, required by the /api/v1 routes when set. */
@@ -38,6 +42,12 @@ export function createApp(deps: AppDeps): express.Express {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
   if (deps.scim) app.use('/scim/v2', deps.scim);
+  if (deps.tokens) {
+    app.use(
+      '/api/v1/tokens',
+      tokensRouter({ tokens: deps.tokens, apiKey: deps.apiKey ?? null, logger: deps.logger }),
+    );
+  }
   if (deps.outbound) {
     app.use('/api/v1/outbound', deps.outbound.api);
     app.use('/peer/v1', deps.outbound.peer);

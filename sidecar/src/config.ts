@@ -1,5 +1,6 @@
 // Sidecar configuration from environment variables, validated up front: a bad value stops
 // start-up with one clear line per problem instead of failing later at first use.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const url = (name: string) =>
@@ -25,6 +26,22 @@ const integer = (name: string, fallback: number, min: number, max: number) =>
       }
       return parsed;
     });
+
+/**
+ * Whether a listen address reaches only this machine: 127.0.0.0/8, ::1 (also IPv4-mapped)
+ * or the name localhost. Anything else (0.0.0.0, ::, a LAN address, a host name) may be
+ * reached from the network.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const value = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
+  if (value === 'localhost') return true;
+  if (isIP(value) === 4) return value.startsWith('127.');
+  if (isIP(value) === 6) return value === '::1' || /^::ffff:127\./.test(value);
+  return false;
+}
 
 const schema = z.object({
   WP_URL: url('WP_URL'),
@@ -62,6 +79,7 @@ export interface Config {
   wordpress: { url: string; user: string; appPassword: string; timeoutMs: number; retries: number };
   http: { host: string; port: number; publicUrl: string };
   store: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+  /** SIDECAR_API_KEY; null only when the sidecar listens on loopback (see isLoopbackHost). */
   apiKey: string | null;
   logLevel: string;
   /** Per-token SCIM rate limit: sustained requests per second and burst size. */
@@ -70,7 +88,12 @@ export interface Config {
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    // One problem is one line; several are listed one per line.
+    super(
+      problems.length === 1
+        ? `Invalid configuration: ${problems[0]}`
+        : `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
     this.name = 'ConfigError';
   }
 }
@@ -82,9 +105,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
   );
   const parsed = schema.safeParse(present);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => describe(issue)));
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => describe(issue));
+  // Without the key the API that runs syncs and reloads sources is open to whoever reaches
+  // the port: acceptable on loopback for local development, never on the network.
+  const host = String(present.HOST ?? '127.0.0.1').trim() || '127.0.0.1';
+  if (!present.SIDECAR_API_KEY?.trim() && !isLoopbackHost(host)) {
+    problems.push(
+      `SIDECAR_API_KEY is required when HOST is not a loopback address (HOST=${host}): set it to the value of USERSYNC_SIDECAR_KEY in wp-config.php, or listen on 127.0.0.1`,
+    );
   }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const c = parsed.data;
   return {
     wordpress: {

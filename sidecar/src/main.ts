@@ -27,6 +27,13 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  if (!config.apiKey) {
+    // Only allowed on loopback (loadConfig refuses it elsewhere), and still worth a warning.
+    logger.warn(
+      { host: config.http.host },
+      'SIDECAR_API_KEY is not set: anything on this machine can start syncs and reload sources through /api/v1; set it (and USERSYNC_SIDECAR_KEY in wp-config.php) to the same secret',
+    );
+  }
   const metrics = createMetrics();
   const wordpress = new WordPressClient({
     baseUrl: config.wordpress.url,
@@ -37,7 +44,9 @@ async function main(): Promise<void> {
     logger,
   });
   const store = await openStore(config.store);
-  const tokens = new ScimTokenCache(wordpress, { logger });
+  const tokens = new ScimTokenCache(wordpress, { logger, signals: store });
+  // Revocations made through another replica reach this one at once.
+  await tokens.listen();
 
   const scim = createScimRouter({
     tokens,
@@ -68,6 +77,7 @@ async function main(): Promise<void> {
     metrics,
     version,
     scim,
+    tokens,
     engine,
     apiKey: config.apiKey,
     outbound,

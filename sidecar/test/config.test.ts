@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, isLoopbackHost, loadConfig } from '../src/config.js';
 
 const base = {
   WP_URL: 'http://127.0.0.1:8080/',
@@ -59,5 +59,58 @@ describe('loadConfig', () => {
         return true;
       },
     );
+  });
+
+  it('refuses to listen beyond loopback without SIDECAR_API_KEY, in one line', () => {
+    for (const HOST of ['0.0.0.0', '::', '192.168.1.20', 'sidecar.internal']) {
+      assert.throws(
+        () => loadConfig({ ...base, HOST }),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError);
+          assert.equal(error.problems.length, 1, error.message);
+          assert.equal(
+            error.problems[0],
+            `SIDECAR_API_KEY is required when HOST is not a loopback address (HOST=${HOST}): set it to the value of USERSYNC_SIDECAR_KEY in wp-config.php, or listen on 127.0.0.1`,
+          );
+          return true;
+        },
+        HOST,
+      );
+    }
+  });
+
+  it('reports a missing key beside the other bad values', () => {
+    assert.throws(
+      () => loadConfig({ WP_URL: base.WP_URL, HOST: '0.0.0.0' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /WP_USER is required/);
+        assert.match(error.message, /SIDECAR_API_KEY is required when HOST is not a loopback/);
+        return true;
+      },
+    );
+  });
+
+  it('listens anywhere with a key, and on loopback without one', () => {
+    const key = 'a-long-enough-sidecar-key';
+    assert.equal(loadConfig({ ...base, HOST: '0.0.0.0', SIDECAR_API_KEY: key }).apiKey, key);
+    for (const HOST of ['127.0.0.1', '127.10.0.3', '::1', 'localhost', 'LOCALHOST', '[::1]']) {
+      const config = loadConfig({ ...base, HOST });
+      assert.equal(config.apiKey, null, HOST);
+    }
+  });
+
+  it('knows which hosts are loopback', () => {
+    for (const host of ['127.0.0.1', '127.255.255.254', '::1', '::ffff:127.0.0.1', 'localhost'])
+      assert.equal(isLoopbackHost(host), true, host);
+    for (const host of [
+      '0.0.0.0',
+      '::',
+      '128.0.0.1',
+      '10.0.0.1',
+      'localhost.example.com',
+      '1.127.0.0',
+    ])
+      assert.equal(isLoopbackHost(host), false, host);
   });
 });

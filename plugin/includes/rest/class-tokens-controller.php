@@ -155,12 +155,19 @@ class Tokens_Controller extends Controller {
 			return new WP_Error( 'usersync_token_not_found', __( 'There is no active token with this id.', 'usersync' ), array( 'status' => 404 ) );
 		}
 
+		// The sidecar caches tokens: told now, it refuses this one from the next request on.
+		$told = Plugin::sidecar()->token_revoked( $id );
+
 		Plugin::audit_log()->write(
 			array(
 				'action'     => 'token_revoke',
 				'user_login' => $revoked['name'],
 				'fields'     => array( 'id' ),
 				'result'     => 'success',
+				'error'      => is_wp_error( $told )
+					/* translators: %s: why the sidecar could not be told */
+					? sprintf( __( 'The sidecar could not be told at once (%s); it stops accepting the token within seconds.', 'usersync' ), $told->get_error_message() )
+					: null,
 			)
 		);
 

@@ -370,7 +370,7 @@ export class SyncEngine {
     const config = await this.options.wordpress.getConfig();
     const connector = this.connectors.get(source);
     return connector.testConnection({
-      groupNames: roleGroups(config.roleMap),
+      groupNames: roleGroups(config.roleMap, source.slug),
       attributes: sourcePaths(config),
       photos: source.photos && wantsPhotos(config),
     });

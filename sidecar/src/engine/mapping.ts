@@ -3,7 +3,7 @@
 // apply. No I/O here.
 import { createHash } from 'node:crypto';
 import type { CanonicalUser } from '../connectors/types.js';
-import type { AttributeMapping, RoleMap, SyncConfig, WpUserInput } from './types.js';
+import type { AttributeMapping, RoleMap, RoleRule, SyncConfig, WpUserInput } from './types.js';
 
 const CORE_TARGETS: Record<string, keyof WpUserInput> = {
   user_login: 'login',
@@ -96,22 +96,40 @@ export function sourcePaths(config: SyncConfig): string[] {
   );
 }
 
-/** Group names the role map refers to. */
-export function roleGroups(roleMap: RoleMap): string[] {
-  return [...new Set(roleMap.rules.map((rule) => rule.group))];
+/** Whether a role rule applies to a connection's groups: it names the connection, or `*`. */
+export function ruleApplies(rule: RoleRule, connection: string): boolean {
+  const connections = rule.connections ?? ['*'];
+  return connections.includes('*') || connections.includes(connection);
 }
 
 /**
- * The roles a user gets from its groups: those of every rule whose group it belongs to
- * (lowest priority number first, as the plugin orders them: the first is the primary role),
- * else the default role. Null when the role map has no rules: the
- * sync then leaves roles to WordPress (new users get the default role).
+ * The role rules that apply to one connection's groups. A group of another connection that
+ * happens to share a name (even in another case) never matches a rule not meant for it.
  */
-export function rolesFor(groups: string[], roleMap: RoleMap): string[] | null {
+export function connectionRules(roleMap: RoleMap, connection: string): RoleRule[] {
+  return roleMap.rules.filter((rule) => ruleApplies(rule, connection));
+}
+
+/** Group names the role map refers to for one connection (what its pulls fetch). */
+export function roleGroups(roleMap: RoleMap, connection: string): string[] {
+  return [...new Set(connectionRules(roleMap, connection).map((rule) => rule.group))];
+}
+
+/**
+ * The roles a user of a connection gets from its groups: those of every rule of that
+ * connection whose group it belongs to (lowest priority number first, as the plugin orders
+ * them: the first is the primary role), else the default role. Null when the role map has no
+ * rules at all: the sync then leaves roles to WordPress (new users get the default role).
+ * A role map with rules only for other connections gives this connection's users the
+ * default role, so a rule moved to another connection takes back what it granted here.
+ */
+export function rolesFor(groups: string[], roleMap: RoleMap, connection: string): string[] | null {
   if (roleMap.rules.length === 0) return null;
   const member = new Set(groups.map((g) => g.toLowerCase()));
   const roles: string[] = [];
-  const rules = [...roleMap.rules].sort((a, b) => (a.priority ?? 0) - (b.priority ?? 0));
+  const rules = connectionRules(roleMap, connection).sort(
+    (a, b) => (a.priority ?? 0) - (b.priority ?? 0),
+  );
   for (const rule of rules) {
     if (!member.has(rule.group.toLowerCase())) continue;
     if (rule.role === 'administrator' && !roleMap.allowAdministrator) continue;
@@ -120,11 +138,26 @@ export function rolesFor(groups: string[], roleMap: RoleMap): string[] | null {
   return roles.length > 0 ? roles : [roleMap.defaultRole];
 }
 
-/** A fingerprint of everything mapping depends on: when it changes, every user is re-planned. */
-export function mappingFingerprint(config: SyncConfig, photos: boolean): string {
+/**
+ * A fingerprint of everything one connection's mapping depends on: when it changes, every
+ * user of the connection is re-planned. Only the rules that apply to the connection count,
+ * without their scope, so rules saved before scoping fingerprint as they did (no re-plan on
+ * upgrade) and a rule edited for another connection does not re-plan this one.
+ */
+export function mappingFingerprint(
+  config: SyncConfig,
+  photos: boolean,
+  connection: string,
+): string {
+  const rules = connectionRules(config.roleMap, connection).map(
+    ({ connections: _scope, ...rule }) => rule,
+  );
+  const roleMap: Record<string, unknown> = { ...config.roleMap, rules };
+  // Rules only for other connections still make this one's users get the default role.
+  if (rules.length === 0 && config.roleMap.rules.length > 0) roleMap.otherConnectionsOnly = true;
   return hashOf({
     attributeMap: inboundMappings(config),
-    roleMap: config.roleMap,
+    roleMap,
     photos,
   }).slice(0, 16);
 }

@@ -188,12 +188,12 @@ export class SyncRun {
     this.photos = deps.source.photos && wantsPhotos(deps.config);
     this.mappings = inboundMappings(deps.config);
     this.pull = {
-      groupNames: roleGroups(deps.config.roleMap),
+      groupNames: roleGroups(deps.config.roleMap, deps.source.slug),
       attributes: sourcePaths(deps.config),
       photos: this.photos,
       signal: deps.signal,
     };
-    this.fingerprint = mappingFingerprint(deps.config, this.photos);
+    this.fingerprint = mappingFingerprint(deps.config, this.photos, deps.source.slug);
     const settings = deps.source.settings;
     this.identity = hashOf({
       type: deps.source.type,
@@ -411,6 +411,7 @@ export class SyncRun {
       const roles = rolesFor(
         user.groups ?? (groupsOf.get(user.externalId) as string[] | undefined) ?? [],
         config.roleMap,
+        source.slug,
       );
       const photoVersion = user.photo?.version ?? null;
       const linked = state && state.wpUserId !== null && state.status !== 'failed' ? state : null;
@@ -596,7 +597,7 @@ export class SyncRun {
       for (const id of part) {
         const state = states.get(id);
         if (!state || state.wpUserId === null || state.status === 'deprovisioned') continue;
-        const roles = rolesFor(groups.get(id) ?? [], config.roleMap);
+        const roles = rolesFor(groups.get(id) ?? [], config.roleMap, source.slug);
         if (sameRoles(state.roles, roles)) continue;
         ops.push({
           op: { ref: '', action: 'update', id: state.wpUserId, user: { roles: roles ?? [] } },

@@ -21,10 +21,15 @@ export interface AttributeMapping {
 }
 
 export interface RoleRule {
-  /** Source group display name (case-insensitive). */
+  /** Source group display name (case-insensitive among the rules of one connection). */
   group: string;
   role: string;
   priority?: number;
+  /**
+   * Slugs of the connections whose groups the rule applies to; `*` means any connection.
+   * Absent (rules saved before rules were scoped) means `["*"]`.
+   */
+  connections?: string[];
 }
 
 export interface RoleMap {

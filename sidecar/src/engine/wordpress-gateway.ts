@@ -36,7 +36,15 @@ export const syncConfigSchema = z.object({
   roleMap: z
     .object({
       rules: z
-        .array(z.object({ group: z.string(), role: z.string(), priority: z.number().optional() }))
+        .array(
+          z.object({
+            group: z.string(),
+            role: z.string(),
+            priority: z.number().optional(),
+            // Rules saved before rules were scoped to connections apply to any connection.
+            connections: z.array(z.string()).default(['*']),
+          }),
+        )
         .default([]),
       defaultRole: z.string().default('subscriber'),
       allowAdministrator: z.boolean().default(false),

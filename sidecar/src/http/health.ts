@@ -1,6 +1,9 @@
 // GET /healthz: is this sidecar able to do its job? Checks its store and its WordPress
 // connection (the plugin's status route as the service user) and answers 200 or 503.
+// Anyone may ask whether it is ok (load balancers, probes); only a caller with the API key
+// (the plugin's status page, operators) learns versions, the WordPress URL and the reasons.
 import type { Request, Response } from 'express';
+import { apiKeyMatcher } from '../auth/api-key.js';
 import type { Store } from '../store/index.js';
 import { WordPressError } from '../wordpress/client.js';
 import type { WordPressClient } from '../wordpress/client.js';
@@ -9,6 +12,8 @@ export interface HealthDeps {
   store: Store;
   wordpress: WordPressClient;
   version: string;
+  /** SIDECAR_API_KEY: the details are shown only to requests that carry it. */
+  apiKey?: string | null;
 }
 
 interface WordPressStatus {
@@ -17,9 +22,15 @@ interface WordPressStatus {
 }
 
 export function healthHandler(deps: HealthDeps) {
-  return async (_req: Request, res: Response) => {
+  const trusted = apiKeyMatcher(deps.apiKey ?? null);
+  return async (req: Request, res: Response) => {
     const [store, wordpress] = await Promise.all([deps.store.health(), checkWordPress(deps)]);
     const ok = store.ok && wordpress.ok;
+    res.setHeader('Cache-Control', 'no-store');
+    if (!trusted(req)) {
+      res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable' });
+      return;
+    }
     res.status(ok ? 200 : 503).json({
       status: ok ? 'ok' : 'degraded',
       version: deps.version,

@@ -7,9 +7,9 @@
 //   GET  /api/v1/sources                configured sources (without secrets)
 //   POST /api/v1/sources/reload         re-read sources now (the plugin calls it after a change)
 // All require `Authorization: Bearer <SIDECAR_API_KEY>` when that key is configured.
-import { timingSafeEqual, createHash } from 'node:crypto';
 import express from 'express';
-import type { NextFunction, Request, Response, Router } from 'express';
+import type { Request, Response, Router } from 'express';
+import { requireApiKey } from '../auth/api-key.js';
 import { z } from 'zod';
 import { RunConflictError, SourceNotFoundError } from '../engine/index.js';
 import type { RunView, SyncEngine } from '../engine/index.js';
@@ -29,8 +29,6 @@ const runRequest = z
     full: z.boolean().optional(),
   })
   .strict();
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
 
 export function runsRouter(deps: RunRoutesDeps): Router {
   const router = express.Router();
@@ -114,17 +112,6 @@ export function mountRunRoutes(app: express.Express, deps: RunRoutesDeps): void 
 function summary(run: RunView) {
   const { details, ...rest } = run;
   return { ...rest, failures: details.failures.length };
-}
-
-function requireApiKey(apiKey: string | null) {
-  const expected = apiKey ? digest(apiKey) : null;
-  return (req: Request, res: Response, next: NextFunction) => {
-    if (!expected) return next();
-    const match = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
-    if (match && timingSafeEqual(digest(match[1]!.trim()), expected)) return next();
-    res.setHeader('WWW-Authenticate', 'Bearer');
-    error(res, 401, 'unauthorized', 'A valid sidecar API key is required');
-  };
 }
 
 function handle(res: Response, failure: unknown, logger: Logger) {

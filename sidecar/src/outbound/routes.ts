@@ -8,9 +8,9 @@
 //   POST /targets/:slug/push               full push of every user → 202 the run (joins one)
 //   GET  /targets/:slug/push               the latest full push run of the target
 // All require `Authorization: Bearer <SIDECAR_API_KEY>` when that key is configured.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import express from 'express';
-import type { NextFunction, Request, Response, Router } from 'express';
+import type { Request, Response, Router } from 'express';
+import { requireApiKey } from '../auth/api-key.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/types.js';
 import { WordPressError } from '../wordpress/client.js';
@@ -23,8 +23,6 @@ export interface OutboundRouteDeps {
   apiKey: string | null;
   logger: Logger;
 }
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
 
 export function outboundRouter(deps: OutboundRouteDeps): Router {
   const router = express.Router();
@@ -83,17 +81,6 @@ export function outboundRouter(deps: OutboundRouteDeps): Router {
   });
 
   return router;
-}
-
-function requireApiKey(apiKey: string | null) {
-  const expected = apiKey ? digest(apiKey) : null;
-  return (req: Request, res: Response, next: NextFunction) => {
-    if (!expected) return next();
-    const match = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
-    if (match && timingSafeEqual(digest(match[1]!.trim()), expected)) return next();
-    res.setHeader('WWW-Authenticate', 'Bearer');
-    error(res, 401, 'unauthorized', 'A valid sidecar API key is required');
-  };
 }
 
 function handle(res: Response, failure: unknown, logger: Logger) {

@@ -18,6 +18,9 @@
 //   conflicts can be told apart from echoes.
 // - dead letter: a change that could not be delivered to a target after its retries.
 // - lease: a named, expiring claim, so that one replica at a time delivers to a target.
+// - signal: a short message one replica sends to every replica sharing the store (itself
+//   included), e.g. "this SCIM token was revoked"; not stored, so a replica that was not
+//   listening hears `null` ("you may have missed some") and resynchronises instead.
 //
 // Two implementations satisfy `Store`: SQLite (embedded default, one process) and PostgreSQL
 // (`DATABASE_URL`, several replicas sharing one database).
@@ -265,7 +268,21 @@ export interface Store {
   acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean>;
   /** Gives a lease up (only when `owner` holds it). */
   releaseLease(name: string, owner: string): Promise<void>;
+
+  /** Sends a signal to every replica listening on the topic (this one included). */
+  signal(topic: SignalTopic, message: string): Promise<void>;
+  /**
+   * Listens on a topic; resolves once listening. The listener gets each message, or `null`
+   * when messages may have been lost (the connection to the database dropped and came back).
+   * Returns the function that stops listening.
+   */
+  onSignal(topic: SignalTopic, listener: SignalListener): Promise<() => void>;
 }
+
+/** Topics of signals between replicas. */
+export type SignalTopic = 'scim-token-revoked';
+
+export type SignalListener = (message: string | null) => void;
 
 /** Mapped values by WordPress target name (`first_name`, `meta:title`, …); null = empty. */
 export type MappedValues = Record<string, string | null>;

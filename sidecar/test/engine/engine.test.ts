@@ -180,6 +180,33 @@ describe('sync engine', () => {
     assert.deepEqual(wp(3).roles, ['subscriber']);
   });
 
+  it("applies only the role rules scoped to the pulled connection (or '*')", async () => {
+    h = await harness();
+    h.wordpress.config.roleMap.allowAdministrator = true;
+    h.wordpress.config.roleMap.rules = [
+      // Meant for another connection: contoso's group of the same name must not match it.
+      { group: 'site editors', role: 'administrator', priority: 1, connections: ['local'] },
+      { group: 'Site Editors', role: 'editor', priority: 10, connections: ['contoso'] },
+      { group: 'Site Authors', role: 'author', priority: 5, connections: ['*'] },
+    ];
+    await h.sync();
+    const d = h.emulator.directory;
+    const wp = (index: number) => h!.wordpress.byExternalId('contoso', d.userOrder[index]!)!;
+    assert.deepEqual(wp(0).roles, ['editor']);
+    assert.deepEqual(wp(1).roles, ['author']);
+    assert.deepEqual(wp(3).roles, ['subscriber']);
+    assert.ok(
+      [...h.wordpress.users.values()].every((user) => !user.roles.includes('administrator')),
+      'no administrator from a rule of another connection',
+    );
+
+    // The editors rule is moved to another connection: its members here fall back.
+    h.wordpress.config.roleMap.rules[1]!.connections = ['local'];
+    await h.sync();
+    assert.deepEqual(wp(0).roles, ['subscriber']);
+    assert.deepEqual(wp(1).roles, ['author']);
+  });
+
   it('downloads a photo only when it changed', async () => {
     h = await harness();
     await h.sync();

@@ -9,6 +9,7 @@ import {
   mappingFingerprint,
   parseTemplate,
   readPath,
+  roleGroups,
   rolesFor,
   sameRoles,
   sourcePaths,
@@ -246,9 +247,9 @@ describe('template rows', () => {
   it('a changed template changes the mapping fingerprint (everyone is re-planned)', () => {
     const config = defaultConfig();
     config.attributeMap.push(template('meta:desk', '{name.givenName}'));
-    const before = mappingFingerprint(config, true);
+    const before = mappingFingerprint(config, true, 'contoso');
     config.attributeMap[config.attributeMap.length - 1]!.template = '{name.familyName}';
-    assert.notEqual(mappingFingerprint(config, true), before);
+    assert.notEqual(mappingFingerprint(config, true, 'contoso'), before);
   });
 });
 
@@ -264,20 +265,91 @@ describe('roles from groups', () => {
   };
 
   it('gives the roles of every matching rule, lowest priority number first', () => {
-    assert.deepEqual(rolesFor(['authors', 'EDITORS'], roleMap), ['author', 'editor']);
-    assert.deepEqual(rolesFor(['Nobody'], roleMap), ['subscriber']);
-    assert.deepEqual(rolesFor([], roleMap), ['subscriber']);
+    assert.deepEqual(rolesFor(['authors', 'EDITORS'], roleMap, 'contoso'), ['author', 'editor']);
+    assert.deepEqual(rolesFor(['Nobody'], roleMap, 'contoso'), ['subscriber']);
+    assert.deepEqual(rolesFor([], roleMap, 'contoso'), ['subscriber']);
   });
 
   it('never grants administrator unless allowed', () => {
-    assert.deepEqual(rolesFor(['Admins'], roleMap), ['subscriber']);
-    assert.deepEqual(rolesFor(['Admins'], { ...roleMap, allowAdministrator: true }), [
+    assert.deepEqual(rolesFor(['Admins'], roleMap, 'contoso'), ['subscriber']);
+    assert.deepEqual(rolesFor(['Admins'], { ...roleMap, allowAdministrator: true }, 'contoso'), [
       'administrator',
     ]);
   });
 
   it('leaves roles alone without rules', () => {
-    assert.equal(rolesFor(['Editors'], { ...roleMap, rules: [] }), null);
+    assert.equal(rolesFor(['Editors'], { ...roleMap, rules: [] }, 'contoso'), null);
+  });
+
+  describe('scoped to connections', () => {
+    const scoped: RoleMap = {
+      rules: [
+        { group: 'WP Admins', role: 'administrator', priority: 1, connections: ['entra'] },
+        { group: 'Editors', role: 'editor', priority: 10, connections: ['entra', 'okta'] },
+        { group: 'Staff', role: 'author', priority: 20, connections: ['*'] },
+        { group: 'Readers', role: 'contributor', priority: 30 },
+      ],
+      defaultRole: 'subscriber',
+      allowAdministrator: true,
+    };
+
+    it("applies a rule only to the groups of the connections it names (or '*')", () => {
+      assert.deepEqual(rolesFor(['wp admins', 'editors'], scoped, 'entra'), [
+        'administrator',
+        'editor',
+      ]);
+      // Another connection's group of the same name (any case) grants nothing.
+      assert.deepEqual(rolesFor(['wp admins'], scoped, 'local'), ['subscriber']);
+      assert.deepEqual(rolesFor(['WP Admins', 'Editors'], scoped, 'okta'), ['editor']);
+    });
+
+    it("treats '*' and a rule saved without connections as any connection", () => {
+      for (const connection of ['entra', 'okta', 'local']) {
+        assert.deepEqual(rolesFor(['staff', 'READERS'], scoped, connection), [
+          'author',
+          'contributor',
+        ]);
+      }
+    });
+
+    it("a connection without rules of its own gets the default role, not another's", () => {
+      const entraOnly: RoleMap = { ...scoped, rules: [scoped.rules[0]!, scoped.rules[1]!] };
+      assert.deepEqual(rolesFor(['WP Admins', 'Editors'], entraOnly, 'local'), ['subscriber']);
+    });
+
+    it("asks each connection's pull only for the groups of its own rules", () => {
+      assert.deepEqual(roleGroups(scoped, 'entra'), ['WP Admins', 'Editors', 'Staff', 'Readers']);
+      assert.deepEqual(roleGroups(scoped, 'okta'), ['Editors', 'Staff', 'Readers']);
+      assert.deepEqual(roleGroups(scoped, 'local'), ['Staff', 'Readers']);
+    });
+
+    it("re-plans a connection when its rules change, not when another connection's do", () => {
+      const config = { ...defaultConfig(), roleMap: structuredClone(scoped) };
+      const entra = mappingFingerprint(config, true, 'entra');
+      const local = mappingFingerprint(config, true, 'local');
+      config.roleMap.rules[0]!.role = 'editor';
+      assert.notEqual(mappingFingerprint(config, true, 'entra'), entra);
+      assert.equal(mappingFingerprint(config, true, 'local'), local);
+      config.roleMap.rules[0]!.connections = ['local'];
+      assert.notEqual(mappingFingerprint(config, true, 'local'), local);
+    });
+
+    it("fingerprints rules saved before scoping as before, and as '*'", () => {
+      const config = defaultConfig();
+      config.roleMap.rules = [{ group: 'Editors', role: 'editor', priority: 10 }];
+      const legacy = mappingFingerprint(config, true, 'contoso');
+      config.roleMap.rules = [
+        { group: 'Editors', role: 'editor', priority: 10, connections: ['*'] },
+      ];
+      assert.equal(mappingFingerprint(config, true, 'contoso'), legacy);
+    });
+
+    it('fingerprints a connection whose rules all moved elsewhere apart from an empty map', () => {
+      const config = defaultConfig();
+      const empty = mappingFingerprint(config, true, 'contoso');
+      config.roleMap.rules = [{ group: 'Editors', role: 'editor', connections: ['okta'] }];
+      assert.notEqual(mappingFingerprint(config, true, 'contoso'), empty);
+    });
   });
 
   it('compares role lists as sets', () => {
@@ -289,10 +361,10 @@ describe('roles from groups', () => {
 
   it('fingerprints the mapping so a change re-plans everyone', () => {
     const config = defaultConfig();
-    const before = mappingFingerprint(config, true);
-    assert.equal(mappingFingerprint(defaultConfig(), true), before);
-    assert.notEqual(mappingFingerprint(config, false), before);
+    const before = mappingFingerprint(config, true, 'contoso');
+    assert.equal(mappingFingerprint(defaultConfig(), true, 'contoso'), before);
+    assert.notEqual(mappingFingerprint(config, false, 'contoso'), before);
     config.roleMap.defaultRole = 'contributor';
-    assert.notEqual(mappingFingerprint(config, true), before);
+    assert.notEqual(mappingFingerprint(config, true, 'contoso'), before);
   });
 });

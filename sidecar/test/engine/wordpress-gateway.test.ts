@@ -25,6 +25,23 @@ describe('plugin gateway', () => {
     assert.equal(server.requests[0]?.url.searchParams.get('rest_route'), '/usersync/v1/config');
   });
 
+  it("reads each role rule's connections; a rule saved without them applies to any", async () => {
+    const roleMap = {
+      rules: [
+        { group: 'WP Admins', role: 'administrator', priority: 1, connections: ['entra'] },
+        { group: 'Editors', role: 'editor', priority: 10 },
+      ],
+      defaultRole: 'subscriber',
+      allowAdministrator: true,
+    };
+    server = await scriptedServer((_req, res) => json(res, 200, { roleMap }));
+    const config = await gatewayFor(server.url).getConfig();
+    assert.deepEqual(config.roleMap.rules, [
+      { group: 'WP Admins', role: 'administrator', priority: 1, connections: ['entra'] },
+      { group: 'Editors', role: 'editor', priority: 10, connections: ['*'] },
+    ]);
+  });
+
   it('keeps template rows with their template; other rows get no template key', async () => {
     const attributeMap = [
       { source: 'userName', target: 'nickname', direction: 'both', transform: 'none' },

@@ -11,6 +11,8 @@ import { WordPressClient } from '../../src/wordpress/client.js';
 import { json, scriptedServer } from '../helpers/http-server.js';
 
 type Site = Awaited<ReturnType<typeof scriptedServer>>;
+const API_KEY = 'health-details-key-0123456789';
+const withKey = { headers: { authorization: `Bearer ${API_KEY}` } };
 interface Health {
   status: string;
   version: string;
@@ -45,6 +47,7 @@ describe('sidecar app', () => {
       logger: createLogger('silent'),
       metrics: createMetrics(),
       version: '9.9.9',
+      apiKey: API_KEY,
     });
     server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
@@ -60,7 +63,7 @@ describe('sidecar app', () => {
   });
 
   it('is healthy when its store and WordPress answer', async () => {
-    const response = await fetch(`${base}/healthz`);
+    const response = await fetch(`${base}/healthz`, withKey);
     assert.equal(response.status, 200);
     const body = (await response.json()) as Health;
     assert.equal(body.status, 'ok');
@@ -79,12 +82,32 @@ describe('sidecar app', () => {
 
   it('answers 503 with the reason when WordPress fails', async () => {
     siteUp = false;
-    const response = await fetch(`${base}/healthz`);
+    const response = await fetch(`${base}/healthz`, withKey);
     assert.equal(response.status, 503);
     const body = (await response.json()) as Health;
     assert.equal(body.status, 'degraded');
     assert.equal(body.wordpress.ok, false);
     assert.match(body.wordpress.error ?? '', /db_error/);
+  });
+
+  it('tells a caller without the API key only ok, without versions or the WordPress URL', async () => {
+    for (const init of [{}, { headers: { authorization: 'Bearer not-the-key-0123456789' } }]) {
+      const response = await fetch(`${base}/healthz`, init);
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get('cache-control'), 'no-store');
+      const text = await response.text();
+      assert.deepEqual(JSON.parse(text), { status: 'ok' });
+      assert.doesNotMatch(text, /9\.9\.9|0\.1\.0|127\.0\.0\.1|sqlite/);
+    }
+  });
+
+  it('tells a caller without the API key only that it is unavailable, not why', async () => {
+    siteUp = false;
+    const response = await fetch(`${base}/healthz`);
+    assert.equal(response.status, 503);
+    const text = await response.text();
+    assert.deepEqual(JSON.parse(text), { status: 'unavailable' });
+    assert.doesNotMatch(text, /db_error|database/);
   });
 
   it('serves Prometheus metrics that count requests', async () => {

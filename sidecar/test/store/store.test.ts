@@ -362,5 +362,23 @@ for (const backend of backends) {
       await store.deleteGroups(source, ['g1']);
       assert.equal((await store.groupsOfUsers(source, ['u1'])).has('u1'), false);
     });
+
+    it('delivers a signal to every listener of its topic, this replica included', async () => {
+      const heard: (string | null)[] = [];
+      const stop = await store.onSignal('scim-token-revoked', (message) => heard.push(message));
+      const also: (string | null)[] = [];
+      const stopAlso = await store.onSignal('scim-token-revoked', (m) => also.push(m));
+      await store.signal('scim-token-revoked', 'tok_1');
+      const deadline = Date.now() + 2_000;
+      while ((heard.length < 1 || also.length < 1) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.deepEqual(heard, ['tok_1']);
+      assert.deepEqual(also, ['tok_1']);
+      stop();
+      stopAlso();
+      await store.signal('scim-token-revoked', 'tok_2');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.deepEqual(heard, ['tok_1'], 'nothing after it stopped listening');
+    });
   });
 }

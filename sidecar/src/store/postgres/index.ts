@@ -13,6 +13,8 @@ import type {
   Run,
   RunClaim,
   RunUpdate,
+  SignalListener,
+  SignalTopic,
   SourceGroup,
   Store,
   StoreHealth,
@@ -22,6 +24,7 @@ import type {
 import { runUpdateColumns } from '../run-columns.js';
 import { emptyCounts, emptyDetails } from '../types.js';
 import { migrations as defaultMigrations } from './migrations.js';
+import { PostgresSignals } from './signals.js';
 
 // Any constant works; it only has to be the same for every replica.
 const MIGRATION_LOCK = 0x75736572;
@@ -174,6 +177,7 @@ const toRun = (row: RunRow): Run => ({
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
+  private readonly signals: PostgresSignals;
 
   constructor(
     connectionString: string,
@@ -184,6 +188,7 @@ export class PostgresStore implements Store {
     // 'error' event on the pool; unhandled, it would crash the sidecar. The pool drops that
     // client and the next query opens a new connection.
     this.pool.on('error', () => undefined);
+    this.signals = new PostgresSignals(connectionString, this.pool);
   }
 
   async migrate(): Promise<number> {
@@ -231,6 +236,7 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.signals.close();
     await this.pool.end();
   }
 
@@ -700,5 +706,13 @@ export class PostgresStore implements Store {
 
   async releaseLease(name: string, owner: string): Promise<void> {
     await this.pool.query('DELETE FROM leases WHERE name = $1 AND owner = $2', [name, owner]);
+  }
+
+  signal(topic: SignalTopic, message: string): Promise<void> {
+    return this.signals.signal(topic, message);
+  }
+
+  onSignal(topic: SignalTopic, listener: SignalListener): Promise<() => void> {
+    return this.signals.onSignal(topic, listener);
   }
 }

@@ -15,12 +15,15 @@ import type {
   Run,
   RunClaim,
   RunUpdate,
+  SignalListener,
+  SignalTopic,
   SourceGroup,
   Store,
   StoreHealth,
   SyncState,
   SyncStateInput,
 } from '../types.js';
+import { LocalSignals } from '../signals.js';
 import { runUpdateColumns } from '../run-columns.js';
 import { emptyCounts, emptyDetails } from '../types.js';
 import { migrations as defaultMigrations } from './migrations.js';
@@ -166,6 +169,8 @@ const toRun = (row: RunRow): Run => ({
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
+  /** One process owns the file: its signals never leave it. */
+  private readonly signals = new LocalSignals();
 
   constructor(
     file: string,
@@ -718,5 +723,13 @@ export class SqliteStore implements Store {
 
   async releaseLease(name: string, owner: string): Promise<void> {
     this.db.prepare('DELETE FROM leases WHERE name = ? AND owner = ?').run(name, owner);
+  }
+
+  async signal(topic: SignalTopic, message: string): Promise<void> {
+    this.signals.deliver(topic, message);
+  }
+
+  async onSignal(topic: SignalTopic, listener: SignalListener): Promise<() => void> {
+    return this.signals.add(topic, listener);
   }
 }
