@@ -169,3 +169,13 @@ export function presetProblems(form: ScheduleForm): Record<string, string> {
   }
   return problems;
 }
+
+/**
+ * A stored schedule in words for lists ("Every day at 02:30"), or null when it is a custom
+ * expression that no preset says (the list then shows the expression itself).
+ */
+export function describeExpression(expression: string): string | null {
+  const form = fromExpression(expression);
+  const sentence = form.mode === 'custom' ? null : describe(form);
+  return sentence === null ? null : sentence.replace(/\.$/, '');
+}

@@ -12,7 +12,7 @@ import { __, sprintf } from '@wordpress/i18n';
  */
 import type { Run } from '../../api';
 import FormattedDate from '../formatted-date';
-import { auditHref, formatDuration, stateLabel } from '../run-progress/format';
+import { auditHref, formatDuration, runOutcome } from '../run-progress/format';
 import type { RecentRunsProps } from './types';
 
 function triggerLabel(run: Run): string {
@@ -34,80 +34,85 @@ export default function RecentRuns({ runs, names }: RecentRunsProps) {
     );
   }
   return (
-    <table className="widefat striped usersync-runs-table">
-      <caption className="screen-reader-text">{__('Last runs', 'usersync')}</caption>
-      <thead>
-        <tr>
-          <th scope="col">{__('Source', 'usersync')}</th>
-          <th scope="col">{__('Started', 'usersync')}</th>
-          <th scope="col">{__('Result', 'usersync')}</th>
-          <th scope="col" className="num">
-            {__('Created', 'usersync')}
-          </th>
-          <th scope="col" className="num">
-            {__('Updated', 'usersync')}
-          </th>
-          <th scope="col" className="num">
-            {__('Disabled', 'usersync')}
-          </th>
-          <th scope="col" className="num">
-            {__('Deleted', 'usersync')}
-          </th>
-          <th scope="col" className="num">
-            {__('Failed', 'usersync')}
-          </th>
-          <th scope="col" className="num">
-            {__('Unchanged', 'usersync')}
-          </th>
-          <th scope="col">
-            <span className="screen-reader-text">{__('Audit entries', 'usersync')}</span>
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {runs.map((run) => (
-          <tr key={run.id} className={`usersync-run is-${run.state}`}>
-            <th scope="row">
-              {names[run.source] ?? run.source}
-              <span className="usersync-runs-table__trigger">{triggerLabel(run)}</span>
+    <div className="usersync-table-scroll">
+      <table className="widefat striped usersync-runs-table">
+        <caption className="screen-reader-text">{__('Last runs', 'usersync')}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{__('Source', 'usersync')}</th>
+            <th scope="col">{__('Started', 'usersync')}</th>
+            <th scope="col">{__('Result', 'usersync')}</th>
+            <th scope="col" className="num">
+              {__('Created', 'usersync')}
             </th>
-            <td>
-              <FormattedDate date={run.startedAt ?? run.createdAt} />
-              {run.elapsedSeconds !== null ? (
-                <span className="usersync-runs-table__duration">
-                  {formatDuration(run.elapsedSeconds)}
-                </span>
-              ) : null}
-            </td>
-            <td>
-              <span
-                className={`usersync-result is-${run.state === 'succeeded' ? 'success' : run.state === 'failed' ? 'failure' : 'skipped'}`}
-              >
-                {stateLabel(run.state)}
-              </span>
-              {run.error ? <p className="usersync-audit-table__error">{run.error}</p> : null}
-            </td>
-            <td className="num">{run.counts.created}</td>
-            <td className="num">{run.counts.updated}</td>
-            <td className="num">{run.counts.disabled}</td>
-            <td className="num">{run.counts.deleted}</td>
-            <td className="num">{run.counts.failed}</td>
-            <td className="num">{run.counts.unchanged}</td>
-            <td>
-              <a
-                href={auditHref(run.id)}
-                aria-label={sprintf(
-                  /* translators: %s: run id. */
-                  __('Audit entries of run %s', 'usersync'),
-                  run.id,
-                )}
-              >
-                {__('Audit entries', 'usersync')}
-              </a>
-            </td>
+            <th scope="col" className="num">
+              {__('Updated', 'usersync')}
+            </th>
+            <th scope="col" className="num">
+              {__('Disabled', 'usersync')}
+            </th>
+            <th scope="col" className="num">
+              {__('Deleted', 'usersync')}
+            </th>
+            <th scope="col" className="num">
+              {__('Failed', 'usersync')}
+            </th>
+            <th scope="col" className="num">
+              {__('Unchanged', 'usersync')}
+            </th>
+            <th scope="col">
+              <span className="screen-reader-text">{__('Audit entries', 'usersync')}</span>
+            </th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {runs.map((run) => (
+            <tr key={run.id} className={`usersync-run is-${run.state}`}>
+              <th scope="row">
+                {names[run.source] ?? run.source}
+                <span className="usersync-runs-table__trigger">{triggerLabel(run)}</span>
+              </th>
+              <td>
+                <FormattedDate date={run.startedAt ?? run.createdAt} />
+                {run.elapsedSeconds !== null ? (
+                  <span className="usersync-runs-table__duration">
+                    {formatDuration(run.elapsedSeconds)}
+                  </span>
+                ) : null}
+              </td>
+              <td>
+                <span className={`usersync-result is-${runOutcome(run).tone}`}>
+                  {runOutcome(run).label}
+                </span>
+                {run.counts.failed > 0 ? (
+                  <a className="usersync-runs-table__failures" href={auditHref(run.id, true)}>
+                    {__('See the failures', 'usersync')}
+                  </a>
+                ) : null}
+                {run.error ? <p className="usersync-audit-table__error">{run.error}</p> : null}
+              </td>
+              <td className="num">{run.counts.created}</td>
+              <td className="num">{run.counts.updated}</td>
+              <td className="num">{run.counts.disabled}</td>
+              <td className="num">{run.counts.deleted}</td>
+              <td className="num">{run.counts.failed}</td>
+              <td className="num">{run.counts.unchanged}</td>
+              <td>
+                <a
+                  href={auditHref(run.id)}
+                  aria-label={sprintf(
+                    /* translators: %s: run id. */
+                    __('Audit entries of run %s', 'usersync'),
+                    run.id,
+                  )}
+                >
+                  {__('Audit entries', 'usersync')}
+                </a>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

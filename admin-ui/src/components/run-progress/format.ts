@@ -5,7 +5,7 @@
 /**
  * WordPress dependencies
  */
-import { __, sprintf } from '@wordpress/i18n';
+import { __, _n, sprintf } from '@wordpress/i18n';
 
 /**
  * Internal dependencies
@@ -88,13 +88,39 @@ export function percent(run: Run): number | null {
   return Math.min(100, Math.floor((run.processed / run.total) * 100));
 }
 
-/** The page address listing the audit entries of a run. */
-export function auditHref(runId: string): string {
+/** The page address listing the audit entries of a run (only its failures with `failures`). */
+export function auditHref(runId: string, failures = false): string {
   const url = new URL(window.location.href);
   const page = url.searchParams.get('page') ?? 'usersync';
   url.search = '';
   url.searchParams.set('page', page);
   url.searchParams.set('tab', 'audit');
   url.searchParams.set('run', runId);
+  if (failures) {
+    url.searchParams.set('result', 'failure');
+  }
   return url.toString();
+}
+
+/**
+ * How a run ended, in words and a tone: a run that finished with failed users is not shown
+ * as a plain success.
+ */
+export function runOutcome(run: Run): {
+  label: string;
+  tone: 'success' | 'warning' | 'failure' | 'neutral';
+} {
+  if (run.state === 'succeeded' && run.counts.failed > 0) {
+    return {
+      label: sprintf(
+        /* translators: %d: number of users that failed. */
+        _n('Finished with %d failure', 'Finished with %d failures', run.counts.failed, 'usersync'),
+        run.counts.failed,
+      ),
+      tone: 'warning',
+    };
+  }
+  const tone =
+    run.state === 'succeeded' ? 'success' : run.state === 'failed' ? 'failure' : 'neutral';
+  return { label: stateLabel(run.state), tone };
 }

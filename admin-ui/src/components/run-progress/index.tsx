@@ -146,7 +146,9 @@ export default function RunProgress({ run, onCancel }: RunProgressProps) {
               {run.state === 'succeeded'
                 ? run.dryRun
                   ? __('Dry run finished (nothing was written):', 'usersync')
-                  : __('Sync finished:', 'usersync')
+                  : run.counts.failed > 0
+                    ? __('Sync finished with failures:', 'usersync')
+                    : __('Sync finished:', 'usersync')
                 : run.state === 'cancelled'
                   ? __('Sync cancelled:', 'usersync')
                   : __('Sync failed:', 'usersync')}
@@ -154,6 +156,23 @@ export default function RunProgress({ run, onCancel }: RunProgressProps) {
             {countsText(run.counts)}.{run.error ? ` ${run.error}` : ''}
           </p>
           <p>
+            {run.counts.failed > 0 ? (
+              <>
+                <a href={auditHref(run.id, true)}>
+                  {sprintf(
+                    /* translators: %d: number of users that failed. */
+                    _n(
+                      'See the %d failure and why',
+                      'See the %d failures and why',
+                      run.counts.failed,
+                      'usersync',
+                    ),
+                    run.counts.failed,
+                  )}
+                </a>
+                {' · '}
+              </>
+            ) : null}
             <a href={auditHref(run.id)}>
               {__('See this run’s entries in the audit log', 'usersync')}
             </a>

@@ -30,6 +30,7 @@ import FormattedDate from '../formatted-date';
 import LoadingState from '../loading-state';
 import RecentRuns from '../recent-runs';
 import RunProgress from '../run-progress';
+import { describeExpression } from '../../cron/presets';
 import { isActive } from '../run-progress/format';
 import type { SourcesCardProps } from './types';
 
@@ -165,11 +166,12 @@ export default function SourcesCard({ pollMs = 1000 }: SourcesCardProps) {
                     : __('Microsoft Entra ID', 'usersync'),
                   connection.enabled
                     ? connection.schedule
-                      ? sprintf(
+                      ? (describeExpression(connection.schedule) ??
+                        sprintf(
                           /* translators: %s: cron expression. */
                           __('scheduled (%s)', 'usersync'),
                           connection.schedule,
-                        )
+                        ))
                       : __('Sync now only', 'usersync')
                     : __('disabled', 'usersync'),
                   connection.clientSecret.set ? null : __('no client secret', 'usersync'),

@@ -26,7 +26,7 @@ const finished = runFixture({ id: 'run-old', startedAt: '2025-01-14T10:00:00Z' }
 
 function routes(extra: Record<string, RouteHandler> = {}) {
   mockRoutes({
-    'GET /usersync/v1/connections': [connectionFixture({ schedule: '0 * * * *' })],
+    'GET /usersync/v1/connections': [connectionFixture({ schedule: '15 */3 * * *' })],
     'GET /usersync/v1/tokens': [tokenFixture({ lastUsedAt: '2025-01-15T09:00:00Z' })],
     'GET /usersync/v1/runs?limit=10': { runs: [finished] },
     ...extra,
@@ -50,7 +50,9 @@ describe('SourcesCard', () => {
     render(<SourcesCard />);
 
     const source = await screen.findByRole('region', { name: 'Contoso' });
-    expect(source).toHaveTextContent('Microsoft Entra ID · scheduled (0 * * * *)');
+    expect(source).toHaveTextContent(
+      'Microsoft Entra ID · Every 3 hours from midnight, 15 minutes past the hour',
+    );
     expect(screen.getByText('Entra production')).toBeInTheDocument();
     const table = await screen.findByRole('table', { name: 'Last runs' });
     const row = within(table).getAllByRole('row')[1];
@@ -60,7 +62,7 @@ describe('SourcesCard', () => {
         .map((cell) => cell.textContent),
     ).toEqual([
       expect.stringContaining('30 s'),
-      'Finished',
+      'Finished with 3 failuresSee the failures',
       '100',
       '10',
       '2',
@@ -73,6 +75,11 @@ describe('SourcesCard', () => {
     expect(within(row).getByRole('link', { name: 'Audit entries of run run-old' })).toHaveAttribute(
       'href',
       'http://localhost/wp-admin/users.php?page=usersync&tab=audit&run=run-old',
+    );
+    expect(within(row).getByText('Finished with 3 failures')).toHaveClass('is-warning');
+    expect(within(row).getByRole('link', { name: 'See the failures' })).toHaveAttribute(
+      'href',
+      'http://localhost/wp-admin/users.php?page=usersync&tab=audit&run=run-old&result=failure',
     );
   });
 
