@@ -46,9 +46,27 @@ final class Connection {
 	 * @return string[]
 	 */
 	public static function known(): array {
-		$slugs = array_column( Plugin::tokens()->all(), 'connection' );
-		$slugs = array_merge( $slugs, array_keys( ( new Connections() )->all() ), array_keys( ( new Peers() )->stored() ) );
-		return array_values( array_unique( array_map( 'strval', $slugs ) ) );
+		return array_keys( self::names() );
+	}
+
+	/**
+	 * What the admin named each connection: its SCIM token's name, its directory connection's
+	 * or its peer's (the first found, in that order).
+	 *
+	 * @return array<string, string> Name by slug.
+	 */
+	public static function names(): array {
+		$names = array();
+		foreach ( Plugin::tokens()->all() as $token ) {
+			$names[ (string) $token['connection'] ] = $names[ (string) $token['connection'] ] ?? (string) $token['name'];
+		}
+		foreach ( ( new Connections() )->all() as $slug => $connection ) {
+			$names[ (string) $slug ] = $names[ (string) $slug ] ?? (string) ( $connection['name'] ?? $slug );
+		}
+		foreach ( ( new Peers() )->stored() as $slug => $peer ) {
+			$names[ (string) $slug ] = $names[ (string) $slug ] ?? (string) ( $peer['name'] ?? $slug );
+		}
+		return $names;
 	}
 
 	/**

@@ -123,6 +123,32 @@ class Links {
 	}
 
 	/**
+	 * The links of users, in one query: for a list of users (the Users screen).
+	 *
+	 * @param int[] $user_ids User ids.
+	 * @return array<int, array<int, array{connection: string, externalId: string}>> By user id.
+	 */
+	public static function of_users( array $user_ids ): array {
+		global $wpdb;
+		$user_ids = array_values( array_unique( array_filter( array_map( 'intval', $user_ids ) ) ) );
+		$links    = array_fill_keys( $user_ids, array() );
+		if ( ! $user_ids ) {
+			return $links;
+		}
+		$table = self::table();
+		$in    = implode( ',', $user_ids );
+		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared, WordPress.DB.DirectDatabaseQuery
+		$rows = $wpdb->get_results( "SELECT user_id, connection, external_id FROM {$table} WHERE user_id IN ($in) ORDER BY connection" );
+		foreach ( (array) $rows as $row ) {
+			$links[ (int) $row->user_id ][] = array(
+				'connection' => (string) $row->connection,
+				'externalId' => (string) $row->external_id,
+			);
+		}
+		return $links;
+	}
+
+	/**
 	 * Records a link whose meta was inserted without the metadata API.
 	 *
 	 * @param string $connection  Connection slug.

@@ -72,6 +72,21 @@ add_action( 'admin_menu', array( $usersync_admin_page, 'add_menu' ) );
 add_action( 'admin_enqueue_scripts', array( $usersync_admin_page, 'enqueue' ) );
 unset( $usersync_admin_page );
 
+// WordPress's own Users screens: a Source column, a "Disabled by sync" view, a filter by
+// connection, and a UserSync section on the profile.
+$usersync_users_screen = new Admin\Users_Screen();
+add_filter( 'manage_users_columns', array( $usersync_users_screen, 'add_column' ) );
+add_filter( 'manage_users_custom_column', array( $usersync_users_screen, 'render_column' ), 10, 3 );
+add_filter( 'views_users', array( $usersync_users_screen, 'add_view' ) );
+add_action( 'restrict_manage_users', array( $usersync_users_screen, 'render_filter' ), 10, 1 );
+add_filter( 'users_list_table_query_args', array( $usersync_users_screen, 'filter_query' ) );
+add_action( 'show_user_profile', array( $usersync_users_screen, 'render_profile' ) );
+add_action( 'edit_user_profile', array( $usersync_users_screen, 'render_profile' ) );
+foreach ( array( 'users.php', 'profile.php', 'user-edit.php' ) as $usersync_screen ) {
+	add_action( 'admin_head-' . $usersync_screen, array( $usersync_users_screen, 'print_styles' ) );
+}
+unset( $usersync_users_screen, $usersync_screen );
+
 // Outbox: every change of a user, whoever makes it, becomes one row.
 $usersync_changes = Plugin::user_changes();
 add_filter( 'wp_pre_insert_user_data', array( $usersync_changes, 'on_pre_insert_user_data' ), 10, 1 );
