@@ -43,7 +43,8 @@ function toAttribute(described: DescribedAttribute): AttributeDef {
     returned: (described.returned ?? 'default') as Returned,
     uniqueness: (described.uniqueness ?? 'none') as Uniqueness,
   };
-  if (Array.isArray(described.canonicalValues))
+  // Canonical values are suggestions (RFC 7643 §7); an empty list suggests nothing.
+  if (Array.isArray(described.canonicalValues) && described.canonicalValues.length)
     attribute.canonicalValues = described.canonicalValues.map(String);
   if (Array.isArray(described.referenceTypes))
     attribute.referenceTypes = described.referenceTypes.map(String);
@@ -72,10 +73,35 @@ function fromScimmy(definition: { describe(): unknown }): SchemaDef {
   };
 }
 
+interface ScimmyAttribute {
+  type: string;
+  config: { canonicalValues: unknown };
+  subAttributes?: ScimmyAttribute[];
+}
+
+/**
+ * SCIMMY refuses a `type` outside its canonical list (and any `type` of roles and
+ * x509Certificates, whose list is empty), so a user accepted on POST could never be
+ * PATCHed again — not even disabled. Canonical values are suggestions (RFC 7643 §7): we
+ * accept any string on every path, so SCIMMY's PatchOp must not be stricter than POST.
+ */
+function acceptAnyCanonicalValue(attributes: readonly ScimmyAttribute[]) {
+  for (const attribute of attributes) {
+    if (Array.isArray(attribute.config.canonicalValues)) attribute.config.canonicalValues = false;
+    if (attribute.subAttributes) acceptAnyCanonicalValue(attribute.subAttributes);
+  }
+}
+
 let extended = false;
 /** SCIMMY's User schema learns the enterprise extension once, for PatchOp. */
 export function scimmySchemas() {
   if (!extended) {
+    for (const definition of [
+      SCIMMY.Schemas.User.definition,
+      SCIMMY.Schemas.EnterpriseUser.definition,
+      SCIMMY.Schemas.Group.definition,
+    ])
+      acceptAnyCanonicalValue(definition.attributes as unknown as ScimmyAttribute[]);
     const hasExtension = SCIMMY.Schemas.User.definition.attributes.some(
       (a) => (a as { id?: string }).id === ENTERPRISE_USER_SCHEMA,
     );
