@@ -583,10 +583,66 @@ class User_Writer {
 					if ( null !== $user_id ) {
 						$this->forget_user( $user_id );
 					}
-					return $this->apply_one( $op );
+					return $this->apply_one( $this->as_reprovisioning( $op ) );
 				}
 			)
 		);
+	}
+
+	/**
+	 * Meta key of the record a connection keeps on an account it unlinked (SCIM DELETE under
+	 * the "disable" policy): the external id it had ('' for none).
+	 *
+	 * @param string $connection Connection slug.
+	 */
+	private static function unlinked_key( string $connection ): string {
+		return 'usersync_unlinked_' . $connection;
+	}
+
+	/**
+	 * Whether an update may re-link an account that is not linked to this connection:
+	 * reprovisioning, when an IdP assigns again a person it unassigned. The account
+	 * qualifies when this connection created it or linked it before and unlinked it; when it
+	 * was unlinked from an external id, only that external id may come back. Every other
+	 * check of target() still applies.
+	 *
+	 * @param WP_User              $user User.
+	 * @param array<string, mixed> $op   Operation.
+	 */
+	private function may_reprovision( WP_User $user, array $op ): bool {
+		if ( 'update' !== $op['action'] ) {
+			return false;
+		}
+		$id      = (int) $user->ID;
+		$created = (string) get_user_meta( $id, 'usersync_created_by', true ) === $this->connection;
+		$record  = metadata_exists( 'user', $id, self::unlinked_key( $this->connection ) );
+		if ( ! $created && ! $record ) {
+			return false;
+		}
+		$was = $record ? (string) get_user_meta( $id, self::unlinked_key( $this->connection ), true ) : '';
+		return '' === $was || ( $op['user']['externalId'] ?? null ) === $was;
+	}
+
+	/**
+	 * An update re-linking an account this connection unlinked comes back enabled, with the
+	 * roles the role map gives it now (its groups were left on unlink), not those it had.
+	 *
+	 * @param array<string, mixed> $op Operation.
+	 * @return array<string, mixed>
+	 */
+	private function as_reprovisioning( array $op ): array {
+		if ( 'update' !== $op['action'] || $this->is_linked( (int) $op['id'] ) ) {
+			return $op;
+		}
+		$user = get_userdata( $op['id'] );
+		if ( ! $user || ! $this->may_reprovision( $user, $op ) ) {
+			return $op;
+		}
+		$op['user'] += array(
+			'active' => true,
+			'roles'  => $this->roles->default_roles(),
+		);
+		return $op;
 	}
 
 	/**
@@ -673,7 +729,7 @@ class User_Writer {
 			throw new Operation_Error( 404, 'usersync_not_found', sprintf( __( 'There is no user with id %d.', 'usersync' ), $op['id'] ) );
 		}
 		$policy = $this->config['deprovision'];
-		if ( ! $this->is_linked( $user->ID ) && ! $policy['touchUnlinked'] ) {
+		if ( ! $this->is_linked( $user->ID ) && ! $policy['touchUnlinked'] && ! $this->may_reprovision( $user, $op ) ) {
 			throw new Operation_Error(
 				404,
 				'usersync_not_found',
@@ -920,6 +976,7 @@ class User_Writer {
 				}
 				if ( array_key_exists( 'externalId', $changes ) ) {
 					self::write_meta( $id, Connection::link_key( $this->connection ), $changes['externalId'] ?? '' );
+					self::write_meta( $id, self::unlinked_key( $this->connection ), null );
 				}
 				if ( array_key_exists( 'scim', $changes ) ) {
 					self::write_meta( $id, Connection::scim_key( $this->connection ), null === $changes['scim'] ? null : self::json( $changes['scim'] ) );
@@ -1173,10 +1230,12 @@ class User_Writer {
 			$id,
 			$user->user_login,
 			$fields,
-			function () use ( $user, $id, $schedule, $due ): array {
+			function () use ( $user, $id, $schedule, $due, $link ): array {
 				if ( ! Login_Guard::is_disabled( $id ) ) {
 					$this->disable( $user );
 				}
+				// Remembered, so that the connection may provision the person into it again.
+				self::write_meta( $id, self::unlinked_key( $this->connection ), $link );
 				self::write_meta( $id, Connection::link_key( $this->connection ), null );
 				self::write_meta( $id, Connection::scim_key( $this->connection ), null );
 				Plugin::groups()->remove_user_from_connection( $id, $this->connection );
