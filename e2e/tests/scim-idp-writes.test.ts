@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { asService, restUrl } from '../src/helpers.js';
+import { asAdmin, asService, restUrl } from '../src/helpers.js';
 import { request, startStack, type Stack } from '../src/stack/index.js';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -58,6 +58,7 @@ async function scim(
 }
 
 const patch = (...Operations: unknown[]) => ({ schemas: [PATCH], Operations });
+const q = (filter: string) => `filter=${encodeURIComponent(filter)}`;
 
 /** The plugin's snapshot of a user, linked to the token's connection or not. */
 async function wpUser(id: number | string): Promise<Json> {
@@ -67,6 +68,22 @@ async function wpUser(id: number | string): Promise<Json> {
   );
   assert.equal(answer.status, 200, answer.text);
   return answer.body.users.find((user: Json) => String(user.id) === String(id));
+}
+
+async function userCount(): Promise<number> {
+  const answer = await request<Json[]>(`${restUrl(stack, 'wp/v2/users')}?context=edit&per_page=1`, {
+    basic: asAdmin(stack),
+  });
+  return Number(answer.headers.get('x-wp-total'));
+}
+
+async function setPolicy(deprovision: Record<string, unknown>) {
+  const answer = await request<Json>(restUrl(stack, 'usersync/v1/config'), {
+    method: 'PUT',
+    basic: asAdmin(stack),
+    body: { deprovision },
+  });
+  assert.equal(answer.status, 200, answer.text);
 }
 
 function person(n: string, extra: Record<string, unknown> = {}) {
@@ -316,5 +333,161 @@ describe('P2: atomic writes of one user', () => {
       [200, 412, 412, 412],
       answers.map((a) => a.text).join('\n'),
     );
+  });
+});
+
+describe('P3: identities resolved as link → externalId → userName → email, never merged', () => {
+  test('a POST with another userName but the externalId and email of an existing user: 409, nobody renamed', async () => {
+    const id = await create(person('p3-first'));
+    const before = await wpUser(id);
+    const count = await userCount();
+    const r = await scim(
+      'POST',
+      '/Users',
+      person('p3-other', {
+        externalId: 'obj-p3-first',
+        emails: [{ primary: true, type: 'work', value: 'p3-first@contoso.example' }],
+      }),
+    );
+    assert.equal(r.status, 409, r.text);
+    assert.equal(r.body.scimType, 'uniqueness');
+    assert.match(r.body.detail, /externalId/);
+    const after = await wpUser(id);
+    assert.equal(after.login, before.login, 'not renamed');
+    assert.equal(after.version, before.version, 'untouched');
+    assert.equal(await userCount(), count, 'nobody created');
+  });
+
+  test('the externalId of one user and the userName of another: 409, both untouched', async () => {
+    const a = await create(person('p3-a'));
+    const b = await create(person('p3-b'));
+    const [beforeA, beforeB] = [await wpUser(a), await wpUser(b)];
+    const r = await scim('POST', '/Users', person('p3-b', { externalId: 'obj-p3-a' }));
+    assert.equal(r.status, 409, r.text);
+    assert.equal(r.body.scimType, 'uniqueness');
+    assert.equal((await wpUser(a)).version, beforeA.version);
+    assert.equal((await wpUser(b)).version, beforeB.version);
+  });
+
+  test("a new person with a managed user's email only: 409 email, nobody changed", async () => {
+    const a = await create(person('p3-mail'));
+    const before = await wpUser(a);
+    const r = await scim(
+      'POST',
+      '/Users',
+      person('p3-newcomer', {
+        emails: [{ primary: true, type: 'work', value: 'p3-mail@contoso.example' }],
+      }),
+    );
+    assert.equal(r.status, 409, r.text);
+    assert.match(r.body.detail, /email is already in use/);
+    assert.equal((await wpUser(a)).version, before.version);
+  });
+
+  test('a retried POST is 409 and finds the same user', async () => {
+    const id = await create(person('p3-retry'));
+    const r = await scim('POST', '/Users', person('p3-retry'));
+    assert.equal(r.status, 409, r.text);
+    const found = await scim('GET', `/Users?${q('externalId eq "obj-p3-retry"')}`);
+    assert.equal(found.body.totalResults, 1);
+    assert.equal(found.body.Resources[0].id, id);
+  });
+});
+
+describe('P4: unassigned, then assigned again', () => {
+  test('default policy: DELETE, then the same POST → 201 with the same account, linked, enabled, roles from the role map', async () => {
+    await setPolicy({ action: 'disable', touchUnlinked: false, touchAdministrators: false });
+    const id = await create(person('p4-back'));
+    const group = await scim('POST', '/Groups', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+      displayName: 'P4 readers',
+      members: [{ value: id }],
+    });
+    assert.equal(group.status, 201, group.text);
+
+    let r = await scim('DELETE', `/Users/${id}`);
+    assert.equal(r.status, 204, r.text);
+    let user = await wpUser(id);
+    assert.equal(user.linked, false);
+    assert.equal(user.active, false);
+    r = await scim('GET', `/Users?${q('userName eq "p4-back@contoso.example"')}`);
+    assert.equal(r.body.totalResults, 0);
+
+    const count = await userCount();
+    r = await scim('POST', '/Users', person('p4-back', { displayName: 'Back again' }));
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.body.id, id, 'the same WordPress account');
+    assert.equal(r.body.active, true);
+    assert.equal(await userCount(), count, 'no second account');
+    user = await wpUser(id);
+    assert.equal(user.linked, true);
+    assert.equal(user.active, true);
+    assert.deepEqual(user.roles, ['subscriber'], 'the role map default');
+    assert.equal(user.displayName, 'Back again');
+    r = await scim('GET', `/Users?${q('userName eq "p4-back@contoso.example"')}`);
+    assert.equal(r.body.totalResults, 1, r.text);
+    assert.equal(r.body.Resources[0].id, id);
+    r = await scim('PATCH', `/Users/${id}`, patch({ op: 'replace', path: 'active', value: false }));
+    assert.equal(r.status, 200, r.text);
+  });
+
+  test('another identity with the login of an unlinked account this connection created: 409', async () => {
+    const id = await create(person('p4-taken'));
+    assert.equal((await scim('DELETE', `/Users/${id}`)).status, 204);
+    const r = await scim('POST', '/Users', person('p4-taken', { externalId: 'obj-someone-else' }));
+    assert.equal(r.status, 409, r.text);
+    assert.equal((await wpUser(id)).linked, false);
+  });
+
+  test('delete policy: DELETE removes the account, the same POST makes a new one', async () => {
+    await setPolicy({ action: 'delete', graceDays: 0, reassignTo: 1 });
+    try {
+      const id = await create(person('p4-gone'));
+      assert.equal((await scim('DELETE', `/Users/${id}`)).status, 204);
+      assert.equal(await wpUser(id), undefined);
+      const again = await create(person('p4-gone'));
+      assert.notEqual(again, id);
+      assert.equal((await wpUser(again)).linked, true);
+    } finally {
+      await setPolicy({ action: 'disable' });
+    }
+  });
+});
+
+describe('answers that tell a token nothing about accounts it cannot see', () => {
+  test('GET, PUT, PATCH and DELETE of the administrator, an unlinked user and a missing id: the same 404', async () => {
+    for (const id of ['1', '999999', 'abc']) {
+      const answers = await Promise.all([
+        scim('GET', `/Users/${id}`),
+        scim('PUT', `/Users/${id}`, person('nobody')),
+        scim('PATCH', `/Users/${id}`, patch({ op: 'replace', path: 'title', value: 'x' })),
+        scim('DELETE', `/Users/${id}`),
+      ]);
+      if (id !== '1') {
+        // Group 1 is one this connection made above; other connections' groups are unseen.
+        answers.push(await scim('GET', `/Groups/${id}`), await scim('DELETE', `/Groups/${id}`));
+      }
+      for (const r of answers) {
+        assert.equal(r.status, 404, r.text);
+        assert.match(r.body.detail, new RegExp(`^(User|Group) ${id} not found$`), r.text);
+      }
+    }
+  });
+
+  test('a POST with the login of an unmanaged account says only which attribute is taken', async () => {
+    const made = await request<Json>(restUrl(stack, 'wp/v2/users'), {
+      method: 'POST',
+      basic: asAdmin(stack),
+      body: {
+        username: 'unmanaged@contoso.example',
+        email: 'unmanaged@elsewhere.example',
+        password: 'Local-only-password-1!',
+      },
+    });
+    assert.equal(made.status, 201, made.text);
+    const r = await scim('POST', '/Users', person('unmanaged'));
+    assert.equal(r.status, 409, r.text);
+    assert.equal(r.body.scimType, 'uniqueness');
+    assert.doesNotMatch(r.body.detail, /managed|linked|administrator|elsewhere|setting/i);
   });
 });
