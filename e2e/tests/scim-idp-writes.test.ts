@@ -491,3 +491,50 @@ describe('answers that tell a token nothing about accounts it cannot see', () =>
     assert.doesNotMatch(r.body.detail, /managed|linked|administrator|elsewhere|setting/i);
   });
 });
+
+describe('bounded answers, on the running sidecar', () => {
+  test('depth, size of details, numbers for strings, /Me, extension schemas and ETags', async () => {
+    const deep = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000);
+    let r = await scim(
+      'POST',
+      '/Users',
+      `{"schemas":["${USER}"],"userName":"d@x.example","title":${deep}}`,
+    );
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.body.scimType, 'invalidSyntax');
+
+    const count = await userCount();
+    r = await scim('POST', '/Users', `{"schemas":["${USER}"],"userName":1e999}`);
+    assert.equal(r.status, 400, r.text);
+    r = await scim('POST', '/Users', {
+      schemas: [USER],
+      userName: 'big@x.example',
+      active: 'x'.repeat(800_000),
+    });
+    assert.equal(r.status, 400);
+    assert.ok(r.body.detail.length <= 300, `${r.body.detail.length}`);
+    assert.equal(await userCount(), count, 'nothing created');
+
+    r = await scim('GET', '/Me');
+    assert.equal(r.status, 501, r.text);
+
+    const id = await create(person('ext-schemas'));
+    r = await scim(
+      'PATCH',
+      `/Users/${id}`,
+      patch({
+        op: 'replace',
+        path: ENTERPRISE,
+        value: { schemas: [ENTERPRISE], department: 'Legal' },
+      }),
+    );
+    assert.equal(r.status, 200, r.text);
+    assert.equal((await wpUser(id)).meta.department, 'Legal');
+    assert.equal(r.headers.get('etag'), r.body.meta.version);
+
+    r = await scim('GET', '/Users?count=1');
+    assert.equal(r.headers.get('etag'), null, 'no ETag on a list');
+    r = await scim('GET', '/Users/999999');
+    assert.equal(r.headers.get('etag'), null, 'no ETag on an error');
+  });
+});
