@@ -343,3 +343,32 @@ describe('PATCH: any type label of a multi-valued attribute (RFC 7643 §7)', () 
     assert.equal(roles.subAttributes!.find((s) => s.name === 'type')!.canonicalValues, undefined);
   });
 });
+
+describe('PATCH: references accepted on POST stay patchable', () => {
+  for (const [attribute, value] of [
+    ['profileUrl', 'example.com/ann'],
+    ['photos', [{ value: 'avatar.png', type: 'photo' }]],
+  ] as [string, unknown][]) {
+    it(`${attribute} ${JSON.stringify(value)}: PATCH active "False" still works`, async () => {
+      const validated = validateResource(
+        USER_RESOURCE,
+        { ...user(), [attribute]: value },
+        'create',
+      );
+      const { resource } = await applyPatch(
+        USER_RESOURCE,
+        { ...validated, id: '12' },
+        parsePatchRequest({
+          schemas: [PATCH],
+          Operations: [{ op: 'replace', path: 'active', value: 'False' }],
+        }),
+      );
+      assert.equal(resource.active, false);
+      assert.deepEqual(resource[attribute], value);
+    });
+  }
+  it('/Schemas still says profileUrl refers to an external resource', () => {
+    const profileUrl = USER_RESOURCE.schema.attributes.find((a) => a.name === 'profileUrl')!;
+    assert.deepEqual(profileUrl.referenceTypes, ['external']);
+  });
+});

@@ -75,20 +75,25 @@ function fromScimmy(definition: { describe(): unknown }): SchemaDef {
 
 interface ScimmyAttribute {
   type: string;
-  config: { canonicalValues: unknown };
+  config: { canonicalValues: unknown; referenceTypes: unknown };
   subAttributes?: ScimmyAttribute[];
 }
 
 /**
- * SCIMMY refuses a `type` outside its canonical list (and any `type` of roles and
- * x509Certificates, whose list is empty), so a user accepted on POST could never be
- * PATCHed again — not even disabled. Canonical values are suggestions (RFC 7643 §7): we
- * accept any string on every path, so SCIMMY's PatchOp must not be stricter than POST.
+ * SCIMMY's PatchOp re-validates the whole resource, more strictly than our POST: it refuses
+ * a `type` outside its canonical list (and any `type` of roles and x509Certificates, whose
+ * list is empty), and a reference such as profileUrl or photos.value that is not a full
+ * URL. A user accepted on POST could then never be PATCHed again — not even disabled.
+ * Canonical values are suggestions (RFC 7643 §7) and references are stored as sent, so
+ * PatchOp is brought to the rules of POST: a PATCH is never stricter.
  */
-function acceptAnyCanonicalValue(attributes: readonly ScimmyAttribute[]) {
+function noStricterThanPost(attributes: readonly ScimmyAttribute[]) {
   for (const attribute of attributes) {
     if (Array.isArray(attribute.config.canonicalValues)) attribute.config.canonicalValues = false;
-    if (attribute.subAttributes) acceptAnyCanonicalValue(attribute.subAttributes);
+    // SCIMMY accepts a reference that starts with one of its types; every string starts with ''.
+    if (attribute.type === 'reference' && Array.isArray(attribute.config.referenceTypes))
+      attribute.config.referenceTypes = [...(attribute.config.referenceTypes as string[]), ''];
+    if (attribute.subAttributes) noStricterThanPost(attribute.subAttributes);
   }
 }
 
@@ -101,7 +106,7 @@ export function scimmySchemas() {
       SCIMMY.Schemas.EnterpriseUser.definition,
       SCIMMY.Schemas.Group.definition,
     ])
-      acceptAnyCanonicalValue(definition.attributes as unknown as ScimmyAttribute[]);
+      noStricterThanPost(definition.attributes as unknown as ScimmyAttribute[]);
     const hasExtension = SCIMMY.Schemas.User.definition.attributes.some(
       (a) => (a as { id?: string }).id === ENTERPRISE_USER_SCHEMA,
     );
