@@ -241,8 +241,21 @@ final class Deprovision_Grace {
 			}
 			cache_users( $ids );
 			foreach ( $ids as $id ) {
-				$after   = $id;
-				$outcome = self::delete_one( $id, $policy );
+				$after = $id;
+				// Under the user's lock, as a sync's write of the user: a source enabling the
+				// user again at this moment either comes first (cancelling this) or after.
+				try {
+					$outcome = Transaction::hold(
+						array( 'user:' . $id ),
+						static function () use ( $id, $policy ): string {
+							wp_cache_delete( $id, 'users' );
+							wp_cache_delete( $id, 'user_meta' );
+							return self::delete_one( $id, $policy );
+						}
+					);
+				} catch ( Operation_Error $busy ) {
+					$outcome = 'failed'; // Tried again on the next run: the user stays due.
+				}
 				++$counts[ $outcome ];
 				if ( time() - $started >= self::TIME_BUDGET ) {
 					// The rest in a minute, in a fresh request.

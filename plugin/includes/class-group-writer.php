@@ -78,7 +78,10 @@ class Group_Writer {
 				: (string) $index;
 			try {
 				$op      = $this->normalize( $operation );
-				$outcome = $this->apply_one( $op );
+				// A write to an existing group holds its lock from the read its ifMatch and
+				// membership are checked on to its commit; a deadlock reruns it from that read.
+				$locks   = 'create' === $op['action'] ? array() : array( 'group:' . $this->connection . ':' . $op['id'] );
+				$outcome = Transaction::hold( $locks, fn(): array => Transaction::retry( fn(): array => $this->apply_one( $op ) ) );
 				$group   = null;
 				if ( null !== $outcome['group_id'] ) {
 					$row   = Plugin::groups()->get( $outcome['group_id'], $this->connection );

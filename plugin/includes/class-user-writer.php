@@ -179,7 +179,7 @@ class User_Writer {
 					$this->audit( $this->raw_audit_action( $operation ), null, self::raw_login( $operation ), array(), 'failure', $invalid->getMessage() );
 					throw $invalid;
 				}
-				$outcome = $this->apply_one( $op );
+				$outcome = $this->apply_atomically( $op );
 				$result  = array(
 					'ref'    => $ref,
 					'ok'     => true,
@@ -564,6 +564,129 @@ class User_Writer {
 	}
 
 	/**
+	 * Applies one operation atomically: a write to an existing user holds that user's lock
+	 * from its first read to its commit, so its policy and ifMatch checks see what the last
+	 * write committed and no concurrent write of the user is lost or overwritten; caches of
+	 * the user are dropped before every attempt. An attempt the database undid for a
+	 * deadlock is run again from its first read (Transaction::retry()).
+	 *
+	 * @param array<string, mixed> $op Operation.
+	 * @return array{status: string, user_id: ?int}
+	 * @throws Operation_Error On failure (nothing was written).
+	 */
+	private function apply_atomically( array $op ): array {
+		$user_id = 'create' === $op['action'] ? null : (int) $op['id'];
+		$locks   = null === $user_id ? array() : array( 'user:' . $user_id );
+		return Transaction::hold(
+			$locks,
+			fn(): array => Transaction::retry(
+				function () use ( $op, $user_id ): array {
+					if ( null !== $user_id ) {
+						$this->forget_user( $user_id );
+					}
+					return $this->apply_one( $this->as_reprovisioning( $op ) );
+				}
+			)
+		);
+	}
+
+	/**
+	 * Meta key of the record a connection keeps on an account it unlinked (SCIM DELETE under
+	 * the "disable" policy): the external id it had ('' for none).
+	 *
+	 * @param string $connection Connection slug.
+	 */
+	private static function unlinked_key( string $connection ): string {
+		return 'usersync_unlinked_' . $connection;
+	}
+
+	/**
+	 * Whether an update may re-link an account that is not linked to this connection:
+	 * reprovisioning, when an IdP assigns again a person it unassigned. The account
+	 * qualifies when this connection created it or linked it before and unlinked it; when it
+	 * was unlinked from an external id, only that external id may come back. Every other
+	 * check of target() still applies.
+	 *
+	 * @param WP_User              $user User.
+	 * @param array<string, mixed> $op   Operation.
+	 */
+	private function may_reprovision( WP_User $user, array $op ): bool {
+		if ( 'update' !== $op['action'] ) {
+			return false;
+		}
+		$id      = (int) $user->ID;
+		$created = (string) get_user_meta( $id, 'usersync_created_by', true ) === $this->connection;
+		$record  = metadata_exists( 'user', $id, self::unlinked_key( $this->connection ) );
+		if ( ! $created && ! $record ) {
+			return false;
+		}
+		$was = $record ? (string) get_user_meta( $id, self::unlinked_key( $this->connection ), true ) : '';
+		return '' === $was || ( $op['user']['externalId'] ?? null ) === $was;
+	}
+
+	/**
+	 * An update re-linking an account this connection unlinked comes back enabled, with the
+	 * roles the role map gives it now (its groups were left on unlink), not those it had.
+	 *
+	 * @param array<string, mixed> $op Operation.
+	 * @return array<string, mixed>
+	 */
+	private function as_reprovisioning( array $op ): array {
+		if ( 'update' !== $op['action'] || $this->is_linked( (int) $op['id'] ) ) {
+			return $op;
+		}
+		$user = get_userdata( $op['id'] );
+		if ( ! $user || ! $this->may_reprovision( $user, $op ) ) {
+			return $op;
+		}
+		$op['user'] += array(
+			'active' => true,
+			'roles'  => $this->roles->default_roles(),
+		);
+		return $op;
+	}
+
+	/**
+	 * Drops every cached copy of a user, so the next read is what the database holds now.
+	 *
+	 * @param int $user_id User id.
+	 */
+	private function forget_user( int $user_id ): void {
+		wp_cache_delete( $user_id, 'users' );
+		wp_cache_delete( $user_id, 'user_meta' );
+		$this->snapshots->forget( $user_id );
+	}
+
+	/**
+	 * Writes one user meta value (null deletes it) and fails when WordPress did not store
+	 * it: update_user_meta() answers false both for "already so" and for a refused write,
+	 * so a false is judged by reading the value back.
+	 *
+	 * @param int    $user_id User id.
+	 * @param string $key     Meta key.
+	 * @param mixed  $value   Value (unslashed), or null to delete.
+	 * @throws Operation_Error When the value is not what was written.
+	 */
+	private static function write_meta( int $user_id, string $key, $value ): void {
+		if ( null === $value ) {
+			if ( false !== delete_user_meta( $user_id, $key ) || ! metadata_exists( 'user', $user_id, $key ) ) {
+				return;
+			}
+		} else {
+			if ( false !== update_user_meta( $user_id, $key, wp_slash( $value ) ) ) {
+				return;
+			}
+			wp_cache_delete( $user_id, 'user_meta' );
+			$stored = get_user_meta( $user_id, $key, false );
+			if ( 1 === count( $stored ) && ( $stored[0] === $value || ( is_scalar( $value ) && (string) $stored[0] === (string) $value ) ) ) {
+				return;
+			}
+		}
+		/* translators: %s: meta key */
+		throw new Operation_Error( 500, 'usersync_write_failed', sprintf( __( 'WordPress could not store the user field "%s"; nothing was written.', 'usersync' ), $key ) );
+	}
+
+	/**
 	 * Applies one validated operation.
 	 *
 	 * @param array<string, mixed> $op Operation.
@@ -607,7 +730,7 @@ class User_Writer {
 			throw new Operation_Error( 404, 'usersync_not_found', sprintf( __( 'There is no user with id %d.', 'usersync' ), $op['id'] ) );
 		}
 		$policy = $this->config['deprovision'];
-		if ( ! $this->is_linked( $user->ID ) && ! $policy['touchUnlinked'] ) {
+		if ( ! $this->is_linked( $user->ID ) && ! $policy['touchUnlinked'] && ! $this->may_reprovision( $user, $op ) ) {
 			throw new Operation_Error(
 				404,
 				'usersync_not_found',
@@ -840,19 +963,10 @@ class User_Writer {
 					if ( 0 !== strpos( $name, 'meta:' ) ) {
 						continue;
 					}
-					$key = substr( $name, 5 );
-					if ( null === $value ) {
-						delete_user_meta( $id, $key );
-					} else {
-						update_user_meta( $id, $key, wp_slash( $value ) );
-					}
+					self::write_meta( $id, substr( $name, 5 ), $value );
 				}
 				if ( array_key_exists( 'avatar', $changes ) ) {
-					if ( null === $changes['avatar'] ) {
-						delete_user_meta( $id, Avatar_Urls::META );
-					} else {
-						update_user_meta( $id, Avatar_Urls::META, wp_slash( $changes['avatar'] ) );
-					}
+					self::write_meta( $id, Avatar_Urls::META, $changes['avatar'] );
 				}
 				foreach ( $changes as $name => $value ) {
 					if ( 0 === strpos( $name, Xprofile::TARGET_PREFIX ) ) {
@@ -860,14 +974,11 @@ class User_Writer {
 					}
 				}
 				if ( array_key_exists( 'externalId', $changes ) ) {
-					update_user_meta( $id, Connection::link_key( $this->connection ), wp_slash( $changes['externalId'] ?? '' ) );
+					self::write_meta( $id, Connection::link_key( $this->connection ), $changes['externalId'] ?? '' );
+					self::write_meta( $id, self::unlinked_key( $this->connection ), null );
 				}
 				if ( array_key_exists( 'scim', $changes ) ) {
-					if ( null === $changes['scim'] ) {
-						delete_user_meta( $id, Connection::scim_key( $this->connection ) );
-					} else {
-						update_user_meta( $id, Connection::scim_key( $this->connection ), wp_slash( self::json( $changes['scim'] ) ) );
-					}
+					self::write_meta( $id, Connection::scim_key( $this->connection ), null === $changes['scim'] ? null : self::json( $changes['scim'] ) );
 				}
 				if ( false === $toggled ) {
 					$this->disable( get_userdata( $id ) );
@@ -1118,12 +1229,14 @@ class User_Writer {
 			$id,
 			$user->user_login,
 			$fields,
-			function () use ( $user, $id, $schedule, $due ): array {
+			function () use ( $user, $id, $schedule, $due, $link ): array {
 				if ( ! Login_Guard::is_disabled( $id ) ) {
 					$this->disable( $user );
 				}
-				delete_user_meta( $id, Connection::link_key( $this->connection ) );
-				delete_user_meta( $id, Connection::scim_key( $this->connection ) );
+				// Remembered, so that the connection may provision the person into it again.
+				self::write_meta( $id, self::unlinked_key( $this->connection ), $link );
+				self::write_meta( $id, Connection::link_key( $this->connection ), null );
+				self::write_meta( $id, Connection::scim_key( $this->connection ), null );
 				Plugin::groups()->remove_user_from_connection( $id, $this->connection );
 				if ( $schedule ) {
 					Deprovision_Grace::schedule_user( $id, $due, $this->connection, $this->source, $this->run_id );
@@ -1253,10 +1366,10 @@ class User_Writer {
 	 * @param WP_User $user User.
 	 */
 	private function disable( WP_User $user ): void {
-		update_user_meta( $user->ID, 'usersync_disabled_roles', array_values( $user->roles ) );
+		self::write_meta( (int) $user->ID, 'usersync_disabled_roles', array_values( $user->roles ) );
 		$user->set_role( '' );
 		WP_Session_Tokens::get_instance( $user->ID )->destroy_all();
-		update_user_meta( $user->ID, 'usersync_disabled', '1' );
+		self::write_meta( (int) $user->ID, 'usersync_disabled', '1' );
 	}
 
 	/**
@@ -1273,8 +1386,8 @@ class User_Writer {
 		if ( ! $roles ) {
 			$roles = $this->roles->default_roles();
 		}
-		delete_user_meta( $user->ID, 'usersync_disabled' );
-		delete_user_meta( $user->ID, 'usersync_disabled_roles' );
+		self::write_meta( (int) $user->ID, 'usersync_disabled', null );
+		self::write_meta( (int) $user->ID, 'usersync_disabled_roles', null );
 		Role_Mapper::apply( get_userdata( $user->ID ), $roles );
 	}
 

@@ -34,6 +34,8 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // Only resources carry an ETag, their version; Express's weak body hashes would not match it.
+  app.set('etag', false);
   app.set('trust proxy', 'loopback');
   app.use(observe(deps.metrics, deps.logger));
 

@@ -39,11 +39,16 @@ export const badRequest = (scimType: ScimType, detail: string) =>
 
 export const notFound = (detail: string) => new ScimError(404, undefined, detail);
 
+/** Longest error detail answered: messages may quote what the client sent. */
+export const MAX_DETAIL = 300;
+
 export function toScimErrorBody(error: ScimError): ScimErrorBody {
+  const detail =
+    error.detail.length > MAX_DETAIL ? `${error.detail.slice(0, MAX_DETAIL - 1)}…` : error.detail;
   const body: ScimErrorBody = {
     schemas: [ERROR_SCHEMA],
     status: String(error.status),
-    detail: error.detail,
+    detail,
   };
   if (error.scimType) body.scimType = error.scimType;
   return body;

@@ -17,7 +17,7 @@ import type { FilterNode } from './filter.js';
 import { scimmySchemas } from './schemas/definitions.js';
 import { findByName, getProp, requireAttribute, resolveAttribute } from './schemas/model.js';
 import type { ResolvedAttribute, ResourceTypeDef, ScimResource } from './schemas/model.js';
-import { coerceValue, validateResource } from './validate.js';
+import { coerceValue, preview, validateResource } from './validate.js';
 
 export const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
@@ -72,7 +72,7 @@ export function parsePatchRequest(body: unknown): PatchOperation[] {
     if (typeof op !== 'string' || !['add', 'remove', 'replace'].includes(op.toLowerCase()))
       throw badRequest(
         'invalidSyntax',
-        `Operation ${n}: 'op' must be add, remove or replace, got ${JSON.stringify(op)}`,
+        `Operation ${n}: 'op' must be add, remove or replace, got ${preview(op)}`,
       );
     const path = getProp(raw, 'path');
     if (path !== undefined && path !== null && typeof path !== 'string')
@@ -198,8 +198,11 @@ class Normaliser {
       }
       if (!isPlainObject(value))
         throw badRequest('invalidValue', `${context}: the value must be an object`);
-      for (const [key, sub] of Object.entries(value))
+      for (const [key, sub] of Object.entries(value)) {
+        // An extension value may repeat its schemas, as the top level may: ignored alike.
+        if (key.toLowerCase() === 'schemas') continue;
         this.withPath(op, `${resolved.schema}:${key}`, sub, n);
+      }
       return;
     }
     if (

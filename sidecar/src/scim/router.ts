@@ -25,6 +25,7 @@ import type { ResourceTypeDef, ScimResource } from './schemas/model.js';
 import { DEFAULT_LIMITS, ScimService } from './service.js';
 import type { ServiceLimits } from './service.js';
 import { listResponse } from './list.js';
+import { assertDepth } from './validate.js';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json';
 
@@ -62,7 +63,10 @@ function send(res: Response, status: number, body?: unknown) {
     return;
   }
   res.setHeader('Content-Type', `${SCIM_CONTENT_TYPE}; charset=utf-8`);
-  res.send(JSON.stringify(body));
+  // Written as is: no weak ETag of Express's on lists and errors (resources set their own).
+  const text = JSON.stringify(body);
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
 }
 
 function sendError(res: Response, error: ScimError) {
@@ -179,7 +183,15 @@ function jsonBody(limit: number): RequestHandler {
         return;
       }
     }
-    parse(req, res, next);
+    parse(req, res, (error?: unknown) => {
+      if (error) return next(error);
+      try {
+        assertDepth(req.body);
+      } catch (depthError) {
+        return next(depthError);
+      }
+      next();
+    });
   };
 }
 
@@ -230,6 +242,16 @@ export function createScimRouterWith(options: ScimRouterOptions): express.Router
       res.setHeader('Location', meta.location);
     send(res, status, service.respond(rt, resource, projection));
   };
+
+  // RFC 7644 §3.11: an alias of the authenticated subject, which a bearer token of an IdP
+  // connection is not.
+  router.all('/Me', () => {
+    throw new ScimError(
+      501,
+      undefined,
+      '/Me is not supported: a token belongs to a connection, not a user',
+    );
+  });
 
   // Discovery (RFC 7644 §4).
   router.get('/ServiceProviderConfig', (_req, res) => {

@@ -59,7 +59,35 @@ function excludesMembers(rt: ResourceTypeDef, projection: Projection): boolean {
   return rt.name === 'Group' && !wants(rt, projection, resolveAttribute(rt, 'members'));
 }
 
+/** Attempts of a PATCH whose write keeps losing the version race to other writers. */
+const PATCH_ATTEMPTS = 8;
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs work one at a time per key, in arrival order. PATCHes of one resource in this
+ * process wait for each other instead of racing for its version (other replicas still
+ * race, and lose to the plugin's version check, which is why a PATCH also retries).
+ */
+class KeyedQueue {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  async run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const result = previous.then(work, work);
+    const tail = result.catch(() => undefined);
+    this.tails.set(key, tail);
+    try {
+      return await result;
+    } finally {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+}
+
 export class ScimService {
+  private readonly patches = new KeyedQueue();
+
   constructor(
     private readonly repos: Repositories,
     readonly limits: ServiceLimits = DEFAULT_LIMITS,
@@ -227,15 +255,29 @@ export class ScimService {
     ifMatch?: string,
   ): Promise<ScimResource> {
     const operations = parsePatchRequest(body);
-    for (let attempt = 0; ; attempt++) {
-      const current = await this.get(ctx, rt, id);
-      const { op } = await this.patchOp(rt, current, operations, ifMatch);
-      if (!op) return current;
-      const result = (await this.repository(rt).write(ctx, [op]))[0];
-      // Our own version check lost a race with another writer: read again and re-apply.
-      if (result && !result.ok && result.error.status === 412 && !ifMatch && attempt < 3) continue;
-      return this.unwrap(result).resource ?? current;
-    }
+    return this.patches.run(`${ctx.connection}\n${rt.name}\n${id}`, async () => {
+      for (let attempt = 1; ; attempt++) {
+        const current = await this.get(ctx, rt, id);
+        const { op } = await this.patchOp(rt, current, operations, ifMatch);
+        if (!op) return current;
+        const result = (await this.repository(rt).write(ctx, [op]))[0];
+        // Our own version check lost a race with another writer: read again and re-apply.
+        // A client that sent no If-Match never sees that race as a 412.
+        if (result && !result.ok && result.error.status === 412 && !ifMatch) {
+          if (attempt < PATCH_ATTEMPTS) {
+            await pause(Math.random() * 20 * attempt);
+            continue;
+          }
+          throw new ScimError(
+            503,
+            undefined,
+            `${rt.name} ${id} is being changed by other requests; try again`,
+            { 'Retry-After': '1' },
+          );
+        }
+        return this.unwrap(result).resource ?? current;
+      }
+    });
   }
 
   async delete(ctx: ScimContext, rt: ResourceTypeDef, id: string, ifMatch?: string): Promise<void> {

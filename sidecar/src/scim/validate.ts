@@ -11,21 +11,44 @@ export type ValidationMode = 'create' | 'replace' | 'patched';
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** Deepest nesting of objects and lists a body may have (a User is 4 deep at most). */
+export const MAX_DEPTH = 32;
+
+/**
+ * 400 when a value nests deeper than MAX_DEPTH: checked once on the parsed body, without
+ * recursion, so no later step can overflow the stack on a hostile value.
+ */
+export function assertDepth(value: unknown, max = MAX_DEPTH): void {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [current, depth] = stack.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth > max)
+      throw badRequest('invalidSyntax', `The request body nests deeper than ${max} levels`);
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+}
+
+/** A short rendering of an offending value, for error messages. */
+export function preview(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object' && value !== null) return 'an object';
+  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** Coerces one (non-multi-valued) value to an attribute's type, or throws 400 invalidValue. */
 export function coerceSingle(attribute: AttributeDef, value: unknown, where: string): unknown {
   const fail = (expected: string) =>
-    badRequest(
-      'invalidValue',
-      `Attribute '${where}' must be ${expected}, got ${Array.isArray(value) ? 'a list' : JSON.stringify(value)}`,
-    );
+    badRequest('invalidValue', `Attribute '${where}' must be ${expected}, got ${preview(value)}`);
   switch (attribute.type) {
     case 'string':
     case 'reference':
     case 'binary':
+      // A number is refused, not turned into text: 1e999 would be stored as "Infinity".
       if (typeof value === 'string') return value;
-      if (typeof value === 'number' || typeof value === 'boolean') return String(value);
       throw fail('a string');
     case 'boolean':
       if (typeof value === 'boolean') return value;

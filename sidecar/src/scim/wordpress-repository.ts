@@ -4,10 +4,8 @@
 // candidates, page by page; writes go through the batch routes, a SCIM request being a
 // batch of one and /Bulk a real batch. The attribute map is cached for a few seconds, so a
 // write is one request to WordPress. A create that collides with an existing WordPress
-// account of the same person adopts it when the deprovisioning policy allows (see
-// `engine/adoption.ts`, the rule scheduled pulls follow too).
-import { adoptionVerdict } from '../engine/adoption.js';
-import type { AdoptionVerdict } from '../engine/adoption.js';
+// account of the same person adopts it when the plugin allows (the deprovisioning policy,
+// protected accounts, and accounts this connection provisioned before: see afterCollision).
 import { LOGIN_ATTEMPTS } from '../engine/logins.js';
 import type { Logger } from '../logger.js';
 import { WordPressError } from '../wordpress/client.js';
@@ -133,6 +131,16 @@ function fromBatchError(error: BatchError): ScimError {
 }
 
 /**
+ * The SCIM error of a failed write. Whatever the plugin says of an id the token cannot see
+ * (no such user, or not linked to its connection), the answer is the same 404 as a GET's.
+ */
+function answered(kind: 'User' | 'Group', op: WriteOp, error: BatchError): ScimError {
+  if (error.status === 404 && op.action !== 'create')
+    return new ScimError(404, undefined, `${kind} ${op.id} not found`);
+  return fromBatchError(error);
+}
+
+/**
  * The plugin compares ifMatch exactly with a snapshot version (W/"…"). A client's header
  * may drop the W/ or say `*` (any version: nothing to check once the resource exists).
  */
@@ -198,49 +206,19 @@ class ConfigCache {
     const map = (await this.load(false))?.attributeMap;
     return Array.isArray(map) && map.length ? map : DEFAULT_ATTRIBUTE_MAP;
   }
-
-  /** Read afresh: it is asked on the rare collision, right after an admin may have changed it. */
-  async adoptionPolicy(): Promise<AdoptionPolicy> {
-    const policy = (await this.load(true))?.deprovision as Partial<AdoptionPolicy> | undefined;
-    return {
-      touchUnlinked: policy?.touchUnlinked === true,
-      touchAdministrators: policy?.touchAdministrators === true,
-    };
-  }
 }
 
-/** Where a setting that lets SCIM take over existing users is, in the admin's words. */
-const POLICY_SETTINGS = 'Users › UserSync › Deprovisioning, "Which users a sync may change"';
-
-/** Why an existing account of the person was not adopted, as the SCIM error an IdP shows. */
-function notAdopted(
-  verdict: Exclude<AdoptionVerdict, 'adopt'>,
-  existing: UserSnapshot,
-  by: 'login' | 'email',
-  collision: BatchError,
-): ScimError {
-  const named = by === 'login' ? `login "${existing.login}"` : `email "${existing.email}"`;
-  switch (verdict) {
-    case 'unmanaged':
-      return new ScimError(
-        409,
-        'uniqueness',
-        `A WordPress user with the ${named} already exists and is not managed by UserSync ` +
-          `(not linked to this connection). To provision this person into that account, turn ` +
-          `on "Users not linked to the source" (${POLICY_SETTINGS}): UserSync then links the ` +
-          `existing user and applies this resource to it.`,
-      );
-    case 'administrator':
-      return new ScimError(
-        409,
-        'uniqueness',
-        `The WordPress user with the ${named} is an administrator, and syncs do not change ` +
-          `administrators. To provision this person into that account, turn on ` +
-          `"Administrators" (${POLICY_SETTINGS}).`,
-      );
-    default:
-      return fromBatchError(collision);
-  }
+/**
+ * The 409 of a value someone else holds. It names the attribute, never who holds it or
+ * whether that account is unmanaged or an administrator (a token must learn nothing about
+ * accounts it cannot see): the plugin's audit log tells the admin why.
+ */
+function notUnique(attribute: 'userName' | 'email' | 'externalId'): ScimError {
+  return new ScimError(
+    409,
+    'uniqueness',
+    `The ${attribute} is already in use by another account; it must be unique`,
+  );
 }
 
 /** Which WordPress `orderby` a SCIM sortBy can use natively. */
@@ -582,18 +560,15 @@ class WordPressUserRepository extends WordPressRepository {
             else results[p.index] = { ok: false, error: next.error };
             continue;
           }
-          // The plugin checks the policy again: it may have changed since it was read.
-          if (p.adopting && code === 'usersync_not_found')
+          // The plugin decides (and audits) whether an existing account may be adopted:
+          // its refusal, whatever the reason, is the account's login or email taken.
+          if (p.adopting && (result.error.status === 403 || result.error.status === 404))
             results[p.index] = {
               ok: false,
-              error: notAdopted('unmanaged', p.adopting.user, p.adopting.by, result.error),
+              error: notUnique(p.adopting.by === 'login' ? 'userName' : 'email'),
             };
-          else if (p.adopting && code === 'usersync_administrator_protected')
-            results[p.index] = {
-              ok: false,
-              error: notAdopted('administrator', p.adopting.user, p.adopting.by, result.error),
-            };
-          else results[p.index] = { ok: false, error: fromBatchError(result.error) };
+          else
+            results[p.index] = { ok: false, error: answered('User', ops[p.index]!, result.error) };
         }
       }
       pending = retry;
@@ -601,10 +576,13 @@ class WordPressUserRepository extends WordPressRepository {
     return results;
   }
 
-  /** The user with this login or email in WordPress, linked to the connection or not. */
+  /**
+   * The user with this login or email in WordPress (linked to the connection or not), or
+   * the connection's user with this external id.
+   */
   private async findAnyUser(
     ctx: ScimContext,
-    match: { login?: string; email?: string },
+    match: { login?: string; email?: string; external_id?: string },
   ): Promise<UserSnapshot | null> {
     const response = await this.call(() =>
       this.wordpress.get<{ users: UserSnapshot[] }>('/usersync/v1/users', {
@@ -617,10 +595,19 @@ class WordPressUserRepository extends WordPressRepository {
   }
 
   /**
-   * What to do after a create (or the update adopting a user) collided on a login or email:
-   * - the account already is this connection's user for this userName (a retried POST): 409;
-   * - the login or the email identifies the person's existing account: adopt it, when the
-   *   policy allows (adoptionVerdict), as a replace of the mapped attributes;
+   * What to do after a create (or the update adopting a user) collided on a login or email.
+   * Identities are resolved in one order — link, then externalId within the connection,
+   * then userName (the login), then email — and any disagreement between them is a 409
+   * `uniqueness`, never a merge or a rename:
+   * - the externalId is already the connection's user (a retried POST, or another userName
+   *   for the same identity): 409;
+   * - the login or the email names an account already linked to this connection: 409 (a
+   *   POST never takes over, renames or merges into a user the connection manages);
+   * - the login and the email name two different accounts: 409;
+   * - the login or the email names an unlinked account of the person: the plugin adopts it
+   *   when the policy allows (touchUnlinked, touchAdministrators, protected accounts), or
+   *   re-links it when this connection created or linked it before and unlinked it on
+   *   DELETE (reprovisioning); it refuses otherwise, audited;
    * - the login belongs to someone else and the email is free: try name-2, name-3 …
    */
   private async afterCollision(
@@ -654,6 +641,11 @@ class WordPressUserRepository extends WordPressRepository {
       return { error: fromBatchError(error) };
     }
 
+    const { resource, password } = p.create!;
+    const externalId = typeof resource.externalId === 'string' ? resource.externalId : null;
+    if (externalId && (await this.findAnyUser(ctx, { external_id: externalId })))
+      return { error: notUnique('externalId') };
+
     // The account the login names is this person's when the login is the userName itself.
     let person: { user: UserSnapshot; by: 'login' | 'email' } | null = null;
     if (loginHolder && this.isThisUserName(p, loginHolder)) {
@@ -662,15 +654,8 @@ class WordPressUserRepository extends WordPressRepository {
     }
     const emailHolder = user.email ? await this.findAnyUser(ctx, { email: user.email }) : null;
     if (emailHolder && emailHolder.id !== person?.user.id) {
-      if (person)
-        return {
-          error: new ScimError(
-            409,
-            'uniqueness',
-            `The login "${person.user.login}" and the email "${emailHolder.email}" belong to two ` +
-              `different WordPress users; one person cannot be provisioned into both.`,
-          ),
-        };
+      // The login and the email name two different accounts.
+      if (person) return { error: notUnique('email') };
       // Created by this connection for this userName under a suffixed login: a retried POST.
       const sent = emailHolder.scim?.userName;
       if (
@@ -682,11 +667,8 @@ class WordPressUserRepository extends WordPressRepository {
       person = { user: emailHolder, by: 'email' };
     }
     if (!person) return canSuffix ? suffixed() : { error: fromBatchError(error) };
-
-    const { resource, password } = p.create!;
-    const externalId = typeof resource.externalId === 'string' ? resource.externalId : null;
-    const verdict = adoptionVerdict(person.user, externalId, await this.config.adoptionPolicy());
-    if (verdict !== 'adopt') return { error: notAdopted(verdict, person.user, person.by, error) };
+    if (person.user.linked)
+      return { error: notUnique(person.by === 'login' ? 'userName' : 'email') };
     // The update links the user in the same write (the plugin links an unlinked user that an
     // update reaches under touchUnlinked), so a refused update leaves no link behind.
     return {
@@ -899,7 +881,7 @@ class WordPressGroupRepository extends WordPressRepository {
             resource: group ? groupFromWordPress(group, ctx.baseUrl) : null,
           };
         } else {
-          results[p.index] = { ok: false, error: fromBatchError(result.error) };
+          results[p.index] = { ok: false, error: answered('Group', ops[p.index]!, result.error) };
         }
       });
     }

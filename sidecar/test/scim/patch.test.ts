@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ScimError } from '../../src/scim/errors.js';
 import { applyPatch, parsePatchRequest } from '../../src/scim/patch.js';
+import { validateResource } from '../../src/scim/validate.js';
 import { GROUP_RESOURCE, USER_RESOURCE } from '../../src/scim/schemas/definitions.js';
 
 const E = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -281,4 +282,93 @@ describe('PATCH: refused requests', () => {
       patchUser({ op: 'replace', path: 'emails[value co "zzz"].type', value: 'home' }),
       'noTarget',
     ));
+});
+
+describe('PATCH: any type label of a multi-valued attribute (RFC 7643 §7)', () => {
+  // Each attribute with a label Entra, Okta or a directory really sends, outside the
+  // suggested canonical list or in another case: accepted on POST, so PATCH must accept it.
+  const labels: [string, Record<string, unknown>][] = [
+    ['emails', { value: 'alex@contoso.com', type: 'internet' }],
+    ['emails', { value: 'alex@contoso.com', type: 'Work' }],
+    ['phoneNumbers', { value: '+1 555 0100', type: 'cell' }],
+    ['addresses', { streetAddress: '1 Main St', type: 'billing' }],
+    ['roles', { value: 'Reader', type: 'WindowsAzureActiveDirectoryRole', primary: false }],
+    ['x509Certificates', { value: 'TUlJQw==', type: 'signing' }],
+    ['ims', { value: 'alex', type: 'Teams' }],
+    ['photos', { value: 'https://example.com/a.png', type: 'Avatar' }],
+    ['entitlements', { value: 'premium', type: 'license' }],
+  ];
+  for (const [attribute, item] of labels) {
+    const populated = () => ({ ...user(), [attribute]: [item] });
+    it(`${attribute} type "${String(item.type)}": stored as sent, and PATCH active "False" still works`, async () => {
+      const validated = validateResource(USER_RESOURCE, populated(), 'create');
+      assert.deepEqual((validated[attribute] as unknown[])[0], item);
+      const { resource } = await applyPatch(
+        USER_RESOURCE,
+        { ...validated, id: '12' },
+        parsePatchRequest({
+          schemas: [PATCH],
+          Operations: [{ op: 'Replace', path: 'active', value: 'False' }],
+        }),
+      );
+      assert.equal(resource.active, false);
+      assert.deepEqual((resource[attribute] as unknown[])[0], item);
+    });
+    it(`${attribute}: a PATCH can add an item with type "${String(item.type)}"`, async () => {
+      const { resource } = await patchUser({ op: 'add', path: attribute, value: [item] });
+      assert.ok(
+        (resource[attribute] as unknown[]).some((i) => JSON.stringify(i) === JSON.stringify(item)),
+      );
+    });
+  }
+  it('a value path compares a canonical type case-insensitively', async () => {
+    const { resource } = await applyPatch(
+      USER_RESOURCE,
+      { ...user(), emails: [{ type: 'Work', value: 'alex@contoso.com', primary: true }] },
+      parsePatchRequest({
+        schemas: [PATCH],
+        Operations: [{ op: 'replace', path: 'emails[type eq "work"].value', value: 'a@b.example' }],
+      }),
+    );
+    assert.deepEqual(resource.emails, [{ type: 'Work', value: 'a@b.example', primary: true }]);
+  });
+  it('/Schemas still suggests the canonical labels, and none for roles', () => {
+    const emails = USER_RESOURCE.schema.attributes.find((a) => a.name === 'emails')!;
+    const roles = USER_RESOURCE.schema.attributes.find((a) => a.name === 'roles')!;
+    assert.deepEqual(emails.subAttributes!.find((s) => s.name === 'type')!.canonicalValues, [
+      'work',
+      'home',
+      'other',
+    ]);
+    assert.equal(roles.subAttributes!.find((s) => s.name === 'type')!.canonicalValues, undefined);
+  });
+});
+
+describe('PATCH: references accepted on POST stay patchable', () => {
+  for (const [attribute, value] of [
+    ['profileUrl', 'example.com/ann'],
+    ['photos', [{ value: 'avatar.png', type: 'photo' }]],
+  ] as [string, unknown][]) {
+    it(`${attribute} ${JSON.stringify(value)}: PATCH active "False" still works`, async () => {
+      const validated = validateResource(
+        USER_RESOURCE,
+        { ...user(), [attribute]: value },
+        'create',
+      );
+      const { resource } = await applyPatch(
+        USER_RESOURCE,
+        { ...validated, id: '12' },
+        parsePatchRequest({
+          schemas: [PATCH],
+          Operations: [{ op: 'replace', path: 'active', value: 'False' }],
+        }),
+      );
+      assert.equal(resource.active, false);
+      assert.deepEqual(resource[attribute], value);
+    });
+  }
+  it('/Schemas still says profileUrl refers to an external resource', () => {
+    const profileUrl = USER_RESOURCE.schema.attributes.find((a) => a.name === 'profileUrl')!;
+    assert.deepEqual(profileUrl.referenceTypes, ['external']);
+  });
 });

@@ -1061,3 +1061,67 @@ describe('bad requests: each a 4xx SCIM error, nothing written', () => {
     });
   }
 });
+
+describe('bounded answers to hostile or odd input', () => {
+  let server: TestServer;
+  before(async () => (server = await startServer()));
+  after(() => server.close());
+
+  it('a value nested 5,000 levels deep: 400 invalidSyntax, not a 500', async () => {
+    const deep = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000);
+    const body = `{"schemas":["${USER_SCHEMA}"],"userName":"deep@contoso.com","title":${deep}}`;
+    const r = await server.call('POST', '/Users', undefined, { raw: body });
+    assertScimError(r, 400, 'invalidSyntax');
+    assert.match(r.body.detail, /nests deeper than 32 levels/);
+  });
+
+  it('an 800 KB offending value gives a short error detail', async () => {
+    const r = await server.call('POST', '/Users', {
+      schemas: [USER_SCHEMA],
+      userName: 'big@contoso.com',
+      active: 'x'.repeat(800_000),
+    });
+    assertScimError(r, 400, 'invalidValue');
+    assert.ok(r.body.detail.length <= 300, `${r.body.detail.length} characters`);
+  });
+
+  it('userName 1e999 (a number) is refused, not stored as "Infinity"', async () => {
+    const body = `{"schemas":["${USER_SCHEMA}"],"userName":1e999}`;
+    const r = await server.call('POST', '/Users', undefined, { raw: body });
+    assertScimError(r, 400, 'invalidValue');
+    const numeric = await server.call('POST', '/Users', { schemas: [USER_SCHEMA], userName: 42 });
+    assertScimError(numeric, 400, 'invalidValue');
+  });
+
+  it('GET /Me is 501 Not Implemented', async () => {
+    assertScimError(await server.call('GET', '/Me'), 501);
+  });
+
+  it('a PATCH value for the enterprise extension may carry its own schemas key', async () => {
+    const created = await server.call('POST', '/Users', entraUser('ext-schemas'));
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const r = await server.call(
+      'PATCH',
+      `/Users/${created.body.id}`,
+      patchBody({
+        op: 'replace',
+        path: ENTERPRISE,
+        value: { schemas: [ENTERPRISE], department: 'Legal' },
+      }),
+    );
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body[ENTERPRISE].department, 'Legal');
+  });
+
+  it('lists and errors carry no ETag; a resource carries its version', async () => {
+    const list = await server.call('GET', '/Users');
+    assert.equal(list.status, 200);
+    assert.equal(list.headers.get('etag'), null);
+    const missing = await server.call('GET', '/Users/999999');
+    assert.equal(missing.status, 404);
+    assert.equal(missing.headers.get('etag'), null);
+    const created = await server.call('POST', '/Users', entraUser('etag'));
+    const one = await server.call('GET', `/Users/${created.body.id}`);
+    assert.equal(one.headers.get('etag'), one.body.meta.version);
+  });
+});

@@ -43,7 +43,8 @@ function toAttribute(described: DescribedAttribute): AttributeDef {
     returned: (described.returned ?? 'default') as Returned,
     uniqueness: (described.uniqueness ?? 'none') as Uniqueness,
   };
-  if (Array.isArray(described.canonicalValues))
+  // Canonical values are suggestions (RFC 7643 §7); an empty list suggests nothing.
+  if (Array.isArray(described.canonicalValues) && described.canonicalValues.length)
     attribute.canonicalValues = described.canonicalValues.map(String);
   if (Array.isArray(described.referenceTypes))
     attribute.referenceTypes = described.referenceTypes.map(String);
@@ -72,10 +73,40 @@ function fromScimmy(definition: { describe(): unknown }): SchemaDef {
   };
 }
 
+interface ScimmyAttribute {
+  type: string;
+  config: { canonicalValues: unknown; referenceTypes: unknown };
+  subAttributes?: ScimmyAttribute[];
+}
+
+/**
+ * SCIMMY's PatchOp re-validates the whole resource, more strictly than our POST: it refuses
+ * a `type` outside its canonical list (and any `type` of roles and x509Certificates, whose
+ * list is empty), and a reference such as profileUrl or photos.value that is not a full
+ * URL. A user accepted on POST could then never be PATCHed again — not even disabled.
+ * Canonical values are suggestions (RFC 7643 §7) and references are stored as sent, so
+ * PatchOp is brought to the rules of POST: a PATCH is never stricter.
+ */
+function noStricterThanPost(attributes: readonly ScimmyAttribute[]) {
+  for (const attribute of attributes) {
+    if (Array.isArray(attribute.config.canonicalValues)) attribute.config.canonicalValues = false;
+    // SCIMMY accepts a reference that starts with one of its types; every string starts with ''.
+    if (attribute.type === 'reference' && Array.isArray(attribute.config.referenceTypes))
+      attribute.config.referenceTypes = [...(attribute.config.referenceTypes as string[]), ''];
+    if (attribute.subAttributes) noStricterThanPost(attribute.subAttributes);
+  }
+}
+
 let extended = false;
 /** SCIMMY's User schema learns the enterprise extension once, for PatchOp. */
 export function scimmySchemas() {
   if (!extended) {
+    for (const definition of [
+      SCIMMY.Schemas.User.definition,
+      SCIMMY.Schemas.EnterpriseUser.definition,
+      SCIMMY.Schemas.Group.definition,
+    ])
+      noStricterThanPost(definition.attributes as unknown as ScimmyAttribute[]);
     const hasExtension = SCIMMY.Schemas.User.definition.attributes.some(
       (a) => (a as { id?: string }).id === ENTERPRISE_USER_SCHEMA,
     );
