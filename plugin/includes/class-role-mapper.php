@@ -222,12 +222,21 @@ class Role_Mapper {
 	 */
 	public static function reevaluate( array $previous, array $next ): int {
 		$changed = 0;
+		$mapper  = new self( $next );
 		foreach ( self::impact( $previous, $next ) as $user_id => $change ) {
 			$user        = get_userdata( $user_id );
 			$transaction = new Transaction();
 			try {
+				// Under the user's lock, judged again on what is committed now.
 				$transaction->begin( array( 'user:' . $user_id ) );
-				self::apply( $user, $change['to'] );
+				clean_user_cache( $user_id );
+				$now = $mapper->plan( array( $user_id ), $change['connection'] )[ $user_id ] ?? null;
+				if ( null === $now ) {
+					$transaction->commit();
+					continue;
+				}
+				$user = get_userdata( $user_id );
+				self::apply( $user, $now['to'] );
 				Plugin::audit_log()->write(
 					array(
 						'source'     => 'role map',

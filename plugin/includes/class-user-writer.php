@@ -730,7 +730,9 @@ class User_Writer {
 			throw new Operation_Error( 404, 'usersync_not_found', sprintf( __( 'There is no user with id %d.', 'usersync' ), $op['id'] ) );
 		}
 		$policy = $this->config['deprovision'];
-		if ( ! $this->is_linked( $user->ID ) && ! $policy['touchUnlinked'] && ! $this->may_reprovision( $user, $op ) ) {
+		// An account this connection made or linked before, unlinked by its DELETE, is its own.
+		$linked = $this->is_linked( $user->ID ) || $this->may_reprovision( $user, $op );
+		if ( ! $linked && ! $policy['touchUnlinked'] ) {
 			throw new Operation_Error(
 				404,
 				'usersync_not_found',
@@ -740,7 +742,7 @@ class User_Writer {
 		}
 		// Protected accounts (the service account, the requester, privileged users) are never
 		// adopted or changed, whatever touchUnlinked says.
-		$protected = Protected_Accounts::problem( $user, $policy, $this->is_linked( $user->ID ) );
+		$protected = Protected_Accounts::problem( $user, $policy, $linked );
 		if ( null !== $protected ) {
 			throw new Operation_Error( 403, $protected['code'], $protected['message'] );
 		}
