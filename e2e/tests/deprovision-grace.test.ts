@@ -158,3 +158,54 @@ describe('delete policy with a grace period', () => {
     assert.equal(deletion.result, 'success');
   });
 });
+
+describe('deactivation under "when a source deactivates a user: delete"', () => {
+  const setPolicy = async (deprovision: Record<string, unknown>) => {
+    const answer = await request(restUrl(stack, 'usersync/v1/config'), {
+      method: 'PUT',
+      basic: asAdmin(stack),
+      body: { deprovision },
+    });
+    assert.equal(answer.status, 200, answer.text);
+  };
+  const provision = async (login: string): Promise<number> => {
+    const created = await call('POST', '/Users', {
+      schemas: [USER],
+      userName: login,
+      emails: [{ value: `${login}@contoso.example`, primary: true }],
+    });
+    assert.equal(created.status, 201, created.text);
+    return Number(created.body.id);
+  };
+  // Entra ID unassigns a user from the app with exactly this PATCH.
+  const deactivate = (id: number) =>
+    call('PATCH', `/Users/${id}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'Replace', path: 'active', value: 'False' }],
+    });
+
+  test('with a grace period: disabled now, deleted by the daily job once due', async () => {
+    await setPolicy({ action: 'disable', deactivate: 'delete', graceDays: GRACE_DAYS });
+    const id = await provision('deactivated.later');
+    const answer = await deactivate(id);
+    assert.ok(answer.status === 200 || answer.status === 204, answer.text);
+    assert.equal((await wpUser(id))?.active, false);
+    assert.equal((await pending()).count, 1);
+
+    await runJobAfterDeadline(id);
+    assert.equal(await wpUser(id), undefined, 'deleted once due');
+  });
+
+  test('without a grace period: deleted at once; by default only disabled', async () => {
+    await setPolicy({ action: 'disable', deactivate: 'delete', graceDays: 0 });
+    const gone = await provision('deactivated.now');
+    const answer = await deactivate(gone);
+    assert.ok(answer.status < 300, answer.text);
+    assert.equal(await wpUser(gone), undefined, 'deleted at once');
+
+    await setPolicy({ action: 'delete', deactivate: 'disable', graceDays: 0 });
+    const kept = await provision('deactivated.kept');
+    await deactivate(kept);
+    assert.equal((await wpUser(kept))?.active, false, 'disabled, not deleted');
+  });
+});

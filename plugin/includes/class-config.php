@@ -135,8 +135,14 @@ class Config {
 					'additionalProperties' => false,
 					'properties'           => array(
 						'action'              => array(
-							'type' => 'string',
-							'enum' => array( 'disable', 'delete' ),
+							'description' => __( 'When a source removes a user (SCIM DELETE, deleted in the directory): disable or delete.', 'usersync' ),
+							'type'        => 'string',
+							'enum'        => array( 'disable', 'delete' ),
+						),
+						'deactivate'          => array(
+							'description' => __( 'When a source deactivates a user (SCIM active false, accountEnabled false): disable or delete, with the same grace period and heir as removals.', 'usersync' ),
+							'type'        => 'string',
+							'enum'        => array( 'disable', 'delete' ),
 						),
 						'reassignTo'          => array(
 							'type'    => array( 'integer', 'null' ),
@@ -209,6 +215,7 @@ class Config {
 			),
 			'deprovision'  => array(
 				'action'              => 'disable',
+				'deactivate'          => 'disable',
 				'reassignTo'          => null,
 				'touchUnlinked'       => false,
 				'touchAdministrators' => false,
@@ -368,6 +375,7 @@ class Config {
 		$deprovision = array_merge( $defaults['deprovision'], isset( $config['deprovision'] ) && is_array( $config['deprovision'] ) ? $config['deprovision'] : array() );
 		$deprovision = array(
 			'action'              => 'delete' === $deprovision['action'] ? 'delete' : 'disable',
+			'deactivate'          => 'delete' === $deprovision['deactivate'] ? 'delete' : 'disable',
 			'reassignTo'          => empty( $deprovision['reassignTo'] ) ? null : (int) $deprovision['reassignTo'],
 			'touchUnlinked'       => (bool) $deprovision['touchUnlinked'],
 			'touchAdministrators' => (bool) $deprovision['touchAdministrators'],

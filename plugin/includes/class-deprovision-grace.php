@@ -213,7 +213,7 @@ final class Deprovision_Grace {
 			'cancelled' => 0,
 		);
 		$policy = Plugin::config()->get()['deprovision'];
-		if ( 'delete' !== $policy['action'] ) {
+		if ( ! self::deletes( $policy ) ) {
 			// The policy no longer deletes: whoever is still pending stays disabled.
 			$counts['cancelled'] = self::cancel_all( self::AUDIT_SOURCE );
 			return $counts;
@@ -367,18 +367,29 @@ final class Deprovision_Grace {
 	}
 
 	/**
-	 * `update_option_usersync_config`: switching the policy from delete to disable cancels the
-	 * pending deletions at once (their users stay disabled).
+	 * `update_option_usersync_config`: switching the policy to one that never deletes cancels
+	 * the pending deletions at once (their users stay disabled).
 	 *
 	 * @param mixed $old_value Previous value.
 	 * @param mixed $value     New value.
 	 */
 	public static function on_config_saved( $old_value, $value ): void {
-		$before = is_array( $old_value ) && isset( $old_value['deprovision']['action'] ) ? $old_value['deprovision']['action'] : null;
-		$after  = is_array( $value ) && isset( $value['deprovision']['action'] ) ? $value['deprovision']['action'] : null;
-		if ( 'delete' === $before && 'delete' !== $after ) {
+		// Pending deletions came from removals or deactivations: they are cancelled once neither
+		// deletes any more.
+		$before = is_array( $old_value ) && isset( $old_value['deprovision'] ) && is_array( $old_value['deprovision'] ) && self::deletes( $old_value['deprovision'] );
+		$after  = is_array( $value ) && isset( $value['deprovision'] ) && is_array( $value['deprovision'] ) && self::deletes( $value['deprovision'] );
+		if ( $before && ! $after ) {
 			self::cancel_all( 'wp-admin' );
 		}
+	}
+
+	/**
+	 * Whether a deprovisioning policy deletes anyone: on removal, on deactivation or both.
+	 *
+	 * @param array<string, mixed> $policy The `deprovision` part of the configuration.
+	 */
+	public static function deletes( array $policy ): bool {
+		return 'delete' === ( $policy['action'] ?? null ) || 'delete' === ( $policy['deactivate'] ?? null );
 	}
 
 	/**

@@ -933,6 +933,21 @@ class User_Writer {
 		$toggled = $changes['active'] ?? null;
 		$action  = null === $toggled ? 'update' : ( $toggled ? 'enable' : 'disable' );
 		$status  = null === $toggled ? 'updated' : ( $toggled ? 'reactivated' : 'disabled' );
+
+		// A deactivation under "when a source deactivates a user: delete" is a deletion: at once
+		// (the other changes do not matter then), or after the grace period like a removal.
+		$due    = null;
+		$policy = $this->config['deprovision'];
+		if ( false === $toggled && 'delete' === $policy['deactivate'] ) {
+			if ( $policy['graceDays'] <= 0 ) {
+				return $this->delete_user( $user );
+			}
+			$this->check_deletable( $user, 'disable' );
+			if ( null === Deprovision_Grace::due( $id ) ) {
+				$due     = Deprovision_Grace::deadline( $policy['graceDays'] );
+				$names[] = Deprovision_Grace::scheduled_field( $due );
+			}
+		}
 		$old     = array(
 			'login' => strtolower( $user->user_login ),
 			'email' => strtolower( $user->user_email ),
@@ -944,7 +959,7 @@ class User_Writer {
 			$id,
 			$user->user_login,
 			$names,
-			function () use ( $id, $changes, $toggled ): array {
+			function () use ( $id, $changes, $toggled, $due ): array {
 				if ( isset( $changes['user_login'] ) ) {
 					$this->rename( $id, $changes['user_login'] );
 				}
@@ -984,6 +999,9 @@ class User_Writer {
 				}
 				if ( false === $toggled ) {
 					$this->disable( get_userdata( $id ) );
+				}
+				if ( null !== $due ) {
+					Deprovision_Grace::schedule_user( $id, $due, $this->connection, $this->source, $this->run_id );
 				}
 				return array(
 					'status'  => '',

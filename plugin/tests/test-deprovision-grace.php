@@ -252,3 +252,43 @@ check(
 		same( array( 'delete', 'success', array(), null ), grace_audit( 'test:' . $connection, $user['id'] )[1] ?? null, 'audited as a delete' );
 	}
 );
+
+check(
+	'deprovision: a deactivation follows "when a source deactivates a user" (disable by default, delete at once or after the grace period)',
+	static function (): void {
+		$service    = make_user( 'usersync_service' );
+		$connection = connection();
+		$heir       = (int) get_users( array( 'role' => 'administrator', 'number' => 1, 'fields' => 'ID', 'orderby' => 'ID' ) )[0];
+		$deactivate = static function ( array $user ) use ( $service, $connection ): array {
+			return user_batch( $service, $connection, array( array( 'ref' => 'off', 'action' => 'update', 'id' => $user['id'], 'user' => array( 'active' => false ) ) ) )[0];
+		};
+
+		// Removal deletes, deactivation keeps its default: disable only (installs from before).
+		grace_policy( array( 'action' => 'delete', 'graceDays' => 0, 'reassignTo' => $heir ) );
+		$kept   = grace_user( $service, $connection, 'kept' );
+		$result = $deactivate( $kept );
+		same( 'disabled', $result['status'] ?? null, 'deactivated under the default: disabled' );
+		ok( false !== get_userdata( $kept['id'] ) && Login_Guard::is_disabled( $kept['id'] ), 'and kept' );
+
+		grace_policy( array( 'action' => 'disable', 'deactivate' => 'delete', 'graceDays' => 0, 'reassignTo' => $heir ) );
+		$gone   = grace_user( $service, $connection, 'gone' );
+		$result = $deactivate( $gone );
+		same( 'deleted', $result['status'] ?? null, 'deactivated under "delete", no grace: deleted' );
+		ok( false === get_userdata( $gone['id'] ), 'the account is gone' );
+
+		grace_policy( array( 'action' => 'disable', 'deactivate' => 'delete', 'graceDays' => 7, 'reassignTo' => $heir ) );
+		$later  = grace_user( $service, $connection, 'later' );
+		$result = $deactivate( $later );
+		same( 'disabled', $result['status'] ?? null, 'with a grace period: disabled now' );
+		ok( null !== Deprovision_Grace::due( $later['id'] ), 'and its deletion scheduled' );
+		$again = user_batch( $service, $connection, array( array( 'ref' => 'on', 'action' => 'update', 'id' => $later['id'], 'user' => array( 'active' => true ) ) ) )[0];
+		same( 'reactivated', $again['status'] ?? null, 'enabled again' );
+		same( null, Deprovision_Grace::due( $later['id'] ), 'which cancels the deletion' );
+
+		$pending = grace_user( $service, $connection, 'pending' );
+		$deactivate( $pending );
+		ok( null !== Deprovision_Grace::due( $pending['id'] ), 'scheduled' );
+		grace_policy( array( 'action' => 'disable', 'deactivate' => 'disable' ) );
+		same( null, Deprovision_Grace::due( $pending['id'] ), 'switching both to disable cancels it' );
+	}
+);

@@ -143,7 +143,10 @@ export interface RoleMap {
 
 /** What happens when a source removes or deactivates a user. */
 export interface DeprovisionPolicy {
+  /** When a source removes a user. */
   action: 'disable' | 'delete';
+  /** When a source deactivates a user; stored policies without it disable. */
+  deactivate: 'disable' | 'delete';
   /** User who receives the content of deleted users; null deletes their content. */
   reassignTo: number | null;
   /** Whether users not linked to the source (not created by UserSync) may be touched. */

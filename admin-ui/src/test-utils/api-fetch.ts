@@ -131,6 +131,7 @@ export function configFixture(overrides: Partial<SyncConfig> = {}): SyncConfig {
     roleMap: { rules: [], defaultRole: 'subscriber', allowAdministrator: false },
     deprovision: {
       action: 'disable',
+      deactivate: 'disable',
       reassignTo: null,
       touchUnlinked: false,
       touchAdministrators: false,

@@ -124,7 +124,7 @@ describe('App', () => {
     });
     window.history.replaceState(null, '', '/wp-admin/users.php?page=usersync&tab=deprovisioning');
     render(<App />);
-    const keep = await screen.findByRole('radio', { name: /Delete/ });
+    const keep = await screen.findByRole('radio', { name: /Delete the account/ });
     await user.click(keep);
     expect(keep).toBeChecked();
 
@@ -139,7 +139,7 @@ describe('App', () => {
       'aria-selected',
       'true',
     );
-    expect(screen.getByRole('radio', { name: /Delete/ })).toBeChecked();
+    expect(screen.getByRole('radio', { name: /Delete the account/ })).toBeChecked();
 
     act(() => screen.getByRole('tab', { name: 'Deprovisioning' }).focus());
     await user.keyboard('{ArrowRight}');

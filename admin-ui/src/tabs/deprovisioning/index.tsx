@@ -124,10 +124,11 @@ export default function Deprovisioning() {
   };
 
   const errors = checks.shown;
-  const deletes = policy.action === 'delete';
-  // Accounts whose deletion saving the disable policy would cancel.
-  const cancelled =
-    !deletes && section.config?.deprovision.action === 'delete' ? (pending.data?.count ?? 0) : 0;
+  const deletes = policy.action === 'delete' || policy.deactivate === 'delete';
+  const stored = section.config?.deprovision;
+  const storedDeletes = stored?.action === 'delete' || stored?.deactivate === 'delete';
+  // Accounts whose deletion saving a policy that never deletes would cancel.
+  const cancelled = !deletes && storedDeletes ? (pending.data?.count ?? 0) : 0;
 
   return (
     <form ref={form} onSubmit={onSubmit} noValidate className="usersync-deprovisioning">
@@ -137,7 +138,10 @@ export default function Deprovisioning() {
         </CardHeader>
         <CardBody>
           <RadioControl
-            label={__('When a source removes or deactivates a user', 'usersync')}
+            label={__(
+              'When a source removes a user (SCIM DELETE, deleted in the directory)',
+              'usersync',
+            )}
             selected={policy.action}
             options={[
               {
@@ -159,6 +163,32 @@ export default function Deprovisioning() {
           {errors['deprovision[action]'] ? (
             <p className="usersync-inline-error">{errors['deprovision[action]']}</p>
           ) : null}
+          <RadioControl
+            label={__(
+              'When a source deactivates a user (SCIM active false, account disabled in the directory)',
+              'usersync',
+            )}
+            selected={policy.deactivate}
+            options={[
+              {
+                value: 'disable',
+                label: __(
+                  'Disable it (recommended), as above: enabling it again at the source gives it back its roles.',
+                  'usersync',
+                ),
+              },
+              {
+                value: 'delete',
+                label: __(
+                  'Delete it, like a removal: with the grace period and the heir below. Entra ID deactivates users it unassigns from the app.',
+                  'usersync',
+                ),
+              },
+            ]}
+            onChange={(deactivate?: string) =>
+              set('deactivate', deactivate === 'delete' ? 'delete' : 'disable')
+            }
+          />
           {cancelled > 0 ? (
             <Notice status="warning" isDismissible={false}>
               {sprintf(
@@ -237,7 +267,7 @@ export default function Deprovisioning() {
           <ToggleControl
             label={__('Administrators', 'usersync')}
             help={__(
-              'Off: no sync ever changes, disables or deletes an administrator. Keep it off unless administrators are managed in the identity provider too.',
+              'Off: no sync ever adopts, changes, disables or deletes an administrator or any account that can manage users, plugins or settings (nor an editor no connection manages). Keep it off unless administrators are managed in the identity provider too. The sidecar’s own service account is never touched, whatever this says.',
               'usersync',
             )}
             checked={policy.touchAdministrators}

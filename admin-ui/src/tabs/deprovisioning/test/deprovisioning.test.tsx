@@ -100,6 +100,7 @@ describe('Deprovisioning', () => {
     expect(lastBody('PUT /usersync/v1/config')).toEqual({
       deprovision: {
         action: 'delete',
+        deactivate: 'disable',
         reassignTo: 9,
         touchUnlinked: false,
         touchAdministrators: false,
@@ -235,6 +236,24 @@ describe('Deprovisioning', () => {
       expect(
         await screen.findByText(/1 account is disabled and scheduled for deletion\./),
       ).toBeInTheDocument();
+    });
+  });
+
+  it('deletes on deactivation only when the admin says so, with the same grace period', async () => {
+    const user = userEvent.setup();
+    routes();
+    render(<Deprovisioning />);
+
+    await user.click(await screen.findByRole('radio', { name: /Delete it, like a removal/ }));
+    expect(screen.getByRole('radio', { name: /Disable the account/ })).toBeChecked();
+    const grace = screen.getByRole('spinbutton', { name: 'Grace period before deleting (days)' });
+    await user.clear(grace);
+    await user.type(grace, '7');
+    await user.click(screen.getByRole('button', { name: 'Save deprovisioning' }));
+
+    expect(await screen.findByText('Settings saved.')).toBeInTheDocument();
+    expect(lastBody('PUT /usersync/v1/config')).toMatchObject({
+      deprovision: { action: 'disable', deactivate: 'delete', graceDays: 7 },
     });
   });
 });
