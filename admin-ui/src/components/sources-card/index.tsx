@@ -92,7 +92,7 @@ export default function SourcesCard({ pollMs = 1000 }: SourcesCardProps) {
     }
   }, [runs.data]);
 
-  const syncNow = async (connection: Connection) => {
+  const syncNow = async (connection: Connection, dryRun = false) => {
     if (starting[connection.slug]) {
       return;
     }
@@ -103,7 +103,7 @@ export default function SourcesCard({ pollMs = 1000 }: SourcesCardProps) {
       return rest;
     });
     try {
-      follow(await startRun(connection.slug));
+      follow(await startRun(connection.slug, dryRun ? { dryRun: true } : {}));
     } catch (failure) {
       const error = toApiError(failure);
       setStartErrors((all) => ({ ...all, [connection.slug]: error }));
@@ -187,23 +187,41 @@ export default function SourcesCard({ pollMs = 1000 }: SourcesCardProps) {
                 ) : null}
               </p>
             </div>
-            <Button
-              variant="primary"
-              isBusy={starting[connection.slug]}
-              aria-disabled={starting[connection.slug] || active}
-              aria-label={sprintf(
-                /* translators: %s: connection name. */
-                __('Sync now: %s', 'usersync'),
-                connection.name,
-              )}
-              onClick={() => {
-                if (!active) {
-                  void syncNow(connection);
-                }
-              }}
-            >
-              {__('Sync now', 'usersync')}
-            </Button>
+            <div className="usersync-source__actions">
+              <Button
+                variant="secondary"
+                aria-disabled={starting[connection.slug] || active}
+                aria-label={sprintf(
+                  /* translators: %s: connection name. */
+                  __('Dry run: %s', 'usersync'),
+                  connection.name,
+                )}
+                onClick={() => {
+                  if (!active) {
+                    void syncNow(connection, true);
+                  }
+                }}
+              >
+                {__('Dry run', 'usersync')}
+              </Button>
+              <Button
+                variant="primary"
+                isBusy={starting[connection.slug]}
+                aria-disabled={starting[connection.slug] || active}
+                aria-label={sprintf(
+                  /* translators: %s: connection name. */
+                  __('Sync now: %s', 'usersync'),
+                  connection.name,
+                )}
+                onClick={() => {
+                  if (!active) {
+                    void syncNow(connection);
+                  }
+                }}
+              >
+                {__('Sync now', 'usersync')}
+              </Button>
+            </div>
           </div>
           {startErrors[connection.slug] ? (
             <ErrorNotice

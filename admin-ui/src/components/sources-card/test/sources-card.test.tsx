@@ -3,6 +3,7 @@
  */
 import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
+import type { APIFetchOptions } from '@wordpress/api-fetch';
 
 /**
  * Internal dependencies
@@ -156,6 +157,32 @@ describe('SourcesCard', () => {
     // The list of runs is read again once the run ends.
     await waitFor(() =>
       expect(requestsMade().filter((r) => r === 'GET /usersync/v1/runs?limit=10')).toHaveLength(2),
+    );
+  });
+
+  it('runs a dry run: it says nothing was written and what would change', async () => {
+    const user = userEvent.setup();
+    routes({
+      'POST /usersync/v1/sources/contoso/runs': (options: APIFetchOptions) => {
+        expect(options.data).toEqual({ dryRun: true });
+        return runFixture({
+          id: 'run-dry',
+          dryRun: true,
+          state: 'succeeded',
+          processed: 20,
+          total: 20,
+          counts: { created: 12, updated: 3, unchanged: 5, disabled: 0, deleted: 0, failed: 0 },
+        });
+      },
+    });
+    render(<SourcesCard pollMs={50} />);
+
+    await user.click(await screen.findByRole('button', { name: 'Dry run: Contoso' }));
+    const source = screen.getByRole('region', { name: 'Contoso' });
+    await waitFor(() =>
+      expect(source).toHaveTextContent(
+        'Dry run finished (nothing was written): 12 created, 3 updated, 5 unchanged',
+      ),
     );
   });
 
