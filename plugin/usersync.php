@@ -17,7 +17,7 @@
 defined( 'ABSPATH' ) || exit;
 
 define( 'USERSYNC_VERSION', '0.1.0' );
-define( 'USERSYNC_DB_VERSION', '3' );
+define( 'USERSYNC_DB_VERSION', '4' );
 define( 'USERSYNC_FILE', __FILE__ );
 define( 'USERSYNC_DIR', __DIR__ );
 define( 'USERSYNC_URL', plugin_dir_url( __FILE__ ) );

@@ -18,7 +18,7 @@ class Audit_Log {
 	/**
 	 * Appends one entry.
 	 *
-	 * @param array{action: string, result: string, actor?: string, source?: string, user_id?: ?int, user_login?: string, fields?: array<int, string>, error?: ?string, run_id?: ?string} $entry Entry.
+	 * @param array{action: string, result: string, actor?: string, source?: string, user_id?: ?int, user_login?: string, fields?: array<int, string>, error?: ?string, run_id?: ?string, connection?: ?string} $entry Entry.
 	 * @return bool Whether the row was written.
 	 */
 	public function write( array $entry ): bool {
@@ -35,13 +35,15 @@ class Audit_Log {
 			'result'     => self::clip( $entry['result'], 20 ),
 			'error'      => $entry['error'] ?? null,
 			'run_id'     => isset( $entry['run_id'] ) ? self::clip( $entry['run_id'], 64 ) : null,
+			// The connection a sync's entry belongs to, so filtering by it finds its runs' entries.
+			'connection' => isset( $entry['connection'] ) && '' !== $entry['connection'] ? self::clip( $entry['connection'], 64 ) : null,
 		);
 
 		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
 		return false !== $wpdb->insert(
 			Installer::tables()['audit'],
 			$row,
-			array( '%s', '%s', '%s', '%s', '%d', '%s', '%s', '%s', '%s', '%s' )
+			array( '%s', '%s', '%s', '%s', '%d', '%s', '%s', '%s', '%s', '%s', '%s' )
 		);
 	}
 

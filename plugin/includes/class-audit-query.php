@@ -33,7 +33,8 @@ class Audit_Query {
 	 * Builds the query from filters.
 	 *
 	 * @param array{source?: string, action?: string, result?: string, user?: string, run?: string, search?: string, after?: string, before?: string, order?: string} $filters
-	 *        `source` ending in `*` matches a prefix (`run:*`: every run); `user` is a login or a user id;
+	 *        `source` ending in `*` matches a prefix (`run:*`: every run), `connection:<slug>` also
+	 *        matches the entries of that connection's runs; `user` is part of a login or a user id;
 	 *        `after`/`before` are UTC `Y-m-d H:i:s` bounds (after inclusive, before exclusive).
 	 */
 	public function __construct( array $filters ) {
@@ -43,6 +44,11 @@ class Audit_Query {
 		if ( '' !== $source ) {
 			if ( '*' === substr( $source, -1 ) ) {
 				$this->where[] = $wpdb->prepare( 'source LIKE %s', $wpdb->esc_like( substr( $source, 0, -1 ) ) . '%' );
+			} elseif ( 0 === strpos( $source, 'connection:' ) ) {
+				// A connection's entries: its own, and those of its runs (written as run:<id>).
+				$slug          = substr( $source, strlen( 'connection:' ) );
+				$table         = self::table();
+				$this->where[] = $wpdb->prepare( "(source = %s OR connection = %s OR run_id IN (SELECT r.run_id FROM {$table} r WHERE r.connection = %s AND r.run_id IS NOT NULL))", $source, $slug, $slug ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 			} else {
 				$this->where[] = $wpdb->prepare( 'source = %s', $source );
 			}
@@ -59,9 +65,11 @@ class Audit_Query {
 		}
 		$user = trim( (string) ( $filters['user'] ?? '' ) );
 		if ( '' !== $user ) {
+			// Part of a login is enough ("grace" finds grace.hopper@contoso.com); a number is also an id.
+			$like          = '%' . $wpdb->esc_like( $user ) . '%';
 			$this->where[] = ctype_digit( $user )
-				? $wpdb->prepare( '(user_id = %d OR user_login = %s)', (int) $user, $user )
-				: $wpdb->prepare( 'user_login = %s', $user );
+				? $wpdb->prepare( '(user_id = %d OR user_login LIKE %s)', (int) $user, $like )
+				: $wpdb->prepare( 'user_login LIKE %s', $like );
 		}
 		$search = trim( (string) ( $filters['search'] ?? '' ) );
 		if ( '' !== $search ) {
@@ -192,7 +200,8 @@ class Audit_Query {
 			'fields'    => is_array( $fields ) ? array_values( array_map( 'strval', array_filter( $fields, 'is_scalar' ) ) ) : array(),
 			'result'    => (string) $row['result'],
 			'error'     => null === $row['error'] || '' === $row['error'] ? null : (string) $row['error'],
-			'runId'     => null === $row['run_id'] || '' === $row['run_id'] ? null : (string) $row['run_id'],
+			'runId'      => null === $row['run_id'] || '' === $row['run_id'] ? null : (string) $row['run_id'],
+			'connection' => empty( $row['connection'] ) ? null : (string) $row['connection'],
 		);
 	}
 

@@ -491,6 +491,7 @@ class Group_Writer {
 				'result'     => $result,
 				'error'      => $error,
 				'run_id'     => $this->run_id,
+				'connection' => $this->connection,
 			)
 		);
 	}

@@ -84,8 +84,10 @@ class Installer {
   result varchar(20) NOT NULL,
   error text NULL,
   run_id varchar(64) NULL,
+  connection varchar(64) NULL,
   PRIMARY KEY  (id),
   KEY created_at (created_at),
+  KEY connection (connection),
   KEY user_id (user_id),
   KEY action (action),
   KEY result (result)

@@ -1476,6 +1476,7 @@ class User_Writer {
 				'result'     => $result,
 				'error'      => $error,
 				'run_id'     => $this->run_id,
+				'connection' => $this->connection,
 			)
 		);
 	}

@@ -227,6 +227,8 @@ export interface AuditEntry {
   result: 'success' | 'failure' | 'skipped' | string;
   error: string | null;
   runId: string | null;
+  /** The connection a sync's entry belongs to (entries written before it was kept have none). */
+  connection?: string | null;
 }
 
 /** Filters of the audit log (empty strings are left out of the request). */

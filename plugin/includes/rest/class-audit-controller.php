@@ -371,6 +371,12 @@ class Audit_Controller extends Controller {
 					'context'     => array( 'view' ),
 					'readonly'    => true,
 				),
+				'connection' => array(
+					'description' => __( 'The connection a sync\'s entry belongs to, if any.', 'usersync' ),
+					'type'        => array( 'string', 'null' ),
+					'context'     => array( 'view' ),
+					'readonly'    => true,
+				),
 			),
 		);
 		return $this->add_additional_fields_schema( $this->schema );

@@ -136,6 +136,7 @@ class Avatars_Controller extends Controller {
 						'result'     => 'failure',
 						'error'      => $status->get_error_message(),
 						'run_id'     => $run_id,
+						'connection' => $connection,
 					)
 				);
 				continue;
@@ -151,6 +152,7 @@ class Avatars_Controller extends Controller {
 						'fields'     => array( 'avatar' ),
 						'result'     => 'success',
 						'run_id'     => $run_id,
+						'connection' => $connection,
 					)
 				);
 			}

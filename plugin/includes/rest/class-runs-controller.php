@@ -145,6 +145,7 @@ class Runs_Controller extends Controller {
 					'fields'     => array_keys( $body ),
 					'result'     => ! empty( $run['joined'] ) ? 'skipped' : 'success',
 					'run_id'     => isset( $run['id'] ) ? (string) $run['id'] : null,
+					'connection' => $source,
 				)
 			);
 		}

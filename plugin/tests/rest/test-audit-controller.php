@@ -272,3 +272,25 @@ check(
 		same( 403, rest( make_user( 'usersync_service' ), 'GET', '/roles' )['status'], 'service user' );
 	}
 );
+
+check(
+	'audit: filtering by a connection finds its runs\' entries too; the user filter matches part of a login',
+	static function (): void {
+		$admin = audit_admin();
+		$slug  = connection();
+		$run   = 'run-' . strtolower( wp_generate_password( 8, false ) );
+		$login = 'grace.' . strtolower( wp_generate_password( 6, false ) ) . '@contoso.example';
+		// Sync now as the plugin records it, then the run's writes, then a scheduled run's write.
+		Plugin::audit_log()->write( array( 'action' => 'run_start', 'source' => 'connection:' . $slug, 'result' => 'success', 'run_id' => $run, 'connection' => $slug ) );
+		Plugin::audit_log()->write( array( 'action' => 'create', 'source' => 'run:' . $run, 'user_login' => $login, 'result' => 'success', 'run_id' => $run, 'connection' => $slug ) );
+		Plugin::audit_log()->write( array( 'action' => 'update', 'source' => 'run:other', 'user_login' => $login, 'result' => 'success', 'run_id' => 'other', 'connection' => $slug ) );
+		Plugin::audit_log()->write( array( 'action' => 'update', 'source' => 'run:elsewhere', 'user_login' => 'alan@contoso.example', 'result' => 'success', 'run_id' => 'elsewhere', 'connection' => $slug . '-x' ) );
+
+		$page = audit_get( $admin, '/audit', array( 'source' => 'connection:' . $slug ) )->get_data();
+		same( array( 'update', 'create', 'run_start' ), array_column( $page, 'action' ), 'the connection\'s own entry and both runs\' writes' );
+		same( $slug, $page[0]['connection'], 'entries say their connection' );
+
+		$found = audit_get( $admin, '/audit', array( 'user' => substr( $login, 0, 12 ) ) )->get_data();
+		same( array( $login, $login ), array_column( $found, 'userLogin' ), 'part of the login finds the user\'s entries' );
+	}
+);

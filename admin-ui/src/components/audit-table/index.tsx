@@ -5,7 +5,7 @@
 /**
  * WordPress dependencies
  */
-import { __ } from '@wordpress/i18n';
+import { __, sprintf } from '@wordpress/i18n';
 
 /**
  * Internal dependencies
@@ -57,7 +57,54 @@ function user(entry: AuditEntry) {
   if (!entry.userLogin && entry.userId === null) {
     return '—';
   }
-  return entry.userLogin || `#${entry.userId}`;
+  const name = entry.userLogin || `#${entry.userId}`;
+  // A user entry links to the profile (a deleted user's page answers that it is gone).
+  return entry.userId !== null && entry.userId > 0 ? (
+    <a href={`user-edit.php?user_id=${entry.userId}`}>{name}</a>
+  ) : (
+    name
+  );
+}
+
+/** A source as the admin reads it; the stored key stays visible as its tooltip. */
+export function sourceLabel(entry: AuditEntry): string {
+  const [kind, ...rest] = entry.source.split(':');
+  const name = rest.join(':');
+  switch (kind) {
+    case 'scim':
+      return sprintf(
+        /* translators: %s: SCIM token name. */
+        __('SCIM token %s', 'usersync'),
+        name,
+      );
+    case 'peer':
+      return sprintf(
+        /* translators: %s: peer site name. */
+        __('Peer site %s', 'usersync'),
+        name,
+      );
+    case 'connection':
+      return sprintf(
+        /* translators: %s: connection slug. */
+        __('Connection %s', 'usersync'),
+        name,
+      );
+    case 'run':
+      return entry.connection
+        ? sprintf(
+            /* translators: 1: connection slug, 2: first characters of the run id. */
+            __('Sync of %1$s (run %2$s)', 'usersync'),
+            entry.connection,
+            name.slice(0, 8),
+          )
+        : sprintf(
+            /* translators: %s: first characters of the run id. */
+            __('Sync run %s', 'usersync'),
+            name.slice(0, 8),
+          );
+    default:
+      return entry.source;
+  }
 }
 
 export default function AuditTable({ entries }: AuditTableProps) {
@@ -85,7 +132,7 @@ export default function AuditTable({ entries }: AuditTableProps) {
               <th scope="row">{user(entry)}</th>
               <td>{actionLabel(entry.action)}</td>
               <td className="usersync-audit-table__source">
-                <code>{entry.source}</code>
+                <span title={entry.source}>{sourceLabel(entry)}</span>
                 {entry.actor && entry.actor !== 'sidecar' ? (
                   <span className="usersync-audit-table__actor">
                     {' '}

@@ -38,6 +38,22 @@ export function filtersFromUrl(search: string = window.location.search): AuditFi
   return filters;
 }
 
+/**
+ * Puts the filters in the page address (and takes cleared ones out), so a reload or a shared
+ * link shows the same entries and "Clear filters" leaves no `&run=` behind.
+ */
+function rememberFilters(filters: AuditFilterValues): void {
+  const url = new URL(window.location.href);
+  for (const key of Object.keys(NO_FILTERS) as (keyof AuditFilterValues)[]) {
+    if (filters[key]) {
+      url.searchParams.set(key, filters[key]);
+    } else {
+      url.searchParams.delete(key);
+    }
+  }
+  window.history.replaceState(window.history.state, '', url.toString());
+}
+
 /** What the plugin is asked for. */
 function toQuery(filters: AuditFilterValues): AuditQuery {
   const { from, to, ...rest } = filters;
@@ -88,6 +104,7 @@ export default function AuditLog() {
   const apply = (next: AuditFilterValues) => {
     setFilters(next);
     setPage(1);
+    rememberFilters(next);
   };
 
   const onExport = async () => {

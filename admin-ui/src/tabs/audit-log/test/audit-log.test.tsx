@@ -73,12 +73,18 @@ describe('Audit log', () => {
     const table = await screen.findByRole('table', { name: 'Audit log entries' });
     const rows = within(table).getAllByRole('row').slice(1);
     expect(rows).toHaveLength(3);
-    expect(rows[0]).toHaveTextContent('linus');
+    expect(within(rows[0]).getByRole('link', { name: 'linus' })).toHaveAttribute(
+      'href',
+      'user-edit.php?user_id=12',
+    );
     expect(rows[0]).toHaveTextContent('Disable');
     expect(rows[1]).toHaveTextContent('Failed');
     expect(rows[1]).toHaveTextContent('The email address is already used by another user.');
     expect(rows[2]).toHaveTextContent('user_login, user_email');
-    expect(rows[2]).toHaveTextContent('scim:Entra production');
+    expect(within(rows[2]).getByText('SCIM token Entra production')).toHaveAttribute(
+      'title',
+      'scim:Entra production',
+    );
 
     const pages = screen.getByRole('navigation', { name: 'Pages of the audit log' });
     expect(pages).toHaveTextContent('45 entries');
@@ -232,6 +238,8 @@ describe('Audit log', () => {
         'GET /usersync/v1/audit?page=1&per_page=20',
       ]),
     );
+    // The address forgets the run too: a reload shows every run.
+    expect(window.location.search).toBe('?page=usersync&tab=audit');
   });
 
   it('exports the filtered entries as a CSV download', async () => {
