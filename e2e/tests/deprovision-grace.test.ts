@@ -31,6 +31,7 @@ interface AuditEntry {
 interface Pending {
   count: number;
   nextDueAt: string | null;
+  users: { id: number; login: string; dueAt: string; connection: string | null }[];
 }
 
 let stack: Stack;
@@ -99,7 +100,7 @@ describe('delete policy with a grace period', () => {
     assert.equal(answer.status, 200, answer.text);
     assert.deepEqual(answer.body.deprovision.action, 'delete');
     assert.equal(answer.body.deprovision.graceDays, GRACE_DAYS);
-    assert.deepEqual(await pending(), { count: 0, nextDueAt: null });
+    assert.deepEqual(await pending(), { count: 0, nextDueAt: null, users: [] });
   });
 
   test('SCIM DELETE answers 204, the user stays disabled in WordPress and is gone for SCIM', async () => {
@@ -128,6 +129,11 @@ describe('delete policy with a grace period', () => {
 
     const waiting = await pending();
     assert.equal(waiting.count, 1);
+    assert.deepEqual(
+      waiting.users.map(({ id: pendingId, login, dueAt }) => ({ id: pendingId, login, dueAt })),
+      [{ id, login: 'grace.user1@contoso.com', dueAt: waiting.nextDueAt }],
+      'the pending list names who and when',
+    );
     const due = Date.parse(waiting.nextDueAt ?? '');
     const expected = asked + GRACE_DAYS * 86_400_000;
     assert.ok(Math.abs(due - expected) < 60_000, `due ${waiting.nextDueAt}`);
@@ -149,7 +155,7 @@ describe('delete policy with a grace period', () => {
       basic: asAdmin(stack),
     });
     assert.equal(core.status, 404, core.text);
-    assert.deepEqual(await pending(), { count: 0, nextDueAt: null });
+    assert.deepEqual(await pending(), { count: 0, nextDueAt: null, users: [] });
 
     const deletion = (await auditOf(id)).find(
       (entry) => entry.action === 'delete' && entry.source === 'grace period',

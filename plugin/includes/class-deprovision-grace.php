@@ -190,6 +190,66 @@ final class Deprovision_Grace {
 	}
 
 	/**
+	 * The pending deletions, soonest first: who, when, and which connection asked.
+	 *
+	 * @param int $limit At most this many.
+	 * @return array<int, array{id: int, login: string, dueAt: string, connection: ?string}>
+	 */
+	public static function pending( int $limit = 100 ): array {
+		global $wpdb;
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
+		$rows  = $wpdb->get_results(
+			$wpdb->prepare(
+				"SELECT due.user_id, CAST(due.meta_value AS UNSIGNED) AS due_at, u.user_login
+				FROM {$wpdb->usermeta} due
+				INNER JOIN {$wpdb->usermeta} off ON off.user_id = due.user_id AND off.meta_key = 'usersync_disabled' AND off.meta_value = '1'
+				INNER JOIN {$wpdb->users} u ON u.ID = due.user_id
+				WHERE due.meta_key = %s
+				ORDER BY due_at ASC, due.user_id ASC
+				LIMIT %d",
+				self::due_key(),
+				$limit
+			)
+		);
+		$users = array();
+		foreach ( (array) $rows as $row ) {
+			$request = get_user_meta( (int) $row->user_id, self::request_key(), true );
+			$users[] = array(
+				'id'         => (int) $row->user_id,
+				'login'      => (string) $row->user_login,
+				'dueAt'      => gmdate( 'Y-m-d\TH:i:s\Z', (int) $row->due_at ),
+				'connection' => is_array( $request ) && isset( $request['connection'] ) && is_string( $request['connection'] ) ? $request['connection'] : null,
+			);
+		}
+		return $users;
+	}
+
+	/**
+	 * An admin keeps one user: the pending deletion is cancelled (the user stays disabled) and
+	 * audited.
+	 *
+	 * @param int $user_id User.
+	 * @return bool Whether a deletion was pending.
+	 */
+	public static function cancel_one( int $user_id ): bool {
+		$user = get_userdata( $user_id );
+		if ( ! $user || ! self::cancel( $user_id ) ) {
+			return false;
+		}
+		Plugin::audit_log()->write(
+			array(
+				'source'     => 'wp-admin',
+				'action'     => 'update',
+				'user_id'    => $user_id,
+				'user_login' => $user->user_login,
+				'fields'     => array( self::CANCELLED_FIELD ),
+				'result'     => 'success',
+			)
+		);
+		return true;
+	}
+
+	/**
 	 * The cron hook's callback.
 	 */
 	public static function run(): void {

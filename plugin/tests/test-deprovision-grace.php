@@ -114,6 +114,19 @@ check(
 		same( $before + 1, $pending['data']['count'], 'one more user pending' );
 		ok( null !== $pending['data']['nextDueAt'] && strtotime( $pending['data']['nextDueAt'] ) <= $due, 'next due date' );
 		same( 403, rest( $service, 'GET', '/deprovision/pending' )['status'], 'the service user may not read it' );
+		$listed = array_values( array_filter( $pending['data']['users'], static fn( $u ) => $u['id'] === $user['id'] ) );
+		same( array( $connection ), array_column( $listed, 'connection' ), 'listed with the connection that asked' );
+
+		// An admin keeps one user: its deletion is cancelled, it stays disabled.
+		$other = grace_user( $service, $connection, 'kept' );
+		user_batch( $service, $connection, array( array( 'ref' => 'k', 'action' => 'delete', 'id' => $other['id'] ) ) );
+		ok( null !== Deprovision_Grace::due( $other['id'] ), 'the second user is pending' );
+		$cancelled = rest( $admin, 'DELETE', '/deprovision/pending/' . $other['id'] );
+		same( 200, $cancelled['status'], 'cancelled: ' . wp_json_encode( $cancelled['data'] ) );
+		same( null, Deprovision_Grace::due( $other['id'] ), 'no deletion pending any more' );
+		ok( Login_Guard::is_disabled( $other['id'] ), 'still disabled' );
+		same( 404, rest( $admin, 'DELETE', '/deprovision/pending/' . $other['id'] )['status'], 'nothing left to cancel' );
+		same( 403, rest( $service, 'DELETE', '/deprovision/pending/' . $user['id'] )['status'], 'the service user may not cancel' );
 
 		$job = Deprovision_Grace::delete_due();
 		ok( false !== get_userdata( $user['id'] ), 'the job leaves a user not yet due' );

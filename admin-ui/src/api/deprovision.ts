@@ -26,3 +26,20 @@ export async function getPendingDeletions(): Promise<PendingDeletions> {
     throw toApiError(error);
   }
 }
+
+/**
+ * Keeps one user: cancels their pending deletion (they stay disabled). Answers the pending
+ * deletions left.
+ *
+ * @throws {ApiError} `usersync_not_pending` when no deletion was pending for the user.
+ */
+export async function cancelPendingDeletion(userId: number): Promise<PendingDeletions> {
+  try {
+    return await apiFetch<PendingDeletions>({
+      path: `/usersync/v1/deprovision/pending/${userId}`,
+      method: 'DELETE',
+    });
+  } catch (error) {
+    throw toApiError(error);
+  }
+}

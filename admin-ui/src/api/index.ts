@@ -6,7 +6,7 @@ export { ApiError, fieldErrors, toApiError } from './errors';
 export { auditQuery, exportAudit, getAuditFacets, listAudit } from './audit';
 export type { AuditExport } from './audit';
 export { getConfig, getRoleImpact, saveConfig } from './config';
-export { getPendingDeletions } from './deprovision';
+export { cancelPendingDeletion, getPendingDeletions } from './deprovision';
 export {
   cancelRun,
   createConnection,
@@ -37,6 +37,7 @@ export type {
   DeprovisionPolicy,
   MappingDirection,
   MappingTransform,
+  PendingDeletion,
   PendingDeletions,
   Peer,
   PeerInput,

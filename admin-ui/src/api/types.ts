@@ -163,6 +163,18 @@ export interface PendingDeletions {
   count: number;
   /** When the first of them becomes due (ISO 8601, UTC); null when none waits. */
   nextDueAt: string | null;
+  /** The first 100, soonest first. */
+  users?: PendingDeletion[];
+}
+
+/** One user waiting for the daily job to delete them. */
+export interface PendingDeletion {
+  id: number;
+  login: string;
+  /** ISO 8601, UTC. */
+  dueAt: string;
+  /** The connection whose deprovisioning scheduled it. */
+  connection: string | null;
 }
 
 export interface AuditSettings {

@@ -44,6 +44,38 @@ class Deprovision_Controller extends Controller {
 				'schema' => array( $this, 'get_public_item_schema' ),
 			)
 		);
+		register_rest_route(
+			$this->namespace,
+			'/' . $this->rest_base . '/(?P<id>\\d+)',
+			array(
+				array(
+					'methods'             => WP_REST_Server::DELETABLE,
+					'callback'            => array( $this, 'delete_item' ),
+					'permission_callback' => array( $this, 'get_item_permissions_check' ),
+					'args'                => array(
+						'id' => array(
+							'description' => __( 'The user whose deletion is cancelled.', 'usersync' ),
+							'type'        => 'integer',
+							'minimum'     => 1,
+						),
+					),
+				),
+			)
+		);
+	}
+
+	/**
+	 * Cancels one pending deletion: the user stays disabled and is not deleted.
+	 *
+	 * @param WP_REST_Request $request Request.
+	 * @return WP_REST_Response|\WP_Error
+	 */
+	public function delete_item( $request ) {
+		$id = (int) $request['id'];
+		if ( ! Deprovision_Grace::cancel_one( $id ) ) {
+			return new \WP_Error( 'usersync_not_pending', __( 'No deletion is pending for this user.', 'usersync' ), array( 'status' => 404 ) );
+		}
+		return rest_ensure_response( Deprovision_Grace::summary() + array( 'users' => Deprovision_Grace::pending() ) );
 	}
 
 	/**
@@ -63,7 +95,7 @@ class Deprovision_Controller extends Controller {
 	 * @return WP_REST_Response
 	 */
 	public function get_item( $request ) {
-		return rest_ensure_response( Deprovision_Grace::summary() );
+		return rest_ensure_response( Deprovision_Grace::summary() + array( 'users' => Deprovision_Grace::pending() ) );
 	}
 
 	/**
@@ -85,6 +117,24 @@ class Deprovision_Controller extends Controller {
 					'type'        => 'integer',
 					'context'     => array( 'view' ),
 					'readonly'    => true,
+				),
+				'users'     => array(
+					'description' => __( 'The first 100 of them, soonest first.', 'usersync' ),
+					'type'        => 'array',
+					'context'     => array( 'view' ),
+					'readonly'    => true,
+					'items'       => array(
+						'type'       => 'object',
+						'properties' => array(
+							'id'         => array( 'type' => 'integer' ),
+							'login'      => array( 'type' => 'string' ),
+							'dueAt'      => array(
+								'type'   => 'string',
+								'format' => 'date-time',
+							),
+							'connection' => array( 'type' => array( 'string', 'null' ) ),
+						),
+					),
 				),
 				'nextDueAt' => array(
 					'description' => __( 'When the first of them becomes due (UTC); the daily job deletes it within a day after. Null when none is pending.', 'usersync' ),

@@ -12,6 +12,7 @@ import type { FormEvent } from 'react';
  * WordPress dependencies
  */
 import {
+  Button,
   Card,
   CardBody,
   CardHeader,
@@ -20,14 +21,14 @@ import {
   TextControl,
   ToggleControl,
 } from '@wordpress/components';
-import { useRef } from '@wordpress/element';
+import { useRef, useState } from '@wordpress/element';
 import { __, _n, sprintf } from '@wordpress/i18n';
 
 /**
  * Internal dependencies
  */
-import { getPendingDeletions } from '../../api';
-import type { DeprovisionPolicy, PendingDeletions } from '../../api';
+import { cancelPendingDeletion, getPendingDeletions, toApiError } from '../../api';
+import type { ApiError, DeprovisionPolicy, PendingDeletion, PendingDeletions } from '../../api';
 import ErrorNotice from '../../components/error-notice';
 import { fieldState } from '../../components/field-state';
 import FormattedDate from '../../components/formatted-date';
@@ -57,6 +58,65 @@ export function validateDeprovision(policy: DeprovisionPolicy): Record<string, s
 }
 
 /** How many deprovisioned accounts wait for deletion, and when the next one is due. */
+/** Who waits for deletion, soonest first, each with a way to keep them. */
+function PendingList({
+  pending,
+  onCancel,
+}: {
+  pending: PendingDeletions;
+  onCancel: (user: PendingDeletion) => void;
+}) {
+  const users = pending.users ?? [];
+  if (users.length === 0) {
+    return null;
+  }
+  return (
+    <div className="usersync-table-scroll">
+      <table className="widefat striped usersync-pending-table">
+        <caption className="screen-reader-text">
+          {__('Accounts waiting for deletion', 'usersync')}
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">{__('User', 'usersync')}</th>
+            <th scope="col">{__('Deleted after', 'usersync')}</th>
+            <th scope="col">{__('Asked by', 'usersync')}</th>
+            <th scope="col">
+              <span className="screen-reader-text">{__('Actions', 'usersync')}</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {users.map((user) => (
+            <tr key={user.id}>
+              <th scope="row">
+                <a href={`user-edit.php?user_id=${user.id}`}>{user.login}</a>
+              </th>
+              <td>
+                <FormattedDate date={user.dueAt} />
+              </td>
+              <td>{user.connection ?? '—'}</td>
+              <td>
+                <Button
+                  variant="secondary"
+                  onClick={() => onCancel(user)}
+                  aria-label={sprintf(
+                    /* translators: %s: login */
+                    __('Keep %s: cancel the deletion', 'usersync'),
+                    user.login,
+                  )}
+                >
+                  {__('Keep (cancel deletion)', 'usersync')}
+                </Button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 function PendingSummary({ pending }: { pending: PendingDeletions }) {
   if (pending.count === 0 || pending.nextDueAt === null) {
     return (
@@ -86,6 +146,16 @@ function PendingSummary({ pending }: { pending: PendingDeletions }) {
 export default function Deprovisioning() {
   const section = useConfigSection('deprovision');
   const pending = useRequest(getPendingDeletions);
+  const [cancelError, setCancelError] = useState<ApiError | null>(null);
+  const keep = async (user: PendingDeletion) => {
+    setCancelError(null);
+    try {
+      await cancelPendingDeletion(user.id);
+    } catch (failure) {
+      setCancelError(toApiError(failure));
+    }
+    pending.reload();
+  };
   const form = useRef<HTMLFormElement>(null);
   const policy = section.draft;
   const problems = policy ? validateDeprovision(policy) : {};
@@ -226,6 +296,15 @@ export default function Deprovisioning() {
                 }
               />
               {pending.data ? <PendingSummary pending={pending.data} /> : null}
+              {pending.data ? (
+                <PendingList pending={pending.data} onCancel={(user) => void keep(user)} />
+              ) : null}
+              {cancelError ? (
+                <ErrorNotice
+                  title={__('The deletion could not be cancelled.', 'usersync')}
+                  error={cancelError}
+                />
+              ) : null}
               {pending.error ? (
                 <ErrorNotice
                   title={__('The scheduled deletions could not be loaded.', 'usersync')}

@@ -1,7 +1,7 @@
 /**
  * External dependencies
  */
-import { render, screen, waitFor } from '@testing-library/react';
+import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type { APIFetchOptions } from '@wordpress/api-fetch';
 
@@ -255,5 +255,44 @@ describe('Deprovisioning', () => {
     expect(lastBody('PUT /usersync/v1/config')).toMatchObject({
       deprovision: { action: 'disable', deactivate: 'delete', graceDays: 7 },
     });
+  });
+
+  it('lists who waits for deletion, and keeps one user on request', async () => {
+    const user = userEvent.setup();
+    let cancelled = 0;
+    const waiting = {
+      count: 1,
+      nextDueAt: '2026-12-10T10:00:00Z',
+      users: [
+        { id: 7, login: 'grace', dueAt: '2026-12-10T10:00:00Z', connection: 'entra-production' },
+      ],
+    };
+    mockRoutes({
+      'GET /usersync/v1/config': configFixture({
+        deprovision: { ...configFixture().deprovision, action: 'delete', graceDays: 7 },
+      }),
+      'GET /usersync/v1/deprovision/pending': () =>
+        cancelled ? { count: 0, nextDueAt: null, users: [] } : waiting,
+      'DELETE /usersync/v1/deprovision/pending/7': () => {
+        cancelled += 1;
+        return { count: 0, nextDueAt: null, users: [] };
+      },
+    });
+    render(<Deprovisioning />);
+
+    const table = await screen.findByRole('table', { name: 'Accounts waiting for deletion' });
+    expect(within(table).getByRole('link', { name: 'grace' })).toHaveAttribute(
+      'href',
+      'user-edit.php?user_id=7',
+    );
+    expect(table).toHaveTextContent('entra-production');
+    await user.click(
+      within(table).getByRole('button', { name: 'Keep grace: cancel the deletion' }),
+    );
+    expect(await screen.findByText('No account is waiting for deletion.')).toBeInTheDocument();
+    expect(cancelled).toBe(1);
+    expect(
+      screen.queryByRole('table', { name: 'Accounts waiting for deletion' }),
+    ).not.toBeInTheDocument();
   });
 });
