@@ -658,6 +658,11 @@ test('Audit log: the retention period is saved', { timeout: 30_000 }, async () =
   assert.equal(((await config()).audit as { retentionDays: number }).retentionDays, 90);
   await days.fill('30');
   await root().getByRole('button', { name: 'Save retention' }).click();
+  // A shorter period deletes entries at once: asked first.
+  const dialog = page.getByRole('dialog', { name: 'Delete older entries now?' });
+  await dialog.waitFor();
+  await shot('admin-audit-retention-confirm');
+  await dialog.getByRole('button', { name: 'Save and delete them' }).click();
   await root().getByText('Settings saved.').waitFor();
   assert.equal(((await config()).audit as { retentionDays: number }).retentionDays, 30);
 });

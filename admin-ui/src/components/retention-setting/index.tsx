@@ -12,14 +12,15 @@ import type { FormEvent } from 'react';
  * WordPress dependencies
  */
 import { TextControl } from '@wordpress/components';
-import { useRef } from '@wordpress/element';
-import { __ } from '@wordpress/i18n';
+import { useRef, useState } from '@wordpress/element';
+import { __, sprintf } from '@wordpress/i18n';
 
 /**
  * Internal dependencies
  */
 import { useConfigSection } from '../../hooks/use-config-section';
 import { useFormChecks } from '../../hooks/use-form-checks';
+import ConfirmDialog from '../confirm-dialog';
 import ErrorNotice from '../error-notice';
 import { fieldState } from '../field-state';
 import LoadingState from '../loading-state';
@@ -32,6 +33,7 @@ const PATH = 'audit[retentionDays]';
 export default function RetentionSetting({ onSaved }: RetentionSettingProps) {
   const section = useConfigSection('audit');
   const form = useRef<HTMLFormElement>(null);
+  const [isConfirming, setIsConfirming] = useState(false);
   const days = section.draft?.retentionDays;
   const problems: Record<string, string> =
     days === undefined || (Number.isInteger(days) && days >= 0 && days <= MAX_RETENTION_DAYS)
@@ -51,15 +53,28 @@ export default function RetentionSetting({ onSaved }: RetentionSettingProps) {
     );
   }
 
+  const save = async () => {
+    setIsConfirming(false);
+    if (await section.save()) {
+      checks.reset();
+      onSaved?.();
+    }
+  };
+
+  // A shorter period deletes entries at once: ask first.
+  const stored = section.config?.audit.retentionDays ?? 0;
+  const cuts = days > 0 && (stored === 0 || days < stored);
+
   const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     if (section.isSaving || !checks.check(form.current)) {
       return;
     }
-    if (await section.save()) {
-      checks.reset();
-      onSaved?.();
+    if (cuts) {
+      setIsConfirming(true);
+      return;
     }
+    await save();
   };
 
   return (
@@ -96,6 +111,26 @@ export default function RetentionSetting({ onSaved }: RetentionSettingProps) {
         attempted={checks.attempted}
         error={section.saveError}
       />
+      {isConfirming ? (
+        <ConfirmDialog
+          title={__('Delete older entries now?', 'usersync')}
+          confirmLabel={__('Save and delete them', 'usersync')}
+          isDestructive
+          onConfirm={() => void save()}
+          onCancel={() => setIsConfirming(false)}
+        >
+          <p>
+            {sprintf(
+              /* translators: %d: number of days. */
+              __(
+                'Entries older than %d days are deleted as soon as you save, and cannot be brought back. Export them as CSV first if you need them.',
+                'usersync',
+              ),
+              days,
+            )}
+          </p>
+        </ConfirmDialog>
+      ) : null}
     </form>
   );
 }

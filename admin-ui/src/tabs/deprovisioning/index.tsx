@@ -29,6 +29,7 @@ import { __, _n, sprintf } from '@wordpress/i18n';
  */
 import { cancelPendingDeletion, getPendingDeletions, toApiError } from '../../api';
 import type { ApiError, DeprovisionPolicy, PendingDeletion, PendingDeletions } from '../../api';
+import ConfirmDialog from '../../components/confirm-dialog';
 import ErrorNotice from '../../components/error-notice';
 import { fieldState } from '../../components/field-state';
 import FormattedDate from '../../components/formatted-date';
@@ -147,6 +148,7 @@ export default function Deprovisioning() {
   const section = useConfigSection('deprovision');
   const pending = useRequest(getPendingDeletions);
   const [cancelError, setCancelError] = useState<ApiError | null>(null);
+  const [isConfirming, setIsConfirming] = useState(false);
   const keep = async (user: PendingDeletion) => {
     setCancelError(null);
     try {
@@ -181,16 +183,29 @@ export default function Deprovisioning() {
     section.setDraft((current) => ({ ...current, [field]: value }));
   };
 
-  const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    if (section.isSaving || !checks.check(form.current)) {
-      return;
-    }
+  const save = async () => {
+    setIsConfirming(false);
     if (await section.save()) {
       checks.reset();
       // Switching to the disable policy cancels the scheduled deletions.
       pending.reload();
     }
+  };
+
+  // Deleting at once, with no grace period to undo a mistake at the source: ask first.
+  const deletesAtOnce =
+    (policy.action === 'delete' || policy.deactivate === 'delete') && policy.graceDays === 0;
+
+  const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    if (section.isSaving || !checks.check(form.current)) {
+      return;
+    }
+    if (deletesAtOnce) {
+      setIsConfirming(true);
+      return;
+    }
+    await save();
   };
 
   const errors = checks.shown;
@@ -372,6 +387,27 @@ export default function Deprovisioning() {
           />
         </CardBody>
       </Card>
+      {isConfirming ? (
+        <ConfirmDialog
+          title={__('Delete accounts with no grace period?', 'usersync')}
+          confirmLabel={__('Save: delete at once', 'usersync')}
+          isDestructive
+          onConfirm={() => void save()}
+          onCancel={() => setIsConfirming(false)}
+        >
+          <p>
+            {policy.reassignTo === null
+              ? __(
+                  'A source that removes or deactivates someone by mistake deletes their account at once, and their posts, pages and media with it. A grace period of a few days leaves time to undo it.',
+                  'usersync',
+                )
+              : __(
+                  'A source that removes or deactivates someone by mistake deletes their account at once; their content goes to the user you chose. A grace period of a few days leaves time to undo it.',
+                  'usersync',
+                )}
+          </p>
+        </ConfirmDialog>
+      ) : null}
     </form>
   );
 }

@@ -293,6 +293,14 @@ describe('Audit log', () => {
     await user.clear(days);
     await user.type(days, '30');
     await user.click(screen.getByRole('button', { name: 'Save retention' }));
+    // A shorter period deletes entries at once: the admin is asked first.
+    let dialog = screen.getByRole('dialog', { name: 'Delete older entries now?' });
+    expect(dialog).toHaveTextContent('Entries older than 30 days are deleted as soon as you save');
+    await user.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+    expect(requestsMade()).not.toContain('PUT /usersync/v1/config');
+    await user.click(screen.getByRole('button', { name: 'Save retention' }));
+    dialog = screen.getByRole('dialog', { name: 'Delete older entries now?' });
+    await user.click(within(dialog).getByRole('button', { name: 'Save and delete them' }));
     expect(await screen.findByText('Settings saved.')).toBeInTheDocument();
     expect(lastBody('PUT /usersync/v1/config')).toEqual({ audit: { retentionDays: 30 } });
     // A shorter period may have deleted entries: the list is read again.

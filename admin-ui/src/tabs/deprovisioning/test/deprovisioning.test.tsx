@@ -150,6 +150,10 @@ describe('Deprovisioning', () => {
     const picker = await screen.findByRole('combobox', { name: 'Give their posts and pages to' });
     await waitFor(() => expect(picker).toHaveValue('User #99 (no longer exists)'));
     await user.click(screen.getByRole('button', { name: 'Save deprovisioning' }));
+    // No grace period: the admin is asked before accounts are deleted at once.
+    const dialog = screen.getByRole('dialog', { name: 'Delete accounts with no grace period?' });
+    expect(dialog).toHaveTextContent('their content goes to the user you chose');
+    await user.click(within(dialog).getByRole('button', { name: 'Save: delete at once' }));
     expect(
       await screen.findByText('deprovision.reassignTo: there is no user with id 99.'),
     ).toBeInTheDocument();
