@@ -223,6 +223,7 @@ export default function Deprovisioning() {
         </CardHeader>
         <CardBody>
           <RadioControl
+            className="usersync-deprovisioning__choice"
             label={__(
               'When a source removes a user (SCIM DELETE, deleted in the directory)',
               'usersync',
@@ -249,6 +250,7 @@ export default function Deprovisioning() {
             <p className="usersync-inline-error">{errors['deprovision[action]']}</p>
           ) : null}
           <RadioControl
+            className="usersync-deprovisioning__choice"
             label={__(
               'When a source deactivates a user (SCIM active false, account disabled in the directory)',
               'usersync',
