@@ -52,6 +52,7 @@ async function main(): Promise<void> {
       ports: { wordpress: 8080, sidecar: 8787 },
       tokenName: 'Local IdP',
       log: (line) => say(line),
+      keepLogsIn: path.join(stateDir, 'last-logs'),
     });
   } catch (error) {
     process.stderr.write(`\n${error instanceof Error ? error.message : String(error)}\n`);
@@ -62,7 +63,9 @@ async function main(): Promise<void> {
   process.once('exit', () => fs.rmSync(stackFile, { force: true }));
   addShutdownHook(() => {
     fs.rmSync(stackFile, { force: true });
-    say('\nStopped: WordPress, the sidecar and the database are gone.');
+    say(
+      `\nStopped: WordPress, the sidecar and the database are gone; the logs are in ${path.relative(repoRoot, path.join(stateDir, 'last-logs'))}/.`,
+    );
     process.exitCode = 0;
   });
 
@@ -120,7 +123,7 @@ Try it:
     '${scim.scimUrl}/Users'
 
 Connection details: ${relative(stackFile)}
-Logs: ${relative(stack.dir)}/ (php.log, debug.log, sidecar.log, mail.log)
+Logs: ${relative(stack.dir)}/ (php.log, debug.log, sidecar.log, mail.log); after Ctrl-C in ${relative(path.join(stateDir, 'last-logs'))}/
 Press Ctrl-C to stop.`);
 
   // Stay in the foreground; report (and end) if a part of the stack dies on its own, and stop

@@ -54,6 +54,11 @@ export interface StackOptions {
    * production; by default the sidecar runs from source with tsx.
    */
   sidecarEntry?: string;
+  /**
+   * A folder that receives the stack's logs when it stops (replacing the previous ones), so
+   * they can be read after the stack and its folder are gone (npm start: .usersync/last-logs).
+   */
+  keepLogsIn?: string;
 }
 
 export interface Stack {
@@ -133,6 +138,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   const resources = new Resources(dir, prerequisites);
+  resources.keepLogsIn = options.keepLogsIn;
   track(resources);
 
   try {
@@ -348,6 +354,7 @@ class Resources implements Tracked {
   readonly processes: ManagedProcess[] = [];
   readonly ports: number[] = [];
   keepDir = process.env.USERSYNC_KEEP_STACKS === '1';
+  keepLogsIn?: string;
   private stopping?: Promise<void>;
 
   constructor(
@@ -398,6 +405,7 @@ class Resources implements Tracked {
         problems.push(`database ${this.database}: ${error.message}`),
       );
     }
+    this.saveLogs();
     if (!this.keepDir) fs.rmSync(this.dir, { recursive: true, force: true });
     this.ports.forEach(releasePort);
     untrack(this);
@@ -414,7 +422,23 @@ class Resources implements Tracked {
         timeout: 10_000,
       });
     }
+    this.saveLogs();
     if (!this.keepDir) fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Copies the stack's *.log files to keepLogsIn, replacing what an earlier stop left there. */
+  private saveLogs(): void {
+    if (!this.keepLogsIn) return;
+    try {
+      fs.rmSync(this.keepLogsIn, { recursive: true, force: true });
+      fs.mkdirSync(this.keepLogsIn, { recursive: true });
+      for (const name of fs.readdirSync(this.dir)) {
+        if (name.endsWith('.log'))
+          fs.copyFileSync(path.join(this.dir, name), path.join(this.keepLogsIn, name));
+      }
+    } catch {
+      // Logs are a convenience: stopping must go on without them.
+    }
   }
 }
 
