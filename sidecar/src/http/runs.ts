@@ -86,7 +86,7 @@ export function runsRouter(deps: RunRoutesDeps): Router {
     const id = String(req.params.id);
     const before = await deps.engine.getRun(id);
     if (!before) return error(res, 404, 'run_not_found', 'No such run');
-    if (before.state !== 'queued' && before.state !== 'running') {
+    if (before.state !== 'queued' && before.state !== 'running' && before.state !== 'interrupted') {
       return res
         .status(409)
         .json({ error: 'run_finished', message: `The run already ${before.state}`, run: before });

@@ -218,7 +218,7 @@ for (const backend of backends) {
       assert.ok(ids.includes(stale.run.id));
       assert.ok(!ids.includes(live.run.id));
       const after = await store.getRun(dead.run.id);
-      assert.equal(after?.state, 'failed');
+      assert.equal(after?.state, 'interrupted');
       assert.equal(after?.error, 'interrupted');
       assert.ok(after?.finishedAt);
       assert.equal((await store.getRun(live.run.id))?.state, 'running');
