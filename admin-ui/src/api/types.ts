@@ -281,7 +281,18 @@ export interface ConnectionTest {
   missingPermissions: string[];
 }
 
-export type RunState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+/** `interrupted`: stopped by an outage or a restart; the sidecar resumes it on its own. */
+export type RunState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+
+/** What a running run waits for: a throttled or unreachable system. */
+export interface RunWaiting {
+  target: string;
+  reason: 'throttled' | 'unavailable';
+  /** When the next attempt is made (ISO 8601). */
+  until: string;
+  /** E.g. "waiting for Microsoft Graph (throttled) until 10:42:07 UTC". */
+  message: string;
+}
 
 export interface RunCounts {
   created: number;
@@ -324,7 +335,7 @@ export interface Run {
   rate: number | null;
   elapsedSeconds: number | null;
   /** One run: the failures (first 100); in lists: their number. */
-  details?: { failures: RunFailure[] };
+  details?: { failures: RunFailure[]; waiting?: RunWaiting | null; interruptions?: number };
   failures?: number;
   /** In a Sync now answer: true when the run was already going and was joined. */
   joined?: boolean;
