@@ -852,9 +852,10 @@ export class SyncRun {
       this.fail(item.externalId, item.login, item.op.action, error.code, error.message);
       save.push(failedState(item.externalId, null, error.message, this.scanId, item.op.id ?? null));
     }
+    // Counts first: a stop between the two writes replays the page without counting twice.
+    await this.persistProgress();
     if (save.length > 0) await store.saveSyncStates(source.slug, save);
     if (forget.length > 0) await store.deleteSyncStates(source.slug, forget);
-    await this.persistProgress();
     return retries;
   }
 
