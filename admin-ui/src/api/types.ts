@@ -247,7 +247,7 @@ export interface Connection {
   clientId: string;
   /** Write-only: reads only say whether one is stored. */
   clientSecret: { set: boolean };
-  cloud: 'global' | 'usgov' | 'china';
+  cloud: 'global' | 'usgov' | 'usgovdod' | 'china';
   /** An Azure AD B2C tenant (every run is a full scan). */
   b2c: boolean;
   authorityUrl: string | null;

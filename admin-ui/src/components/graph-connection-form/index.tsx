@@ -132,7 +132,7 @@ export default function GraphConnectionForm({
           name: 'photos',
           label: __('Profile photos', 'usersync'),
           help: __(
-            'Bring users’ photos as their WordPress profile pictures (needs the attribute map’s Profile picture row).',
+            'Bring users’ photos as their WordPress profile pictures (needs the attribute map’s Profile picture row). Not read from B2C tenants, which have no profile photos. Changes that touch only a photo are not tracked by Microsoft Graph: they arrive when the user changes otherwise or at the next full sync.',
             'usersync',
           ),
         },
@@ -217,6 +217,7 @@ export default function GraphConnectionForm({
               options={[
                 { value: 'global', label: __('Global (login.microsoftonline.com)', 'usersync') },
                 { value: 'usgov', label: __('US Government (Azure Government)', 'usersync') },
+                { value: 'usgovdod', label: __('US Government DoD', 'usersync') },
                 { value: 'china', label: __('China (operated by 21Vianet)', 'usersync') },
               ]}
               onChange={(value: string) => set('cloud', value as GraphConnectionValues['cloud'])}

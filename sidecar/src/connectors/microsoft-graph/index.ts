@@ -9,13 +9,17 @@
 //   it is done. Saved after every page, so a restart resumes with the page that was not
 //   applied. A delta link Graph no longer accepts (`syncStateNotFound`, 410) raises
 //   CursorExpiredError and the engine starts over with a full pass.
-// Paging: `Prefer: odata.maxpagesize` on delta, `$top` on lists (both `pageSize`, ≤ 999);
-//   links are followed verbatim and only on the configured Graph host.
+// Paging: `Prefer: odata.maxpagesize` on delta (a hint: Graph picks the page size, and `$top`
+//   is not supported there), `$top` on B2C lists (both `pageSize`, ≤ 999); links are followed
+//   verbatim and only on the configured Graph host, through empty pages that carry a nextLink;
+//   an item repeated on a later page is applied again, idempotently (unchanged hash).
 // Deletes: delta `@removed` — reason `deleted` (hard delete) is permanent, `changed` (recycle
 //   bin, restorable for 30 days) deprovisions but keeps the link; `accountEnabled: false`
 //   arrives as an inactive user. Full listings let the engine deprovision users they lack.
 // Photos: `GET /users/{id}/photo` gives the media ETag of each upserted user's picture; the
 //   bytes (`/photo/$value`) are only downloaded when that ETag differs from the one applied.
+//   B2C tenants do not support profile photos: off there unless `b2cPhotos`, never fatal.
+// Count: `/users/$count` (an advanced query) for progress; B2C has no advanced queries.
 import type { Logger } from '../../logger.js';
 import type {
   CanonicalUser,
@@ -87,7 +91,13 @@ export class MicrosoftGraphConnector implements Connector {
     return this.pull(null, options);
   }
 
+  /** Photos are read when asked for, and in B2C (which has none) only when forced. */
+  private wantsPhotos(options: PullOptions): boolean {
+    return options.photos && (!this.settings.b2c || this.settings.b2cPhotos);
+  }
+
   async *pull(cursor: string | null, options: PullOptions): AsyncIterable<SourcePage> {
+    options = { ...options, photos: this.wantsPhotos(options) };
     if (this.settings.b2c) {
       yield* this.scan(parseCursor(cursor), options);
     } else {
@@ -242,6 +252,8 @@ export class MicrosoftGraphConnector implements Connector {
       meta = await this.client.getJson<Record<string, unknown>>(path, { signal });
     } catch (error) {
       if (error instanceof GraphError && error.status === 404) return null;
+      // B2C does not support photos: whatever it answers, the user simply has none.
+      if (this.settings.b2c && !signal?.aborted) return null;
       throw error;
     }
     const version = String(meta['@odata.mediaEtag'] ?? meta['id'] ?? '');
@@ -276,6 +288,8 @@ export class MicrosoftGraphConnector implements Connector {
 
   /** How many users the directory holds (for progress); undefined when Graph will not say. */
   private async countUsers(options: PullOptions): Promise<number | undefined> {
+    // `$count` is an advanced query, which Azure AD B2C tenants do not offer.
+    if (this.settings.b2c) return undefined;
     try {
       const body = await this.client.getJson<unknown>('/v1.0/users/$count', {
         headers: { ConsistencyLevel: 'eventual' },
@@ -359,7 +373,7 @@ export class MicrosoftGraphConnector implements Connector {
       );
     }
     const someone = users?.value?.[0]?.id;
-    if (options.photos && someone) {
+    if (this.wantsPhotos(options) && someone) {
       await probe(
         'Photos (ProfilePhoto.Read.All)',
         'ProfilePhoto.Read.All',
@@ -397,10 +411,13 @@ function groupChange(group: ReturnType<typeof graphGroupSchema.parse>): GroupCha
   return change;
 }
 
+/** Graph no longer accepts the state token: 410 Gone, or its codes (nested ones included). */
 function isExpiredToken(error: GraphError): boolean {
   return (
     error.status === 410 ||
-    /syncStateNotFound|resyncRequired|InvalidDeltaToken|ExpiredToken/i.test(error.code) ||
+    [error.code, ...error.innerCodes].some((code) =>
+      /syncStateNotFound|resyncRequired|InvalidDeltaToken|ExpiredToken/i.test(code),
+    ) ||
     (error.status === 400 && /delta ?token|sync state/i.test(error.message))
   );
 }
