@@ -14,6 +14,8 @@ import type { Run, RunTrigger, RunWaiting, Store } from '../store/types.js';
 import { backoffDelay, describeWait, isTransient, sleep, withPatience } from '../retry.js';
 import type { RetryWait } from '../retry.js';
 import { resilientStore } from './resilient-store.js';
+import { reconcilePhotos } from './photos.js';
+import type { PhotoReconciliation } from './photos.js';
 import { ConnectorCache, defaultConnectorFactory } from './connectors.js';
 import type { ConnectorFactory } from './connectors.js';
 import { roleGroups, sourcePaths, wantsPhotos } from './mapping.js';
@@ -23,6 +25,7 @@ import { previousTick, scheduleSlot, startSchedule, validSchedule } from './sche
 import type { SourceConnection, WordPressGateway } from './types.js';
 
 export type { SourceConnection, WordPressGateway } from './types.js';
+export type { PhotoReconciliation } from './photos.js';
 export { PluginGateway } from './wordpress-gateway.js';
 
 /** Error text of runs whose process stopped or died (state `interrupted`); they are resumed. */
@@ -53,6 +56,11 @@ export interface EngineOptions {
   patienceMs?: number;
   /** Backoff between automatic resumes of an interrupted run (default 30 s doubling to 15 min). */
   resumeBackoff?: { baseMs: number; maxMs: number };
+  /**
+   * When linked users' profile photos are reconciled (cron; default daily at 04:00); a
+   * source's own `photoSchedule` setting wins.
+   */
+  photoSchedule?: string;
   /** Retries of the store's outages outside runs, and their backoff (tests shorten it). */
   storeRetry?: { retries?: number; baseMs?: number; maxDelayMs?: number };
 }
@@ -95,6 +103,8 @@ export class SyncEngine {
   private loaded = false;
   private readonly active = new Map<string, ActiveRun>();
   private readonly schedules = new Map<string, { expression: string; stop(): void }>();
+  private readonly photoSchedules = new Map<string, { expression: string; stop(): void }>();
+  private readonly reconciling = new Map<string, Promise<PhotoReconciliation>>();
   private readonly caughtUp = new Set<string>();
   private readonly connectors: ConnectorCache;
   private timers: NodeJS.Timeout[] = [];
@@ -187,6 +197,8 @@ export class SyncEngine {
     this.timers = [];
     for (const schedule of this.schedules.values()) schedule.stop();
     this.schedules.clear();
+    for (const schedule of this.photoSchedules.values()) schedule.stop();
+    this.photoSchedules.clear();
     for (const timer of this.resumes.values()) clearTimeout(timer);
     this.resumes.clear();
     for (const entry of this.active.values()) entry.controller.abort('shutdown');
@@ -432,6 +444,43 @@ export class SyncEngine {
     this.resumes.set(slug, timer);
   }
 
+  /**
+   * Reconciles the profile photos of the source's linked users (photo-only changes reach no
+   * change feed); joins the reconciliation already under way here.
+   */
+  async reconcilePhotos(slug: string): Promise<PhotoReconciliation> {
+    const running = this.reconciling.get(slug);
+    if (running) return running;
+    const work = (async () => {
+      const source = await this.source(slug);
+      const config = await this.options.wordpress.getConfig();
+      const empty = { source: slug, checked: 0, updated: 0, removed: 0, failed: 0, seconds: 0 };
+      if (!source.photos || !wantsPhotos(config)) return empty;
+      const lease = `photos:${slug}`;
+      // One replica at a time; the lease outlives a long reconciliation's pauses.
+      if (!(await this.store.acquireLease(lease, this.owner, 60 * 60_000))) return empty;
+      try {
+        const result = await withPatience(
+          { patienceMs: this.options.patienceMs ?? DEFAULT_PATIENCE_MS },
+          () =>
+            reconcilePhotos({
+              store: this.store,
+              wordpress: this.options.wordpress,
+              connector: this.connectors.get(source),
+              source,
+              logger: this.logger.child({ source: slug }),
+            }),
+        );
+        this.logger.info(result, 'profile photos reconciled');
+        return result;
+      } finally {
+        await this.store.releaseLease(lease, this.owner).catch(() => undefined);
+      }
+    })().finally(() => this.reconciling.delete(slug));
+    this.reconciling.set(slug, work);
+    return work;
+  }
+
   /** Cancels a run: stops between batches when it runs here, else asks its owner to. */
   async cancelRun(id: string, waitMs = 30_000): Promise<RunView | null> {
     const entry = this.active.get(id);
@@ -553,7 +602,37 @@ export class SyncEngine {
     await this.requestRun(source.slug, { trigger: 'catch-up' });
   }
 
+  /** Daily (or the source's `photoSchedule`) photo reconciliation of sources with photos. */
+  private syncPhotoSchedules(): void {
+    const wanted = new Map<string, string>();
+    for (const source of this.sources.values()) {
+      if (!source.enabled || !source.photos) continue;
+      const own = source.settings.photoSchedule;
+      const expression =
+        typeof own === 'string' && own.trim() !== ''
+          ? own.trim()
+          : (this.options.photoSchedule ?? '0 4 * * *');
+      if (validSchedule(expression)) wanted.set(source.slug, expression);
+    }
+    for (const [slug, schedule] of this.photoSchedules) {
+      if (wanted.get(slug) !== schedule.expression) {
+        schedule.stop();
+        this.photoSchedules.delete(slug);
+      }
+    }
+    for (const [slug, expression] of wanted) {
+      if (this.photoSchedules.has(slug)) continue;
+      const handle = startSchedule(expression, `usersync-photos:${slug}`, () => {
+        void this.reconcilePhotos(slug).catch((error: unknown) =>
+          this.logger.warn({ err: error, source: slug }, 'photo reconciliation failed'),
+        );
+      });
+      this.photoSchedules.set(slug, { expression, stop: handle.stop });
+    }
+  }
+
   private syncSchedules(): void {
+    this.syncPhotoSchedules();
     for (const [slug, schedule] of this.schedules) {
       const source = this.sources.get(slug);
       if (!source || !source.enabled || source.schedule !== schedule.expression) {

@@ -95,6 +95,15 @@ export function runsRouter(deps: RunRoutesDeps): Router {
     res.status(202).json(run);
   });
 
+  // Photo reconciliation on demand (it also runs on its own schedule).
+  router.post('/sources/:source/photos', async (req: Request, res: Response) => {
+    try {
+      res.json(await deps.engine.reconcilePhotos(String(req.params.source)));
+    } catch (failure) {
+      handle(res, failure, deps.logger);
+    }
+  });
+
   router.post('/sources/:source/test', async (req: Request, res: Response) => {
     try {
       res.json(await deps.engine.testConnection(String(req.params.source)));
@@ -113,7 +122,7 @@ export function mountRunRoutes(app: express.Express, deps: RunRoutesDeps): void 
 
 function summary(run: RunView) {
   const { details, ...rest } = run;
-  return { ...rest, failures: details.failures.length };
+  return { ...rest, failures: details.failures.length, waiting: details.waiting ?? null };
 }
 
 function requireApiKey(apiKey: string | null) {

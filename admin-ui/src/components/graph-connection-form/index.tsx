@@ -132,7 +132,7 @@ export default function GraphConnectionForm({
           name: 'photos',
           label: __('Profile photos', 'usersync'),
           help: __(
-            'Bring users’ photos as their WordPress profile pictures (needs the attribute map’s Profile picture row). Not read from B2C tenants, which have no profile photos. Changes that touch only a photo are not tracked by Microsoft Graph: they arrive when the user changes otherwise or at the next full sync.',
+            'Bring users’ photos as their WordPress profile pictures (needs the attribute map’s Profile picture row). Not read from B2C tenants, which have no profile photos. Microsoft Graph does not report a change that touches only a photo: a daily photo check (04:00, sidecar time) brings new, changed and removed photos, so they can take up to a day to appear.',
             'usersync',
           ),
         },

@@ -165,7 +165,8 @@ export async function startGraphEmulator(
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (req.path.startsWith('/_emulator')) return next();
     stats.total++;
-    const key = `${req.method} ${routeKey(req.path)}`;
+    const batched = req.headers['x-emulator-batched'] ? ' (in $batch)' : '';
+    const key = `${req.method} ${routeKey(req.path)}${batched}`;
     stats.requests[key] = (stats.requests[key] ?? 0) + 1;
     for (const fault of faults) {
       if (fault.match && !req.path.includes(fault.match)) continue;
@@ -303,6 +304,63 @@ export async function startGraphEmulator(
       }
       throw error;
     }
+  });
+
+  // JSON batching ("Combine multiple HTTP requests using JSON batching"): up to 20 requests in
+  // one POST, each answered with its own id, status, headers and body; a throttled
+  // sub-request is answered 429 with its Retry-After inside an otherwise successful batch.
+  app.post('/v1.0/$batch', express.json({ limit: '4mb' }), async (req: Request, res: Response) => {
+    const claims = verify(signingKey, req.headers.authorization);
+    if (typeof claims === 'string')
+      return graphError(res, 401, 'InvalidAuthenticationToken', claims);
+    const requests = (req.body as { requests?: unknown } | undefined)?.requests;
+    if (!Array.isArray(requests) || requests.length === 0) {
+      return graphError(res, 400, 'BadRequest', 'The batch has no requests.');
+    }
+    if (requests.length > 20) {
+      return graphError(
+        res,
+        400,
+        'BadRequest',
+        'The number of requests in the batch exceeds the limit of 20.',
+      );
+    }
+    const responses = await Promise.all(
+      (requests as { id?: unknown; method?: unknown; url?: unknown }[]).map(async (item) => {
+        const id = String(item.id ?? '');
+        if (item.method !== 'GET' || typeof item.url !== 'string' || !item.url.startsWith('/')) {
+          return {
+            id,
+            status: 400,
+            body: {
+              error: {
+                code: 'BadRequest',
+                message: 'Only GET requests to relative URLs are emulated in a batch.',
+              },
+            },
+          };
+        }
+        const answer = await fetch(`${base(req)}/v1.0${item.url}`, {
+          headers: {
+            Authorization: String(req.headers.authorization),
+            'x-emulator-batched': '1',
+          },
+        });
+        const headers: Record<string, string> = {};
+        const retryAfter = answer.headers.get('retry-after');
+        if (retryAfter) headers['Retry-After'] = retryAfter;
+        headers['Content-Type'] = answer.headers.get('content-type') ?? 'application/json';
+        const text = await answer.text();
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // not JSON
+        }
+        return { id, status: answer.status, headers, body };
+      }),
+    );
+    res.json({ responses });
   });
 
   function route(req: Request, res: Response, roles: string[]) {

@@ -144,6 +144,19 @@ export class GraphClient {
     return response.data as T;
   }
 
+  /**
+   * POST JSON to a Graph path; used for JSON batching (`/$batch`), whose sub-requests are all
+   * reads, so a retry of the whole batch is harmless.
+   */
+  async postJson<T>(
+    path: string,
+    body: unknown,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const response = await this.get(path, 'json', { ...options, body });
+    return response.data as T;
+  }
+
   /** GET bytes (e.g. `/users/{id}/photo/$value`); null when Graph answers 404. */
   async getBinary(
     pathOrUrl: string,
@@ -164,7 +177,7 @@ export class GraphClient {
   private async get(
     pathOrUrl: string,
     responseType: 'json' | 'arraybuffer',
-    options: { headers?: Record<string, string>; signal?: AbortSignal },
+    options: { headers?: Record<string, string>; signal?: AbortSignal; body?: unknown },
   ): Promise<AxiosResponse> {
     const url = this.resolve(pathOrUrl);
     const path = url.slice(this.graphOrigin.length).split('?')[0] ?? url;
@@ -173,10 +186,14 @@ export class GraphClient {
       const token = await this.accessToken(options.signal);
       const response = await this.send(
         () =>
-          this.http.get(url, {
+          this.http.request({
+            url,
+            method: options.body === undefined ? 'GET' : 'POST',
+            data: options.body,
             headers: {
               Authorization: `Bearer ${token.value}`,
               Accept: responseType === 'json' ? 'application/json' : '*/*',
+              ...(options.body === undefined ? {} : { 'Content-Type': 'application/json' }),
               ...options.headers,
             },
             responseType,
