@@ -115,8 +115,9 @@ export async function withRetries<T>(
     let delay: number;
     let giveUp: boolean;
     if (patience) {
-      // Never earlier than the target asked; never beyond the run's patience.
-      delay = failure.retryAfterMs ?? backoff;
+      // Never earlier than the target asked; never beyond the run's patience. A Retry-After of
+      // 0 gives no pace for a long outage: back off instead of hammering the target.
+      delay = failure.retryAfterMs ? failure.retryAfterMs : backoff;
       giveUp = Date.now() + delay - since > patience.patienceMs;
     } else {
       delay = Math.min(failure.retryAfterMs ?? backoff, options.maxDelayMs);

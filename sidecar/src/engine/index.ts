@@ -436,6 +436,7 @@ export class SyncEngine {
     const timer = setTimeout(() => {
       this.resumes.delete(slug);
       void this.requestRun(slug, { trigger: 'catch-up' }).catch((error: unknown) => {
+        if (error instanceof SourceNotFoundError) return; // the source was removed meanwhile
         this.logger.warn({ err: error, source: slug }, 'interrupted run not resumed; retrying');
         if (!this.stopped) this.resumeLater(slug, Math.min(delayMs * 2, 15 * 60_000));
       });
