@@ -252,6 +252,49 @@ describe('Microsoft Graph sync', () => {
     assert.deepEqual(wp(id(0))?.roles, ['subscriber']);
   });
 
+  test('photo-only changes reach WordPress by the photo reconciliation, not by delta runs', async () => {
+    const d = emulator.directory;
+    const id = (index: number) => seededId(SEED, 'user', index);
+    const users = await assertMirrors();
+    const wpId = (externalId: string) => users.find((u) => u.externalId === externalId)!.id;
+    const before = {
+      first: await avatarUrl(wpId(id(0))),
+      none: await avatarUrl(wpId(id(1))),
+    };
+    assert.match(before.first, /usersync-avatars/);
+    assert.match(await avatarUrl(wpId(id(10))), /usersync-avatars/, 'given in the delta test');
+    d.setPhoto(id(1), solidPng('photo-only', 1, 1)); // a first photo
+    d.setPhoto(id(0), solidPng('photo-only', 0, 2)); // a new photo
+    d.setPhoto(id(10), null); // the photo removed
+
+    // Graph leaves photo-only changes out of delta: the run sees nothing, reads no photo.
+    const reads = () => emulator.stats.requests['GET /v1.0/users/{id}/photo'] ?? 0;
+    const readsBefore = reads();
+    const delta = await syncAndWait(site, SLUG);
+    assert.equal(delta.state, 'succeeded', delta.error ?? '');
+    assert.equal(reads(), readsBefore, 'no photo request for unchanged users');
+    assert.equal(await avatarUrl(wpId(id(1))), before.none);
+
+    const batches = emulator.stats.requests['POST /v1.0/$batch'] ?? 0;
+    const answer = await request<{ checked: number; updated: number; removed: number }>(
+      `${stack.sidecar.url}/api/v1/sources/${SLUG}/photos`,
+      { method: 'POST', bearer: stack.sidecar.apiKey },
+    );
+    assert.equal(answer.status, 200, answer.text);
+    assert.equal(answer.body.updated, 2, 'the first and the new photo');
+    assert.equal(answer.body.removed, 1);
+    assert.equal(
+      (emulator.stats.requests['POST /v1.0/$batch'] ?? 0) - batches,
+      Math.ceil(answer.body.checked / 20),
+      'media ETags in JSON batches of 20',
+    );
+    assert.match(await avatarUrl(wpId(id(1))), /usersync-avatars/, 'the first photo arrived');
+    const changed = await avatarUrl(wpId(id(0)));
+    assert.match(changed, /usersync-avatars/);
+    assert.notEqual(changed, before.first, 'the new photo replaced the old one');
+    assert.doesNotMatch(await avatarUrl(wpId(id(10))), /usersync-avatars/, 'removed: cleared');
+  });
+
   test('an existing WordPress user with the same login is adopted when the policy allows', async () => {
     const login = 'katherine.johnson@contoso.onmicrosoft.com';
     const existing = await request<{ id: number }>(restUrl(stack, 'wp/v2/users'), {

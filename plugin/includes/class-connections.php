@@ -22,7 +22,7 @@ class Connections {
 	public const OPTION = 'usersync_connections';
 
 	public const TYPES  = array( 'microsoft-graph' );
-	public const CLOUDS = array( 'global', 'usgov', 'china' );
+	public const CLOUDS = array( 'global', 'usgov', 'usgovdod', 'china' );
 
 	/**
 	 * Settings of a Microsoft Graph connection, with their defaults.
@@ -306,7 +306,7 @@ class Connections {
 		}
 		if ( array_key_exists( 'cloud', $input ) ) {
 			if ( ! in_array( $input['cloud'], self::CLOUDS, true ) ) {
-				return self::invalid( 'cloud', __( 'The cloud must be global, usgov or china.', 'usersync' ) );
+				return self::invalid( 'cloud', __( 'The cloud must be global, usgov, usgovdod or china.', 'usersync' ) );
 			}
 			$settings['cloud'] = $input['cloud'];
 		}

@@ -71,12 +71,16 @@ const schema = z.object({
     .default('info'),
   WP_TIMEOUT_MS: integer('WP_TIMEOUT_MS', 15_000, 100, 600_000),
   WP_RETRIES: integer('WP_RETRIES', 3, 0, 10),
+  /** How long a run rides out an outage before it stops as interrupted (resumed later). */
+  RUN_PATIENCE_MINUTES: integer('RUN_PATIENCE_MINUTES', 30, 1, 24 * 60),
   SCIM_RATE_LIMIT: integer('SCIM_RATE_LIMIT', 50, 1, 100_000),
   SCIM_RATE_BURST: integer('SCIM_RATE_BURST', 200, 1, 1_000_000),
 });
 
 export interface Config {
   wordpress: { url: string; user: string; appPassword: string; timeoutMs: number; retries: number };
+  /** Runs: how long an outage of Graph, WordPress or the store is waited out. */
+  runPatienceMs: number;
   http: { host: string; port: number; publicUrl: string };
   store: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
   /** SIDECAR_API_KEY; null only when the sidecar listens on loopback (see isLoopbackHost). */
@@ -124,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: c.WP_TIMEOUT_MS,
       retries: c.WP_RETRIES,
     },
+    runPatienceMs: c.RUN_PATIENCE_MINUTES * 60_000,
     http: {
       host: c.HOST,
       port: c.PORT,

@@ -60,6 +60,7 @@ async function main(): Promise<void> {
     wordpress: new PluginGateway(wordpress),
     logger,
     registry: metrics.registry,
+    patienceMs: config.runPatienceMs,
   });
   const outbound = createOutbound({
     wordpress,

@@ -290,7 +290,7 @@ export interface Connection {
   clientId: string;
   /** Write-only: reads only say whether one is stored. */
   clientSecret: { set: boolean };
-  cloud: 'global' | 'usgov' | 'china';
+  cloud: 'global' | 'usgov' | 'usgovdod' | 'china';
   /** An Azure AD B2C tenant (every run is a full scan). */
   b2c: boolean;
   authorityUrl: string | null;
@@ -324,7 +324,18 @@ export interface ConnectionTest {
   missingPermissions: string[];
 }
 
-export type RunState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+/** `interrupted`: stopped by an outage or a restart; the sidecar resumes it on its own. */
+export type RunState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+
+/** What a running run waits for: a throttled or unreachable system. */
+export interface RunWaiting {
+  target: string;
+  reason: 'throttled' | 'unavailable';
+  /** When the next attempt is made (ISO 8601). */
+  until: string;
+  /** E.g. "waiting for Microsoft Graph (throttled) until 10:42:07 UTC". */
+  message: string;
+}
 
 export interface RunCounts {
   created: number;
@@ -367,7 +378,7 @@ export interface Run {
   rate: number | null;
   elapsedSeconds: number | null;
   /** One run: the failures (first 100); in lists: their number. */
-  details?: { failures: RunFailure[] };
+  details?: { failures: RunFailure[]; waiting?: RunWaiting | null; interruptions?: number };
   failures?: number;
   /** In a Sync now answer: true when the run was already going and was joined. */
   joined?: boolean;

@@ -404,7 +404,7 @@ class Connections_Controller extends Controller {
 					'properties'  => array( 'set' => array( 'type' => 'boolean' ) ),
 				),
 				'cloud'            => array(
-					'description' => __( 'National cloud: global, usgov (Azure Government) or china (21Vianet).', 'usersync' ),
+					'description' => __( 'National cloud: global, usgov (Azure Government), usgovdod (Azure Government DoD) or china (21Vianet).', 'usersync' ),
 					'type'        => 'string',
 					'enum'        => Connections::CLOUDS,
 					'context'     => array( 'view', 'edit' ),
@@ -424,7 +424,7 @@ class Connections_Controller extends Controller {
 					'type'        => array( 'string', 'null' ),
 					'context'     => array( 'view', 'edit' ),
 				),
-				'pageSize'         => $integer( __( 'Users per Graph page.', 'usersync' ), 1, 999 ),
+				'pageSize'         => $integer( __( 'Users asked for per Graph page: a hint to delta queries (Graph picks the size), exact for B2C lists.', 'usersync' ), 1, 999 ),
 				'concurrency'      => $integer( __( 'Graph requests in flight (photos, group members).', 'usersync' ), 1, 32 ),
 				'batchSize'        => $integer( __( 'Users per WordPress write batch.', 'usersync' ), 1, 500 ),
 				'batchConcurrency' => $integer( __( 'WordPress write batches in flight.', 'usersync' ), 1, 8 ),

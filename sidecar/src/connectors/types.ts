@@ -105,6 +105,14 @@ export interface Connector {
   fullScan(options: PullOptions): AsyncIterable<SourcePage>;
   /** Checks credentials and permissions; says exactly what is missing. */
   testConnection(options: PullOptions): Promise<ConnectionTest>;
+  /**
+   * The current profile photos of these users (null: none), for sources whose change feed
+   * does not report photo changes. Users the source could not answer for are absent.
+   */
+  photos?(
+    externalIds: string[],
+    options: { signal?: AbortSignal },
+  ): Promise<Map<string, SourcePhoto | null>>;
 }
 
 /** The source refused the cursor (expired or unknown): the engine starts a full listing. */

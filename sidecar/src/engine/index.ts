@@ -10,7 +10,12 @@ import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 import type { ConnectionTest } from '../connectors/types.js';
-import type { Run, RunTrigger, Store } from '../store/types.js';
+import type { Run, RunTrigger, RunWaiting, Store } from '../store/types.js';
+import { backoffDelay, describeWait, isTransient, sleep, withPatience } from '../retry.js';
+import type { RetryWait } from '../retry.js';
+import { resilientStore } from './resilient-store.js';
+import { reconcilePhotos } from './photos.js';
+import type { PhotoReconciliation } from './photos.js';
 import { ConnectorCache, defaultConnectorFactory } from './connectors.js';
 import type { ConnectorFactory } from './connectors.js';
 import { roleGroups, sourcePaths, wantsPhotos } from './mapping.js';
@@ -20,9 +25,10 @@ import { previousTick, scheduleSlot, startSchedule, validSchedule } from './sche
 import type { SourceConnection, WordPressGateway } from './types.js';
 
 export type { SourceConnection, WordPressGateway } from './types.js';
+export type { PhotoReconciliation } from './photos.js';
 export { PluginGateway } from './wordpress-gateway.js';
 
-/** Error text of runs whose process stopped or died; start-up resumes their sources. */
+/** Error text of runs whose process stopped or died (state `interrupted`); they are resumed. */
 export const INTERRUPTED = 'Interrupted: the sidecar stopped during the run';
 
 export interface EngineOptions {
@@ -43,7 +49,23 @@ export interface EngineOptions {
   now?: () => Date;
   /** Prometheus registry for run and user counters (the sidecar's /metrics). */
   registry?: Registry;
+  /**
+   * How long a run rides out an outage of Microsoft Graph, WordPress or the store before it
+   * stops as `interrupted` (default 30 minutes).
+   */
+  patienceMs?: number;
+  /** Backoff between automatic resumes of an interrupted run (default 30 s doubling to 15 min). */
+  resumeBackoff?: { baseMs: number; maxMs: number };
+  /**
+   * When linked users' profile photos are reconciled (cron; default daily at 04:00); a
+   * source's own `photoSchedule` setting wins.
+   */
+  photoSchedule?: string;
+  /** Retries of the store's outages outside runs, and their backoff (tests shorten it). */
+  storeRetry?: { retries?: number; baseMs?: number; maxDelayMs?: number };
 }
+
+export const DEFAULT_PATIENCE_MS = 30 * 60_000;
 
 /** A run as the API shows it: stored fields plus live rate and elapsed time. */
 export interface RunView extends Run {
@@ -70,6 +92,8 @@ interface ActiveRun {
   run: Run;
   controller: AbortController;
   progress: RunProgress | null;
+  /** What the run waits for right now (an outage it rides out), if anything. */
+  waiting: RunWaiting | null;
   done: Promise<void>;
 }
 
@@ -79,10 +103,15 @@ export class SyncEngine {
   private loaded = false;
   private readonly active = new Map<string, ActiveRun>();
   private readonly schedules = new Map<string, { expression: string; stop(): void }>();
+  private readonly photoSchedules = new Map<string, { expression: string; stop(): void }>();
+  private readonly reconciling = new Map<string, Promise<PhotoReconciliation>>();
   private readonly caughtUp = new Set<string>();
   private readonly connectors: ConnectorCache;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  private readonly store: Store;
+  /** Interrupted runs waiting for their automatic resume, by source. */
+  private readonly resumes = new Map<string, NodeJS.Timeout>();
   private readonly heartbeatMs: number;
   private readonly staleMs: number;
   private readonly now: () => Date;
@@ -98,6 +127,7 @@ export class SyncEngine {
       options.connectors ?? defaultConnectorFactory,
       options.logger,
     );
+    this.store = resilientStore(options.store, options.storeRetry);
     this.heartbeatMs = options.heartbeatMs ?? 5_000;
     this.staleMs = options.staleMs ?? 60_000;
     this.now = options.now ?? (() => new Date());
@@ -121,10 +151,6 @@ export class SyncEngine {
         registers,
       }),
     };
-  }
-
-  private get store(): Store {
-    return this.options.store;
   }
 
   private get logger(): Logger {
@@ -171,6 +197,10 @@ export class SyncEngine {
     this.timers = [];
     for (const schedule of this.schedules.values()) schedule.stop();
     this.schedules.clear();
+    for (const schedule of this.photoSchedules.values()) schedule.stop();
+    this.photoSchedules.clear();
+    for (const timer of this.resumes.values()) clearTimeout(timer);
+    this.resumes.clear();
     for (const entry of this.active.values()) entry.controller.abort('shutdown');
     await Promise.race([
       Promise.allSettled([...this.active.values()].map((entry) => entry.done)),
@@ -226,7 +256,14 @@ export class SyncEngine {
     const source = cached ? this.sources.get(slug) : await this.source(slug);
     if (!source) throw new SourceNotFoundError(`No source "${slug}" is configured`);
     const dryRun = options.dryRun ?? false;
+    // A sync continues the source's interrupted run (the same record), unless it starts over.
+    let resume: string | undefined;
+    if (!dryRun && !options.full) {
+      const [last] = await this.store.listRuns({ source: slug, limit: 1 });
+      if (last?.state === 'interrupted' && !last.dryRun) resume = last.id;
+    }
     const claim = await this.store.claimRun({
+      resume,
       source: slug,
       trigger: options.trigger ?? 'on-demand',
       dryRun,
@@ -242,43 +279,76 @@ export class SyncEngine {
       }
       return { run: view, joined: true };
     }
-    this.launch(claim.run, source);
+    const resumed = resume !== undefined && claim.run.id === resume;
+    const timer = this.resumes.get(slug);
+    if (timer) clearTimeout(timer);
+    this.resumes.delete(slug);
+    this.launch(claim.run, source, resumed);
     return { run: this.view(claim.run), joined: false };
   }
 
-  private launch(run: Run, source: SourceConnection): void {
+  private launch(run: Run, source: SourceConnection, resumed = false): void {
     const entry: ActiveRun = {
       run,
       controller: new AbortController(),
       progress: null,
+      waiting: null,
       done: Promise.resolve(),
     };
     this.active.set(run.id, entry);
     this.metrics?.active.set(this.active.size);
-    entry.done = this.execute(entry, source).finally(() => {
-      this.active.delete(run.id);
-      this.metrics?.active.set(this.active.size);
-    });
+    const patience = {
+      patienceMs: this.options.patienceMs ?? DEFAULT_PATIENCE_MS,
+      onWait: (wait: RetryWait | null) => {
+        entry.waiting = wait && {
+          target: wait.target,
+          reason: wait.reason,
+          until: wait.until,
+          since: wait.since,
+          message: describeWait(wait),
+        };
+      },
+    };
+    entry.done = withPatience(patience, () => this.execute(entry, source, resumed))
+      .catch((error: unknown) =>
+        this.logger.error({ err: error, run: run.id }, 'run could not be recorded'),
+      )
+      .finally(() => {
+        this.active.delete(run.id);
+        this.metrics?.active.set(this.active.size);
+      });
   }
 
-  private async execute(entry: ActiveRun, source: SourceConnection): Promise<void> {
+  private async execute(
+    entry: ActiveRun,
+    source: SourceConnection,
+    resumed: boolean,
+  ): Promise<void> {
     const { run, controller } = entry;
     const log = this.logger.child({ run: run.id, source: source.slug });
     const started = this.now().toISOString();
     let final: Partial<Run>;
     let executor: SyncRun | null = null;
+    let resumeIn: number | null = null;
     try {
       entry.run =
         (await this.store.updateRun(run.id, {
           state: 'running',
-          startedAt: started,
+          startedAt: run.startedAt ?? started,
           heartbeatAt: started,
+          ...(resumed
+            ? { details: { ...run.details, interruptions: (run.details.interruptions ?? 0) + 1 } }
+            : {}),
         })) ?? run;
-      log.info({ trigger: run.trigger, dryRun: run.dryRun, full: run.full }, 'run started');
+      log.info(
+        { trigger: run.trigger, dryRun: run.dryRun, full: run.full, resumed },
+        resumed ? 'run resumed' : 'run started',
+      );
       const config = await this.options.wordpress.getConfig();
       const connector = this.connectors.get(source);
       executor = new SyncRun(entry.run, {
         store: this.store,
+        resumed,
         wordpress: this.options.wordpress,
         connector,
         source,
@@ -297,7 +367,22 @@ export class SyncEngine {
       if (reason === 'cancel' || (error instanceof RunCancelled && reason !== 'shutdown')) {
         final = { state: 'cancelled', error: 'Cancelled', ...progressFields(progress) };
       } else if (reason === 'shutdown') {
-        final = { state: 'failed', error: INTERRUPTED, ...progressFields(progress) };
+        final = { state: 'interrupted', error: INTERRUPTED, ...progressFields(progress) };
+      } else if (isTransient(error) && !run.dryRun) {
+        // An outage longer than the run's patience: stop here, resume from the cursor later.
+        const interruptions = (entry.run.details.interruptions ?? 0) + 1;
+        resumeIn = backoffDelay(
+          interruptions,
+          this.options.resumeBackoff ?? { baseMs: 30_000, maxMs: 15 * 60_000 },
+        );
+        const at = new Date(this.now().getTime() + resumeIn).toISOString().slice(11, 19);
+        const message = (error as Error).message || String(error);
+        log.warn({ err: error, resumeInMs: resumeIn }, 'run interrupted by an outage');
+        final = {
+          state: 'interrupted',
+          error: `Interrupted: ${message}; resuming at ${at} UTC`,
+          ...progressFields(progress),
+        };
       } else {
         log.error({ err: error }, 'run failed');
         final = {
@@ -307,11 +392,14 @@ export class SyncEngine {
         };
       }
     }
-    const finished = await this.store.updateRun(run.id, {
+    entry.waiting = null;
+    if (final.details) final.details = { ...final.details, waiting: null };
+    const finished = await this.recordEnd(run.id, {
       ...final,
       finishedAt: this.now().toISOString(),
     });
     if (finished) entry.run = finished;
+    if (resumeIn !== null && !this.stopped) this.resumeLater(source.slug, resumeIn);
     this.metrics?.runs.inc({ source: source.slug, trigger: run.trigger, state: final.state });
     if (this.metrics && final.counts && !run.dryRun) {
       for (const [outcome, count] of Object.entries(final.counts)) {
@@ -322,6 +410,76 @@ export class SyncEngine {
       { state: final.state, counts: final.counts, processed: final.processed, error: final.error },
       'run finished',
     );
+  }
+
+  /**
+   * Writes how a run ended, waiting for the store as long as it takes (a run the store never
+   * hears the end of would stay running until a restart).
+   */
+  private async recordEnd(id: string, update: Partial<Run>): Promise<Run | null> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.store.updateRun(id, update);
+      } catch (error) {
+        if (!isTransient(error) || this.stopped) throw error;
+        await sleep(
+          backoffDelay(attempt, this.options.resumeBackoff ?? { baseMs: 1_000, maxMs: 60_000 }),
+        );
+      }
+    }
+  }
+
+  /** Resumes the source's interrupted run after `delayMs` (continuing the same record). */
+  private resumeLater(slug: string, delayMs: number): void {
+    const previous = this.resumes.get(slug);
+    if (previous) clearTimeout(previous);
+    const timer = setTimeout(() => {
+      this.resumes.delete(slug);
+      void this.requestRun(slug, { trigger: 'catch-up' }).catch((error: unknown) => {
+        if (error instanceof SourceNotFoundError) return; // the source was removed meanwhile
+        this.logger.warn({ err: error, source: slug }, 'interrupted run not resumed; retrying');
+        if (!this.stopped) this.resumeLater(slug, Math.min(delayMs * 2, 15 * 60_000));
+      });
+    }, delayMs);
+    timer.unref();
+    this.resumes.set(slug, timer);
+  }
+
+  /**
+   * Reconciles the profile photos of the source's linked users (photo-only changes reach no
+   * change feed); joins the reconciliation already under way here.
+   */
+  async reconcilePhotos(slug: string): Promise<PhotoReconciliation> {
+    const running = this.reconciling.get(slug);
+    if (running) return running;
+    const work = (async () => {
+      const source = await this.source(slug);
+      const config = await this.options.wordpress.getConfig();
+      const empty = { source: slug, checked: 0, updated: 0, removed: 0, failed: 0, seconds: 0 };
+      if (!source.photos || !wantsPhotos(config)) return empty;
+      const lease = `photos:${slug}`;
+      // One replica at a time; the lease outlives a long reconciliation's pauses.
+      if (!(await this.store.acquireLease(lease, this.owner, 60 * 60_000))) return empty;
+      try {
+        const result = await withPatience(
+          { patienceMs: this.options.patienceMs ?? DEFAULT_PATIENCE_MS },
+          () =>
+            reconcilePhotos({
+              store: this.store,
+              wordpress: this.options.wordpress,
+              connector: this.connectors.get(source),
+              source,
+              logger: this.logger.child({ source: slug }),
+            }),
+        );
+        this.logger.info(result, 'profile photos reconciled');
+        return result;
+      } finally {
+        await this.store.releaseLease(lease, this.owner).catch(() => undefined);
+      }
+    })().finally(() => this.reconciling.delete(slug));
+    this.reconciling.set(slug, work);
+    return work;
   }
 
   /** Cancels a run: stops between batches when it runs here, else asks its owner to. */
@@ -337,6 +495,14 @@ export class SyncEngine {
     }
     const run = await this.store.getRun(id);
     if (!run) return null;
+    if (run.state === 'interrupted') {
+      // Nothing runs: the cancel stops the automatic resume.
+      const timer = this.resumes.get(run.source);
+      if (timer) clearTimeout(timer);
+      this.resumes.delete(run.source);
+      const updated = await this.store.updateRun(id, { state: 'cancelled', error: 'Cancelled' });
+      return updated ? this.view(updated) : null;
+    }
     if (run.state === 'queued' || run.state === 'running') {
       const updated = await this.store.updateRun(id, { cancelRequested: true });
       return updated ? this.view(updated) : null;
@@ -348,14 +514,14 @@ export class SyncEngine {
     const entry = this.active.get(id);
     const run = await this.store.getRun(id);
     if (!run) return null;
-    return this.view(entry ? { ...run, ...progressFields(entry.progress ?? undefined) } : run);
+    return this.view(entry ? { ...run, ...liveFields(entry) } : run);
   }
 
   async listRuns(options: { source?: string; limit?: number } = {}): Promise<RunView[]> {
     const runs = await this.store.listRuns(options);
     return runs.map((run) => {
       const entry = this.active.get(run.id);
-      return this.view(entry ? { ...run, ...progressFields(entry.progress ?? undefined) } : run);
+      return this.view(entry ? { ...run, ...liveFields(entry) } : run);
     });
   }
 
@@ -394,7 +560,7 @@ export class SyncEngine {
       try {
         const updated = await this.store.updateRun(entry.run.id, {
           heartbeatAt: now,
-          ...progressFields(entry.progress ?? undefined),
+          ...liveFields(entry),
         });
         if (updated?.cancelRequested) entry.controller.abort('cancel');
       } catch (error) {
@@ -422,7 +588,7 @@ export class SyncEngine {
     if (!source.enabled) return;
     const [last] = await this.store.listRuns({ source: source.slug, limit: 1 });
     if (last && (last.state === 'queued' || last.state === 'running')) return;
-    const interrupted = last?.state === 'failed' && last.error === INTERRUPTED && !last.dryRun;
+    const interrupted = last?.state === 'interrupted' && !last.dryRun;
     let missed = false;
     if (source.schedule && validSchedule(source.schedule)) {
       const tick = previousTick(source.schedule, this.now());
@@ -437,7 +603,37 @@ export class SyncEngine {
     await this.requestRun(source.slug, { trigger: 'catch-up' });
   }
 
+  /** Daily (or the source's `photoSchedule`) photo reconciliation of sources with photos. */
+  private syncPhotoSchedules(): void {
+    const wanted = new Map<string, string>();
+    for (const source of this.sources.values()) {
+      if (!source.enabled || !source.photos) continue;
+      const own = source.settings.photoSchedule;
+      const expression =
+        typeof own === 'string' && own.trim() !== ''
+          ? own.trim()
+          : (this.options.photoSchedule ?? '0 4 * * *');
+      if (validSchedule(expression)) wanted.set(source.slug, expression);
+    }
+    for (const [slug, schedule] of this.photoSchedules) {
+      if (wanted.get(slug) !== schedule.expression) {
+        schedule.stop();
+        this.photoSchedules.delete(slug);
+      }
+    }
+    for (const [slug, expression] of wanted) {
+      if (this.photoSchedules.has(slug)) continue;
+      const handle = startSchedule(expression, `usersync-photos:${slug}`, () => {
+        void this.reconcilePhotos(slug).catch((error: unknown) =>
+          this.logger.warn({ err: error, source: slug }, 'photo reconciliation failed'),
+        );
+      });
+      this.photoSchedules.set(slug, { expression, stop: handle.stop });
+    }
+  }
+
   private syncSchedules(): void {
+    this.syncPhotoSchedules();
     for (const [slug, schedule] of this.schedules) {
       const source = this.sources.get(slug);
       if (!source || !source.enabled || source.schedule !== schedule.expression) {
@@ -463,6 +659,13 @@ export class SyncEngine {
       this.schedules.set(source.slug, { expression, stop: handle.stop });
     }
   }
+}
+
+/** Progress and what the run waits for, as a running run shows them. */
+function liveFields(entry: ActiveRun): Partial<Run> {
+  const fields = progressFields(entry.progress ?? undefined);
+  const details = fields.details ?? entry.run.details;
+  return { ...fields, details: { ...details, waiting: entry.waiting } };
 }
 
 function progressFields(progress: RunProgress | undefined): Partial<Run> {

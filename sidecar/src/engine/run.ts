@@ -94,6 +94,11 @@ export interface RunProgress {
 
 export interface RunDeps {
   store: Store;
+  /**
+   * The run record was reopened after an interruption: continue from the cursor and the
+   * record's counts, even when the run began as a full sync.
+   */
+  resumed?: boolean;
   wordpress: WordPressGateway;
   connector: Connector;
   source: SourceConnection;
@@ -141,6 +146,11 @@ interface PlannedOp {
   keepsLogin?: boolean;
   /** WordPress accepted the operation. */
   applied?: boolean;
+  /**
+   * A create whose answer never reached the sidecar (lost, or the process stopped), sent again
+   * as an update of the user it made: nobody counted that creation, so this one does.
+   */
+  replayedCreate?: boolean;
   change: RunChange;
   /** A changed profile photo to send once the user write succeeded. */
   photo?: PhotoJob;
@@ -155,9 +165,17 @@ interface PhotoJob {
 }
 
 export class SyncRun {
-  private readonly counts = emptyCounts();
-  private readonly details = emptyDetails();
-  private processed = 0;
+  private readonly counts: RunCounts;
+  private readonly details: RunDetails;
+  /** Users of the pages completed (the page under way adds `pageCounted`). */
+  private processed: number;
+  /**
+   * Users whose outcome is counted in the page under way; a run resumed after an
+   * interruption starts with those its page counted before, so a replay counts them once.
+   */
+  private pageCounted: Set<string>;
+  private replayed: Set<string>;
+  private inPage = false;
   private total: number | null = null;
   private full = false;
   private readonly dryRun: boolean;
@@ -183,6 +201,18 @@ export class SyncRun {
     private readonly deps: RunDeps,
   ) {
     this.dryRun = run.dryRun;
+    // A reopened run continues its record: what happened before the interruption stays.
+    this.counts = { ...emptyCounts(), ...run.counts };
+    this.details = {
+      ...emptyDetails(),
+      failures: [...(run.details?.failures ?? [])],
+      changes: [...(run.details?.changes ?? [])],
+      interruptions: run.details?.interruptions ?? 0,
+    };
+    this.replayed = new Set(run.details?.pageCounted ?? []);
+    this.pageCounted = new Set(this.replayed);
+    this.processed = Math.max(0, (run.processed ?? 0) - this.replayed.size);
+    this.total = run.total ?? null;
     this.batchSize = Math.min(Math.max(deps.source.batchSize ?? 100, 1), 500);
     this.batchConcurrency = Math.min(Math.max(deps.source.batchConcurrency ?? 2, 1), 8);
     this.photos = deps.source.photos && wantsPhotos(deps.config);
@@ -208,12 +238,35 @@ export class SyncRun {
 
   get progress(): RunProgress {
     return {
-      processed: this.processed,
+      processed: this.processed + this.pageCounted.size,
       total: this.total,
       counts: { ...this.counts },
-      details: this.details,
+      details: this.dryRun ? this.details : { ...this.details, pageCounted: [...this.pageCounted] },
       full: this.full,
     };
+  }
+
+  /**
+   * Whether to count an outcome for this user: once per page, and not again for a user the
+   * interrupted run counted before it stopped in the page now replayed.
+   */
+  private counts1(externalId: string): boolean {
+    if (!this.inPage) return true;
+    if (this.pageCounted.has(externalId)) return false;
+    this.pageCounted.add(externalId);
+    return true;
+  }
+
+  /** Persists the counts with every batch, so an interruption loses none of them. */
+  private async persistProgress(): Promise<void> {
+    if (this.dryRun) return;
+    const progress = this.progress;
+    await this.deps.store.updateRun(this.run.id, {
+      processed: progress.processed,
+      total: progress.total,
+      counts: progress.counts,
+      details: progress.details,
+    });
   }
 
   async execute(): Promise<RunProgress> {
@@ -228,7 +281,8 @@ export class SyncRun {
     }
     let connectorCursor: string | null = saved?.connector ?? null;
     this.scanId = saved?.scan ?? null;
-    if (this.run.full || !saved || saved.fingerprint !== this.fingerprint) {
+    const freshStart = this.run.full && !this.deps.resumed;
+    if (freshStart || !saved || saved.fingerprint !== this.fingerprint) {
       // A full listing from scratch: the first sync, an admin's "full sync", or a mapping
       // change that can alter any user.
       connectorCursor = null;
@@ -288,6 +342,7 @@ export class SyncRun {
 
   private async applyPage(page: SourcePage): Promise<void> {
     const { store, source } = this.deps;
+    this.inPage = true;
     if (page.full) {
       this.full = true;
       if (!this.scanId) {
@@ -325,11 +380,15 @@ export class SyncRun {
     }
     await this.applyPhotos(photos);
     this.processed += page.upserts.length + page.deletes.length;
+    this.pageCounted.clear();
+    this.replayed.clear();
+    this.inPage = false;
     await this.flushAudit();
     this.report();
     this.lastCursor = page.nextCursor;
     if (!this.dryRun) {
       await this.saveCursor({ connector: page.nextCursor, scan: this.scanId, reconcile: null });
+      await this.persistProgress();
     }
     this.memory.check();
   }
@@ -429,7 +488,7 @@ export class SyncRun {
         if (full) seen.push(user.externalId);
         const photo = photoJob(linked.photoVersion);
         if (linked.hash === mapped.hash && sameRoles(linked.roles, roles)) {
-          this.counts.unchanged++;
+          if (this.counts1(user.externalId)) this.counts.unchanged++;
           if (photo) photos.push(photo);
           continue;
         }
@@ -468,7 +527,7 @@ export class SyncRun {
 
       if (!mapped.fields.active) {
         // Accounts disabled at the source are not created in WordPress.
-        this.counts.unchanged++;
+        if (this.counts1(user.externalId)) this.counts.unchanged++;
         continue;
       }
       const fields: WpUserInput = { ...mapped.fields };
@@ -519,7 +578,7 @@ export class SyncRun {
         continue;
       }
       if (!deletion.permanent && state.status === 'deprovisioned') {
-        this.counts.unchanged++;
+        if (this.counts1(deletion.externalId)) this.counts.unchanged++;
         continue;
       }
       ops.push(this.deprovisionOp(state, deletion.permanent ? 'delete' : 'deprovision'));
@@ -702,7 +761,7 @@ export class SyncRun {
         // The login WordPress holds (a suffixed one when the planned login was taken).
         if (item.change.login !== null && result.user?.login) item.change.login = result.user.login;
         item.applied = true;
-        this.record(item.change, result.status);
+        this.record(item.change, item.replayedCreate ? 'created' : result.status);
         continue;
       }
       const error = result.error;
@@ -794,6 +853,8 @@ export class SyncRun {
       this.fail(item.externalId, item.login, item.op.action, error.code, error.message);
       save.push(failedState(item.externalId, null, error.message, this.scanId, item.op.id ?? null));
     }
+    // Counts first: a stop between the two writes replays the page without counting twice.
+    await this.persistProgress();
     if (save.length > 0) await store.saveSyncStates(source.slug, save);
     if (forget.length > 0) await store.deleteSyncStates(source.slug, forget);
     return retries;
@@ -818,7 +879,7 @@ export class SyncRun {
     delete user.externalId;
     item.op = { ref: '', action: 'update', id: existing.id, user };
     item.retried = true;
-    item.change.action = 'update';
+    item.replayedCreate = true;
     item.change.wpUserId = existing.id;
     item.change.login = existing.login;
     item.login = existing.login;
@@ -985,6 +1046,7 @@ export class SyncRun {
   }
 
   private record(change: RunChange, status: string): void {
+    if (!this.counts1(change.externalId)) return;
     switch (status) {
       case 'created':
         this.counts.created++;
@@ -1014,6 +1076,7 @@ export class SyncRun {
     message: string,
     audit: { audit: boolean; userId?: number | null } = { audit: false },
   ) {
+    if (!this.counts1(externalId)) return;
     this.counts.failed++;
     if (audit.audit && !this.dryRun) {
       this.audit.push({

@@ -84,13 +84,22 @@ export function runsRouter(deps: RunRoutesDeps): Router {
     const id = String(req.params.id);
     const before = await deps.engine.getRun(id);
     if (!before) return error(res, 404, 'run_not_found', 'No such run');
-    if (before.state !== 'queued' && before.state !== 'running') {
+    if (before.state !== 'queued' && before.state !== 'running' && before.state !== 'interrupted') {
       return res
         .status(409)
         .json({ error: 'run_finished', message: `The run already ${before.state}`, run: before });
     }
     const run = await deps.engine.cancelRun(id);
     res.status(202).json(run);
+  });
+
+  // Photo reconciliation on demand (it also runs on its own schedule).
+  router.post('/sources/:source/photos', async (req: Request, res: Response) => {
+    try {
+      res.json(await deps.engine.reconcilePhotos(String(req.params.source)));
+    } catch (failure) {
+      handle(res, failure, deps.logger);
+    }
   });
 
   router.post('/sources/:source/test', async (req: Request, res: Response) => {
@@ -111,7 +120,7 @@ export function mountRunRoutes(app: express.Express, deps: RunRoutesDeps): void 
 
 function summary(run: RunView) {
   const { details, ...rest } = run;
-  return { ...rest, failures: details.failures.length };
+  return { ...rest, failures: details.failures.length, waiting: details.waiting ?? null };
 }
 
 function handle(res: Response, failure: unknown, logger: Logger) {

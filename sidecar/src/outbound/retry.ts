@@ -1,5 +1,6 @@
-// Waiting between attempts: exponential backoff with full jitter, capped, honouring the
-// target's Retry-After, and cut short when the pipeline stops.
+// Waiting between delivery attempts: the shared backoff (`../retry.ts`), capped, honouring
+// the target's Retry-After, and cut short when the pipeline stops.
+import { backoffDelay as sharedBackoff } from '../retry.js';
 
 export function backoffDelay(
   attempt: number,
@@ -9,8 +10,7 @@ export function backoffDelay(
   if (retryAfterSeconds !== undefined && retryAfterSeconds > 0) {
     return Math.min(retryAfterSeconds * 1000, options.maxMs);
   }
-  const cap = Math.min(options.maxMs, options.baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(cap / 2 + Math.random() * (cap / 2));
+  return sharedBackoff(attempt, options);
 }
 
 /** Resolves after `ms`, or early (without throwing) when `signal` aborts or `wake` fires. */

@@ -25,7 +25,11 @@
 // Two implementations satisfy `Store`: SQLite (embedded default, one process) and PostgreSQL
 // (`DATABASE_URL`, several replicas sharing one database).
 
-export type RunState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+/**
+ * `interrupted`: the run stopped on an outage (or its process stopped) and is resumed from its
+ * cursor, continuing the same run record.
+ */
+export type RunState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
 export type RunTrigger = 'schedule' | 'on-demand' | 'catch-up';
 
 export interface RunCounts {
@@ -65,9 +69,30 @@ export interface RunChange {
   fields?: string[];
 }
 
+/** What a running run waits for (a throttled or unreachable system), for its live status. */
+export interface RunWaiting {
+  /** `Microsoft Graph`, `WordPress`, `the store`. */
+  target: string;
+  reason: 'throttled' | 'unavailable';
+  /** When the next attempt is made, and since when the system has failed (ISO 8601). */
+  until: string;
+  since: string;
+  /** E.g. "waiting for Microsoft Graph (throttled) until 10:42:07 UTC". */
+  message: string;
+}
+
 export interface RunDetails {
   failures: RunFailure[];
   changes: RunChange[];
+  /** Set while the run waits out an outage. */
+  waiting?: RunWaiting | null;
+  /** How many times the run was interrupted and resumed. */
+  interruptions?: number;
+  /**
+   * External ids already counted in the page under way: a resumed run replays that page and
+   * must not count them twice.
+   */
+  pageCounted?: string[];
 }
 
 export const emptyDetails = (): RunDetails => ({ failures: [], changes: [] });
@@ -104,6 +129,8 @@ export interface NewRun {
   full?: boolean;
   owner?: string;
   scheduleSlot?: string;
+  /** An interrupted run of the source to continue (reopened) instead of a new one. */
+  resume?: string;
 }
 
 export type RunUpdate = Partial<
@@ -193,7 +220,7 @@ export interface Store {
   /** The queued or running run of a source, if any. */
   activeRun(source: string): Promise<Run | null>;
   /**
-   * Marks queued/running runs as failed with `error`: those of `source` (or all sources)
+   * Marks queued/running runs as interrupted with `error`: those of `source` (or all sources)
    * whose heartbeat is older than `staleBefore`, or whose owner is in `owners`.
    */
   interruptRuns(options: {

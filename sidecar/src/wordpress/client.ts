@@ -1,10 +1,12 @@
 // The one client of the WordPress REST API that all sidecar code uses: Application
-// Password auth, per-request timeouts, retries with exponential backoff and jitter on
-// 5xx, 429 and network failures (honouring Retry-After), and typed errors for the rest.
+// Password auth, per-request timeouts, retries of 5xx, 429 and network failures (the shared
+// `retry.ts`: backoff with jitter, Retry-After honoured, a run's patience inside a run), and
+// typed errors for the rest.
 import axios from 'axios';
 import type { AxiosInstance, AxiosResponse, Method } from 'axios';
 import http from 'node:http';
 import type { Logger } from '../logger.js';
+import { retryAfterMs, withRetries } from '../retry.js';
 
 export interface WordPressClientOptions {
   /** Base URL of the site, e.g. http://127.0.0.1:8080 */
@@ -12,7 +14,7 @@ export interface WordPressClientOptions {
   user: string;
   appPassword: string;
   timeoutMs?: number;
-  /** How many times a retryable failure is retried (0 = no retries). */
+  /** How many times a retryable failure is retried outside a run (0 = no retries). */
   retries?: number;
   logger?: Logger;
   /** Base backoff delay; tests shorten it. */
@@ -56,8 +58,6 @@ export class WordPressError extends Error {
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export class WordPressClient {
   readonly baseUrl: string;
   private readonly http: AxiosInstance;
@@ -90,45 +90,71 @@ export class WordPressClient {
     for (const [key, value] of Object.entries(req.query ?? {})) {
       if (value !== undefined && value !== null) params[key] = String(value);
     }
-    for (let attempt = 0; ; attempt++) {
-      let response: AxiosResponse | undefined;
-      let failure: WordPressError;
-      try {
-        response = await this.http.request({
-          method,
-          url: '/',
-          params,
-          data: req.body,
-          timeout: req.timeoutMs,
-        });
-      } catch (error) {
-        const timedOut = axios.isAxiosError(error) && error.code === 'ECONNABORTED';
-        failure = new WordPressError(
-          `WordPress ${method} ${req.path} failed: ${(error as Error).message}`,
-          0,
-          timedOut ? 'timeout' : 'network_error',
-        );
-      }
-      if (response) {
-        if (response.status < 400) {
+    return withRetries<WordPressResponse<T>>(
+      async () => {
+        let response: AxiosResponse;
+        try {
+          response = await this.http.request({
+            method,
+            url: '/',
+            params,
+            data: req.body,
+            timeout: req.timeoutMs,
+          });
+        } catch (error) {
+          const timedOut = axios.isAxiosError(error) && error.code === 'ECONNABORTED';
           return {
-            status: response.status,
-            data: response.data as T,
-            headers: flatHeaders(response),
+            failed: {
+              error: new WordPressError(
+                `WordPress ${method} ${req.path} failed: ${(error as Error).message}`,
+                0,
+                timedOut ? 'timeout' : 'network_error',
+              ),
+            },
           };
         }
-        failure = toWordPressError(method, req.path, response);
-        const transient = response.status >= 500 || response.status === 429;
-        if (!transient) throw failure;
-      }
-      if (!retryable || attempt >= this.retries) throw failure!;
-      const delay = this.delayFor(attempt, response);
-      this.logger?.warn(
-        { path: req.path, method, status: failure!.status, code: failure!.code, attempt, delay },
-        'wordpress request failed, retrying',
-      );
-      await sleep(delay);
-    }
+        if (response.status < 400) {
+          return {
+            done: {
+              status: response.status,
+              data: response.data as T,
+              headers: flatHeaders(response),
+            },
+          };
+        }
+        const failure = toWordPressError(method, req.path, response);
+        if (response.status < 500 && response.status !== 429) throw failure;
+        const retryAfter = retryAfterMs(response.headers['retry-after']);
+        return {
+          failed: {
+            error: failure,
+            retryAfterMs: retryAfter,
+            throttled: response.status === 429 || retryAfter !== undefined,
+          },
+        };
+      },
+      {
+        target: 'WordPress',
+        retries: this.retries,
+        baseMs: this.backoffMs,
+        maxDelayMs: 60_000,
+        retryable,
+        onRetry: ({ attempt, delayMs, error }) => {
+          const failure = error as WordPressError;
+          this.logger?.warn(
+            {
+              path: req.path,
+              method,
+              status: failure.status,
+              code: failure.code,
+              attempt,
+              delay: delayMs,
+            },
+            'wordpress request failed, retrying',
+          );
+        },
+      },
+    );
   }
 
   get<T>(path: string, query?: Record<string, QueryValue>): Promise<WordPressResponse<T>> {
@@ -141,19 +167,6 @@ export class WordPressClient {
     options: Omit<WordPressRequest, 'path' | 'body' | 'method'> = {},
   ): Promise<WordPressResponse<T>> {
     return this.request<T>({ ...options, method: 'POST', path, body });
-  }
-
-  /** Full jitter exponential backoff, or the server's Retry-After when it gives one. */
-  private delayFor(attempt: number, response?: AxiosResponse): number {
-    const retryAfter = response?.headers['retry-after'];
-    if (retryAfter !== undefined) {
-      const seconds = Number(retryAfter);
-      if (Number.isFinite(seconds)) return Math.min(seconds * 1000, 60_000);
-      const date = Date.parse(String(retryAfter));
-      if (Number.isFinite(date)) return Math.max(0, Math.min(date - Date.now(), 60_000));
-    }
-    const cap = this.backoffMs * 2 ** attempt;
-    return Math.round(cap / 2 + Math.random() * (cap / 2));
   }
 }
 

@@ -218,11 +218,44 @@ for (const backend of backends) {
       assert.ok(ids.includes(stale.run.id));
       assert.ok(!ids.includes(live.run.id));
       const after = await store.getRun(dead.run.id);
-      assert.equal(after?.state, 'failed');
+      assert.equal(after?.state, 'interrupted');
       assert.equal(after?.error, 'interrupted');
       assert.ok(after?.finishedAt);
       assert.equal((await store.getRun(live.run.id))?.state, 'running');
       assert.deepEqual(await store.interruptRuns({ error: 'nothing selected' }), []);
+    });
+
+    it('reopens an interrupted run for the claim that resumes it, once', async () => {
+      const { run } = await store.claimRun({
+        source: 'resumed',
+        trigger: 'schedule',
+        owner: 'a:1',
+      });
+      await store.updateRun(run.id, { state: 'running', counts: { ...run.counts, created: 7 } });
+      await store.interruptRuns({ owners: ['a:1'], error: 'interrupted' });
+      const first = await store.claimRun({
+        source: 'resumed',
+        trigger: 'catch-up',
+        owner: 'b:2',
+        resume: run.id,
+      });
+      assert.equal(first.created, true);
+      assert.equal(first.run.id, run.id, 'the same run record');
+      assert.equal(first.run.state, 'queued');
+      assert.equal(first.run.owner, 'b:2');
+      assert.equal(first.run.error, null);
+      assert.equal(first.run.finishedAt, null);
+      assert.equal(first.run.trigger, 'schedule');
+      assert.equal(first.run.counts.created, 7, 'what it did before stays');
+      // A second claim joins it rather than reopening or inserting.
+      const second = await store.claimRun({
+        source: 'resumed',
+        trigger: 'catch-up',
+        owner: 'c:3',
+        resume: run.id,
+      });
+      assert.equal(second.created, false);
+      assert.equal(second.run.id, run.id);
     });
 
     it('stores run details, full flag, heartbeat and cancel requests', async () => {

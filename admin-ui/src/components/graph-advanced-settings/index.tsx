@@ -58,7 +58,7 @@ function settings(): Setting[] {
       name: 'pageSize',
       label: __('Users per page', 'usersync'),
       help: __(
-        'Users read per Microsoft Graph page, 1 to 999. Default 500; lower it when pages time out.',
+        'Users asked for per Microsoft Graph page, 1 to 999 (default 500). For change tracking this is only a hint: Microsoft Graph picks the page size and may send fewer users per page. In B2C it is the exact page size. Lower it when pages time out.',
         'usersync',
       ),
       input: { type: 'number', min: 1, max: 999, step: 1 },

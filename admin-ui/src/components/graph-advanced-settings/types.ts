@@ -4,7 +4,7 @@ export interface GraphAdvancedValues {
   authorityUrl: string;
   /** Microsoft Graph endpoint override; empty for the cloud's own. */
   graphUrl: string;
-  /** Users per Graph page, 1–999. */
+  /** Users asked for per Graph page, 1–999 (a hint to delta queries, exact for B2C lists). */
   pageSize: string;
   /** Graph requests in flight, 1–32. */
   concurrency: string;

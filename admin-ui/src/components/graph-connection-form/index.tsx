@@ -132,7 +132,7 @@ export default function GraphConnectionForm({
           name: 'photos',
           label: __('Profile photos', 'usersync'),
           help: __(
-            'Bring users’ photos as their WordPress profile pictures (needs the attribute map’s Profile picture row).',
+            'Bring users’ photos as their WordPress profile pictures (needs the attribute map’s Profile picture row). Not read from B2C tenants, which have no profile photos. Microsoft Graph does not report a change that touches only a photo: a daily photo check (04:00, sidecar time) brings new, changed and removed photos, so they can take up to a day to appear.',
             'usersync',
           ),
         },
@@ -217,6 +217,7 @@ export default function GraphConnectionForm({
               options={[
                 { value: 'global', label: __('Global (login.microsoftonline.com)', 'usersync') },
                 { value: 'usgov', label: __('US Government (Azure Government)', 'usersync') },
+                { value: 'usgovdod', label: __('US Government DoD', 'usersync') },
                 { value: 'china', label: __('China (operated by 21Vianet)', 'usersync') },
               ]}
               onChange={(value: string) => set('cloud', value as GraphConnectionValues['cloud'])}

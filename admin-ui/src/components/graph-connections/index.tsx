@@ -34,6 +34,8 @@ function cloudLabel(cloud: Connection['cloud']): string {
   switch (cloud) {
     case 'usgov':
       return __('US Government', 'usersync');
+    case 'usgovdod':
+      return __('US Government DoD', 'usersync');
     case 'china':
       return __('China (21Vianet)', 'usersync');
     default:

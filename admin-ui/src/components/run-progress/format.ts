@@ -68,13 +68,16 @@ export function stateLabel(state: RunState): string {
       return __('Failed', 'usersync');
     case 'cancelled':
       return __('Cancelled', 'usersync');
+    case 'interrupted':
+      return __('Interrupted (resumes on its own)', 'usersync');
     default:
       return state;
   }
 }
 
 export function isActive(run: Run): boolean {
-  return run.state === 'queued' || run.state === 'running';
+  // An interrupted run is resumed by the sidecar: it is still going.
+  return run.state === 'queued' || run.state === 'running' || run.state === 'interrupted';
 }
 
 /** Percentage done, or null while the total is unknown. */

@@ -76,6 +76,12 @@ export default function RunProgress({ run, onCancel }: RunProgressProps) {
         );
   } else if (run.state === 'queued') {
     summary = __('Waiting to start…', 'usersync');
+  } else if (run.state === 'interrupted') {
+    summary = sprintf(
+      /* translators: %s: users processed. */
+      __('Interrupted after %s users; the sync resumes on its own', 'usersync'),
+      run.processed.toLocaleString(),
+    );
   } else if (run.total) {
     summary = sprintf(
       /* translators: 1: users processed, 2: users in the run, 3: percentage. */
@@ -110,6 +116,11 @@ export default function RunProgress({ run, onCancel }: RunProgressProps) {
           {__('Elapsed:', 'usersync')} {formatDuration(run.elapsedSeconds)}
         </span>
       </p>
+      {active && (run.details?.waiting || run.state === 'interrupted') ? (
+        <p className="usersync-run-progress__waiting" role="status">
+          {run.details?.waiting?.message ?? run.error}
+        </p>
+      ) : null}
       {active ? (
         <>
           <Button

@@ -51,6 +51,8 @@ export class DirectoryError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** A Location header (path) and the nested innerError code to answer with. */
+    readonly extra: { location?: string; innerCode?: string } = {},
   ) {
     super(message);
   }
@@ -278,14 +280,20 @@ export class Directory {
 }
 
 /** A user resource as Graph returns it: `id` plus the selected properties that are set. */
-export function project(user: EmulatedUser, select: string[] | null): GraphProps {
+export function project(
+  user: EmulatedUser,
+  select: string[] | null,
+  /** Delta items: leave out properties that were never set (lists answer them as null). */
+  omitUnset = false,
+): GraphProps {
   const fields = select ?? DEFAULT_USER_PROPERTIES;
   const out: GraphProps = { id: user.id };
   for (const field of fields) {
     if (field === 'id') continue;
     const value = user.props[field];
-    // Graph omits properties that were never set in delta responses and returns null on lists;
-    // null is what both look like to a client.
+    // users: delta — "If the property has never been set before it will not be included in
+    // the response at all"; a property set to null is included as null. Lists send null.
+    if (value === undefined && omitUnset) continue;
     out[field] = value === undefined ? null : value;
   }
   if (!select) {

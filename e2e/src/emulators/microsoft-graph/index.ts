@@ -9,6 +9,14 @@
 // from the token's `roles` (403 `Authorization_RequestDenied`). A B2C tenant answers delta
 // queries with 400, as the real service does.
 //
+// Where Microsoft's documentation allows Graph to be unkind, so is the emulator — always for
+// what costs tests nothing (never-set properties omitted from delta items, 410 Gone for an
+// expired delta token, no `$count` and no photos in B2C, `$top` refused on `/users/delta`), and
+// with `strict: true` also for what makes pages unpredictable (empty pages that carry a
+// nextLink, items repeated on the next page, changes out of order, page sizes the server
+// picks). Each behaviour cites the documentation it follows where it is implemented; the
+// strict choices are seeded, so a seed always gives the same pages.
+//
 // Tests drive it through a control API under `/_emulator` (or the returned object): create,
 // update, disable, delete and restore users, change photos and groups, inject throttling (429 /
 // 503 with Retry-After) and faults, expire delta tokens, read request counts.
@@ -62,6 +70,11 @@ export interface GraphEmulatorOptions extends SeedOptions {
   apps?: App[];
   /** Lifetime of access tokens in seconds (default 3599). */
   tokenLifetime?: number;
+  /**
+   * Page like Microsoft says Graph may: empty pages with a nextLink, items repeated across
+   * pages, shuffled changes, server-chosen page sizes (default false).
+   */
+  strict?: boolean;
 }
 
 export interface GraphEmulator {
@@ -79,7 +92,7 @@ export interface GraphEmulator {
   stats: { requests: Record<string, number>; faulted: number; total: number };
   addFault(fault: Fault): void;
   clearFaults(): void;
-  /** Delta and skip tokens issued so far stop working (400 syncStateNotFound). */
+  /** Delta and skip tokens issued so far stop working (410 Gone, `resyncRequired`). */
   expireDeltaTokens(): void;
   /** Replaces the tenant with a freshly seeded one (and clears faults and counts). */
   reset(options?: SeedOptions & { b2c?: boolean; domain?: string }): void;
@@ -108,6 +121,8 @@ interface PagingToken {
   iss: number;
   /** Token generation: expireDeltaTokens() starts a new one and refuses older tokens. */
   g?: number;
+  /** Strict paging: the position at which an empty page was already served. */
+  e?: number;
 }
 
 const MEMBER_CHUNK = 500;
@@ -123,6 +138,10 @@ export async function startGraphEmulator(
   const domainFor = (isB2c: boolean) =>
     options.domain ?? (isB2c ? 'contosob2c.onmicrosoft.com' : 'contoso.onmicrosoft.com');
   let directory = new Directory(domainFor(b2c), b2c);
+  const strict = options.strict ?? false;
+  /** A number in [0, 1) fixed by the seed and `key`: strict choices repeat run after run. */
+  const chance = (key: string) =>
+    crypto.createHash('sha256').update(`${seed}:${key}`).digest().readUInt32BE(0) / 2 ** 32;
   seedDirectory(directory, options);
 
   const defaultApp: App = {
@@ -146,7 +165,8 @@ export async function startGraphEmulator(
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (req.path.startsWith('/_emulator')) return next();
     stats.total++;
-    const key = `${req.method} ${routeKey(req.path)}`;
+    const batched = req.headers['x-emulator-batched'] ? ' (in $batch)' : '';
+    const key = `${req.method} ${routeKey(req.path)}${batched}`;
     stats.requests[key] = (stats.requests[key] ?? 0) + 1;
     for (const fault of faults) {
       if (fault.match && !req.path.includes(fault.match)) continue;
@@ -280,10 +300,67 @@ export async function startGraphEmulator(
       route(req, res, roles);
     } catch (error) {
       if (error instanceof DirectoryError) {
-        return graphError(res, error.status, error.code, error.message);
+        return graphError(res, error.status, error.code, error.message, error.extra);
       }
       throw error;
     }
+  });
+
+  // JSON batching ("Combine multiple HTTP requests using JSON batching"): up to 20 requests in
+  // one POST, each answered with its own id, status, headers and body; a throttled
+  // sub-request is answered 429 with its Retry-After inside an otherwise successful batch.
+  app.post('/v1.0/$batch', express.json({ limit: '4mb' }), async (req: Request, res: Response) => {
+    const claims = verify(signingKey, req.headers.authorization);
+    if (typeof claims === 'string')
+      return graphError(res, 401, 'InvalidAuthenticationToken', claims);
+    const requests = (req.body as { requests?: unknown } | undefined)?.requests;
+    if (!Array.isArray(requests) || requests.length === 0) {
+      return graphError(res, 400, 'BadRequest', 'The batch has no requests.');
+    }
+    if (requests.length > 20) {
+      return graphError(
+        res,
+        400,
+        'BadRequest',
+        'The number of requests in the batch exceeds the limit of 20.',
+      );
+    }
+    const responses = await Promise.all(
+      (requests as { id?: unknown; method?: unknown; url?: unknown }[]).map(async (item) => {
+        const id = String(item.id ?? '');
+        if (item.method !== 'GET' || typeof item.url !== 'string' || !item.url.startsWith('/')) {
+          return {
+            id,
+            status: 400,
+            body: {
+              error: {
+                code: 'BadRequest',
+                message: 'Only GET requests to relative URLs are emulated in a batch.',
+              },
+            },
+          };
+        }
+        const answer = await fetch(`${base(req)}/v1.0${item.url}`, {
+          headers: {
+            Authorization: String(req.headers.authorization),
+            'x-emulator-batched': '1',
+          },
+        });
+        const headers: Record<string, string> = {};
+        const retryAfter = answer.headers.get('retry-after');
+        if (retryAfter) headers['Retry-After'] = retryAfter;
+        headers['Content-Type'] = answer.headers.get('content-type') ?? 'application/json';
+        const text = await answer.text();
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // not JSON
+        }
+        return { id, status: answer.status, headers, body };
+      }),
+    );
+    res.json({ responses });
   });
 
   function route(req: Request, res: Response, roles: string[]) {
@@ -312,6 +389,9 @@ export async function startGraphEmulator(
       }
       if (id === '$count') {
         needs('users');
+        // "Advanced query capabilities on Microsoft Entra ID objects": `$count` is one of them,
+        // and advanced queries are not available in Azure AD B2C tenants.
+        if (directory.b2c) return advancedUnsupported(res);
         return count(req, res, directory.userCount);
       }
       if (!id) {
@@ -320,6 +400,14 @@ export async function startGraphEmulator(
       }
       if (sub === 'photo' || sub === 'photos') {
         needs('photos');
+        // profilePhoto resource type: profile photos are not supported in Azure AD B2C tenants.
+        if (directory.b2c) {
+          throw new DirectoryError(
+            400,
+            'Request_UnsupportedQuery',
+            'Profile photos are not supported in Azure AD B2C tenants.',
+          );
+        }
         const user = directory.user(id);
         if (!user.photo) {
           throw new DirectoryError(
@@ -400,6 +488,15 @@ export async function startGraphEmulator(
         'Change tracking (delta query) is not supported in Azure AD B2C tenants.',
       );
     }
+    // users: delta — `$top` is not among the query parameters the function supports; the page
+    // size is asked for with the `Prefer: odata.maxpagesize` header, which is only a hint.
+    if (query.$top !== undefined) {
+      throw new DirectoryError(
+        400,
+        'Request_UnsupportedQuery',
+        'The query parameter $top is not supported with delta queries on users.',
+      );
+    }
     const pageSize = maxPageSize(req, 100);
     let token: PagingToken;
     if (query.$skiptoken) token = readToken(query.$skiptoken, 'users');
@@ -432,15 +529,17 @@ export async function startGraphEmulator(
     const value: GraphProps[] = [];
     let p = token.p;
     if (token.m === 'i') {
-      while (p < directory.userOrder.length && value.length < token.n) {
+      const n = pageSizeAt(token, p);
+      while (p < directory.userOrder.length && value.length < n) {
         const user = directory.users.get(directory.userOrder[p++]!)!;
-        if (!user.deleted) value.push(project(user, token.sel));
+        if (!user.deleted) value.push(project(user, token.sel, true));
       }
       const done = p >= directory.userOrder.length;
       return page(req, res, 'users', value, token, p, done, token.u!);
     }
     const log = directory.userLog;
-    while (p < log.length && log[p]!.seq <= token.u! && value.length < token.n) {
+    const n = pageSizeAt(token, p);
+    while (p < log.length && log[p]!.seq <= token.u! && value.length < n) {
       const entry = log[p++]!;
       const user = directory.users.get(entry.id)!;
       if (user.changedSeq !== entry.seq) continue; // reported at its latest change
@@ -450,7 +549,7 @@ export async function startGraphEmulator(
           '@removed': { reason: user.deleted === 'hard' ? 'deleted' : 'changed' },
         });
       } else {
-        value.push(project(user, token.sel));
+        value.push(project(user, token.sel, true));
       }
     }
     const done = p >= log.length || log[p]!.seq > token.u!;
@@ -566,13 +665,48 @@ export async function startGraphEmulator(
     const body: GraphProps = {
       '@odata.context': `${base(req)}/v1.0/$metadata#${kind}(${(token.sel ?? []).join(',')})`,
     };
+    let next = p;
+    let items = value;
+    if (strict && kind === 'users') {
+      const key = `${kind}:${token.m}:${token.s ?? 0}:${token.p}`;
+      if (token.e !== token.p && chance(`${key}:empty`) < 0.2) {
+        // "Use delta query to track changes in Microsoft Graph data": a nextLink means more
+        // pages in the session "even if the current response contains an empty result".
+        items = [];
+        next = token.p;
+        done = false;
+      } else if (!done && items.length >= 2 && chance(`${key}:replay`) < 0.25) {
+        // Delta query: the same resource may be returned more than once (in one session it can
+        // reappear on a later page); clients must apply changes idempotently.
+        next = p - 1;
+      }
+      if (items.length > 1 && chance(`${key}:order`) < 0.5) {
+        // Delta query: changes are not guaranteed to come in the order they were made.
+        items = shuffled(items, chance(`${key}:shuffle`));
+      }
+    }
     if (done) body['@odata.deltaLink'] = deltaLink(req, kind, upto, token.sel);
     else
-      body['@odata.nextLink'] =
-        `${base(req)}/v1.0/${kind}/delta?$skiptoken=${writeToken({ ...token, p, iss: token.iss })}`;
-    body.value = value;
+      body['@odata.nextLink'] = `${base(req)}/v1.0/${kind}/delta?$skiptoken=${writeToken({
+        ...token,
+        p: next,
+        e: items.length === 0 ? token.p : undefined,
+        iss: token.iss,
+      })}`;
+    body.value = items;
     res.setHeader('Preference-Applied', `odata.maxpagesize=${token.n}`);
     res.json(body);
+  }
+
+  /**
+   * The page size the server uses: what `Prefer: odata.maxpagesize` asked for, or (strict)
+   * fewer — "Paging Microsoft Graph data in your app": the maximum page size is a preference,
+   * the server may return fewer items, and clients page by the links, not by counting.
+   */
+  function pageSizeAt(token: PagingToken, p: number): number {
+    if (!strict) return token.n;
+    const share = chance(`size:${token.m}:${token.s ?? 0}:${p}`);
+    return Math.max(1, Math.ceil(token.n * (0.4 + 0.6 * share)));
   }
 
   function deltaLink(req: Request, kind: 'users' | 'groups', seq: number, sel: string[] | null) {
@@ -695,6 +829,7 @@ export async function startGraphEmulator(
   ) {
     const body: GraphProps = { '@odata.context': `${base(req)}/v1.0/$metadata#${path}` };
     if (query.$count === 'true') {
+      if (directory.b2c) return advancedUnsupported(res);
       if (req.headers.consistencylevel !== 'eventual') return countUnsupported(res);
       body['@odata.count'] = path === 'users' ? directory.userCount : value.length;
     }
@@ -708,6 +843,15 @@ export async function startGraphEmulator(
   function count(req: Request, res: Response, n: number) {
     if (req.headers.consistencylevel !== 'eventual') return countUnsupported(res);
     res.type('text/plain').send(String(n));
+  }
+
+  function advancedUnsupported(res: Response) {
+    graphError(
+      res,
+      400,
+      'Request_UnsupportedQuery',
+      'Advanced query capabilities ($count, $search, ConsistencyLevel) are not supported in Azure AD B2C tenants.',
+    );
   }
 
   function countUnsupported(res: Response) {
@@ -738,10 +882,25 @@ export async function startGraphEmulator(
       );
     }
     if ((token.g ?? 0) !== generation) {
+      if (kind === 'users' || kind === 'groups') {
+        // "Use delta query to track changes in Microsoft Graph data" (synchronization reset):
+        // the service may answer 410 Gone, with a Location header holding a new delta query,
+        // when the state token is no longer valid; the client must start a full
+        // synchronization. Error codes named there: `syncStateNotFound`, `resyncRequired`.
+        throw new DirectoryError(
+          410,
+          'resyncRequired',
+          'The sync state is no longer valid. A full synchronization is required.',
+          {
+            location: `/v1.0/${kind}/delta${token.sel ? `?$select=${token.sel.join(',')}` : ''}`,
+            innerCode: 'syncStateNotFound',
+          },
+        );
+      }
       throw new DirectoryError(
         400,
         'syncStateNotFound',
-        'The sync state generation is not found. The delta token is expired and data must be synchronized again.',
+        'The sync state generation is not found. The token is expired and the listing must start again.',
       );
     }
     return token;
@@ -867,7 +1026,7 @@ export async function startGraphEmulator(
   });
   control.use((error: Error, _req: Request, res: Response, _next: NextFunction) => {
     if (error instanceof DirectoryError)
-      return graphError(res, error.status, error.code, error.message);
+      return graphError(res, error.status, error.code, error.message, error.extra);
     graphError(res, 500, 'generalException', error.message);
   });
   app.use('/_emulator', control);
@@ -947,19 +1106,42 @@ function projectGroup(group: EmulatedGroup, select: string[] | null): GraphProps
   return out;
 }
 
-function graphError(res: Response, status: number, code: string, message: string): void {
+function graphError(
+  res: Response,
+  status: number,
+  code: string,
+  message: string,
+  extra: { location?: string; innerCode?: string } = {},
+): void {
   const requestId = crypto.randomUUID();
+  if (extra.location) {
+    const req = res.req;
+    res.setHeader('Location', `${base(req)}${extra.location}`);
+  }
   res.status(status).json({
     error: {
       code,
       message,
       innerError: {
+        ...(extra.innerCode ? { code: extra.innerCode } : {}),
         date: new Date().toISOString().slice(0, 19),
         'request-id': requestId,
         'client-request-id': requestId,
       },
     },
   });
+}
+
+/** Items in an order fixed by `share` (a seeded number in [0, 1)). */
+function shuffled<T>(items: T[], share: number): T[] {
+  const out = [...items];
+  let state = Math.floor(share * 2 ** 31) || 1;
+  for (let i = out.length - 1; i > 0; i--) {
+    state = (state * 48271) % 2147483647;
+    const j = state % (i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 }
 
 function base(req: Request): string {

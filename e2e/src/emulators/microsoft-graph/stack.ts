@@ -14,7 +14,7 @@ export interface SiteAccess {
 export interface RunAnswer {
   id: string;
   source: string;
-  state: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  state: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
   trigger: string;
   dryRun: boolean;
   full: boolean;
@@ -37,6 +37,9 @@ export interface RunAnswer {
   details?: {
     failures: { externalId: string; code: string; message: string }[];
     changes: { action: string; externalId: string; login: string | null }[];
+    /** What the run waits for right now (a throttled or unreachable system). */
+    waiting?: { target: string; reason: string; until: string; message: string } | null;
+    interruptions?: number;
   };
 }
 
@@ -123,7 +126,9 @@ export async function waitForRun(
   for (;;) {
     const run = await getRun(site, id);
     options.onProgress?.(run);
-    if (run.state !== 'queued' && run.state !== 'running') return run;
+    // An interrupted run resumes on its own: it has not ended.
+    if (run.state !== 'queued' && run.state !== 'running' && run.state !== 'interrupted')
+      return run;
     if (Date.now() > deadline) throw new Error(`run ${id} still ${run.state} after the timeout`);
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 250));
   }

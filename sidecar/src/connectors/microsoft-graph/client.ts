@@ -1,12 +1,13 @@
 // The typed Microsoft Graph client: OAuth 2.0 client credentials against the tenant's token
 // endpoint (token cached until shortly before it expires), JSON and binary GETs that follow
 // absolute paging links only on the Graph host, and retries of throttling (429, 503 with
-// Retry-After), other 5xx and network failures with exponential backoff and full jitter.
+// Retry-After), other 5xx and network failures through the shared `retry.ts`.
 import axios from 'axios';
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import http from 'node:http';
 import https from 'node:https';
 import type { Logger } from '../../logger.js';
+import { markTransient, retryAfterMs, withRetries } from '../../retry.js';
 import { SourceError } from '../types.js';
 import type { GraphSettings } from './settings.js';
 
@@ -33,6 +34,8 @@ export class GraphError extends SourceError {
     readonly path: string,
     /** AADSTS error numbers from the token endpoint. */
     readonly aadsts: number[] = [],
+    /** The codes of the nested `innerError`s, outermost first (e.g. `syncStateNotFound`). */
+    readonly innerCodes: string[] = [],
   ) {
     super(message, status, code);
   }
@@ -52,20 +55,6 @@ export interface AccessToken {
   /** Application permissions granted to the app (the token's `roles` claim). */
   roles: string[] | null;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason as Error);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 
 const TRANSIENT = new Set([429, 500, 502, 503, 504]);
 
@@ -135,7 +124,8 @@ export class GraphClient {
       expires_in?: unknown;
     } & TokenErrorBody;
     if (response.status !== 200 || typeof data.access_token !== 'string') {
-      throw tokenError(response.status, data, path);
+      const error = tokenError(response.status, data, path);
+      throw TRANSIENT.has(response.status) ? markTransient(error) : error;
     }
     const expiresIn = Number(data.expires_in ?? 3599);
     return {
@@ -151,6 +141,19 @@ export class GraphClient {
     options: { headers?: Record<string, string>; signal?: AbortSignal } = {},
   ): Promise<T> {
     const response = await this.get(pathOrUrl, 'json', options);
+    return response.data as T;
+  }
+
+  /**
+   * POST JSON to a Graph path; used for JSON batching (`/$batch`), whose sub-requests are all
+   * reads, so a retry of the whole batch is harmless.
+   */
+  async postJson<T>(
+    path: string,
+    body: unknown,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const response = await this.get(path, 'json', { ...options, body });
     return response.data as T;
   }
 
@@ -174,7 +177,7 @@ export class GraphClient {
   private async get(
     pathOrUrl: string,
     responseType: 'json' | 'arraybuffer',
-    options: { headers?: Record<string, string>; signal?: AbortSignal },
+    options: { headers?: Record<string, string>; signal?: AbortSignal; body?: unknown },
   ): Promise<AxiosResponse> {
     const url = this.resolve(pathOrUrl);
     const path = url.slice(this.graphOrigin.length).split('?')[0] ?? url;
@@ -183,10 +186,14 @@ export class GraphClient {
       const token = await this.accessToken(options.signal);
       const response = await this.send(
         () =>
-          this.http.get(url, {
+          this.http.request({
+            url,
+            method: options.body === undefined ? 'GET' : 'POST',
+            data: options.body,
             headers: {
               Authorization: `Bearer ${token.value}`,
               Accept: responseType === 'json' ? 'application/json' : '*/*',
+              ...(options.body === undefined ? {} : { 'Content-Type': 'application/json' }),
               ...options.headers,
             },
             responseType,
@@ -202,57 +209,64 @@ export class GraphClient {
         this.token = null;
         continue;
       }
-      throw graphError(response, path);
+      const error = graphError(response, path);
+      throw TRANSIENT.has(response.status) ? markTransient(error) : error;
     }
   }
 
-  /** Sends with retries of transient failures; returns the last response otherwise. */
+  /**
+   * Sends with retries of transient failures (the shared `retry.ts`: Retry-After honoured, a
+   * run's patience inside a run); returns the last response when retries end.
+   */
   private async send(
     request: () => Promise<AxiosResponse>,
     path: string,
     signal?: AbortSignal,
   ): Promise<AxiosResponse> {
-    for (let attempt = 0; ; attempt++) {
-      let response: AxiosResponse | undefined;
-      let failure: GraphError | undefined;
-      try {
-        response = await request();
-      } catch (error) {
-        if (signal?.aborted) throw signal.reason as Error;
-        const timedOut = axios.isAxiosError(error) && error.code === 'ECONNABORTED';
-        failure = new GraphError(
-          `Microsoft Graph request ${path} failed: ${(error as Error).message}`,
-          0,
-          timedOut ? 'timeout' : 'network_error',
-          path,
-        );
-      }
-      if (response && !TRANSIENT.has(response.status)) return response;
-      if (response && (response.status === 429 || response.status === 503)) this.throttled++;
-      if (attempt >= this.settings.retries) {
-        if (response) return response;
-        throw failure!;
-      }
-      const delay = this.delayFor(attempt, response);
-      this.options.logger?.warn(
-        { path, status: response?.status ?? 0, attempt, delay },
-        'microsoft graph request failed, retrying',
-      );
-      await sleep(delay, signal);
-    }
-  }
-
-  /** Retry-After when Graph gives it, else full-jitter exponential backoff. */
-  private delayFor(attempt: number, response?: AxiosResponse): number {
-    const retryAfter = response?.headers['retry-after'];
-    if (retryAfter !== undefined) {
-      const seconds = Number(retryAfter);
-      if (Number.isFinite(seconds)) return Math.min(Math.max(seconds, 0) * 1000, this.maxDelayMs);
-      const date = Date.parse(String(retryAfter));
-      if (Number.isFinite(date)) return Math.max(0, Math.min(date - Date.now(), this.maxDelayMs));
-    }
-    const cap = Math.min(this.backoffMs * 2 ** attempt, this.maxDelayMs);
-    return Math.round(cap / 2 + Math.random() * (cap / 2));
+    return withRetries<AxiosResponse>(
+      async () => {
+        let response: AxiosResponse;
+        try {
+          response = await request();
+        } catch (error) {
+          if (signal?.aborted) throw signal.reason as Error;
+          const timedOut = axios.isAxiosError(error) && error.code === 'ECONNABORTED';
+          return {
+            failed: {
+              error: new GraphError(
+                `Microsoft Graph request ${path} failed: ${(error as Error).message}`,
+                0,
+                timedOut ? 'timeout' : 'network_error',
+                path,
+              ),
+            },
+          };
+        }
+        if (!TRANSIENT.has(response.status)) return { done: response };
+        const throttled = response.status === 429 || response.status === 503;
+        if (throttled) this.throttled++;
+        return {
+          failed: {
+            error: graphError(response, path),
+            retryAfterMs: retryAfterMs(response.headers['retry-after']),
+            throttled: response.status === 429 || response.headers['retry-after'] !== undefined,
+            fallback: response,
+          },
+        };
+      },
+      {
+        target: 'Microsoft Graph',
+        retries: this.settings.retries,
+        baseMs: this.backoffMs,
+        maxDelayMs: this.maxDelayMs,
+        signal,
+        onRetry: ({ attempt, delayMs, error }) =>
+          this.options.logger?.warn(
+            { path, status: (error as GraphError).status, attempt, delay: delayMs },
+            'microsoft graph request failed, retrying',
+          ),
+      },
+    );
   }
 
   private resolve(pathOrUrl: string): string {
@@ -299,7 +313,27 @@ function graphError(response: AxiosResponse, path: string): GraphError {
     typeof error?.message === 'string' && error.message
       ? error.message
       : `Microsoft Graph answered HTTP ${response.status}`;
-  return new GraphError(`${message} (${code}, GET ${path})`, response.status, code, path);
+  const inner = innerCodes(error?.innerError ?? (error as { innererror?: unknown })?.innererror);
+  const codes = inner.length > 0 ? `${code}/${inner.join('/')}` : code;
+  return new GraphError(
+    `${message} (${codes}, GET ${path})`,
+    response.status,
+    code,
+    path,
+    [],
+    inner,
+  );
+}
+
+/**
+ * The codes of nested inner errors: Graph's error resource nests `innerError` (sometimes
+ * spelled `innererror`) objects, each with a more specific `code` than the one around it.
+ */
+function innerCodes(inner: unknown, depth = 0): string[] {
+  if (!inner || typeof inner !== 'object' || depth > 8) return [];
+  const record = inner as { code?: unknown; innerError?: unknown; innererror?: unknown };
+  const here = typeof record.code === 'string' ? [record.code] : [];
+  return [...here, ...innerCodes(record.innerError ?? record.innererror, depth + 1)];
 }
 
 /** Explains the AADSTS errors an admin can fix. */

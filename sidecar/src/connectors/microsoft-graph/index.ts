@@ -9,13 +9,20 @@
 //   it is done. Saved after every page, so a restart resumes with the page that was not
 //   applied. A delta link Graph no longer accepts (`syncStateNotFound`, 410) raises
 //   CursorExpiredError and the engine starts over with a full pass.
-// Paging: `Prefer: odata.maxpagesize` on delta, `$top` on lists (both `pageSize`, ≤ 999);
-//   links are followed verbatim and only on the configured Graph host.
+// Paging: `Prefer: odata.maxpagesize` on delta (a hint: Graph picks the page size, and `$top`
+//   is not supported there), `$top` on B2C lists (both `pageSize`, ≤ 999); links are followed
+//   verbatim and only on the configured Graph host, through empty pages that carry a nextLink;
+//   an item repeated on a later page is applied again, idempotently (unchanged hash).
 // Deletes: delta `@removed` — reason `deleted` (hard delete) is permanent, `changed` (recycle
 //   bin, restorable for 30 days) deprovisions but keeps the link; `accountEnabled: false`
 //   arrives as an inactive user. Full listings let the engine deprovision users they lack.
 // Photos: `GET /users/{id}/photo` gives the media ETag of each upserted user's picture; the
 //   bytes (`/photo/$value`) are only downloaded when that ETag differs from the one applied.
+//   B2C tenants do not support profile photos: off there unless `b2cPhotos`, never fatal.
+//   A photo-only change does not put the user in a delta page ("photo is a navigation
+//   property"), so `photos()` reads the media ETags of linked users through JSON batching
+//   (`POST /$batch`, 20 requests each) for the engine's photo reconciliation.
+// Count: `/users/$count` (an advanced query) for progress; B2C has no advanced queries.
 import type { Logger } from '../../logger.js';
 import type {
   CanonicalUser,
@@ -26,8 +33,10 @@ import type {
   PullOptions,
   SourceDeletion,
   SourcePage,
+  SourcePhoto,
 } from '../types.js';
 import { CursorExpiredError } from '../types.js';
+import { sleep } from '../../retry.js';
 import { GraphClient, GraphError } from './client.js';
 import type { GraphClientOptions } from './client.js';
 import {
@@ -87,7 +96,13 @@ export class MicrosoftGraphConnector implements Connector {
     return this.pull(null, options);
   }
 
+  /** Photos are read when asked for, and in B2C (which has none) only when forced. */
+  private wantsPhotos(options: PullOptions): boolean {
+    return options.photos && (!this.settings.b2c || this.settings.b2cPhotos);
+  }
+
   async *pull(cursor: string | null, options: PullOptions): AsyncIterable<SourcePage> {
+    options = { ...options, photos: this.wantsPhotos(options) };
     if (this.settings.b2c) {
       yield* this.scan(parseCursor(cursor), options);
     } else {
@@ -234,18 +249,61 @@ export class MicrosoftGraphConnector implements Connector {
     return { upserts, deletes };
   }
 
-  /** The user's photo version (media ETag) and a loader; null when the user has none. */
-  private async photoOf(userId: string, signal?: AbortSignal): Promise<CanonicalUser['photo']> {
-    const path = `/v1.0/users/${encodeURIComponent(userId)}/photo`;
-    let meta: Record<string, unknown>;
-    try {
-      meta = await this.client.getJson<Record<string, unknown>>(path, { signal });
-    } catch (error) {
-      if (error instanceof GraphError && error.status === 404) return null;
-      throw error;
+  /**
+   * Current photos of these users, 20 per JSON batch (Graph's limit), batches `concurrency` at
+   * a time. A sub-request Graph throttles is sent again after its Retry-After; one that fails
+   * otherwise leaves its user out (the next reconciliation tries again).
+   */
+  async photos(
+    externalIds: string[],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Map<string, SourcePhoto | null>> {
+    const found = new Map<string, SourcePhoto | null>();
+    if (this.settings.b2c && !this.settings.b2cPhotos) return found;
+    const chunks: string[][] = [];
+    for (let i = 0; i < externalIds.length; i += BATCH_LIMIT) {
+      chunks.push(externalIds.slice(i, i + BATCH_LIMIT));
     }
-    const version = String(meta['@odata.mediaEtag'] ?? meta['id'] ?? '');
-    if (!version) return null;
+    await mapLimit(chunks, this.settings.concurrency, async (chunk) => {
+      let pending = chunk;
+      for (let round = 0; pending.length > 0 && round <= this.settings.retries; round++) {
+        const answer = await this.client.postJson<BatchAnswer>(
+          '/v1.0/$batch',
+          {
+            requests: pending.map((id, index) => ({
+              id: String(index),
+              method: 'GET',
+              url: `/users/${encodeURIComponent(id)}/photo`,
+            })),
+          },
+          options,
+        );
+        const throttled: string[] = [];
+        let wait = 0;
+        for (const response of answer.responses ?? []) {
+          const id = pending[Number(response.id)];
+          if (id === undefined) continue;
+          if (response.status === 200) {
+            const version = String(
+              response.body?.['@odata.mediaEtag'] ?? response.body?.['id'] ?? '',
+            );
+            found.set(id, version ? this.photoLoader(id, version, options.signal) : null);
+          } else if (response.status === 404) {
+            found.set(id, null);
+          } else if (response.status === 429 || response.status === 503) {
+            throttled.push(id);
+            wait = Math.max(wait, Number(response.headers?.['Retry-After'] ?? 1) * 1000);
+          }
+        }
+        pending = throttled;
+        if (pending.length > 0) await sleep(Math.min(wait, 60_000), options.signal);
+      }
+    });
+    return found;
+  }
+
+  private photoLoader(userId: string, version: string, signal?: AbortSignal): SourcePhoto {
+    const path = `/v1.0/users/${encodeURIComponent(userId)}/photo`;
     return {
       version,
       load: async () => {
@@ -255,6 +313,23 @@ export class MicrosoftGraphConnector implements Connector {
         return photo;
       },
     };
+  }
+
+  /** The user's photo version (media ETag) and a loader; null when the user has none. */
+  private async photoOf(userId: string, signal?: AbortSignal): Promise<CanonicalUser['photo']> {
+    const path = `/v1.0/users/${encodeURIComponent(userId)}/photo`;
+    let meta: Record<string, unknown>;
+    try {
+      meta = await this.client.getJson<Record<string, unknown>>(path, { signal });
+    } catch (error) {
+      if (error instanceof GraphError && error.status === 404) return null;
+      // B2C does not support photos: whatever it answers, the user simply has none.
+      if (this.settings.b2c && !signal?.aborted) return null;
+      throw error;
+    }
+    const version = String(meta['@odata.mediaEtag'] ?? meta['id'] ?? '');
+    if (!version) return null;
+    return this.photoLoader(userId, version, signal);
   }
 
   private async membersOf(groupId: string, options: PullOptions): Promise<string[]> {
@@ -276,6 +351,8 @@ export class MicrosoftGraphConnector implements Connector {
 
   /** How many users the directory holds (for progress); undefined when Graph will not say. */
   private async countUsers(options: PullOptions): Promise<number | undefined> {
+    // `$count` is an advanced query, which Azure AD B2C tenants do not offer.
+    if (this.settings.b2c) return undefined;
     try {
       const body = await this.client.getJson<unknown>('/v1.0/users/$count', {
         headers: { ConsistencyLevel: 'eventual' },
@@ -359,7 +436,7 @@ export class MicrosoftGraphConnector implements Connector {
       );
     }
     const someone = users?.value?.[0]?.id;
-    if (options.photos && someone) {
+    if (this.wantsPhotos(options) && someone) {
       await probe(
         'Photos (ProfilePhoto.Read.All)',
         'ProfilePhoto.Read.All',
@@ -381,6 +458,19 @@ export class MicrosoftGraphConnector implements Connector {
   }
 }
 
+/** JSON batching: at most 20 requests per batch. */
+const BATCH_LIMIT = 20;
+
+/** The answer to `POST /$batch`. */
+interface BatchAnswer {
+  responses?: {
+    id: string;
+    status: number;
+    headers?: Record<string, string>;
+    body?: Record<string, unknown>;
+  }[];
+}
+
 function groupChange(group: ReturnType<typeof graphGroupSchema.parse>): GroupChange {
   if (group['@removed']) return { externalId: group.id, displayName: null };
   const change: GroupChange = { externalId: group.id, displayName: group.displayName ?? group.id };
@@ -397,10 +487,13 @@ function groupChange(group: ReturnType<typeof graphGroupSchema.parse>): GroupCha
   return change;
 }
 
+/** Graph no longer accepts the state token: 410 Gone, or its codes (nested ones included). */
 function isExpiredToken(error: GraphError): boolean {
   return (
     error.status === 410 ||
-    /syncStateNotFound|resyncRequired|InvalidDeltaToken|ExpiredToken/i.test(error.code) ||
+    [error.code, ...error.innerCodes].some((code) =>
+      /syncStateNotFound|resyncRequired|InvalidDeltaToken|ExpiredToken/i.test(code),
+    ) ||
     (error.status === 400 && /delta ?token|sync state/i.test(error.message))
   );
 }

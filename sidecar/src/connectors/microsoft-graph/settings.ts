@@ -13,6 +13,11 @@ export const clouds = {
     authorityUrl: 'https://login.microsoftonline.us',
     graphUrl: 'https://graph.microsoft.us',
   },
+  /** Azure Government DoD (US Gov L5). */
+  usgovdod: {
+    authorityUrl: 'https://login.microsoftonline.us',
+    graphUrl: 'https://dod-graph.microsoft.us',
+  },
   /** Azure China, operated by 21Vianet. */
   china: {
     authorityUrl: 'https://login.chinacloudapi.cn',
@@ -34,18 +39,23 @@ export const graphSettingsSchema = z.object({
   /** Application (client) id of the app registration. */
   clientId: z.string().trim().min(1, 'clientId is required').max(256),
   clientSecret: z.string().min(1, 'clientSecret is required'),
-  cloud: z.enum(['global', 'usgov', 'china']).default('global'),
+  cloud: z.enum(['global', 'usgov', 'usgovdod', 'china']).default('global'),
   /** Azure AD B2C tenant: no delta query, so every run is a paged full scan. */
   b2c: z.boolean().default(false),
   /** Overrides of the cloud's endpoints (a proxy or the emulator). */
   authorityUrl: baseUrl.nullish(),
   graphUrl: baseUrl.nullish(),
-  /** Users per Graph page (Graph allows up to 999). */
+  /**
+   * Users per Graph page asked for (1–999): `$top` on B2C lists; on delta queries only a hint
+   * (`Prefer: odata.maxpagesize`), Graph picks the page size.
+   */
   pageSize: z.number().int().min(1).max(999).default(500),
   /** Graph requests in flight for photos and group members. */
   concurrency: z.number().int().min(1).max(32).default(4),
   timeoutMs: z.number().int().min(1_000).max(600_000).default(30_000),
-  /** Retries of a throttled or failed Graph request. */
+  /** B2C: read profile photos anyway (B2C tenants do not support them; default off). */
+  b2cPhotos: z.boolean().default(false),
+  /** Retries of a throttled or failed Graph request outside a run (a run retries for its patience). */
   retries: z.number().int().min(0).max(20).default(6),
 });
 

@@ -265,6 +265,17 @@ export class PostgresStore implements Store {
         await client.query('COMMIT');
         return { run: toRun(existing.rows[0]), created: false };
       }
+      if (run.resume) {
+        const reopened = await client.query<RunRow>(
+          `UPDATE runs SET state = 'queued', owner = $1, error = NULL, finished_at = NULL
+           WHERE id = $2 AND source = $3 AND state = 'interrupted' RETURNING *`,
+          [run.owner ?? null, run.resume, run.source],
+        );
+        if (reopened.rows[0]) {
+          await client.query('COMMIT');
+          return { run: toRun(reopened.rows[0]), created: true };
+        }
+      }
       const { rows } = await client.query<RunRow>(INSERT_RUN, runValues(run));
       await client.query('COMMIT');
       return { run: toRun(rows[0]!), created: true };
@@ -308,7 +319,7 @@ export class PostgresStore implements Store {
       where += ` AND source = $${params.length}`;
     }
     const { rows } = await this.pool.query<RunRow>(
-      `UPDATE runs SET state = 'failed', error = $1, finished_at = now() WHERE ${where} RETURNING *`,
+      `UPDATE runs SET state = 'interrupted', error = $1, finished_at = now() WHERE ${where} RETURNING *`,
       params,
     );
     return rows.map(toRun);

@@ -267,6 +267,15 @@ export class SqliteStore implements Store {
         }
         const active = this.activeRunSync(run.source);
         if (active) return { run: active, created: false };
+        if (run.resume) {
+          const reopened = this.db
+            .prepare(
+              `UPDATE runs SET state = 'queued', owner = ?, error = NULL, finished_at = NULL
+               WHERE id = ? AND source = ? AND state = 'interrupted'`,
+            )
+            .run(run.owner ?? null, run.resume, run.source);
+          if (reopened.changes > 0) return { run: this.runById(run.resume)!, created: true };
+        }
         return { run: this.insertRun(run), created: true };
       })
       .immediate();
@@ -314,7 +323,7 @@ export class SqliteStore implements Store {
       const finishedAt = new Date().toISOString();
       for (const { id } of rows) {
         this.db
-          .prepare("UPDATE runs SET state = 'failed', error = ?, finished_at = ? WHERE id = ?")
+          .prepare("UPDATE runs SET state = 'interrupted', error = ?, finished_at = ? WHERE id = ?")
           .run(options.error, finishedAt, id);
       }
       return rows.map(({ id }) => this.runById(id)!);

@@ -147,8 +147,68 @@ describe('Graph emulator', () => {
     assert.deepEqual(latest.body.value, []);
     await control('POST', '/expire-delta-tokens');
     const expired = await get(changes.body['@odata.deltaLink'] as string);
-    assert.equal(expired.status, 400);
-    assert.equal((expired.body.error as { code: string }).code, 'syncStateNotFound');
+    // 410 Gone with a Location header holding a new delta query, as Microsoft documents.
+    assert.equal(expired.status, 410);
+    assert.match(expired.headers.get('location') ?? '', /\/v1\.0\/users\/delta/);
+    const error = expired.body.error as { code: string; innerError: { code: string } };
+    assert.equal(error.code, 'resyncRequired');
+    assert.equal(error.innerError.code, 'syncStateNotFound');
+  });
+
+  it('omits never-set properties from delta items, refuses $top there, and lists them as null', async () => {
+    const user = [...emulator.directory.users.values()].find((u) => !u.deleted)!;
+    delete user.props.jobTitle;
+    const delta = await get('/v1.0/users/delta?$select=id,jobTitle,displayName', {
+      Prefer: 'odata.maxpagesize=999',
+    });
+    const item = (delta.body.value as Record<string, unknown>[]).find((u) => u.id === user.id)!;
+    assert.equal('jobTitle' in item, false, 'never set: not in the delta item at all');
+    assert.equal(typeof item.displayName, 'string');
+    const listed = await get(`/v1.0/users?$select=id,jobTitle&$top=999`);
+    const row = (listed.body.value as Record<string, unknown>[]).find((u) => u.id === user.id)!;
+    assert.equal(row.jobTitle, null);
+    assert.equal((await get('/v1.0/users/delta?$top=5')).status, 400);
+  });
+
+  it('strict: empty pages with a nextLink, repeated items, shuffled changes, server page sizes', async () => {
+    const strict = await startGraphEmulator({ users: 300, seed: 'strict', strict: true });
+    try {
+      const answer = (await (
+        await fetch(`${strict.url}/${strict.tenantId}/oauth2/v2.0/token`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ ...credentials(), client_id: strict.clientId }).toString(),
+        })
+      ).json()) as { access_token: string };
+      let url: string | undefined = `${strict.url}/v1.0/users/delta?$select=id,displayName`;
+      const sizes: number[] = [];
+      const seen: string[] = [];
+      let empty = 0;
+      while (url) {
+        const page = (await (
+          await fetch(url, {
+            headers: {
+              Authorization: `Bearer ${answer.access_token}`,
+              Prefer: 'odata.maxpagesize=20',
+            },
+          })
+        ).json()) as { value: { id: string }[]; '@odata.nextLink'?: string };
+        if (page.value.length === 0 && page['@odata.nextLink']) empty++;
+        sizes.push(page.value.length);
+        seen.push(...page.value.map((u) => u.id));
+        url = page['@odata.nextLink'];
+      }
+      assert.ok(empty > 0, 'some pages are empty yet carry a nextLink');
+      assert.ok(seen.length > new Set(seen).size, 'some users come twice');
+      assert.equal(new Set(seen).size, 300, 'every user comes at least once');
+      assert.ok(sizes.every((n) => n <= 20));
+      assert.ok(new Set(sizes.filter((n) => n > 0)).size > 2, 'the server picks the sizes');
+      const order = strict.directory.userOrder;
+      const unique = [...new Set(seen)];
+      assert.notDeepEqual(unique, order.slice(0, unique.length), 'not in directory order');
+    } finally {
+      await strict.close();
+    }
   });
 
   it('injects throttling with Retry-After, counts requests, and resets', async () => {
@@ -172,6 +232,9 @@ describe('Graph emulator', () => {
     const state = (await (await control('GET', '/state')).json()) as Record<string, unknown>;
     assert.equal(state.b2c, true);
     assert.equal((await get('/v1.0/users/delta')).status, 400, 'no delta query in B2C');
+    assert.equal((await get('/v1.0/users/$count', { ConsistencyLevel: 'eventual' })).status, 400);
+    const someone = emulator.directory.userOrder[0]!;
+    assert.equal((await get(`/v1.0/users/${someone}/photo`)).status, 400, 'no photos in B2C');
   });
 
   it('serves photos and their media ETag, and group members', async () => {
