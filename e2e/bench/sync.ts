@@ -5,7 +5,9 @@
 //      hash (the harder case; an incremental delta run is timed too) — and how many WordPress
 //      writes it made (audit rows of the run),
 //   3. the raw wp_insert_user() loop on the same site, one php process per core,
-//   4. the sidecar's peak RSS (VmHWM) over a dry run of 1,000 and of 100,000 source users,
+//   4. the photo reconciliation of the N linked users after 1% of them got a new photo in the
+//      directory (a change Graph's delta never reports): Graph requests and seconds,
+//   5. the sidecar's peak RSS (VmHWM) over a dry run of 1,000 and of 100,000 source users,
 //      each in a fresh sidecar process of its own.
 // It prints its figures; the last line is one JSON object with them.
 //
@@ -27,7 +29,12 @@ import { asAdmin, restUrl } from '../src/helpers.js';
 import { ensurePrerequisites, request, startStack, type Stack } from '../src/stack/index.js';
 import { freePort } from '../src/stack/ports.js';
 import { repoRoot, sidecarMain } from '../src/stack/paths.js';
-import { startGraphEmulator, type GraphEmulator } from '../src/emulators/microsoft-graph/index.js';
+import {
+  seededId,
+  solidPng,
+  startGraphEmulator,
+  type GraphEmulator,
+} from '../src/emulators/microsoft-graph/index.js';
 import {
   connectEmulator,
   putConfig,
@@ -149,6 +156,49 @@ async function main(): Promise<void> {
       `no change: full re-scan of ${rescan.processed} users in ${round(noChangeSeconds, 3)} s (${round((100 * noChangeSeconds) / fullSeconds, 2)}% of the full sync), delta run in ${round(noChangeDeltaSeconds, 3)} s, ${noChangeWrites} WordPress writes`,
     );
 
+    // 4 (before the raw loop adds users no source links). 1% of the users get a new photo in
+    // the directory; the photo reconciliation finds them by their media ETags.
+    const changedPhotos = Math.max(1, Math.round(options.users / 100));
+    for (let index = 0; index < changedPhotos; index += 1) {
+      const user = seededId('bench', 'user', Math.floor((index * options.users) / changedPhotos));
+      emulator.directory.setPhoto(user, solidPng('bench-photo', index, 1));
+    }
+    const photosOn = await request(restUrl(stack, 'usersync/v1/connections/bench'), {
+      method: 'PATCH',
+      basic: asAdmin(stack),
+      body: { photos: true },
+    });
+    if (photosOn.status !== 200) throw new Error(`photos on: ${photosOn.status} ${photosOn.text}`);
+    if (!options.defaultMap) {
+      // Profile pictures are mapped from here on (the default map has the row already).
+      const map = [
+        ['userName', 'user_login'],
+        ['emails[primary].value', 'user_email'],
+        ['name.givenName', 'first_name'],
+        ['name.familyName', 'last_name'],
+        ['displayName', 'display_name'],
+        ['photos[type eq "photo"].value', 'avatar'],
+      ].map(([source, target]) => ({ source, target, direction: 'inbound' }));
+      await putConfig(site, { attributeMap: map });
+    }
+    // The sidecar reads connections and the map again within seconds: ask until it has.
+    let requestsBefore = graphRequests(emulator);
+    let photoStarted = Date.now();
+    let photoAnswer = await reconcilePhotos(stack);
+    for (let attempt = 0; photoAnswer.body.checked === 0 && attempt < 30; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      requestsBefore = graphRequests(emulator);
+      photoStarted = Date.now();
+      photoAnswer = await reconcilePhotos(stack);
+    }
+    const photoSeconds = (Date.now() - photoStarted) / 1000;
+    const requestsAfter = graphRequests(emulator);
+    const photoRequests = { total: requestsAfter.total - requestsBefore.total };
+    const photoBatches = requestsAfter.batches - requestsBefore.batches;
+    log(
+      `photo reconciliation: ${photoAnswer.body.checked} linked users checked, ${photoAnswer.body.updated} photos downloaded (${changedPhotos} changed) in ${round(photoSeconds, 2)} s with ${photoRequests.total} Graph HTTP requests (${photoBatches} JSON batches of up to 20)`,
+    );
+
     // 3. The raw wp_insert_user() loop on the same site.
     const raw = await rawInsert({
       php,
@@ -189,6 +239,12 @@ async function main(): Promise<void> {
       rssFullSyncMB: stackRss,
       rssSmallUsers: options.rssSmall,
       rssLargeUsers: options.rssLarge,
+      photoCheckedUsers: photoAnswer.body.checked,
+      photoChanged: changedPhotos,
+      photoDownloaded: photoAnswer.body.updated,
+      photoRequests: photoRequests.total,
+      photoBatchRequests: photoBatches,
+      photoSeconds: round(photoSeconds, 3),
       pageSize: options.pageSize,
       batchSize: options.batchSize,
       batchConcurrency: options.batchConcurrency,
@@ -320,3 +376,26 @@ main().catch((error: unknown) => {
   process.stderr.write(`bench:sync failed: ${(error as Error).stack ?? String(error)}\n`);
   process.exit(1);
 });
+
+/** The HTTP requests the Graph emulator has answered so far, and its JSON batches among them. */
+function graphRequests(emulator: GraphEmulator): { total: number; batches: number } {
+  // Requests inside a JSON batch are counted apart ("… (in $batch)"): they are no HTTP request.
+  const total = Object.entries(emulator.stats.requests)
+    .filter(([key]) => !key.endsWith('(in $batch)'))
+    .reduce((sum, [, n]) => sum + n, 0);
+  return { total, batches: emulator.stats.requests['POST /v1.0/$batch'] ?? 0 };
+}
+
+/** On-demand photo reconciliation of the bench source, through the sidecar's API. */
+async function reconcilePhotos(
+  stack: Stack,
+): Promise<{ body: { checked: number; updated: number; removed: number } }> {
+  const answer = await request<{ checked: number; updated: number; removed: number }>(
+    `${stack.sidecar.url}/api/v1/sources/bench/photos`,
+    { method: 'POST', bearer: stack.sidecar.apiKey, timeoutMs: 3_600_000 },
+  );
+  if (answer.status !== 200) {
+    throw new Error(`photo reconciliation: ${answer.status} ${answer.text}`);
+  }
+  return answer;
+}
