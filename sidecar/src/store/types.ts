@@ -330,7 +330,8 @@ export interface Command {
   finishedAt: string | null;
 }
 
-export type NewCommand = Pick<Command, 'scope' | 'kind' | 'payload'>;
+/** `id` defaults to a new UUID (a command may take the id of what it starts, e.g. a run). */
+export type NewCommand = Pick<Command, 'scope' | 'kind' | 'payload'> & { id?: string };
 
 export interface CommandOutcome {
   state: 'succeeded' | 'failed';

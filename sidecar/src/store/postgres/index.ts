@@ -781,7 +781,7 @@ export class PostgresStore implements Store {
     const { rows } = await this.pool.query<CommandRow>(
       `INSERT INTO commands (id, scope, kind, payload, state, created_at)
        VALUES ($1, $2, $3, $4, 'queued', clock_timestamp()) RETURNING *`,
-      [randomUUID(), command.scope, command.kind, JSON.stringify(command.payload)],
+      [command.id ?? randomUUID(), command.scope, command.kind, JSON.stringify(command.payload)],
     );
     return toCommand(rows[0]!);
   }

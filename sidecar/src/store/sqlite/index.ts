@@ -803,7 +803,7 @@ export class SqliteStore implements Store {
   }
 
   async addCommand(command: NewCommand): Promise<Command> {
-    const id = randomUUID();
+    const id = command.id ?? randomUUID();
     this.db
       .prepare(
         `INSERT INTO commands (id, scope, kind, payload, state, created_at)
