@@ -176,7 +176,11 @@ class TargetWorker {
   }
 
   start(): void {
-    this.done = this.loop();
+    // The loop handles its own failures; should one escape, it must not end the process.
+    this.done = this.loop().catch((error: unknown) => {
+      this.phase = 'stopped';
+      this.log.error({ err: error, target: this.slug }, 'outbound: the target’s worker stopped');
+    });
   }
 
   async stop(): Promise<void> {
