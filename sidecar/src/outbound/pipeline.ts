@@ -629,6 +629,8 @@ class TargetWorker {
         signal: this.signal,
         onProgress: async (p) => {
           progress = p;
+          // A replica that lost the target writes nothing to the run the next one carries on.
+          if (!(await this.holdLease())) throw new LeaseLost();
           const updated = await store.updateRun(run.id, {
             processed: p.processed,
             total: p.total,
@@ -638,7 +640,6 @@ class TargetWorker {
           if (updated) this.pushRun = updated;
           if (updated?.cancelRequested) throw new Stopped('cancel');
           if (this.signal.aborted) throw new Stopped();
-          if (!(await this.holdLease())) throw new LeaseLost();
         },
         onFailure: async (userId, error) => {
           await this.deadLetter(

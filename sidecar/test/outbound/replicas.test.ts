@@ -3,7 +3,8 @@
 // `hostname:` set and PID 1 do. One replica holds each target's lease and delivers exactly
 // once; a replica whose lease was taken over saves and delivers nothing more; any replica
 // acknowledges the outbox from the stored cursors; a push and a dead-letter retry sent to the
-// standby are carried out by the lease holder; a store failure mid-delivery ends in a retry.
+// standby are carried out by the lease holder, and a push left running by a replica that lost
+// the target is run again by the next; a store failure mid-delivery ends in a retry.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -290,6 +291,33 @@ for (const makeBackend of [sqliteBackend, postgresBackend]) {
         [42],
       );
       assert.equal(b.targets.get('child')!.delivered.length, 0);
+    });
+
+    it('a push left running by a replica that lost the target is run again by the one that took it over', async () => {
+      const feed = new FakeFeed();
+      feed.peerList = [peer('child')];
+      const a = await replica(feed);
+      await a.pipeline.start();
+      await until(async () => (await phase(a, 'child')) === 'idle', 'a to lead');
+      const b = await replica(feed);
+      await b.pipeline.start();
+      await until(async () => (await phase(b, 'child')) === 'standby', 'b to wait');
+
+      // A stalls in the push, long past its lease.
+      let resume: () => void = () => undefined;
+      a.targets.get('child')!.pushGate = new Promise((resolve) => (resume = resolve));
+      const push = await a.pipeline.requestPush('child');
+      await until(() => a.targets.get('child')!.pushes === 1, 'a to start the push');
+      const done = await b.pipeline.waitForCommand(push.command.id, 8000);
+      assert.equal(done?.state, 'succeeded', JSON.stringify(done));
+      assert.equal(done?.owner, b.pipeline.owner, 'b queued it again and ran it');
+      assert.equal(b.targets.get('child')!.pushes, 1);
+
+      resume();
+      await until(async () => (await phase(a, 'child')) === 'standby', 'a to stop');
+      const run = await a.store.getRun(push.run.id);
+      assert.equal(run?.state, 'succeeded', 'a overwrote nothing');
+      assert.equal((await a.store.getCommand(push.command.id))?.owner, b.pipeline.owner);
     });
 
     it('a store failure during delivery ends in a retry, not a crash', async () => {
