@@ -20,9 +20,14 @@ defined( 'ABSPATH' ) || exit;
  * GET  /outbound                          targets (peers) with their state, lag, last error,
  *                                         dead letters and push progress (the Overview)
  * GET  /outbound/dead-letters?target=     changes that could not be delivered
- * POST /outbound/dead-letters/<id>/retry  deliver that user's current state again
- * POST /outbound/peers/<slug>/push        full push of every user to a peer
+ * POST /outbound/dead-letters/<id>/retry  deliver that user's current state again: 200 with
+ *                                         the outcome, or 202 with the command still queued
+ * POST /outbound/peers/<slug>/push        full push of every user to a peer (202: the run
+ *                                         and its command)
  * GET  /outbound/peers/<slug>/push        the latest full push and its progress
+ * GET  /outbound/commands/<id>            a push or retry command: queued, running,
+ *                                         succeeded or failed (the sidecar replica that
+ *                                         delivers to the peer carries it out)
  *
  * Site admins only (usersync_manage). The sidecar is called server-side with this site's key;
  * the browser never holds sidecar credentials.
@@ -94,6 +99,18 @@ class Outbound_Controller extends Controller {
 		);
 		register_rest_route(
 			$this->namespace,
+			'/' . $this->rest_base . '/commands/(?P<id>[0-9a-f-]{36})',
+			array(
+				array(
+					'methods'             => WP_REST_Server::READABLE,
+					'callback'            => array( $this, 'get_command' ),
+					'permission_callback' => array( $this, 'permissions_check' ),
+					'args'                => array(),
+				),
+			)
+		);
+		register_rest_route(
+			$this->namespace,
 			'/' . $this->rest_base . '/peers/' . $slug . '/push',
 			array(
 				array(
@@ -157,7 +174,20 @@ class Outbound_Controller extends Controller {
 	 */
 	public function retry_dead_letter( $request ) {
 		$id = (int) ( $request->get_url_params()['id'] ?? 0 );
-		return Plugin::sidecar()->relay( 'POST', '/api/v1/outbound/dead-letters/' . $id . '/retry', new \stdClass(), 60 );
+		// The sidecar answers once the retry is done, or after 50 s with the command still
+		// queued (202; its state is at /outbound/commands/<id>).
+		return Plugin::sidecar()->relay( 'POST', '/api/v1/outbound/dead-letters/' . $id . '/retry?wait=50000', new \stdClass(), 60 );
+	}
+
+	/**
+	 * A push or retry command and its state.
+	 *
+	 * @param WP_REST_Request $request Request.
+	 * @return WP_REST_Response|WP_Error
+	 */
+	public function get_command( $request ) {
+		$id = (string) ( $request->get_url_params()['id'] ?? '' );
+		return Plugin::sidecar()->relay( 'GET', '/api/v1/outbound/commands/' . rawurlencode( $id ), null );
 	}
 
 	/**

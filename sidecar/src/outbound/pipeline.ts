@@ -14,12 +14,28 @@
 // - Real time: the plugin nudges after every request that wrote outbox rows; the feed is
 //   polled too, so nothing depends on the nudge.
 // - Replicas sharing a PostgreSQL store: each target is delivered by the one replica holding
-//   its lease (renewed as it works; taken over when that replica stops renewing it).
-// - The plugin is acknowledged up to the lowest cursor of all targets (everything read when
-//   there is no target), and prunes what is older than its retention period.
+//   its lease (renewed as it works; taken over when that replica stops renewing it). Owner ids
+//   carry a random part, so replicas with the same hostname and PID are still told apart.
+//   Renewals and cursor saves match only while this replica holds the lease unexpired; when
+//   one matches nothing, the worker stops at once and delivers nothing more (a replica that
+//   stalled past its lease cannot overwrite the one that took over).
+// - Full pushes and dead-letter retries are stored commands: any replica records them and
+//   answers at once; the lease holder claims them (woken by a signal, or at its next poll),
+//   carries them out and records the outcome.
+// - The plugin is acknowledged up to the lowest stored cursor of all targets (everything read
+//   when there is no target), so any replica can acknowledge whoever delivers each target,
+//   and the plugin prunes what is older than its retention period.
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../logger.js';
-import type { DeadLetter, Run, RunCounts, Store } from '../store/types.js';
+import type {
+  Command,
+  CommandOutcome,
+  LeaseHolder,
+  Run,
+  RunCounts,
+  Store,
+} from '../store/types.js';
 import { emptyCounts, emptyDetails } from '../store/types.js';
 import { coalesce, mainAction } from './coalesce.js';
 import type { PeerSettings, PluginFeed } from './feed.js';
@@ -102,15 +118,19 @@ class LeaseLost extends Error {
   override name = 'LeaseLost';
 }
 
+/** A target's cursor, and the name of its lease and of the scope of its commands. */
 const cursorKey = (slug: string) => `outbound:${slug}`;
 export const pushSource = (slug: string) => `push:${slug}`;
 
 const fingerprint = (peer: PeerSettings) => JSON.stringify(peer);
 
-interface RetryRequest {
-  letter: DeadLetter;
-  resolve: (result: { resolved: boolean; error: string | null }) => void;
+/** What a dead-letter retry came to. */
+export interface RetryOutcome {
+  resolved: boolean;
+  error: string | null;
 }
+
+const finished = (command: Command) => command.state === 'succeeded' || command.state === 'failed';
 
 class TargetWorker {
   phase: TargetPhase = 'starting';
@@ -129,8 +149,6 @@ class TargetWorker {
     requests: 0,
   };
   pushRun: Run | null = null;
-  private pushQueued: Run | null = null;
-  private readonly retries: RetryRequest[] = [];
   private readonly controller = new AbortController();
   private wakeUp: () => void = () => undefined;
   private woken: Promise<void> = Promise.resolve();
@@ -158,7 +176,11 @@ class TargetWorker {
   }
 
   start(): void {
-    this.done = this.loop();
+    // The loop handles its own failures; should one escape, it must not end the process.
+    this.done = this.loop().catch((error: unknown) => {
+      this.phase = 'stopped';
+      this.log.error({ err: error, target: this.slug }, 'outbound: the target’s worker stopped');
+    });
   }
 
   async stop(): Promise<void> {
@@ -175,39 +197,61 @@ class TargetWorker {
 
   private leasedAt = 0;
 
+  private get lease(): LeaseHolder {
+    return { name: cursorKey(this.slug), owner: this.pipeline.owner };
+  }
+
+  /** Whether this replica holds the target's lease (as far as it knows). */
+  get leader(): boolean {
+    return this.leasedAt > 0;
+  }
+
   /**
-   * Whether this replica delivers to the target: takes or renews the target's lease (one
-   * replica at a time when several share a PostgreSQL store).
+   * Whether this replica delivers to the target: takes the target's lease when it is free or
+   * expired (one replica at a time), or renews it while held. Throws LeaseLost when a held
+   * lease expired or was taken over: the work in hand must stop.
    */
   private async holdLease(): Promise<boolean> {
-    if (this.leasedAt > 0 && Date.now() - this.leasedAt < this.settings.leaseMs / 3) return true;
-    const held = await this.pipeline.store.acquireLease(
-      cursorKey(this.slug),
-      this.pipeline.owner,
-      this.settings.leaseMs,
-    );
-    if (held) {
-      if (this.leasedAt === 0 && this.phase === 'standby') this.cursor = null; // Re-read it.
-      this.leasedAt = Date.now();
-    } else {
+    const { store } = this.pipeline;
+    const { name, owner } = this.lease;
+    if (this.leasedAt > 0) {
+      if (Date.now() - this.leasedAt < this.settings.leaseMs / 3) return true;
+      if (await store.renewLease(name, owner, this.settings.leaseMs)) {
+        this.leasedAt = Date.now();
+        return true;
+      }
       this.leasedAt = 0;
+      throw new LeaseLost();
     }
-    return held;
+    if (!(await store.acquireLease(name, owner, this.settings.leaseMs))) return false;
+    this.leasedAt = Date.now();
+    // Another replica may have moved the cursor, and may have left commands half done.
+    this.cursor = null;
+    const requeued = await store.requeueCommands(name, owner);
+    if (requeued > 0)
+      this.log.info(
+        { target: this.slug, requeued },
+        'outbound: commands left running queued again',
+      );
+    return true;
+  }
+
+  /** Saves the cursor while this replica holds the lease; throws LeaseLost when it does not. */
+  private async saveCursor(value: number): Promise<void> {
+    const saved = await this.pipeline.store.saveCursorLeased(
+      cursorKey(this.slug),
+      String(value),
+      this.lease,
+    );
+    if (!saved) {
+      this.leasedAt = 0;
+      throw new LeaseLost();
+    }
+    this.cursor = value;
   }
 
   wake(): void {
     this.wakeUp();
-  }
-
-  queuePush(run: Run): void {
-    this.pushQueued = run;
-    this.pushRun = run;
-    this.wake();
-  }
-
-  queueRetry(request: RetryRequest): void {
-    this.retries.push(request);
-    this.wake();
   }
 
   private rearm(): void {
@@ -229,12 +273,11 @@ class TargetWorker {
           await pause(Math.min(this.settings.pollMs, this.settings.leaseMs / 3), this.signal);
           continue;
         }
-        if (this.pushQueued) await this.runPush(this.pushQueued);
-        if (this.retries.length) await this.runRetries();
+        const commands = await this.runCommands();
         const more = await this.processPage();
         failures = 0;
         this.retryingSince = null;
-        if (!more && !this.pushQueued && !this.retries.length) {
+        if (!more && commands === 0) {
           this.phase = 'idle';
           const woken = this.woken;
           await pause(this.settings.pollMs, this.signal, woken);
@@ -243,7 +286,11 @@ class TargetWorker {
       } catch (error) {
         if (error instanceof Stopped || this.signal.aborted) break;
         if (error instanceof LeaseLost) {
-          this.log.warn({ target: this.slug }, 'outbound: another replica took this target over');
+          this.log.warn(
+            { target: this.slug },
+            'outbound: this replica’s lease on the target expired or was taken over; stopped',
+          );
+          this.leasedAt = 0;
           this.cursor = null;
           this.phase = 'standby';
           continue;
@@ -279,10 +326,9 @@ class TargetWorker {
       this.cursor = Number(saved.value);
     } else {
       const page = await this.pipeline.feed.changes(Number.MAX_SAFE_INTEGER, 1);
-      this.cursor = page.acked;
-      await this.pipeline.store.saveCursor(cursorKey(this.slug), String(this.cursor));
+      await this.saveCursor(page.acked);
     }
-    return this.cursor;
+    return this.cursor!;
   }
 
   /** Handles one page; true when more are waiting. */
@@ -298,8 +344,7 @@ class TargetWorker {
         { target: this.slug, cursor, latest: page.latest, restart },
         'outbound: the change feed is behind this target’s cursor; starting again from its acknowledged position',
       );
-      await this.pipeline.store.saveCursor(cursorKey(this.slug), String(restart));
-      this.cursor = restart;
+      await this.saveCursor(restart);
       return true;
     }
     this.latest = page.latest;
@@ -329,8 +374,7 @@ class TargetWorker {
   }
 
   private async advance(last: number): Promise<void> {
-    await this.pipeline.store.saveCursor(cursorKey(this.slug), String(last));
-    this.cursor = last;
+    await this.saveCursor(last);
     this.pipeline.metrics?.lag.set({ target: this.slug }, Math.max(0, this.latest - last));
     await this.pipeline.syncAck();
   }
@@ -473,37 +517,84 @@ class TargetWorker {
       );
   }
 
-  private async runRetries(): Promise<void> {
-    const config = await this.pipeline.feed.syncConfig();
-    while (this.retries.length) {
-      const request = this.retries.shift()!;
-      const { letter } = request;
-      const change: UserChange = {
-        userId: letter.userId,
-        ids: [letter.outboxId],
-        actions: [
-          (['create', 'update', 'disable', 'enable', 'delete', 'password'] as const).find(
-            (a) => a === letter.action,
-          ) ?? 'update',
-        ],
-        changed: letter.changed,
-        origins: letter.origin.split(','),
-        firstAt: letter.createdAt,
-      };
-      const results = await this.deliverConcurrently([change], config);
-      const result = results.get(letter.userId);
-      if (result?.ok) {
-        await this.pipeline.store.resolveDeadLetters([letter.id]);
-        this.count('delivered', 'delivered');
-        request.resolve({ resolved: true, error: null });
-      } else {
-        request.resolve({ resolved: false, error: result?.error.message ?? 'no result' });
+  /** Carries out the target's stored commands, oldest first; how many there were. */
+  private async runCommands(): Promise<number> {
+    let count = 0;
+    for (;;) {
+      if (this.signal.aborted) throw new Stopped();
+      const [command] = await this.pipeline.store.claimCommands(
+        cursorKey(this.slug),
+        this.lease,
+        1,
+      );
+      if (!command) return count;
+      count++;
+      const log = this.log.child({ target: this.slug, command: command.id, kind: command.kind });
+      let outcome: CommandOutcome;
+      try {
+        if (command.kind === 'push') outcome = await this.pushCommand(command);
+        else if (command.kind === 'retry') outcome = await this.retryCommand(command);
+        else outcome = { state: 'failed', error: `Unknown command "${command.kind}"` };
+      } catch (error) {
+        // Left running: whoever holds the lease next queues it again.
+        if (error instanceof Stopped || error instanceof LeaseLost || this.signal.aborted)
+          throw error;
+        log.error({ err: error }, 'outbound: command failed');
+        outcome = { state: 'failed', error: (error as Error).message || String(error) };
       }
+      const recorded = await this.pipeline.store.finishCommand(
+        command.id,
+        this.pipeline.owner,
+        outcome,
+      );
+      if (!recorded) log.warn('outbound: the command was taken over before it finished');
     }
   }
 
-  private async runPush(run: Run): Promise<void> {
-    this.pushQueued = null;
+  private async pushCommand(command: Command): Promise<CommandOutcome> {
+    const runId = String(command.payload.runId);
+    let run = await this.pipeline.store.getRun(runId);
+    if (!run) return { state: 'failed', error: 'The push run no longer exists' };
+    if (run.state === 'queued' || run.state === 'running') run = await this.runPush(run);
+    return {
+      state: run.state === 'succeeded' ? 'succeeded' : 'failed',
+      result: { runId, state: run.state },
+      error: run.error,
+    };
+  }
+
+  private async retryCommand(command: Command): Promise<CommandOutcome> {
+    const store = this.pipeline.store;
+    const letter = await store.getDeadLetter(Number(command.payload.deadLetter));
+    if (!letter) return { state: 'failed', error: 'No such dead letter' };
+    if (letter.resolvedAt) return { state: 'succeeded', result: { resolved: true, error: null } };
+    const config = await this.pipeline.feed.syncConfig();
+    const change: UserChange = {
+      userId: letter.userId,
+      ids: [letter.outboxId],
+      actions: [
+        (['create', 'update', 'disable', 'enable', 'delete', 'password'] as const).find(
+          (a) => a === letter.action,
+        ) ?? 'update',
+      ],
+      changed: letter.changed,
+      origins: letter.origin.split(','),
+      firstAt: letter.createdAt,
+    };
+    if (!(await this.holdLease())) throw new LeaseLost();
+    const results = await this.deliverConcurrently([change], config);
+    const result = results.get(letter.userId);
+    if (result?.ok) {
+      await store.resolveDeadLetters([letter.id]);
+      this.count('delivered', 'delivered');
+      return { state: 'succeeded', result: { resolved: true, error: null } };
+    }
+    const error = result?.error.message ?? 'The target gave no result';
+    return { state: 'failed', result: { resolved: false, error }, error };
+  }
+
+  /** Runs a full push to its end (or a stop, or a lost lease: left for the next holder). */
+  private async runPush(run: Run): Promise<Run> {
     const store = this.pipeline.store;
     const log = this.log.child({ target: this.slug, run: run.id });
     this.phase = 'pushing';
@@ -538,6 +629,8 @@ class TargetWorker {
         signal: this.signal,
         onProgress: async (p) => {
           progress = p;
+          // A replica that lost the target writes nothing to the run the next one carries on.
+          if (!(await this.holdLease())) throw new LeaseLost();
           const updated = await store.updateRun(run.id, {
             processed: p.processed,
             total: p.total,
@@ -547,7 +640,6 @@ class TargetWorker {
           if (updated) this.pushRun = updated;
           if (updated?.cancelRequested) throw new Stopped('cancel');
           if (this.signal.aborted) throw new Stopped();
-          if (!(await this.holdLease())) throw new LeaseLost();
         },
         onFailure: async (userId, error) => {
           await this.deadLetter(
@@ -571,6 +663,8 @@ class TargetWorker {
         counts: countsOf(progress),
       };
     } catch (error) {
+      // The replica that takes the target over runs the push again.
+      if (error instanceof LeaseLost) throw error;
       const cancelled = error instanceof Stopped && error.message === 'cancel';
       const message = cancelled
         ? 'Cancelled'
@@ -586,15 +680,16 @@ class TargetWorker {
         counts: countsOf(progress),
       };
     }
-    this.pushRun =
-      (await store.updateRun(run.id, {
-        ...final,
-        details: emptyDetails(),
-        finishedAt: this.pipeline.now().toISOString(),
-      })) ?? this.pushRun;
+    const ended: Run = (await store.updateRun(run.id, {
+      ...final,
+      details: emptyDetails(),
+      finishedAt: this.pipeline.now().toISOString(),
+    })) ?? { ...(this.pushRun ?? run), ...final };
+    this.pushRun = ended;
     log.info({ state: final.state, counts: final.counts }, 'full push finished');
     this.phase = 'delivering';
     if (this.signal.aborted) throw new Stopped();
+    return ended;
   }
 
   status(deadLetters: number): TargetStatus {
@@ -627,11 +722,12 @@ class TargetWorker {
 export class OutboundPipeline {
   readonly settings: OutboundSettings;
   /**
-   * This process in leases and push runs. One process owns an SQLite file, so its owner is the
-   * same across restarts (a restarted sidecar resumes at once); replicas on PostgreSQL each
-   * have their own.
+   * This pipeline in leases, commands and push runs: host, PID and a random part, since two
+   * replicas in containers can share a hostname and PID 1. A sidecar that stops releases its
+   * leases; one that crashed is taken over when its leases expire.
    */
   readonly owner: string;
+  private stopListening: (() => void) | null = null;
   private readonly workers = new Map<string, TargetWorker>();
   private timers: NodeJS.Timeout[] = [];
   private loadedAt = 0;
@@ -644,8 +740,7 @@ export class OutboundPipeline {
 
   constructor(private readonly options: PipelineOptions) {
     this.settings = { ...DEFAULT_OUTBOUND_SETTINGS, ...options.settings };
-    this.owner =
-      options.store.kind === 'sqlite' ? 'sidecar' : `${hostname()}/${process.pid}/outbound`;
+    this.owner = `${hostname()}/${process.pid}/${randomBytes(6).toString('hex')}/outbound`;
   }
 
   get store(): Store {
@@ -670,6 +765,17 @@ export class OutboundPipeline {
 
   /** Loads the targets and starts delivering; keeps polling and reloading on timers. */
   async start(): Promise<void> {
+    // A command recorded by any replica wakes the worker of its target at once (the worker's
+    // poll finds it otherwise); null means signals may have been missed: look everywhere.
+    this.stopListening = await this.store
+      .onSignal('command', (scope) => {
+        for (const [slug, worker] of this.workers)
+          if (scope === null || scope === cursorKey(slug)) worker.wake();
+      })
+      .catch((error: unknown) => {
+        this.logger.warn({ err: error }, 'outbound: not listening for commands; polling only');
+        return null;
+      });
     await this.reload().catch((error: unknown) =>
       this.logger.warn({ err: error }, 'outbound: could not load peers; retrying later'),
     );
@@ -682,6 +788,8 @@ export class OutboundPipeline {
 
   async stop(timeoutMs = 10_000): Promise<void> {
     this.stopped = true;
+    this.stopListening?.();
+    this.stopListening = null;
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
@@ -770,7 +878,10 @@ export class OutboundPipeline {
     return this.reloading;
   }
 
-  /** Acknowledges the plugin up to the lowest cursor (or everything, without targets). */
+  /**
+   * Acknowledges the plugin up to the lowest stored cursor of the targets (or everything,
+   * without targets): the store's, so the replica holding no lease acknowledges too.
+   */
   async syncAck(): Promise<void> {
     if (this.acking) {
       // Cursors moved while acknowledging: go again once this one is done.
@@ -785,7 +896,13 @@ export class OutboundPipeline {
           if (this.loadedAt === 0) return; // Peers not known yet: acknowledge nothing.
           upTo = (await this.feed.changes(Number.MAX_SAFE_INTEGER, 1)).latest;
         } else {
-          const cursors = [...this.workers.values()].map((worker) => worker.cursor);
+          const cursors = await Promise.all(
+            [...this.workers.keys()].map(async (slug) => {
+              const saved = await this.store.getCursor(cursorKey(slug));
+              return saved && Number.isInteger(Number(saved.value)) ? Number(saved.value) : null;
+            }),
+          );
+          // A target without a cursor yet starts where the plugin acknowledged: wait for it.
           if (cursors.some((cursor) => cursor === null)) return;
           upTo = Math.min(...(cursors as number[]));
         }
@@ -806,43 +923,114 @@ export class OutboundPipeline {
     return this.acking;
   }
 
-  /** Starts a full push to a target (or joins the one running). */
-  async requestPush(slug: string): Promise<{ run: Run; joined: boolean }> {
-    if (!this.workers.has(slug)) await this.reload();
-    const worker = this.workers.get(slug);
-    if (!worker) throw new TargetNotFoundError(`No peer "${slug}" is set up to receive pushes`);
+  /**
+   * Starts a full push to a target (or joins the one queued or running): records the run and
+   * the command that the replica holding the target's lease carries out.
+   */
+  async requestPush(slug: string): Promise<{ run: Run; joined: boolean; command: Command }> {
+    await this.targetOf(slug);
     const claim = await this.store.claimRun({
       source: pushSource(slug),
       trigger: 'on-demand',
       full: true,
       owner: this.owner,
     });
-    if (claim.created) worker.queuePush(claim.run);
-    return { run: claim.run, joined: !claim.created };
+    // The command takes the run's id, so a request that joins the run finds it too.
+    let command = await this.store.getCommand(claim.run.id);
+    if (!command) {
+      command = await this.store.addCommand({
+        id: claim.run.id,
+        scope: cursorKey(slug),
+        kind: 'push',
+        payload: { runId: claim.run.id },
+      });
+      await this.announce(command);
+    }
+    return { run: claim.run, joined: !claim.created, command };
   }
 
-  /** Delivers a dead letter's user again; resolves it when that works. */
-  async retryDeadLetter(id: number): Promise<{ resolved: boolean; error: string | null } | null> {
+  /**
+   * Asks for a dead letter's user to be delivered again (the letter is resolved when that
+   * works): the command, or null when the letter is already resolved; undefined when there is
+   * no such letter.
+   */
+  async requestRetry(id: number): Promise<Command | null | undefined> {
     const letter = await this.store.getDeadLetter(id);
-    if (!letter) return null;
-    if (letter.resolvedAt) return { resolved: true, error: null };
-    const worker = this.workers.get(letter.target);
-    if (!worker) throw new TargetNotFoundError(`No peer "${letter.target}" is set up`);
-    return new Promise((resolve) => worker.queueRetry({ letter, resolve }));
+    if (!letter) return undefined;
+    if (letter.resolvedAt) return null;
+    await this.targetOf(letter.target);
+    const command = await this.store.addCommand({
+      scope: cursorKey(letter.target),
+      kind: 'retry',
+      payload: { deadLetter: id },
+    });
+    await this.announce(command);
+    return command;
+  }
+
+  /** Delivers a dead letter's user again and waits for the outcome (at most `waitMs`). */
+  async retryDeadLetter(id: number, waitMs = 60_000): Promise<RetryOutcome | null> {
+    const command = await this.requestRetry(id);
+    if (command === undefined) return null;
+    if (command === null) return { resolved: true, error: null };
+    const done = await this.waitForCommand(command.id, waitMs);
+    return retryOutcome(done);
+  }
+
+  /** The command, once it has finished or `waitMs` has passed (read from the store). */
+  async waitForCommand(id: string, waitMs: number): Promise<Command | null> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const command = await this.store.getCommand(id);
+      if (!command || finished(command) || Date.now() >= deadline) return command;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100, deadline - Date.now())));
+    }
+  }
+
+  private async targetOf(slug: string): Promise<void> {
+    if (!this.workers.has(slug)) await this.reload();
+    if (!this.workers.has(slug))
+      throw new TargetNotFoundError(`No peer "${slug}" is set up to receive pushes`);
+  }
+
+  /** Wakes the lease holder of the command's target, on whichever replica it is. */
+  private async announce(command: Command): Promise<void> {
+    await this.store.signal('command', command.scope).catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'outbound: could not signal a command; it waits for a poll');
+    });
+    for (const [slug, worker] of this.workers) if (cursorKey(slug) === command.scope) worker.wake();
   }
 
   async status(): Promise<{ targets: TargetStatus[]; acked: number }> {
     const dead = await this.store.countDeadLetters();
-    return {
-      targets: [...this.workers.values()].map((worker) =>
-        worker.status(dead.get(worker.slug) ?? 0),
-      ),
-      acked: this.lastAcked,
-    };
+    const targets = await Promise.all(
+      [...this.workers.values()].map(async (worker) => {
+        const status = worker.status(dead.get(worker.slug) ?? 0);
+        if (status.cursor !== null || worker.leader) return status;
+        // Delivered by another replica: its progress is the stored cursor.
+        const saved = await this.store.getCursor(cursorKey(worker.slug));
+        const cursor = saved && Number.isInteger(Number(saved.value)) ? Number(saved.value) : null;
+        return {
+          ...status,
+          cursor,
+          lag: cursor === null ? 0 : Math.max(0, status.latest - cursor),
+        };
+      }),
+    );
+    return { targets, acked: this.lastAcked };
   }
 
   /** Resolves when every target has handled the feed up to `id` (tests, benchmarks). */
   handled(id: number): boolean {
     return [...this.workers.values()].every((worker) => (worker.cursor ?? 0) >= id);
   }
+}
+
+/** What a finished retry command came to (still waiting: not resolved, no error). */
+export function retryOutcome(command: Command | null): RetryOutcome {
+  if (!command) return { resolved: false, error: 'The retry was lost' };
+  if (command.state === 'succeeded') return { resolved: true, error: null };
+  if (command.state === 'failed')
+    return { resolved: false, error: command.error ?? 'The retry failed' };
+  return { resolved: false, error: null };
 }

@@ -4,9 +4,16 @@
 //   GET  /                                 targets with their state, lag, last error, counts,
 //                                          dead letters and push progress (the Overview)
 //   GET  /dead-letters?target=&limit=&includeResolved=1
-//   POST /dead-letters/:id/retry           delivers the user's current state again
+//   POST /dead-letters/:id/retry?wait=ms   delivers the user's current state again: 202 with
+//                                          the queued command at once, or (with `wait`, up to
+//                                          60 s) 200 with the outcome once it is known
 //   POST /targets/:slug/push               full push of every user → 202 the run (joins one)
+//                                          and its command
 //   GET  /targets/:slug/push               the latest full push run of the target
+//   GET  /commands/:id                     a push or retry command: queued, running,
+//                                          succeeded or failed, with its result
+// Pushes and retries are commands stored for the replica that delivers to the target, so any
+// replica can take the request and answer at once.
 // All require `Authorization: Bearer <SIDECAR_API_KEY>` when that key is configured.
 import express from 'express';
 import type { Request, Response, Router } from 'express';
@@ -14,7 +21,7 @@ import { requireApiKey } from '../auth/api-key.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/types.js';
 import { WordPressError } from '../wordpress/client.js';
-import { pushSource, TargetNotFoundError } from './pipeline.js';
+import { pushSource, retryOutcome, TargetNotFoundError } from './pipeline.js';
 import type { OutboundPipeline } from './pipeline.js';
 
 export interface OutboundRouteDeps {
@@ -53,10 +60,24 @@ export function outboundRouter(deps: OutboundRouteDeps): Router {
   router.post('/dead-letters/:id/retry', async (req: Request, res: Response) => {
     const id = Number(req.params.id);
     if (!Number.isInteger(id) || id < 1) return error(res, 404, 'not_found', 'No such dead letter');
+    const wait = Number(req.query.wait ?? 0);
+    if (!Number.isInteger(wait) || wait < 0 || wait > 60_000)
+      return error(res, 400, 'invalid_request', 'wait must be a whole number of ms up to 60000');
     try {
-      const result = await deps.pipeline.retryDeadLetter(id);
-      if (!result) return error(res, 404, 'not_found', 'No such dead letter');
-      res.json({ id, ...result, deadLetter: await deps.store.getDeadLetter(id) });
+      const queued = await deps.pipeline.requestRetry(id);
+      if (queued === undefined) return error(res, 404, 'not_found', 'No such dead letter');
+      if (queued === null) {
+        const deadLetter = await deps.store.getDeadLetter(id);
+        return res.json({ id, resolved: true, error: null, deadLetter, command: null });
+      }
+      const command = wait > 0 ? await deps.pipeline.waitForCommand(queued.id, wait) : queued;
+      const done = command?.state === 'succeeded' || command?.state === 'failed';
+      res.status(done ? 200 : 202).json({
+        id,
+        ...retryOutcome(command),
+        deadLetter: await deps.store.getDeadLetter(id),
+        command,
+      });
     } catch (failure) {
       handle(res, failure, deps.logger);
     }
@@ -64,8 +85,8 @@ export function outboundRouter(deps: OutboundRouteDeps): Router {
 
   router.post('/targets/:slug/push', async (req: Request, res: Response) => {
     try {
-      const { run, joined } = await deps.pipeline.requestPush(String(req.params.slug));
-      res.status(202).json({ ...run, joined });
+      const { run, joined, command } = await deps.pipeline.requestPush(String(req.params.slug));
+      res.status(202).json({ ...run, joined, command });
     } catch (failure) {
       handle(res, failure, deps.logger);
     }
@@ -78,6 +99,13 @@ export function outboundRouter(deps: OutboundRouteDeps): Router {
     });
     if (!run) return error(res, 404, 'not_found', 'This target has not been pushed to yet');
     res.json(run);
+  });
+
+  router.get('/commands/:id', async (req: Request, res: Response) => {
+    const command = await deps.store.getCommand(String(req.params.id));
+    if (!command || !command.scope.startsWith('outbound:'))
+      return error(res, 404, 'not_found', 'No such command');
+    res.json(command);
   });
 
   return router;

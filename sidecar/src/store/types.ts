@@ -18,6 +18,11 @@
 //   conflicts can be told apart from echoes.
 // - dead letter: a change that could not be delivered to a target after its retries.
 // - lease: a named, expiring claim, so that one replica at a time delivers to a target.
+// - lease holder: the owner of a lease by name; writes guarded by a lease (cursor saves,
+//   command claims) succeed only while that owner holds it unexpired, so a replica that
+//   stalled past its lease can write nothing after another took over.
+// - command: a request (a full push, a dead-letter retry) stored for the replica that owns
+//   the work to carry out, whichever replica received it; its state and result are stored.
 // - signal: a short message one replica sends to every replica sharing the store (itself
 //   included), e.g. "this SCIM token was revoked"; not stored, so a replica that was not
 //   listening hears `null` ("you may have missed some") and resynchronises instead.
@@ -304,10 +309,62 @@ export interface Store {
    * Returns the function that stops listening.
    */
   onSignal(topic: SignalTopic, listener: SignalListener): Promise<() => void>;
+
+  /**
+   * Renews the lease `name` only while `owner` holds it and it has not expired: false when it
+   * expired or another owner took it, and the work it guards must stop.
+   */
+  renewLease(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Saves a cursor only while `lease.owner` holds `lease.name` unexpired; null when not. */
+  saveCursorLeased(source: string, value: string, lease: LeaseHolder): Promise<Cursor | null>;
+
+  addCommand(command: NewCommand): Promise<Command>;
+  getCommand(id: string): Promise<Command | null>;
+  /**
+   * Marks up to `limit` queued commands of `scope` running by `lease.owner`, oldest first, and
+   * returns them; none unless that owner holds `lease.name` unexpired. Atomic across replicas.
+   */
+  claimCommands(scope: string, lease: LeaseHolder, limit?: number): Promise<Command[]>;
+  /** Records the outcome of a running command; null unless `owner` is running it. */
+  finishCommand(id: string, owner: string, outcome: CommandOutcome): Promise<Command | null>;
+  /** Queues again the running commands of `scope` not run by `owner` (their owner is gone). */
+  requeueCommands(scope: string, owner: string): Promise<number>;
 }
 
 /** Topics of signals between replicas. */
-export type SignalTopic = 'scim-token-revoked';
+export type SignalTopic = 'scim-token-revoked' | 'command';
+
+export interface LeaseHolder {
+  name: string;
+  owner: string;
+}
+
+export type CommandState = 'queued' | 'running' | 'succeeded' | 'failed';
+
+export interface Command {
+  id: string;
+  /** The work it belongs to, named like that work's lease (e.g. `outbound:child`). */
+  scope: string;
+  kind: string;
+  payload: Record<string, unknown>;
+  state: CommandState;
+  /** The replica carrying it out (once claimed). */
+  owner: string | null;
+  result: Record<string, unknown> | null;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** `id` defaults to a new UUID (a command may take the id of what it starts, e.g. a run). */
+export type NewCommand = Pick<Command, 'scope' | 'kind' | 'payload'> & { id?: string };
+
+export interface CommandOutcome {
+  state: 'succeeded' | 'failed';
+  result?: Record<string, unknown> | null;
+  error?: string | null;
+}
 
 export type SignalListener = (message: string | null) => void;
 

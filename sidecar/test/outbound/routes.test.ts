@@ -85,6 +85,14 @@ after(async () => {
   await close();
 });
 
+async function until(condition: () => Promise<boolean>, what: string, ms = 5000) {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 async function call(
   method: string,
   path: string,
@@ -126,6 +134,14 @@ describe('outbound API', () => {
     const started = await call('POST', '/api/v1/outbound/targets/child/push', { token: KEY });
     assert.equal(started.status, 202);
     assert.equal(started.body.source, 'push:child');
+    assert.equal(started.body.command.id, started.body.id, 'the command of the run');
+    assert.equal(started.body.command.state, 'queued', 'answered at once');
+    await until(async () => {
+      const command = await call('GET', `/api/v1/outbound/commands/${started.body.id}`, {
+        token: KEY,
+      });
+      return command.body.state === 'succeeded';
+    }, 'the push command to be carried out');
     const shown = await call('GET', '/api/v1/outbound/targets/child/push', { token: KEY });
     assert.equal(shown.body.id, started.body.id);
     const missing = await call('POST', '/api/v1/outbound/targets/nobody/push', { token: KEY });
@@ -138,7 +154,7 @@ describe('outbound API', () => {
   });
 
   it('lists dead letters and retries one', async () => {
-    const letter = await store.addDeadLetter({
+    const letterFields = {
       target: 'child',
       outboxId: 3,
       userId: 4,
@@ -148,17 +164,42 @@ describe('outbound API', () => {
       code: 'x',
       message: 'y',
       attempts: 4,
-    });
+    };
+    const letter = await store.addDeadLetter(letterFields);
     const list = await call('GET', '/api/v1/outbound/dead-letters?target=child', { token: KEY });
     assert.deepEqual(
       list.body.deadLetters.map((l: { id: number }) => l.id),
       [letter.id],
     );
-    const retried = await call('POST', `/api/v1/outbound/dead-letters/${letter.id}/retry`, {
+    const queued = await call('POST', `/api/v1/outbound/dead-letters/${letter.id}/retry`, {
       token: KEY,
     });
-    assert.equal(retried.status, 200);
-    assert.equal(retried.body.resolved, true);
+    assert.equal(queued.status, 202, 'answered at once');
+    assert.equal(queued.body.command.state, 'queued');
+    assert.equal(queued.body.command.kind, 'retry');
+    await until(async () => {
+      const command = await call('GET', `/api/v1/outbound/commands/${queued.body.command.id}`, {
+        token: KEY,
+      });
+      return command.body.state === 'succeeded' && command.body.result.resolved === true;
+    }, 'the retry to be carried out');
+    const again = await call('POST', `/api/v1/outbound/dead-letters/${letter.id}/retry`, {
+      token: KEY,
+    });
+    assert.equal(again.status, 200, 'already resolved');
+    assert.equal(again.body.resolved, true);
+
+    const second = await store.addDeadLetter({ ...letterFields, userId: 5 });
+    const waited = await call(
+      'POST',
+      `/api/v1/outbound/dead-letters/${second.id}/retry?wait=5000`,
+      { token: KEY },
+    );
+    assert.equal(waited.status, 200, 'waited for the outcome');
+    assert.equal(waited.body.resolved, true);
+    assert.equal(waited.body.command.state, 'succeeded');
+    assert.ok(waited.body.deadLetter.resolvedAt);
+    assert.equal((await call('GET', '/api/v1/outbound/commands/nope', { token: KEY })).status, 404);
     assert.equal(
       (await call('POST', '/api/v1/outbound/dead-letters/999/retry', { token: KEY })).status,
       404,

@@ -197,5 +197,62 @@ for (const backend of backends) {
       ]);
       assert.deepEqual(both.filter(Boolean).length, 1, 'a race has one winner');
     });
+
+    it('renews a lease and saves a guarded cursor only for its unexpired holder', async () => {
+      const lease = { name: 'outbound:fenced', owner: 'a' };
+      assert.equal(await store.renewLease(lease.name, 'a', 60_000), false, 'not taken yet');
+      assert.equal(await store.acquireLease(lease.name, 'a', 40), true);
+      assert.equal(await store.renewLease(lease.name, 'a', 40), true);
+      assert.equal((await store.saveCursorLeased('outbound:fenced', '7', lease))?.value, '7');
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      assert.equal(await store.renewLease(lease.name, 'a', 60_000), false, 'expired: not renewed');
+      assert.equal(await store.saveCursorLeased('outbound:fenced', '8', lease), null, 'expired');
+      assert.equal(await store.acquireLease(lease.name, 'b', 60_000), true, 'taken over');
+      assert.equal(await store.renewLease(lease.name, 'a', 60_000), false, 'not a’s any more');
+      assert.equal(await store.saveCursorLeased('outbound:fenced', '9', lease), null);
+      assert.equal((await store.getCursor('outbound:fenced'))?.value, '7');
+      const b = { name: lease.name, owner: 'b' };
+      assert.equal((await store.saveCursorLeased('outbound:fenced', '10', b))?.value, '10');
+      assert.equal((await store.getCursor('outbound:fenced'))?.value, '10');
+    });
+
+    it('keeps commands: claimed once by the lease holder, finished by it, requeued when it is gone', async () => {
+      const scope = 'outbound:commanded';
+      const first = await store.addCommand({ scope, kind: 'push', payload: { runId: 'r1' } });
+      const second = await store.addCommand({ scope, kind: 'retry', payload: { deadLetter: 4 } });
+      await store.addCommand({ scope: 'outbound:other', kind: 'push', payload: {} });
+      assert.equal(first.state, 'queued');
+      assert.deepEqual(first.payload, { runId: 'r1' });
+      const a = { name: scope, owner: 'a' };
+      assert.deepEqual(await store.claimCommands(scope, a), [], 'a does not hold the lease');
+      assert.equal(await store.acquireLease(scope, 'a', 60_000), true);
+      const claims = await Promise.all([
+        store.claimCommands(scope, a, 1),
+        store.claimCommands(scope, a, 1),
+      ]);
+      const claimed = claims.flat();
+      assert.deepEqual(
+        claimed.map((c) => c.id).sort(),
+        [first.id, second.id].sort(),
+        'each claimed once',
+      );
+      assert.ok(claimed.every((c) => c.state === 'running' && c.owner === 'a'));
+      assert.equal(await store.finishCommand(first.id, 'b', { state: 'succeeded' }), null);
+      const done = await store.finishCommand(first.id, 'a', {
+        state: 'succeeded',
+        result: { runId: 'r1', state: 'succeeded' },
+      });
+      assert.equal(done?.state, 'succeeded');
+      assert.deepEqual(done?.result, { runId: 'r1', state: 'succeeded' });
+      assert.ok(done?.finishedAt);
+      assert.equal((await store.getCommand(first.id))?.state, 'succeeded');
+      assert.equal(await store.requeueCommands(scope, 'a'), 0, 'a’s own are left alone');
+      assert.equal(await store.requeueCommands(scope, 'b'), 1, 'b takes over: a’s running one');
+      const again = await store.getCommand(second.id);
+      assert.equal(again?.state, 'queued');
+      assert.equal(again?.owner, null);
+      assert.equal(await store.finishCommand(second.id, 'a', { state: 'failed' }), null);
+      assert.equal(await store.getCommand('nope'), null);
+    });
   });
 }

@@ -743,6 +743,9 @@ export class WordPressPeerTarget implements OutboundTarget {
         progress.processed += users.length;
         await context.onProgress({ ...progress });
       });
+      // Awaited at the next page or the end; a failure meanwhile must not go unhandled (it
+      // would end the process while the next page is listed).
+      finishing.catch(() => undefined);
       if (!more) break;
     }
     await finishing;

@@ -2,10 +2,14 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type {
+  Command,
+  CommandOutcome,
   Cursor,
   DeadLetter,
+  LeaseHolder,
   MappedValues,
   Migration,
+  NewCommand,
   NewDeadLetter,
   OutboundState,
   OutboundStateInput,
@@ -129,6 +133,39 @@ const toDeadLetter = (row: DeadLetterRow): DeadLetter => ({
   createdAt: row.created_at.toISOString(),
   resolvedAt: row.resolved_at ? row.resolved_at.toISOString() : null,
 });
+
+interface CommandRow {
+  id: string;
+  scope: string;
+  kind: string;
+  payload: Record<string, unknown>;
+  state: string;
+  owner: string | null;
+  result: Record<string, unknown> | null;
+  error: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+const toCommand = (row: CommandRow): Command => ({
+  id: row.id,
+  scope: row.scope,
+  kind: row.kind,
+  payload: row.payload,
+  state: row.state as Command['state'],
+  owner: row.owner,
+  result: row.result,
+  error: row.error,
+  createdAt: row.created_at.toISOString(),
+  startedAt: row.started_at ? row.started_at.toISOString() : null,
+  finishedAt: row.finished_at ? row.finished_at.toISOString() : null,
+});
+
+// The lease row of a guarded write, share-locked so that a takeover committing meanwhile is
+// seen: the write then matches nothing.
+const HELD_LEASE = `SELECT 1 FROM leases WHERE name = $1 AND owner = $2
+  AND expires_at > clock_timestamp() FOR SHARE`;
 
 const jsonOrNull = (value: unknown) => (value === null ? null : JSON.stringify(value));
 
@@ -725,5 +762,77 @@ export class PostgresStore implements Store {
 
   onSignal(topic: SignalTopic, listener: SignalListener): Promise<() => void> {
     return this.signals.onSignal(topic, listener);
+  }
+
+  async renewLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE leases SET expires_at = clock_timestamp() + $3 * interval '1 millisecond'
+       WHERE name = $1 AND owner = $2 AND expires_at > clock_timestamp()`,
+      [name, owner, ttlMs],
+    );
+    return rowCount === 1;
+  }
+
+  async saveCursorLeased(
+    source: string,
+    value: string,
+    lease: LeaseHolder,
+  ): Promise<Cursor | null> {
+    const { rows } = await this.pool.query<{ updated_at: Date }>(
+      `WITH held AS (${HELD_LEASE})
+       INSERT INTO cursors (source, value, updated_at) SELECT $3, $4, now() FROM held
+       ON CONFLICT (source) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
+       RETURNING updated_at`,
+      [lease.name, lease.owner, source, value],
+    );
+    return rows[0] ? { source, value, updatedAt: rows[0].updated_at.toISOString() } : null;
+  }
+
+  async addCommand(command: NewCommand): Promise<Command> {
+    const { rows } = await this.pool.query<CommandRow>(
+      `INSERT INTO commands (id, scope, kind, payload, state, created_at)
+       VALUES ($1, $2, $3, $4, 'queued', clock_timestamp()) RETURNING *`,
+      [command.id ?? randomUUID(), command.scope, command.kind, JSON.stringify(command.payload)],
+    );
+    return toCommand(rows[0]!);
+  }
+
+  async getCommand(id: string): Promise<Command | null> {
+    const { rows } = await this.pool.query<CommandRow>('SELECT * FROM commands WHERE id = $1', [
+      id,
+    ]);
+    return rows[0] ? toCommand(rows[0]) : null;
+  }
+
+  async claimCommands(scope: string, lease: LeaseHolder, limit = 10): Promise<Command[]> {
+    const { rows } = await this.pool.query<CommandRow>(
+      `WITH held AS (${HELD_LEASE}),
+       next AS (
+         SELECT id FROM commands WHERE scope = $3 AND state = 'queued' AND EXISTS (SELECT 1 FROM held)
+         ORDER BY created_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
+       )
+       UPDATE commands SET state = 'running', owner = $2, started_at = clock_timestamp()
+       FROM next WHERE commands.id = next.id RETURNING commands.*`,
+      [lease.name, lease.owner, scope, limit],
+    );
+    return rows.map(toCommand).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  async finishCommand(id: string, owner: string, outcome: CommandOutcome): Promise<Command | null> {
+    const { rows } = await this.pool.query<CommandRow>(
+      `UPDATE commands SET state = $3, result = $4, error = $5, finished_at = clock_timestamp()
+       WHERE id = $1 AND owner = $2 AND state = 'running' RETURNING *`,
+      [id, owner, outcome.state, jsonOrNull(outcome.result ?? null), outcome.error ?? null],
+    );
+    return rows[0] ? toCommand(rows[0]) : null;
+  }
+
+  async requeueCommands(scope: string, owner: string): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE commands SET state = 'queued', owner = NULL, started_at = NULL
+       WHERE scope = $1 AND state = 'running' AND owner IS DISTINCT FROM $2`,
+      [scope, owner],
+    );
+    return rowCount ?? 0;
   }
 }

@@ -115,4 +115,24 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'commands: requests carried out by the replica that owns the work',
+    sql: `
+      CREATE TABLE commands (
+        id TEXT PRIMARY KEY,
+        scope TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        payload JSONB NOT NULL,
+        state TEXT NOT NULL,
+        owner TEXT,
+        result JSONB,
+        error TEXT,
+        created_at TIMESTAMPTZ NOT NULL,
+        started_at TIMESTAMPTZ,
+        finished_at TIMESTAMPTZ
+      );
+      CREATE INDEX commands_scope_state ON commands (scope, state, created_at);
+    `,
+  },
 ];

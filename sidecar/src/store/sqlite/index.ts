@@ -4,10 +4,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type {
+  Command,
+  CommandOutcome,
   Cursor,
   DeadLetter,
+  LeaseHolder,
   MappedValues,
   Migration,
+  NewCommand,
   NewDeadLetter,
   OutboundState,
   OutboundStateInput,
@@ -164,6 +168,34 @@ const toRun = (row: RunRow): Run => ({
   scheduleSlot: row.schedule_slot,
   cancelRequested: row.cancel_requested === 1,
   details: { ...emptyDetails(), ...(row.details ? (JSON.parse(row.details) as object) : {}) },
+});
+
+interface CommandRow {
+  id: string;
+  scope: string;
+  kind: string;
+  payload: string;
+  state: string;
+  owner: string | null;
+  result: string | null;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+const toCommand = (row: CommandRow): Command => ({
+  id: row.id,
+  scope: row.scope,
+  kind: row.kind,
+  payload: JSON.parse(row.payload) as Record<string, unknown>,
+  state: row.state as Command['state'],
+  owner: row.owner,
+  result: row.result === null ? null : (JSON.parse(row.result) as Record<string, unknown>),
+  error: row.error,
+  createdAt: row.created_at,
+  startedAt: row.started_at,
+  finishedAt: row.finished_at,
 });
 
 export class SqliteStore implements Store {
@@ -740,5 +772,114 @@ export class SqliteStore implements Store {
 
   async onSignal(topic: SignalTopic, listener: SignalListener): Promise<() => void> {
     return this.signals.add(topic, listener);
+  }
+
+  /** Whether `lease.owner` holds `lease.name` unexpired (call inside a transaction). */
+  private holds(lease: LeaseHolder): boolean {
+    return (
+      this.db
+        .prepare('SELECT 1 FROM leases WHERE name = ? AND owner = ? AND expires_at > ?')
+        .get(lease.name, lease.owner, new Date().toISOString()) !== undefined
+    );
+  }
+
+  async renewLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    const now = new Date();
+    const { changes } = this.db
+      .prepare('UPDATE leases SET expires_at = ? WHERE name = ? AND owner = ? AND expires_at > ?')
+      .run(new Date(now.getTime() + ttlMs).toISOString(), name, owner, now.toISOString());
+    return changes === 1;
+  }
+
+  async saveCursorLeased(
+    source: string,
+    value: string,
+    lease: LeaseHolder,
+  ): Promise<Cursor | null> {
+    return this.db
+      .transaction((): Cursor | null => {
+        if (!this.holds(lease)) return null;
+        const updatedAt = new Date().toISOString();
+        this.db
+          .prepare(
+            `INSERT INTO cursors (source, value, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT (source) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+          )
+          .run(source, value, updatedAt);
+        return { source, value, updatedAt };
+      })
+      .immediate();
+  }
+
+  async addCommand(command: NewCommand): Promise<Command> {
+    const id = command.id ?? randomUUID();
+    this.db
+      .prepare(
+        `INSERT INTO commands (id, scope, kind, payload, state, created_at)
+         VALUES (?, ?, ?, ?, 'queued', ?)`,
+      )
+      .run(
+        id,
+        command.scope,
+        command.kind,
+        JSON.stringify(command.payload),
+        new Date().toISOString(),
+      );
+    return (await this.getCommand(id))!;
+  }
+
+  async getCommand(id: string): Promise<Command | null> {
+    const row = this.db.prepare('SELECT * FROM commands WHERE id = ?').get(id) as
+      CommandRow | undefined;
+    return row ? toCommand(row) : null;
+  }
+
+  async claimCommands(scope: string, lease: LeaseHolder, limit = 10): Promise<Command[]> {
+    return this.db
+      .transaction((): Command[] => {
+        if (!this.holds(lease)) return [];
+        const rows = this.db
+          .prepare(
+            `SELECT * FROM commands WHERE scope = ? AND state = 'queued'
+             ORDER BY created_at, rowid LIMIT ?`,
+          )
+          .all(scope, limit) as CommandRow[];
+        const startedAt = new Date().toISOString();
+        const start = this.db.prepare(
+          "UPDATE commands SET state = 'running', owner = ?, started_at = ? WHERE id = ?",
+        );
+        for (const row of rows) start.run(lease.owner, startedAt, row.id);
+        return rows.map((row) =>
+          toCommand({ ...row, state: 'running', owner: lease.owner, started_at: startedAt }),
+        );
+      })
+      .immediate();
+  }
+
+  async finishCommand(id: string, owner: string, outcome: CommandOutcome): Promise<Command | null> {
+    const { changes } = this.db
+      .prepare(
+        `UPDATE commands SET state = ?, result = ?, error = ?, finished_at = ?
+         WHERE id = ? AND owner = ? AND state = 'running'`,
+      )
+      .run(
+        outcome.state,
+        outcome.result ? JSON.stringify(outcome.result) : null,
+        outcome.error ?? null,
+        new Date().toISOString(),
+        id,
+        owner,
+      );
+    return changes === 1 ? this.getCommand(id) : null;
+  }
+
+  async requeueCommands(scope: string, owner: string): Promise<number> {
+    const { changes } = this.db
+      .prepare(
+        `UPDATE commands SET state = 'queued', owner = NULL, started_at = NULL
+         WHERE scope = ? AND state = 'running' AND (owner IS NULL OR owner != ?)`,
+      )
+      .run(scope, owner);
+    return changes;
   }
 }
