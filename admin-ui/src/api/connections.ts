@@ -78,6 +78,26 @@ export function testConnection(slug: string): Promise<ConnectionTest> {
   });
 }
 
+/** What a photo check found: linked users checked, photos brought or replaced, removed. */
+export interface PhotoCheck {
+  checked: number;
+  updated: number;
+  removed: number;
+}
+
+/**
+ * Checks the profile photos of the source's linked users now (a delta sync never sees a
+ * photo-only change); only changed photos are downloaded.
+ *
+ * @throws {ApiError} When the sidecar cannot be reached or does not know the source.
+ */
+export function checkPhotos(slug: string): Promise<PhotoCheck> {
+  return call<PhotoCheck>({
+    path: `/usersync/v1/sources/${encodeURIComponent(slug)}/photos`,
+    method: 'POST',
+  });
+}
+
 /**
  * Sync now: starts a run of the source, or joins the one going.
  *

@@ -15,6 +15,7 @@ export {
   listConnections,
   listRuns,
   startRun,
+  checkPhotos,
   testConnection,
   updateConnection,
 } from './connections';

@@ -65,6 +65,17 @@ class Runs_Controller extends Controller {
 		);
 		register_rest_route(
 			$this->namespace,
+			'/sources/' . self::SOURCE . '/photos',
+			array(
+				array(
+					'methods'             => WP_REST_Server::CREATABLE,
+					'callback'            => array( $this, 'check_photos' ),
+					'permission_callback' => $manage,
+				),
+			)
+		);
+		register_rest_route(
+			$this->namespace,
 			'/runs',
 			array(
 				array(
@@ -160,6 +171,33 @@ class Runs_Controller extends Controller {
 	 */
 	public function test_connection( $request ) {
 		return Plugin::sidecar()->relay( 'POST', '/api/v1/sources/' . rawurlencode( self::url_param( $request, 'source' ) ) . '/test', new \stdClass(), 60 );
+	}
+
+	/**
+	 * Checks the profile photos of the source's linked users now (photo-only changes never
+	 * reach a delta sync): how many were checked, updated and removed.
+	 *
+	 * @param WP_REST_Request $request Request.
+	 * @return WP_REST_Response|WP_Error
+	 */
+	public function check_photos( $request ) {
+		$source   = self::url_param( $request, 'source' );
+		$response = Plugin::sidecar()->relay( 'POST', '/api/v1/sources/' . rawurlencode( $source ) . '/photos', new \stdClass(), 300 );
+		if ( ! is_wp_error( $response ) ) {
+			$result = (array) $response->get_data();
+			Plugin::audit_log()->write(
+				array(
+					'action'     => 'photos_check',
+					'source'     => 'connection:' . $source,
+					'user_login' => $source,
+					// The audit log has no free text: the counts go with the fields, as name:value.
+					'fields'     => array( 'checked:' . (int) ( $result['checked'] ?? 0 ), 'updated:' . (int) ( $result['updated'] ?? 0 ), 'removed:' . (int) ( $result['removed'] ?? 0 ) ),
+					'result'     => 'success',
+					'connection' => $source,
+				)
+			);
+		}
+		return $response;
 	}
 
 	/**

@@ -46,6 +46,7 @@ export function actionLabel(action: string): string {
     run_start: __('Sync started', 'usersync'),
     run_dry: __('Dry run started', 'usersync'),
     run_cancel: __('Run cancelled', 'usersync'),
+    photos_check: __('Photos checked', 'usersync'),
     connection_create: __('Connection added', 'usersync'),
     connection_update: __('Connection changed', 'usersync'),
     connection_delete: __('Connection deleted', 'usersync'),

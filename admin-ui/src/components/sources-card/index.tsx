@@ -7,7 +7,7 @@
 /**
  * WordPress dependencies
  */
-import { Button, Card, CardBody, CardHeader } from '@wordpress/components';
+import { Button, Card, CardBody, CardHeader, Notice } from '@wordpress/components';
 import { useCallback, useEffect, useRef, useState } from '@wordpress/element';
 import { __, sprintf } from '@wordpress/i18n';
 
@@ -16,6 +16,7 @@ import { __, sprintf } from '@wordpress/i18n';
  */
 import {
   cancelRun,
+  checkPhotos,
   getRun,
   listConnections,
   listRuns,
@@ -112,6 +113,30 @@ export default function SourcesCard({ pollMs = 1000 }: SourcesCardProps) {
     }
   };
 
+  const [photoChecks, setPhotoChecks] = useState<
+    Record<string, { busy: boolean; message?: string; error?: ApiError }>
+  >({});
+  const photos = async (connection: Connection) => {
+    if (photoChecks[connection.slug]?.busy) {
+      return;
+    }
+    setPhotoChecks((all) => ({ ...all, [connection.slug]: { busy: true } }));
+    try {
+      const found = await checkPhotos(connection.slug);
+      const message = sprintf(
+        /* translators: 1: users checked, 2: photos brought or replaced, 3: photos removed. */
+        __('Photos checked: %1$d users, %2$d photos updated, %3$d removed.', 'usersync'),
+        found.checked,
+        found.updated,
+        found.removed,
+      );
+      setPhotoChecks((all) => ({ ...all, [connection.slug]: { busy: false, message } }));
+    } catch (failure) {
+      const error = toApiError(failure);
+      setPhotoChecks((all) => ({ ...all, [connection.slug]: { busy: false, error } }));
+    }
+  };
+
   const cancel = (run: Run) => async () => {
     const answer = await cancelRun(run.id).catch((failure: unknown) => {
       const error = toApiError(failure);
@@ -188,6 +213,21 @@ export default function SourcesCard({ pollMs = 1000 }: SourcesCardProps) {
               </p>
             </div>
             <div className="usersync-source__actions">
+              {connection.photos ? (
+                <Button
+                  variant="tertiary"
+                  isBusy={photoChecks[connection.slug]?.busy}
+                  aria-disabled={photoChecks[connection.slug]?.busy}
+                  aria-label={sprintf(
+                    /* translators: %s: connection name. */
+                    __('Check photos now: %s', 'usersync'),
+                    connection.name,
+                  )}
+                  onClick={() => void photos(connection)}
+                >
+                  {__('Check photos now', 'usersync')}
+                </Button>
+              ) : null}
               <Button
                 variant="secondary"
                 aria-disabled={starting[connection.slug] || active}
@@ -223,6 +263,17 @@ export default function SourcesCard({ pollMs = 1000 }: SourcesCardProps) {
               </Button>
             </div>
           </div>
+          {photoChecks[connection.slug]?.message ? (
+            <Notice status="success" isDismissible={false}>
+              {photoChecks[connection.slug]?.message}
+            </Notice>
+          ) : null}
+          {photoChecks[connection.slug]?.error ? (
+            <ErrorNotice
+              title={__('The photos could not be checked.', 'usersync')}
+              error={photoChecks[connection.slug]!.error!}
+            />
+          ) : null}
           {startErrors[connection.slug] ? (
             <ErrorNotice
               title={__('The sync could not start.', 'usersync')}

@@ -186,6 +186,20 @@ describe('SourcesCard', () => {
     );
   });
 
+  it('checks the photos of the linked users on request and says what it found', async () => {
+    const user = userEvent.setup();
+    routes({
+      'GET /usersync/v1/connections': [connectionFixture({ photos: true })],
+      'POST /usersync/v1/sources/contoso/photos': { checked: 300, updated: 3, removed: 1 },
+    });
+    render(<SourcesCard />);
+
+    await user.click(await screen.findByRole('button', { name: 'Check photos now: Contoso' }));
+    expect(
+      await screen.findByText('Photos checked: 300 users, 3 photos updated, 1 removed.'),
+    ).toBeInTheDocument();
+  });
+
   it('cancels a running run', async () => {
     const user = userEvent.setup();
     let cancelled = false;
