@@ -72,18 +72,30 @@ describe('SCIM over WordPress', () => {
     );
   });
 
-  it('translates userName/externalId/email/id filters to query parameters', async () => {
+  it('pushes userName/externalId/email filters down as match clauses', async () => {
     let r = await server.call('GET', `/Users?${q('userName eq "USER1@contoso.com"')}`);
     assert.equal(r.body.totalResults, 1);
     let [get] = requestsTo('/usersync/v1/users');
-    assert.equal(get!.query!.login, 'USER1@contoso.com');
+    assert.equal(get!.query!['match[0][0][attr]'], 'login');
+    assert.equal(get!.query!['match[0][0][op]'], 'eq');
+    assert.equal(get!.query!['match[0][0][value]'], 'USER1@contoso.com');
     assert.equal(get!.query!.linked, 1);
     assert.equal(get!.query!.connection, 'entra-production');
     wp.requests = [];
     r = await server.call('GET', `/Users?${q('externalId eq "ext-1" and active eq true')}`);
     assert.equal(r.body.totalResults, 1);
     [get] = requestsTo('/usersync/v1/users');
-    assert.equal(get!.query!.external_id, 'ext-1');
+    assert.equal(get!.query!['match[0][0][attr]'], 'external_id');
+    assert.equal(get!.query!['match[0][0][value]'], 'ext-1');
+    // Exactly answered by SQL: WordPress pages and counts, a page of the asked size.
+    wp.requests = [];
+    r = await server.call('GET', `/Users?${q('externalId sw "ext-"')}&count=1`);
+    assert.equal(r.body.totalResults, 1);
+    assert.equal(r.body.Resources.length, 1);
+    assert.deepEqual(
+      requestsTo('/usersync/v1/users').map((g) => g.query!.per_page),
+      [1],
+    );
     r = await server.call(
       'GET',
       `/Users?${q('emails[type eq "work"].value eq "user1@contoso.com"')}`,
