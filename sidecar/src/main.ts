@@ -55,6 +55,8 @@ async function main(): Promise<void> {
     publicUrl: config.http.publicUrl,
     logger,
     rateLimit: config.scimRateLimit,
+    // Replicas on one PostgreSQL share each token's allowance; one process keeps its own.
+    sharedStore: store.kind === 'postgres' ? store : undefined,
   });
   const engine = new SyncEngine({
     store,

@@ -277,6 +277,13 @@ export interface Store {
    * Returns the function that stops listening.
    */
   onSignal(topic: SignalTopic, listener: SignalListener): Promise<() => void>;
+
+  /**
+   * Takes one request from the token bucket `key` (`burst` at once, refilled at
+   * `perSecond`, on the database's clock): 0 when it may go ahead, else the seconds to wait.
+   * Atomic across replicas sharing the store, so they share one allowance.
+   */
+  takeRateToken(key: string, limit: { perSecond: number; burst: number }): Promise<number>;
 }
 
 /** Topics of signals between replicas. */

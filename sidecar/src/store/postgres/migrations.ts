@@ -115,4 +115,16 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'rate buckets: the SCIM rate limit of each token, shared by the replicas',
+    sql: `
+      CREATE TABLE rate_buckets (
+        key TEXT PRIMARY KEY,
+        tokens DOUBLE PRECISION NOT NULL,
+        at_ms DOUBLE PRECISION NOT NULL,
+        granted BOOLEAN NOT NULL
+      );
+    `,
+  },
 ];

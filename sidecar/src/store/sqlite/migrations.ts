@@ -114,4 +114,16 @@ export const migrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 5,
+    name: 'rate buckets: the SCIM rate limit of each token, shared by the replicas',
+    sql: `
+      CREATE TABLE rate_buckets (
+        key TEXT PRIMARY KEY,
+        tokens REAL NOT NULL,
+        at_ms REAL NOT NULL,
+        granted INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
