@@ -62,7 +62,12 @@ class User_Directory {
 			$owner   = Links::owner( $connection, (string) $query['external_id'] );
 			$where[] = null === $owner ? '0=1' : 'u.ID = ' . $owner;
 		} elseif ( null !== $connection && ! empty( $query['linked'] ) ) {
-			$where[] = $wpdb->prepare( "EXISTS (SELECT 1 FROM {$wpdb->usermeta} link WHERE link.user_id = u.ID AND link.meta_key = %s)", Connection::link_key( $connection ) );
+			$narrowed = ! empty( $query['match'] ) || ! empty( $query['id'] ) || isset( $query['login'] ) || isset( $query['email'] );
+			// With a narrowing condition, a lookup per candidate: as EXISTS, MariaDB
+			// materializes every link of the connection first (200 ms at 100,000 users).
+			$where[] = $narrowed
+				? $wpdb->prepare( "(SELECT 1 FROM {$wpdb->usermeta} link WHERE link.user_id = u.ID AND link.meta_key = %s LIMIT 1) IS NOT NULL", Connection::link_key( $connection ) )
+				: $wpdb->prepare( "EXISTS (SELECT 1 FROM {$wpdb->usermeta} link WHERE link.user_id = u.ID AND link.meta_key = %s)", Connection::link_key( $connection ) );
 		}
 		if ( ! empty( $query['id'] ) ) {
 			$where[] = 'u.ID IN (' . implode( ',', array_map( 'intval', $query['id'] ) ) . ')';
