@@ -313,6 +313,26 @@ describe('SCIM over WordPress', () => {
     assert.ok(requestsTo('/usersync/v1/users').every((g) => g.query!.per_page === 500));
   });
 
+  it('refuses with tooMany a filter that leaves more candidates than the bound', async () => {
+    const bounded = await startServer({
+      repositories: wordpressRepositories({
+        wordpress: wp.client(),
+        logger: pino({ level: 'silent' }),
+        maxFilterCandidates: 100,
+      }),
+    });
+    try {
+      let r = await bounded.call('GET', `/Users?${q('title eq "lead"')}`);
+      assert.equal(r.status, 400);
+      assert.equal(r.body.scimType, 'tooMany');
+      // SQL narrows this one to a few candidates first.
+      r = await bounded.call('GET', `/Users?${q('userName sw "user1001" and title eq "lead"')}`);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+    } finally {
+      await bounded.close();
+    }
+  });
+
   it('If-Match without W/ is sent the way the plugin compares it', () => {
     assert.equal(pluginIfMatch('"abc"'), 'W/"abc"');
     assert.equal(pluginIfMatch('W/"abc"'), 'W/"abc"');
