@@ -57,6 +57,10 @@ class User_Directory {
 		}
 
 		$connection = $query['connection'] ?? null;
+		if ( ! empty( $query['match'] ) ) {
+			// First: a scan (co, ew) tests the cheap column condition before the link lookup.
+			$where[] = $this->match_sql( (array) $query['match'], $connection );
+		}
 		if ( null !== $connection && isset( $query['external_id'] ) ) {
 			// By value through the link index (usermeta has no index on meta_value).
 			$owner   = Links::owner( $connection, (string) $query['external_id'] );
@@ -83,9 +87,6 @@ class User_Directory {
 			$where[] = $wpdb->prepare( '(u.user_login LIKE %s OR u.user_email LIKE %s OR u.display_name LIKE %s OR u.user_nicename LIKE %s)', $like, $like, $like, $like );
 		}
 
-		if ( ! empty( $query['match'] ) ) {
-			$where[] = $this->match_sql( (array) $query['match'], $connection );
-		}
 
 		$orderby = self::ORDER_COLUMNS[ $query['orderby'] ?? 'id' ] ?? 'u.ID';
 		$order   = 'desc' === strtolower( (string) ( $query['order'] ?? 'asc' ) ) ? 'DESC' : 'ASC';
