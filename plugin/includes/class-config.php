@@ -44,6 +44,12 @@ class Config {
 			'additionalProperties' => false,
 			'properties'           => array(
 				'peers'        => Peers::schema(),
+				'siteTimeZone' => array(
+					'description' => __( 'The site\'s time zone (Settings → General): an IANA name such as Europe/Berlin, or an offset such as +02:00. Schedules follow it.', 'usersync' ),
+					'type'        => 'string',
+					'readonly'    => true,
+					'context'     => array( 'view', 'edit' ),
+				),
 				'attributeMap' => array(
 					'description' => __( 'How source attributes map to WordPress user fields.', 'usersync' ),
 					'type'        => 'array',
@@ -303,7 +309,11 @@ class Config {
 	 * @return array<string, mixed>
 	 */
 	public function get_for_route(): array {
-		return $this->get() + array( 'peers' => ( new Peers() )->public_list() );
+		return $this->get() + array(
+			'peers'        => ( new Peers() )->public_list(),
+			// Schedules tick in the site's time zone on every sidecar replica.
+			'siteTimeZone' => wp_timezone_string(),
+		);
 	}
 
 	/**

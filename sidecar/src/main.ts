@@ -5,6 +5,7 @@ import { createApp } from './app.js';
 import { ScimTokenCache } from './auth/scim-tokens.js';
 import { ConfigError, loadConfig } from './config.js';
 import { PluginGateway, SyncEngine } from './engine/index.js';
+import { cronTimeZone, setScheduleTimeZone } from './engine/schedule.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createOutbound, loadOutboundSettings } from './outbound/index.js';
@@ -54,6 +55,8 @@ async function main(): Promise<void> {
     publicUrl: config.http.publicUrl,
     logger,
     rateLimit: config.scimRateLimit,
+    // Replicas on one PostgreSQL share each token's allowance; one process keeps its own.
+    sharedStore: store.kind === 'postgres' ? store : undefined,
   });
   const engine = new SyncEngine({
     store,
@@ -99,6 +102,24 @@ async function main(): Promise<void> {
     },
     'listening',
   );
+  // Schedules tick in the site's time zone (the same instant on every replica), read from
+  // WordPress before they start and every minute after.
+  let seenZone: string | undefined;
+  const followZone = async () => {
+    const { data } = await wordpress.get<{ siteTimeZone?: string }>('/usersync/v1/config');
+    const zone = typeof data?.siteTimeZone === 'string' ? data.siteTimeZone : undefined;
+    setScheduleTimeZone(zone);
+    if (zone === seenZone) return;
+    seenZone = zone;
+    if (zone && !cronTimeZone(zone))
+      logger.warn({ timeZone: zone }, 'the site time zone has no IANA name: schedules use UTC');
+    else logger.info({ timeZone: zone }, 'schedules follow the site time zone');
+  };
+  const zoneFailed = (error: unknown) =>
+    logger.warn({ err: error }, 'could not read the site time zone');
+  await followZone().catch(zoneFailed);
+  const zoneTimer = setInterval(() => void followZone().catch(zoneFailed), 60_000);
+  zoneTimer.unref();
   // Sources, schedules and the catch-up of runs missed while the sidecar was down.
   await engine.start();
   // Changes made while the sidecar was down are delivered now, from each target's cursor.
@@ -111,6 +132,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'stopping');
     server.close();
     server.closeIdleConnections();
+    clearInterval(zoneTimer);
     // Runs stop between batches; the next start resumes them from their saved cursors.
     await engine.stop();
     await outbound.pipeline.stop();

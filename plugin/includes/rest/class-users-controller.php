@@ -93,7 +93,14 @@ class Users_Controller extends Controller {
 	 */
 	public function get_items( $request ) {
 		$connection = $request['connection'];
-		if ( null === $connection && ( ! empty( $request['linked'] ) || null !== $request['external_id'] ) ) {
+		$match          = (array) ( $request['match'] ?? array() );
+		$by_external_id = false;
+		foreach ( $match as $clause ) {
+			foreach ( (array) $clause as $condition ) {
+				$by_external_id = $by_external_id || 'external_id' === ( $condition['attr'] ?? '' );
+			}
+		}
+		if ( null === $connection && ( ! empty( $request['linked'] ) || null !== $request['external_id'] || $by_external_id ) ) {
 			return new WP_Error( 'usersync_connection_required', __( 'linked and external_id need a connection.', 'usersync' ), array( 'status' => 400 ) );
 		}
 		$meta_keys = (array) ( $request['meta_keys'] ?? array() );
@@ -116,6 +123,9 @@ class Users_Controller extends Controller {
 			if ( null !== $request[ $param ] ) {
 				$query[ $param ] = (string) $request[ $param ];
 			}
+		}
+		if ( $match ) {
+			$query['match'] = $match;
 		}
 		if ( ! empty( $request['id'] ) ) {
 			$query['id'] = array_map( 'intval', (array) $request['id'] );
@@ -224,6 +234,36 @@ class Users_Controller extends Controller {
 				'description' => __( 'Text contained in the login, email, display name or slug.', 'usersync' ),
 				'type'        => 'string',
 			),
+			'match'       => array(
+				'description' => __( 'Users matching any of these clauses, each a list of conditions that all hold (how the SCIM filters reach SQL).', 'usersync' ),
+				'type'        => 'array',
+				'maxItems'    => 16,
+				'items'       => array(
+					'type'     => 'array',
+					'minItems' => 1,
+					'maxItems' => 16,
+					'items'    => array(
+						'type'                 => 'object',
+						'additionalProperties' => false,
+						'required'             => array( 'attr', 'op' ),
+						'properties'           => array(
+							'attr'  => array(
+								'type' => 'string',
+								'enum' => User_Directory::MATCH_ATTRIBUTES,
+							),
+							'op'    => array(
+								'type' => 'string',
+								'enum' => User_Directory::MATCH_OPERATORS,
+							),
+							'value' => array(
+								'type'      => 'string',
+								'maxLength' => 1000,
+							),
+						),
+					),
+				),
+				'validate_callback' => array( self::class, 'validate_match' ),
+			),
 			'page'        => array(
 				'type'    => 'integer',
 				'minimum' => 1,
@@ -252,6 +292,41 @@ class Users_Controller extends Controller {
 				'maxItems'    => 50,
 			),
 		);
+	}
+
+	/**
+	 * Checks match clauses against their schema, then what a schema cannot say: every
+	 * operator but pr needs a value, substrings are not for dates, and a date is ISO 8601 UTC.
+	 *
+	 * @param mixed           $value   Clauses.
+	 * @param WP_REST_Request $request Request.
+	 * @param string          $param   Parameter name.
+	 * @return true|WP_Error
+	 */
+	public static function validate_match( $value, $request, $param ) {
+		$valid = rest_validate_request_arg( $value, $request, $param );
+		if ( true !== $valid ) {
+			return $valid;
+		}
+		foreach ( (array) $value as $clause ) {
+			foreach ( (array) $clause as $condition ) {
+				$op   = $condition['op'];
+				$text = $condition['value'] ?? null;
+				if ( 'pr' !== $op && null === $text ) {
+					/* translators: %s: operator */
+					return new WP_Error( 'rest_invalid_param', sprintf( __( 'The %s condition needs a value.', 'usersync' ), $op ), array( 'status' => 400 ) );
+				}
+				if ( 'modified' === $condition['attr'] && 'pr' !== $op ) {
+					if ( in_array( $op, array( 'sw', 'ew', 'co' ), true ) ) {
+						return new WP_Error( 'rest_invalid_param', __( 'The modification time compares with eq, gt, ge, lt or le.', 'usersync' ), array( 'status' => 400 ) );
+					}
+					if ( ! preg_match( '#' . User_Directory::MODIFIED_PATTERN . '#', (string) $text ) ) {
+						return new WP_Error( 'rest_invalid_param', __( 'The modification time is compared with YYYY-MM-DDTHH:MM:SSZ.', 'usersync' ), array( 'status' => 400 ) );
+					}
+				}
+			}
+		}
+		return true;
 	}
 
 	/**

@@ -1,8 +1,47 @@
 // Cron schedules of sources (node-cron): validation, the tick a scheduled run belongs to (so
 // every replica names the same tick the same way), and the last tick before a moment — what
 // start-up compares with the last run to catch up a run missed while the sidecar was down.
+// Schedules tick in the site's time zone (setScheduleTimeZone), not the process's, so every
+// replica fires `0 2 * * *` at the same instant whatever its TZ.
 import cron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
+
+/** The site's time zone as node-cron takes it (undefined: the process's own). */
+let siteTimeZone: string | undefined;
+const running = new Set<() => void>();
+
+/**
+ * A WordPress time zone (wp_timezone_string(): an IANA name, `UTC`, or an offset such as
+ * `+02:00`) as an IANA name; undefined when none fits (a half-hour offset on Node 20).
+ */
+export function cronTimeZone(zone: string | null | undefined): string | undefined {
+  if (!zone) return undefined;
+  const offset = /^([+-])(\d{2}):00$/.exec(zone);
+  // Etc/GMT names count the other way: UTC+02:00 is Etc/GMT-2.
+  const name = offset
+    ? Number(offset[2]) === 0
+      ? 'UTC'
+      : `Etc/GMT${offset[1] === '+' ? '-' : '+'}${Number(offset[2])}`
+    : zone;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return name;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Sets the site's time zone; running schedules move to it. A zone with no IANA name is UTC,
+ * the same on every replica. Whether it changed.
+ */
+export function setScheduleTimeZone(zone: string | null | undefined): boolean {
+  const next = cronTimeZone(zone) ?? (zone ? 'UTC' : undefined);
+  if (next === siteTimeZone) return false;
+  siteTimeZone = next;
+  for (const restart of running) restart();
+  return true;
+}
 
 export function validSchedule(expression: string): boolean {
   return cron.validate(expression);
@@ -23,7 +62,9 @@ export function previousTick(
   before: Date,
   options: { lookbackDays?: number; timezone?: string } = {},
 ): Date | null {
-  const task = cron.createTask(expression, () => undefined, { timezone: options.timezone });
+  const task = cron.createTask(expression, () => undefined, {
+    timezone: options.timezone ?? siteTimeZone,
+  });
   try {
     const seconds = [...cron.parse(expression).second].sort((a, b) => b - a);
     const limit = (options.lookbackDays ?? 35) * 24 * 60;
@@ -42,21 +83,31 @@ export function previousTick(
   }
 }
 
-/** Calls `onTick` with each tick's time; `stop()` ends it. */
+/** Calls `onTick` with each tick's time, in the site's time zone; `stop()` ends it. */
 export function startSchedule(
   expression: string,
   name: string,
   onTick: (tick: Date) => void,
-): { stop(): void } {
-  const task: ScheduledTask = cron.schedule(expression, (context) => onTick(context.date), {
-    name,
-    // A tick is claimed in the store and the run goes on in the background: never overlapping.
-    noOverlap: false,
-    suppressMissedWarning: true,
-  });
+): { stop(): void; nextTick(): Date | null } {
+  const start = (): ScheduledTask =>
+    cron.schedule(expression, (context) => onTick(context.date), {
+      name,
+      timezone: siteTimeZone,
+      // A tick is claimed in the store and the run goes on in the background: never overlapping.
+      noOverlap: false,
+      suppressMissedWarning: true,
+    });
+  let task = start();
+  const restart = () => {
+    void task.destroy();
+    task = start();
+  };
+  running.add(restart);
   return {
     stop: () => {
+      running.delete(restart);
       void task.destroy();
     },
+    nextTick: () => task.getNextRun(),
   };
 }

@@ -4,7 +4,7 @@ import type express from 'express';
 import type { TokenVerifier } from '../auth/scim-tokens.js';
 import type { Logger } from '../logger.js';
 import type { WordPressClient } from '../wordpress/client.js';
-import { createScimRouterWith } from './router.js';
+import { createScimRouterWith, DEFAULT_RATE_LIMIT, SharedTokenBuckets } from './router.js';
 import { wordpressRepositories } from './wordpress-repository.js';
 
 export interface ScimDeps {
@@ -14,6 +14,8 @@ export interface ScimDeps {
   publicUrl: string;
   logger: Logger;
   rateLimit?: { requestsPerSecond: number; burst: number };
+  /** A store shared by replicas (PostgreSQL): the rate limit is then shared too. */
+  sharedStore?: ConstructorParameters<typeof SharedTokenBuckets>[0];
 }
 
 export function createScimRouter(deps: ScimDeps): express.Router {
@@ -23,10 +25,14 @@ export function createScimRouter(deps: ScimDeps): express.Router {
     publicUrl: deps.publicUrl,
     logger: deps.logger,
     rateLimit: deps.rateLimit,
+    rateBuckets: deps.sharedStore
+      ? new SharedTokenBuckets(deps.sharedStore, deps.rateLimit ?? DEFAULT_RATE_LIMIT, deps.logger)
+      : undefined,
   });
 }
 
 export { createScimRouterWith } from './router.js';
-export type { ScimRouterOptions, RateLimit } from './router.js';
+export type { ScimRouterOptions, RateLimit, RateBuckets } from './router.js';
+export { SharedTokenBuckets, TokenBuckets } from './router.js';
 export { MemoryDirectory } from './memory-repository.js';
 export type { Repositories, ResourceRepository, ScimContext } from './repository.js';

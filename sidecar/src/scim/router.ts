@@ -41,6 +41,11 @@ export interface ScimRouterOptions {
   publicUrl: string;
   logger: Logger;
   rateLimit?: RateLimit;
+  /**
+   * Where the buckets live: by default in this process; a shared store makes replicas share
+   * one allowance per token (see SharedTokenBuckets).
+   */
+  rateBuckets?: RateBuckets;
   limits?: Partial<ServiceLimits>;
   /** Largest JSON body outside /Bulk. */
   maxBodyBytes?: number;
@@ -74,8 +79,43 @@ function sendError(res: Response, error: ScimError) {
   send(res, error.status, toScimErrorBody(error));
 }
 
+/** Takes one request from a token's bucket: 0 to go ahead, else the seconds to wait. */
+export interface RateBuckets {
+  take(key: string): number | Promise<number>;
+}
+
+/**
+ * Token buckets in the shared store (PostgreSQL with several replicas): one atomic statement
+ * per request, so three replicas let through one allowance, not three. When the store cannot
+ * answer, this replica's own bucket decides (never an outage of SCIM for a rate limit).
+ */
+export class SharedTokenBuckets implements RateBuckets {
+  private readonly local: TokenBuckets;
+  constructor(
+    private readonly store: {
+      takeRateToken(key: string, limit: { perSecond: number; burst: number }): Promise<number>;
+    },
+    private readonly limit: RateLimit,
+    private readonly logger?: Logger,
+  ) {
+    this.local = new TokenBuckets(limit);
+  }
+
+  async take(key: string): Promise<number> {
+    try {
+      return await this.store.takeRateToken(`scim:${key}`, {
+        perSecond: this.limit.requestsPerSecond,
+        burst: this.limit.burst,
+      });
+    } catch (error) {
+      this.logger?.warn({ err: error }, 'shared SCIM rate limit unavailable: this replica decides');
+      return this.local.take(key);
+    }
+  }
+}
+
 /** Per-token token bucket: `burst` requests at once, refilled at `requestsPerSecond`. */
-export class TokenBuckets {
+export class TokenBuckets implements RateBuckets {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   constructor(
     private readonly limit: RateLimit,
@@ -147,9 +187,9 @@ function authenticate(tokens: TokenVerifier, baseUrl: string, logger: Logger): R
   };
 }
 
-function rateLimit(buckets: TokenBuckets): RequestHandler {
-  return (_req, res, next) => {
-    const wait = buckets.take(locals(res).token.id);
+function rateLimit(buckets: RateBuckets): RequestHandler {
+  return async (_req, res, next) => {
+    const wait = await buckets.take(locals(res).token.id);
     if (wait > 0) {
       sendError(
         res,
@@ -218,7 +258,7 @@ export function createScimRouterWith(options: ScimRouterOptions): express.Router
   const baseUrl = `${options.publicUrl.replace(/\/+$/, '')}/scim/v2`;
   const limits: ServiceLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const service = new ScimService(options.repositories, limits);
-  const buckets = new TokenBuckets(options.rateLimit ?? DEFAULT_RATE_LIMIT);
+  const buckets = options.rateBuckets ?? new TokenBuckets(options.rateLimit ?? DEFAULT_RATE_LIMIT);
   const logger = options.logger;
   const router = express.Router({ caseSensitive: false, strict: false });
 

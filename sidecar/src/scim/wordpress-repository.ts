@@ -1,7 +1,8 @@
 // SCIM Users and Groups stored in WordPress through the plugin's routes. Reads use
-// GET /usersync/v1/users (linked to the token's connection) and /groups, turning
-// equality filters into query parameters and evaluating the whole filter on the
-// candidates, page by page; writes go through the batch routes, a SCIM request being a
+// GET /usersync/v1/users (linked to the token's connection) and /groups. A User filter
+// goes to SQL as far as it can (pushdown.ts): when SQL answers it exactly, WordPress pages
+// and counts; otherwise the whole filter is evaluated on the candidates SQL leaves, page by
+// page, and a filter leaving too many is refused (tooMany); writes go through the batch routes, a SCIM request being a
 // batch of one and /Bulk a real batch. The attribute map is cached for a few seconds, so a
 // write is one request to WordPress. A create that collides with an existing WordPress
 // account of the same person adopts it when the plugin allows (the deprovisioning policy,
@@ -13,6 +14,7 @@ import type { QueryValue, WordPressClient } from '../wordpress/client.js';
 import { ScimError } from './errors.js';
 import type { ScimType } from './errors.js';
 import { equalityHints } from './filter.js';
+import { matchParams, pushDown, pushdownOptions } from './pushdown.js';
 import type { ListQuery } from './list.js';
 import { sortResources } from './list.js';
 import {
@@ -49,6 +51,11 @@ export interface WordPressRepositoryOptions {
   logger: Logger;
   /** How long the attribute map is reused before asking WordPress again. */
   configTtlMs?: number;
+  /**
+   * How many users a filter SQL cannot answer exactly may leave to check here (beyond:
+   * 400 tooMany, RFC 7644 §3.4.2.2). Default 10,000.
+   */
+  maxFilterCandidates?: number;
 }
 
 const PAGE = 500;
@@ -244,6 +251,7 @@ async function listThrough<T>(
   inMemory: { filter: boolean; sort: boolean },
   fetchPage: (page: number, perPage: number) => Promise<Page<T>>,
   render: (item: T) => ScimResource,
+  maxCandidates = Infinity,
 ): Promise<ListResult> {
   const start = query.startIndex - 1;
   if (!inMemory.filter && !inMemory.sort) {
@@ -267,6 +275,12 @@ async function listThrough<T>(
   let matched = 0;
   for (let page = 1; ; page++) {
     const result = await fetchPage(page, PAGE);
+    if (page === 1 && result.total > maxCandidates)
+      throw new ScimError(
+        400,
+        'tooMany',
+        `The filter leaves ${result.total} candidates to check, more than ${maxCandidates}: narrow it with userName, emails, externalId, displayName or meta.lastModified`,
+      );
     for (const item of result.items) {
       const resource = render(item);
       if (query.filter && !query.filter.matches(resource)) continue;
@@ -343,6 +357,14 @@ class RecentSnapshots {
 
 class WordPressUserRepository extends WordPressRepository {
   private readonly recent = new RecentSnapshots();
+  constructor(
+    wordpress: WordPressClient,
+    config: ConfigCache,
+    logger: Logger,
+    private readonly maxCandidates: number,
+  ) {
+    super(wordpress, config, logger);
+  }
 
   private async fetchUsers(ctx: ScimContext, params: Record<string, QueryValue>) {
     const map = await this.config.attributeMap();
@@ -370,7 +392,17 @@ class WordPressUserRepository extends WordPressRepository {
     const map = await this.config.attributeMap();
     const params: Record<string, QueryValue> = {};
     let fallbackSearch: string | undefined;
-    if (query.filter) {
+    const pushdown = query.filter ? pushDown(query.filter.ast, pushdownOptions(map)) : undefined;
+    if (query.filter && pushdown && pushdown.clauses !== 'all') {
+      Object.assign(params, matchParams(pushdown.clauses));
+      const id = equalityHints(query.filter.ast).get('id');
+      if (id !== undefined) {
+        const userId = toUserId(String(id));
+        if (userId === undefined) return { total: 0, resources: [] };
+        params.id = userId;
+      }
+    } else if (query.filter) {
+      // Nothing SQL can compare exactly: equality conjuncts still narrow the candidates.
       const hints = equalityHints(query.filter.ast);
       const userName = hints.get('username');
       const externalId = hints.get('externalid');
@@ -398,7 +430,7 @@ class WordPressUserRepository extends WordPressRepository {
       params.order = 'asc';
     }
     const inMemory = {
-      filter: !!query.filter,
+      filter: !!query.filter && !pushdown?.exact,
       sort: !!query.sortBy && !(orderby && !query.sortBy.schema),
     };
     const render = (u: UserSnapshot) => userFromWordPress(u, map, ctx.baseUrl);
@@ -407,13 +439,14 @@ class WordPressUserRepository extends WordPressRepository {
         total: r.total,
         items: r.users,
       }));
-    const result = await listThrough(query, inMemory, fetch({}), render);
+    const result = await listThrough(query, inMemory, fetch({}), render, this.maxCandidates);
     if (result.total === 0 && fallbackSearch !== undefined) {
       return listThrough(
         query,
         inMemory,
         fetch({ login: undefined, search: fallbackSearch }),
         render,
+        this.maxCandidates,
       );
     }
     return result;
@@ -892,7 +925,12 @@ class WordPressGroupRepository extends WordPressRepository {
 export function wordpressRepositories(options: WordPressRepositoryOptions): Repositories {
   const config = new ConfigCache(options.wordpress, options.configTtlMs ?? 5_000);
   return {
-    users: new WordPressUserRepository(options.wordpress, config, options.logger),
+    users: new WordPressUserRepository(
+      options.wordpress,
+      config,
+      options.logger,
+      options.maxFilterCandidates ?? 10_000,
+    ),
     groups: new WordPressGroupRepository(options.wordpress, config, options.logger),
   };
 }

@@ -329,6 +329,13 @@ export interface Store {
   finishCommand(id: string, owner: string, outcome: CommandOutcome): Promise<Command | null>;
   /** Queues again the running commands of `scope` not run by `owner` (their owner is gone). */
   requeueCommands(scope: string, owner: string): Promise<number>;
+
+  /**
+   * Takes one request from the token bucket `key` (`burst` at once, refilled at
+   * `perSecond`, on the database's clock): 0 when it may go ahead, else the seconds to wait.
+   * Atomic across replicas sharing the store, so they share one allowance.
+   */
+  takeRateToken(key: string, limit: { perSecond: number; burst: number }): Promise<number>;
 }
 
 /** Topics of signals between replicas. */

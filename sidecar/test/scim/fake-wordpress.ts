@@ -166,6 +166,11 @@ export class FakeWordPress {
     if (q.email) list = list.filter((u) => u.email.toLowerCase() === q.email!.toLowerCase());
     if (q.external_id)
       list = list.filter((u) => connection && u.links.get(connection) === q.external_id);
+    const clauses = matchClauses(q);
+    if (clauses.length)
+      list = list.filter((u) =>
+        clauses.some((clause) => clause.every((c) => matchesCondition(u, c, connection))),
+      );
     if (q.search) {
       const s = q.search.toLowerCase();
       list = list.filter((u) =>
@@ -449,5 +454,61 @@ class OpError extends Error {
       scimType: this.scimType,
       message: `${this.code} (${this.status})`,
     };
+  }
+}
+
+interface Condition {
+  attr: string;
+  op: string;
+  value?: string;
+}
+
+/** The `match[i][j][attr|op|value]` parameters as the plugin reads them. */
+function matchClauses(q: Record<string, string>): Condition[][] {
+  const clauses: Condition[][] = [];
+  for (const [key, value] of Object.entries(q)) {
+    const m = /^match\[(\d+)\]\[(\d+)\]\[(attr|op|value)\]$/.exec(key);
+    if (!m) continue;
+    const clause = (clauses[Number(m[1])] ??= []);
+    const condition = (clause[Number(m[2])] ??= { attr: '', op: '' });
+    condition[m[3] as 'attr'] = value;
+  }
+  return clauses.filter(Boolean).map((c) => c.filter(Boolean));
+}
+
+/** One condition as the plugin's SQL decides it (case-insensitive but external ids). */
+function matchesCondition(u: User, c: Condition, connection: string | null): boolean {
+  const raw =
+    c.attr === 'external_id'
+      ? connection
+        ? u.links.get(connection)
+        : undefined
+      : { login: u.login, email: u.email, display_name: u.displayName, modified: u.modified }[
+          c.attr
+        ];
+  if (raw === undefined) return false;
+  if (c.op === 'pr') return raw !== '';
+  const exact = c.attr === 'external_id' || c.attr === 'modified';
+  const actual = exact ? raw : raw.toLowerCase();
+  const want = exact ? (c.value ?? '') : (c.value ?? '').toLowerCase();
+  switch (c.op) {
+    case 'eq':
+      return actual === want;
+    case 'sw':
+      return actual.startsWith(want);
+    case 'ew':
+      return actual.endsWith(want);
+    case 'co':
+      return actual.includes(want);
+    case 'gt':
+      return actual > want;
+    case 'ge':
+      return actual >= want;
+    case 'lt':
+      return actual < want;
+    case 'le':
+      return actual <= want;
+    default:
+      return false;
   }
 }

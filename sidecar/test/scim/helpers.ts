@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import type { ScimTokenInfo, TokenVerifier } from '../../src/auth/scim-tokens.js';
 import { MemoryDirectory } from '../../src/scim/memory-repository.js';
 import { createScimRouterWith } from '../../src/scim/router.js';
-import type { RateLimit } from '../../src/scim/router.js';
+import type { RateBuckets, RateLimit } from '../../src/scim/router.js';
 import type { Repositories } from '../../src/scim/repository.js';
 import type { ServiceLimits } from '../../src/scim/service.js';
 
@@ -41,6 +41,7 @@ export interface TestServer {
 export async function startServer(
   options: {
     rateLimit?: RateLimit;
+    rateBuckets?: RateBuckets;
     limits?: Partial<ServiceLimits>;
     maxBodyBytes?: number;
     /** Another store than the in-memory one (e.g. WordPress over a fake plugin). */
@@ -61,6 +62,7 @@ export async function startServer(
       publicUrl: url,
       logger: pino({ level: 'silent' }),
       rateLimit: options.rateLimit ?? { requestsPerSecond: 10_000, burst: 10_000 },
+      rateBuckets: options.rateBuckets,
       limits: options.limits,
       maxBodyBytes: options.maxBodyBytes,
     }),

@@ -72,18 +72,30 @@ describe('SCIM over WordPress', () => {
     );
   });
 
-  it('translates userName/externalId/email/id filters to query parameters', async () => {
+  it('pushes userName/externalId/email filters down as match clauses', async () => {
     let r = await server.call('GET', `/Users?${q('userName eq "USER1@contoso.com"')}`);
     assert.equal(r.body.totalResults, 1);
     let [get] = requestsTo('/usersync/v1/users');
-    assert.equal(get!.query!.login, 'USER1@contoso.com');
+    assert.equal(get!.query!['match[0][0][attr]'], 'login');
+    assert.equal(get!.query!['match[0][0][op]'], 'eq');
+    assert.equal(get!.query!['match[0][0][value]'], 'USER1@contoso.com');
     assert.equal(get!.query!.linked, 1);
     assert.equal(get!.query!.connection, 'entra-production');
     wp.requests = [];
     r = await server.call('GET', `/Users?${q('externalId eq "ext-1" and active eq true')}`);
     assert.equal(r.body.totalResults, 1);
     [get] = requestsTo('/usersync/v1/users');
-    assert.equal(get!.query!.external_id, 'ext-1');
+    assert.equal(get!.query!['match[0][0][attr]'], 'external_id');
+    assert.equal(get!.query!['match[0][0][value]'], 'ext-1');
+    // Exactly answered by SQL: WordPress pages and counts, a page of the asked size.
+    wp.requests = [];
+    r = await server.call('GET', `/Users?${q('externalId sw "ext-"')}&count=1`);
+    assert.equal(r.body.totalResults, 1);
+    assert.equal(r.body.Resources.length, 1);
+    assert.deepEqual(
+      requestsTo('/usersync/v1/users').map((g) => g.query!.per_page),
+      [1],
+    );
     r = await server.call(
       'GET',
       `/Users?${q('emails[type eq "work"].value eq "user1@contoso.com"')}`,
@@ -299,6 +311,26 @@ describe('SCIM over WordPress', () => {
     assert.equal(r.body.totalResults, 7);
     assert.equal(r.body.Resources.length, 3);
     assert.ok(requestsTo('/usersync/v1/users').every((g) => g.query!.per_page === 500));
+  });
+
+  it('refuses with tooMany a filter that leaves more candidates than the bound', async () => {
+    const bounded = await startServer({
+      repositories: wordpressRepositories({
+        wordpress: wp.client(),
+        logger: pino({ level: 'silent' }),
+        maxFilterCandidates: 100,
+      }),
+    });
+    try {
+      let r = await bounded.call('GET', `/Users?${q('title eq "lead"')}`);
+      assert.equal(r.status, 400);
+      assert.equal(r.body.scimType, 'tooMany');
+      // SQL narrows this one to a few candidates first.
+      r = await bounded.call('GET', `/Users?${q('userName sw "user1001" and title eq "lead"')}`);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+    } finally {
+      await bounded.close();
+    }
   });
 
   it('If-Match without W/ is sent the way the plugin compares it', () => {

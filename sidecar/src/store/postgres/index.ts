@@ -835,4 +835,28 @@ export class PostgresStore implements Store {
     );
     return rowCount ?? 0;
   }
+
+  async takeRateToken(key: string, limit: { perSecond: number; burst: number }): Promise<number> {
+    // One statement: the row lock of ON CONFLICT DO UPDATE orders concurrent requests.
+    const { rows } = await this.pool.query<{ tokens: number; granted: boolean }>(
+      `WITH clock AS (SELECT extract(epoch FROM clock_timestamp()) * 1000 AS now_ms)
+       INSERT INTO rate_buckets AS b (key, tokens, at_ms, granted)
+       SELECT $1, $2::float8 - 1, now_ms, true FROM clock
+       ON CONFLICT (key) DO UPDATE SET
+         tokens = LEAST($2::float8, b.tokens + (EXCLUDED.at_ms - b.at_ms) / 1000 * $3::float8)
+           - CASE WHEN LEAST($2::float8, b.tokens + (EXCLUDED.at_ms - b.at_ms) / 1000 * $3::float8) >= 1
+             THEN 1 ELSE 0 END,
+         granted = LEAST($2::float8, b.tokens + (EXCLUDED.at_ms - b.at_ms) / 1000 * $3::float8) >= 1,
+         at_ms = EXCLUDED.at_ms
+       RETURNING tokens, granted`,
+      [key, limit.burst, limit.perSecond],
+    );
+    return waitOf(rows[0]!, limit.perSecond);
+  }
+}
+
+/** Seconds to wait after a take: 0 when granted, else until one whole request refills. */
+function waitOf(row: { tokens: number; granted: boolean | number }, perSecond: number): number {
+  if (row.granted === true || row.granted === 1) return 0;
+  return Math.max(1, Math.ceil((1 - Number(row.tokens)) / perSecond));
 }

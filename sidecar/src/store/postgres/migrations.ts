@@ -135,4 +135,16 @@ export const migrations: Migration[] = [
       CREATE INDEX commands_scope_state ON commands (scope, state, created_at);
     `,
   },
+  {
+    version: 6,
+    name: 'rate buckets: the SCIM rate limit of each token, shared by the replicas',
+    sql: `
+      CREATE TABLE rate_buckets (
+        key TEXT PRIMARY KEY,
+        tokens DOUBLE PRECISION NOT NULL,
+        at_ms DOUBLE PRECISION NOT NULL,
+        granted BOOLEAN NOT NULL
+      );
+    `,
+  },
 ];

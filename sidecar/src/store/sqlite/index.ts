@@ -882,4 +882,24 @@ export class SqliteStore implements Store {
       .run(scope, owner);
     return changes;
   }
+
+  async takeRateToken(key: string, limit: { perSecond: number; burst: number }): Promise<number> {
+    const refill = 'MIN(@burst, b.tokens + (excluded.at_ms - b.at_ms) / 1000.0 * @rate)';
+    const row = this.db
+      .prepare(
+        `INSERT INTO rate_buckets AS b (key, tokens, at_ms, granted)
+         VALUES (@key, @burst - 1, @now, 1)
+         ON CONFLICT (key) DO UPDATE SET
+           tokens = ${refill} - (CASE WHEN ${refill} >= 1 THEN 1 ELSE 0 END),
+           granted = (${refill} >= 1),
+           at_ms = excluded.at_ms
+         RETURNING tokens, granted`,
+      )
+      .get({ key, burst: limit.burst, rate: limit.perSecond, now: Date.now() }) as {
+      tokens: number;
+      granted: number;
+    };
+    if (row.granted === 1) return 0;
+    return Math.max(1, Math.ceil((1 - row.tokens) / limit.perSecond));
+  }
 }

@@ -134,4 +134,16 @@ export const migrations: Migration[] = [
       CREATE INDEX commands_scope_state ON commands (scope, state, created_at);
     `,
   },
+  {
+    version: 6,
+    name: 'rate buckets: the SCIM rate limit of each token, shared by the replicas',
+    sql: `
+      CREATE TABLE rate_buckets (
+        key TEXT PRIMARY KEY,
+        tokens REAL NOT NULL,
+        at_ms REAL NOT NULL,
+        granted INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
