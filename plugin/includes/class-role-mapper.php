@@ -223,6 +223,19 @@ class Role_Mapper {
 	public static function reevaluate( array $previous, array $next ): int {
 		$changed = 0;
 		$mapper  = new self( $next );
+		$audit   = static function ( WP_User $user, string $result, ?string $error = null ): void {
+			Plugin::audit_log()->write(
+				array(
+					'source'     => 'role map',
+					'action'     => 'update',
+					'user_id'    => (int) $user->ID,
+					'user_login' => $user->user_login,
+					'fields'     => array( 'roles' ),
+					'result'     => $result,
+					'error'      => $error,
+				)
+			);
+		};
 		foreach ( self::impact( $previous, $next ) as $user_id => $change ) {
 			$user        = get_userdata( $user_id );
 			$transaction = new Transaction();
@@ -237,31 +250,12 @@ class Role_Mapper {
 				}
 				$user = get_userdata( $user_id );
 				self::apply( $user, $now['to'] );
-				Plugin::audit_log()->write(
-					array(
-						'source'     => 'role map',
-						'action'     => 'update',
-						'user_id'    => $user_id,
-						'user_login' => $user->user_login,
-						'fields'     => array( 'roles' ),
-						'result'     => 'success',
-					)
-				);
+				$audit( $user, 'success' );
 				$transaction->commit();
 				++$changed;
 			} catch ( \Throwable $error ) {
 				$transaction->rollback( array( $user_id ) );
-				Plugin::audit_log()->write(
-					array(
-						'source'     => 'role map',
-						'action'     => 'update',
-						'user_id'    => $user_id,
-						'user_login' => $user->user_login,
-						'fields'     => array( 'roles' ),
-						'result'     => 'failure',
-						'error'      => $error->getMessage(),
-					)
-				);
+				$audit( $user, 'failure', $error->getMessage() );
 			}
 		}
 		return $changed;
