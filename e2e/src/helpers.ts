@@ -45,25 +45,39 @@ export interface ScimAnswer {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests check answers field by field
   body: any;
   text: string;
+  headers: Headers;
 }
 
-/** A SCIM request to the stack's sidecar, with the stack's first SCIM token. */
+/**
+ * A SCIM request to the stack's sidecar, with the stack's first SCIM token. A string body is
+ * sent as it is (malformed JSON on purpose); `headers` add to or replace the defaults (an
+ * IdP's user agent, If-Match, another token's Authorization). A body that is not JSON is
+ * answered as `body: undefined` with its `text`.
+ */
 export async function scimRequest(
   stack: Stack,
   method: string,
   route: string,
   body?: unknown,
+  headers: Record<string, string> = {},
 ): Promise<ScimAnswer> {
   const response = await fetch(`${stack.sidecar.scimUrl}${route}`, {
     method,
     headers: {
       authorization: `Bearer ${stack.sidecar.scimToken}`,
       ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }),
+      ...headers,
     },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined, text };
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, body: json, text, headers: response.headers };
 }
 
 /** Signs in through wp-login.php: the answer's status, its cookies (name=value) and page. */

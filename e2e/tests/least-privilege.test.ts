@@ -214,25 +214,16 @@ describe('role rules', () => {
     assert.deepEqual(await rolesOf(local.body.id), ['subscriber']);
 
     // Entra's token: the same name, any case, is the rule's group.
-    const entraScim = async (method: string, route: string, body: unknown) => {
-      const response = await fetch(`${stack.sidecar.scimUrl}${route}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token.body.token}`,
-          'content-type': 'application/scim+json',
-        },
-        body: JSON.stringify(body),
-      });
-      return { status: response.status, body: (await response.json()) as Json };
-    };
+    const entraScim = (method: string, route: string, body: unknown) =>
+      scimRequest(stack, method, route, body, { authorization: `Bearer ${token.body.token}` });
     const member = await entraScim('POST', '/Users', { schemas: [USER], userName: 'lp.entra' });
-    assert.equal(member.status, 201, JSON.stringify(member.body));
+    assert.equal(member.status, 201, member.text);
     const group = await entraScim('POST', '/Groups', {
       schemas: [GROUP],
       displayName: 'wp admins',
       members: [{ value: member.body.id }],
     });
-    assert.equal(group.status, 201, JSON.stringify(group.body));
+    assert.equal(group.status, 201, group.text);
     assert.deepEqual(await rolesOf(member.body.id), ['administrator']);
   });
 });

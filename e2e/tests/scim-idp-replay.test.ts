@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { asService, restUrl } from '../src/helpers.js';
+import { asService, restUrl, scimRequest } from '../src/helpers.js';
 import { request, startStack, type Stack } from '../src/stack/index.js';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -37,25 +37,13 @@ after(async () => {
   await stack?.stop();
 });
 
-async function scim(
-  method: string,
-  route: string,
-  body?: unknown,
-  agent = 'Microsoft.AAD',
-): Promise<{ status: number; body: Json; text: string }> {
-  const response = await fetch(`${stack.sidecar.scimUrl}${route}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${stack.sidecar.scimToken}`,
-      accept: 'application/scim+json',
-      'user-agent': agent,
-      ...(body === undefined ? {} : { 'content-type': 'application/scim+json; charset=utf-8' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
+// Each request carries the IdP's own headers: its user agent, and SCIM's media type.
+const scim = (method: string, route: string, body?: unknown, agent = 'Microsoft.AAD') =>
+  scimRequest(stack, method, route, body, {
+    accept: 'application/scim+json',
+    'user-agent': agent,
+    ...(body === undefined ? {} : { 'content-type': 'application/scim+json; charset=utf-8' }),
   });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined, text };
-}
 
 const q = (filter: string) => `filter=${encodeURIComponent(filter)}`;
 const patch = (...Operations: unknown[]) => ({ schemas: [PATCH], Operations });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { asAdmin, asService, restUrl } from '../src/helpers.js';
+import { asAdmin, asService, restUrl, scimRequest } from '../src/helpers.js';
 import { request, startStack, type Stack } from '../src/stack/index.js';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -32,30 +32,8 @@ after(async () => {
   await stack?.stop();
 });
 
-async function scim(
-  method: string,
-  route: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: Json; text: string; headers: Headers }> {
-  const response = await fetch(`${stack.sidecar.scimUrl}${route}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${stack.sidecar.scimToken}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }),
-      ...headers,
-    },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let json: Json;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, body: json, text, headers: response.headers };
-}
+const scim = (method: string, route: string, body?: unknown, headers?: Record<string, string>) =>
+  scimRequest(stack, method, route, body, headers);
 
 const patch = (...Operations: unknown[]) => ({ schemas: [PATCH], Operations });
 const q = (filter: string) => `filter=${encodeURIComponent(filter)}`;

@@ -211,6 +211,8 @@ final class Deprovision_Grace {
 				$limit
 			)
 		);
+		// The requests of the listed users, in one query rather than one per user.
+		update_meta_cache( 'user', array_map( static fn( $row ): int => (int) $row->user_id, (array) $rows ) );
 		$users = array();
 		foreach ( (array) $rows as $row ) {
 			$request = get_user_meta( (int) $row->user_id, self::request_key(), true );

@@ -97,15 +97,16 @@ class Users_Screen {
 		if ( ! current_user_can( Installer::MANAGE_CAP ) ) {
 			return $views;
 		}
-		$count = count(
-			get_users(
-				array(
-					'meta_key'   => 'usersync_disabled', // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_key
-					'meta_value' => '1', // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_value
-					'fields'     => 'ID',
-				)
+		// Counted by the database: the ids of every disabled user are not needed here.
+		$count = ( new \WP_User_Query(
+			array(
+				'meta_key'    => 'usersync_disabled', // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_key
+				'meta_value'  => '1', // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_value
+				'fields'      => 'ID',
+				'number'      => 1,
+				'count_total' => true,
 			)
-		);
+		) )->get_total();
 		if ( 0 === $count ) {
 			return $views;
 		}

@@ -283,13 +283,14 @@ export function createScimRouterWith(options: ScimRouterOptions): express.Router
     send(res, status, service.respond(rt, resource, projection));
   };
 
-  // RFC 7644 §3.11: an alias of the authenticated subject, which a bearer token of an IdP
-  // connection is not.
+  // RFC 7644 §3.11: "/Me" is an alias of the authenticated subject, and a service provider
+  // that has none for the request answers 501. A bearer token here authenticates an IdP
+  // connection, never a person, so there is no subject to alias: 501 is the protocol's answer.
   router.all('/Me', () => {
     throw new ScimError(
       501,
       undefined,
-      '/Me is not supported: a token belongs to a connection, not a user',
+      'This service provider has no /Me: a token authenticates an identity provider connection, not a user',
     );
   });
 

@@ -1093,7 +1093,7 @@ describe('bounded answers to hostile or odd input', () => {
     assertScimError(numeric, 400, 'invalidValue');
   });
 
-  it('GET /Me is 501 Not Implemented', async () => {
+  it('GET /Me answers 501: a token has no user subject to alias (RFC 7644 §3.11)', async () => {
     assertScimError(await server.call('GET', '/Me'), 501);
   });
 

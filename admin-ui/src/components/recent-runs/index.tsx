@@ -25,6 +25,11 @@ function triggerLabel(run: Run): string {
   return run.dryRun ? `${base} (${__('dry run', 'usersync')})` : base;
 }
 
+function Outcome({ run }: { run: Run }) {
+  const { tone, label } = runOutcome(run);
+  return <span className={`usersync-result is-${tone}`}>{label}</span>;
+}
+
 export default function RecentRuns({ runs, names }: RecentRunsProps) {
   if (runs.length === 0) {
     return (
@@ -81,9 +86,7 @@ export default function RecentRuns({ runs, names }: RecentRunsProps) {
                 ) : null}
               </td>
               <td>
-                <span className={`usersync-result is-${runOutcome(run).tone}`}>
-                  {runOutcome(run).label}
-                </span>
+                <Outcome run={run} />
                 {run.counts.failed > 0 ? (
                   <a className="usersync-runs-table__failures" href={auditHref(run.id, true)}>
                     {__('See the failures', 'usersync')}
