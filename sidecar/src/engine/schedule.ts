@@ -1,10 +1,28 @@
-// Cron schedules of sources (node-cron): validation, the tick a scheduled run belongs to (so
-// every replica names the same tick the same way), and the last tick before a moment — what
+// Cron schedules of sources: validation, the tick a scheduled run belongs to (so every
+// replica names the same tick the same way), and the last tick before a moment — what
 // start-up compares with the last run to catch up a run missed while the sidecar was down.
 // Schedules tick in the site's time zone (setScheduleTimeZone), not the process's, so every
 // replica fires `0 2 * * *` at the same instant whatever its TZ.
+//
+// node-cron fires the runs; croner, with the options the admin UI uses too (CRON_OPTIONS),
+// reads the expression for validation and for next and previous ticks, so the screen that
+// previews a schedule and the process that runs it read it by one set of rules. An
+// expression counts only when both accept it (test/engine/schedule-node-cron.test.ts holds
+// the two to the same verdicts and ticks).
+import { Cron } from 'croner';
+import type { CronOptions } from 'croner';
 import cron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
+
+/**
+ * How croner reads an expression as node-cron does: 5 fields, or 6 with seconds first, and
+ * day of month AND day of week must both match. The admin UI (admin-ui/src/cron/) uses the
+ * same options.
+ */
+export const CRON_OPTIONS = {
+  mode: '5-or-6-parts',
+  domAndDow: true,
+} as const satisfies CronOptions;
 
 /** The site's time zone as node-cron takes it (undefined: the process's own). */
 let siteTimeZone: string | undefined;
@@ -43,8 +61,18 @@ export function setScheduleTimeZone(zone: string | null | undefined): boolean {
   return true;
 }
 
+/** The expression read by croner (never started), or null when it refuses it. */
+function reader(expression: string, timezone: string | undefined): Cron | null {
+  try {
+    return new Cron(expression, { ...CRON_OPTIONS, timezone, paused: true });
+  } catch {
+    return null;
+  }
+}
+
+/** Whether both node-cron (which fires it) and croner (which reads it) accept it. */
 export function validSchedule(expression: string): boolean {
-  return cron.validate(expression);
+  return cron.validate(expression) && reader(expression, undefined) !== null;
 }
 
 /** The schedule tick `date` belongs to: the expression and the tick time (to the second). */
@@ -53,34 +81,47 @@ export function scheduleSlot(expression: string, date: Date): string {
   return `${expression}@${tick.toISOString()}`;
 }
 
+/** How many candidates to look at before giving up (a tick per day in a DST gap is skipped). */
+const CANDIDATES = 8;
+
 /**
  * The latest tick at or before `before`, looking back at most `lookbackDays` (null if none).
- * Walks back minute by minute; cheap enough for the once-per-start check it serves.
+ * A time that the clock skips (02:30 on the night summer time starts) is no tick, as
+ * node-cron does not fire then.
  */
 export function previousTick(
   expression: string,
   before: Date,
   options: { lookbackDays?: number; timezone?: string } = {},
 ): Date | null {
-  const task = cron.createTask(expression, () => undefined, {
-    timezone: options.timezone ?? siteTimeZone,
-  });
-  try {
-    const seconds = [...cron.parse(expression).second].sort((a, b) => b - a);
-    const limit = (options.lookbackDays ?? 35) * 24 * 60;
-    const minute = new Date(before);
-    minute.setSeconds(0, 0);
-    for (let step = 0; step <= limit; step++) {
-      for (const second of seconds) {
-        const candidate = new Date(minute.getTime() + second * 1000);
-        if (candidate.getTime() <= before.getTime() && task.match(candidate)) return candidate;
-      }
-      minute.setTime(minute.getTime() - 60_000);
-    }
-    return null;
-  } finally {
-    void task.destroy();
+  const job = reader(expression, options.timezone ?? siteTimeZone);
+  const limit = before.getTime() - (options.lookbackDays ?? 35) * 86_400_000;
+  // croner looks strictly before its reference: one millisecond on includes `before` itself.
+  let reference = new Date(before.getTime() + 1);
+  for (let tries = 0; job && tries < CANDIDATES; tries++) {
+    const [tick] = job.previousRuns(1, reference);
+    if (!tick || tick.getTime() < limit) return null;
+    if (job.match(tick)) return tick;
+    reference = tick;
   }
+  return null;
+}
+
+/** The next `count` ticks after `after` (fewer when it stops firing), as previousTick sees them. */
+export function nextTicks(
+  expression: string,
+  after: Date,
+  count: number,
+  options: { timezone?: string } = {},
+): Date[] {
+  const job = reader(expression, options.timezone ?? siteTimeZone);
+  const ticks: Date[] = [];
+  let from: Date | null = after;
+  for (let tries = 0; job && from && ticks.length < count && tries < count + CANDIDATES; tries++) {
+    from = job.nextRun(from);
+    if (from && job.match(from)) ticks.push(from);
+  }
+  return ticks;
 }
 
 /** Calls `onTick` with each tick's time, in the site's time zone; `stop()` ends it. */

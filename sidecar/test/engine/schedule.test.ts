@@ -9,6 +9,10 @@ describe('schedules', () => {
     assert.ok(validSchedule('0 3 * * 1-5'));
     assert.ok(validSchedule('*/10 * * * * *'));
     assert.ok(!validSchedule('every hour'));
+    // node-cron alone would take it (a range wrapping past midnight); the reader refuses it.
+    assert.ok(!validSchedule('0 22-2 * * *'));
+    // croner alone would take it (no February has a 30th); node-cron refuses it.
+    assert.ok(!validSchedule('0 0 30 2 *'));
   });
 
   it('names a tick the same on every replica', () => {
@@ -40,6 +44,21 @@ describe('schedules', () => {
     assert.equal(
       previousTick('0 0 1 1 *', new Date('2026-06-01T00:00:00Z'), { ...tz, lookbackDays: 30 }),
       null,
+    );
+    assert.equal(
+      previousTick('0 12 13 * 5', new Date('2026-01-05T00:00:00Z'), {
+        ...tz,
+        lookbackDays: 400,
+      })?.toISOString(),
+      '2025-06-13T12:00:00.000Z',
+      'day of month and day of week both: the last Friday the 13th',
+    );
+    assert.equal(
+      previousTick('30 2 * * *', new Date('2026-03-29T12:00:00Z'), {
+        timezone: 'Europe/Berlin',
+      })?.toISOString(),
+      '2026-03-28T01:30:00.000Z',
+      'no 02:30 on the night summer time starts',
     );
   });
 });
