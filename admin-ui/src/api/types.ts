@@ -184,6 +184,8 @@ export interface AuditSettings {
 
 /** `GET /usersync/v1/config`. */
 export interface SyncConfig {
+  /** The site's time zone (read-only): an IANA name or an offset such as `+02:00`. */
+  siteTimeZone?: string;
   attributeMap: AttributeMapping[];
   roleMap: RoleMap;
   deprovision: DeprovisionPolicy;

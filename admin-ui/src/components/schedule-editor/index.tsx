@@ -20,8 +20,7 @@ import { __, sprintf } from '@wordpress/i18n';
  */
 import { fieldErrors, toApiError } from '../../api';
 import type { ApiError } from '../../api';
-import { nextRuns } from '../../cron/next';
-import { parseCron } from '../../cron/parse';
+import { cronError, nextRuns, scheduleTimeZone } from '../../cron/read';
 import {
   INTERVALS,
   describe,
@@ -38,7 +37,8 @@ import type { ScheduleEditorProps } from './types';
 
 const PREVIEW_RUNS = 5;
 
-function timeZoneName(): string {
+/** The browser's time zone, for when the site's is not known. */
+function browserTimeZone(): string {
   try {
     return Intl.DateTimeFormat().resolvedOptions().timeZone || '';
   } catch {
@@ -46,9 +46,28 @@ function timeZoneName(): string {
   }
 }
 
+/** What the preview's times are in: the site's zone (which the sidecar follows) or the browser's. */
+function previewHeading(siteZone: string | undefined, zone: string): string {
+  if (siteZone) {
+    return sprintf(
+      /* translators: %s: time zone name, e.g. Europe/Paris. */
+      __('Next runs (in the site’s time zone, %s, which the sidecar follows):', 'usersync'),
+      siteZone,
+    );
+  }
+  return zone
+    ? sprintf(
+        /* translators: %s: time zone name, e.g. Europe/Paris. */
+        __('Next runs (in your time zone, %s):', 'usersync'),
+        zone,
+      )
+    : __('Next runs (in your time zone):', 'usersync');
+}
+
 export default function ScheduleEditor({
   connection,
   onSave,
+  siteTimeZone,
   now = () => new Date(),
 }: ScheduleEditorProps) {
   const [form, setForm] = useState<ScheduleForm>(() => fromExpression(connection.schedule));
@@ -60,18 +79,20 @@ export default function ScheduleEditor({
   const id = `usersync-schedule-${connection.slug}`;
 
   const expression = toExpression(form);
-  const parsed = expression === null ? null : parseCron(expression);
+  const error = expression === null ? null : cronError(expression);
   const problems = presetProblems(form);
-  if (form.mode === 'custom' && parsed && !parsed.ok) {
-    problems.expression = parsed.error;
+  if (form.mode === 'custom' && error) {
+    problems.expression = error;
   }
+  // The site's zone as the sidecar schedules in it; the browser's when it is not known.
+  const timeZone = scheduleTimeZone(siteTimeZone);
   const isValid = Object.keys(problems).length === 0;
   const isDirty = expression !== (connection.schedule?.trim().replace(/\s+/g, ' ') ?? null);
 
   const runs = useMemo(
-    () => (parsed && parsed.ok ? nextRuns(parsed.schedule, now(), PREVIEW_RUNS) : []),
-    // `now` changes identity on every render of the caller; the expression decides.
-    [expression],
+    () => (expression === null ? [] : nextRuns(expression, now(), PREVIEW_RUNS, timeZone)),
+    // `now` changes identity on every render of the caller; the expression and zone decide.
+    [expression, timeZone],
   );
 
   const update = (next: Partial<ScheduleForm>) => {
@@ -114,7 +135,7 @@ export default function ScheduleEditor({
     { value: 'custom', label: __('Custom cron expression', 'usersync') },
   ];
   const description = describe(form);
-  const zone = timeZoneName();
+  const zone = timeZone ?? browserTimeZone();
 
   return (
     <form
@@ -207,43 +228,22 @@ export default function ScheduleEditor({
       </div>
       <div className="usersync-schedule__preview" aria-live="polite">
         {description ? <p>{description}</p> : null}
-        {expression !== null && isValid ? (
-          runs.length > 0 ? (
-            <>
-              <p>
-                {zone
-                  ? sprintf(
-                      /* translators: %s: time zone name, e.g. Europe/Paris. */
-                      __(
-                        'Next runs (in your time zone, %s; the sidecar follows its own clock):',
-                        'usersync',
-                      ),
-                      zone,
-                    )
-                  : __(
-                      'Next runs (in your time zone; the sidecar follows its own clock):',
-                      'usersync',
-                    )}
-              </p>
-              <ol className="usersync-schedule__runs">
-                {runs.map((run) => (
-                  <li key={run.getTime()}>
-                    <time dateTime={run.toISOString()}>{formatDate(run.toISOString())}</time>
-                  </li>
-                ))}
-              </ol>
-              <p className="usersync-schedule__expression-used">
-                {__('Cron expression:', 'usersync')} <code>{expression}</code>
-              </p>
-            </>
-          ) : (
-            <Notice status="warning" isDismissible={false}>
-              {__(
-                'This expression never fires in the next five years (a day that does not exist?).',
-                'usersync',
-              )}
-            </Notice>
-          )
+        {expression !== null && isValid && runs.length > 0 ? (
+          <>
+            <p>{previewHeading(timeZone, zone)}</p>
+            <ol className="usersync-schedule__runs">
+              {runs.map((run) => (
+                <li key={run.getTime()}>
+                  <time dateTime={run.toISOString()}>
+                    {formatDate(run.toISOString(), timeZone)}
+                  </time>
+                </li>
+              ))}
+            </ol>
+            <p className="usersync-schedule__expression-used">
+              {__('Cron expression:', 'usersync')} <code>{expression}</code>
+            </p>
+          </>
         ) : null}
       </div>
       {form.mode !== 'custom' && serverError ? (

@@ -12,7 +12,7 @@ import { __ } from '@wordpress/i18n';
 /**
  * Internal dependencies
  */
-import { listConnections, updateConnection } from '../../api';
+import { getConfig, listConnections, updateConnection } from '../../api';
 import ErrorNotice from '../../components/error-notice';
 import LoadingState from '../../components/loading-state';
 import ScheduleEditor from '../../components/schedule-editor';
@@ -20,9 +20,12 @@ import { useRequest } from '../../hooks/use-request';
 
 export default function Schedule() {
   const { data: connections, error, reload, setData } = useRequest(listConnections);
+  // The site's time zone, which schedules follow; without it the preview uses the browser's.
+  const config = useRequest(getConfig);
+  const zoneSettled = config.data !== undefined || config.error !== null;
 
   let body;
-  if (!connections) {
+  if (!connections || !zoneSettled) {
     body = error ? (
       <ErrorNotice
         title={__('The connections could not be loaded.', 'usersync')}
@@ -46,6 +49,7 @@ export default function Schedule() {
       <ScheduleEditor
         key={connection.slug}
         connection={connection}
+        siteTimeZone={config.data?.siteTimeZone}
         onSave={async (schedule) => {
           const saved = await updateConnection(connection.slug, { schedule });
           setData((current) => current?.map((item) => (item.slug === saved.slug ? saved : item)));

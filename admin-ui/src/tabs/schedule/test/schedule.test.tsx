@@ -10,6 +10,7 @@ import type { APIFetchOptions } from '@wordpress/api-fetch';
  */
 import Schedule from '..';
 import {
+  configFixture,
   connectionFixture,
   lastBody,
   mockRoutes,
@@ -19,9 +20,10 @@ import {
 
 jest.mock('@wordpress/api-fetch', () => ({ __esModule: true, default: jest.fn() }));
 
-function routes(schedule: string | null = null) {
+function routes(schedule: string | null = null, siteTimeZone?: string) {
   mockRoutes({
     'GET /usersync/v1/connections': [connectionFixture({ schedule })],
+    'GET /usersync/v1/config': configFixture(siteTimeZone ? { siteTimeZone } : {}),
     'PUT /usersync/v1/connections/contoso': (options: APIFetchOptions) =>
       connectionFixture(options.data as { schedule: string | null }),
   });
@@ -63,7 +65,10 @@ afterEach(() => {
 
 describe('Schedule', () => {
   it('says there is nothing to schedule without pull connections', async () => {
-    mockRoutes({ 'GET /usersync/v1/connections': [] });
+    mockRoutes({
+      'GET /usersync/v1/connections': [],
+      'GET /usersync/v1/config': configFixture(),
+    });
     render(<Schedule />);
     expect(await screen.findByText(/Nothing to schedule yet/)).toBeInTheDocument();
   });
@@ -86,6 +91,56 @@ describe('Schedule', () => {
       new Date(2025, 0, 19, 2, 30).toISOString(),
       new Date(2025, 0, 20, 2, 30).toISOString(),
     ]);
+  });
+
+  it('previews the runs in the site’s time zone, which the sidecar follows', async () => {
+    routes('30 2 * * *', 'Asia/Tokyo');
+    render(<Schedule />);
+    await within(await screen.findByRole('form', { name: 'Contoso' })).findByRole('combobox', {
+      name: 'Runs',
+    });
+    expect(
+      within(form()).getByText(
+        'Next runs (in the site’s time zone, Asia/Tokyo, which the sidecar follows):',
+      ),
+    ).toBeInTheDocument();
+    // 02:30 in Tokyo is 17:30 UTC the day before.
+    const first = runs()[0] as string;
+    expect(first).toMatch(/T17:30:00\.000Z$/);
+    expect(new Date(first).getTime()).toBeGreaterThan(new Date(2025, 0, 15, 10, 20, 30).getTime());
+    expect(runs()).toHaveLength(5);
+  });
+
+  it('previews in the browser’s zone when the site’s cannot be read', async () => {
+    mockRoutes({
+      'GET /usersync/v1/connections': [connectionFixture({ schedule: '30 2 * * *' })],
+      'GET /usersync/v1/config': () => {
+        throw { code: 'rest_forbidden', message: 'Sorry.', data: { status: 403 } };
+      },
+    });
+    render(<Schedule />);
+    await within(await screen.findByRole('form', { name: 'Contoso' })).findByRole('combobox', {
+      name: 'Runs',
+    });
+    expect(within(form()).getByText(/^Next runs \(in your time zone/)).toBeInTheDocument();
+    expect(runs()[0]).toBe(new Date(2025, 0, 16, 2, 30).toISOString());
+  });
+
+  it('refuses an expression node-cron would not run, though croner alone takes it', async () => {
+    const user = userEvent.setup();
+    routes();
+    render(<Schedule />);
+    const mode = await within(await screen.findByRole('form', { name: 'Contoso' })).findByRole(
+      'combobox',
+      { name: 'Runs' },
+    );
+    await user.selectOptions(mode, 'custom');
+    const expression = within(form()).getByRole('textbox', { name: 'Cron expression' });
+    await user.type(expression, '0 0 31 2 *');
+    expect(expression).toHaveAccessibleDescription(
+      'This expression never fires: no month has that day.',
+    );
+    expect(runs()).toEqual([]);
   });
 
   it('turns a preset into its expression and saves it', async () => {
@@ -135,7 +190,10 @@ describe('Schedule', () => {
     expect(
       within(form()).getByText('Nothing was saved: fix the schedule first.'),
     ).toBeInTheDocument();
-    expect(requestsMade()).toEqual(['GET /usersync/v1/connections']);
+    expect(requestsMade().sort()).toEqual([
+      'GET /usersync/v1/config',
+      'GET /usersync/v1/connections',
+    ]);
 
     await user.clear(expression);
     await user.type(expression, '*/30 8-18 * * 1-5');
@@ -158,6 +216,7 @@ describe('Schedule', () => {
     const user = userEvent.setup();
     mockRoutes({
       'GET /usersync/v1/connections': [connectionFixture({ schedule: '0 0 1 * *' })],
+      'GET /usersync/v1/config': configFixture(),
       'PUT /usersync/v1/connections/contoso': () => {
         throw {
           code: 'usersync_invalid_connection',
