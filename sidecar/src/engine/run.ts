@@ -5,6 +5,7 @@
 // did not contain. A dry run plans and reports but writes nothing, neither to WordPress nor
 // to the sync state or cursor.
 import { randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
 import type { Logger } from '../logger.js';
 import type {
   CanonicalUser,
@@ -978,7 +979,7 @@ export class SyncRun {
       this.checkCancelled();
       const part = ready.slice(i, i + AVATARS_PER_REQUEST);
       // Downloads a few at a time; a picture that cannot be downloaded is skipped.
-      const loaded = await inParallel(part, 4, async (job): Promise<AvatarItem | null> => {
+      const loaded = await pLimit(4).map(part, async (job): Promise<AvatarItem | null> => {
         try {
           if (!job.photo) return { id: job.wpUserId!, remove: true };
           const photo = await job.photo.load();
@@ -1162,20 +1163,6 @@ export class SyncRun {
     };
     await this.deps.store.saveCursor(this.deps.source.slug, JSON.stringify(cursor));
   }
-}
-
-/** Maps with at most `limit` calls in flight; results keep the input order. */
-async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>) {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 function stateInput(state: SyncState): SyncStateInput {

@@ -23,6 +23,7 @@
 //   property"), so `photos()` reads the media ETags of linked users through JSON batching
 //   (`POST /$batch`, 20 requests each) for the engine's photo reconciliation.
 // Count: `/users/$count` (an advanced query) for progress; B2C has no advanced queries.
+import pLimit from 'p-limit';
 import type { Logger } from '../../logger.js';
 import type {
   CanonicalUser,
@@ -184,7 +185,7 @@ export class MicrosoftGraphConnector implements Connector {
     while (state.phase === 'groups' && state.groups) {
       const body = await this.getCollection(state.groups, {}, options, false);
       const listed = body.value.map((item) => graphGroupSchema.parse(item));
-      const groups = await mapLimit(listed, this.settings.concurrency, async (group) => ({
+      const groups = await pLimit(this.settings.concurrency).map(listed, async (group) => ({
         externalId: group.id,
         displayName: group.displayName ?? group.id,
         members: { all: await this.membersOf(group.id, options) },
@@ -242,7 +243,7 @@ export class MicrosoftGraphConnector implements Connector {
       }
     }
     if (options.photos) {
-      await mapLimit(upserts, this.settings.concurrency, async (user) => {
+      await pLimit(this.settings.concurrency).map(upserts, async (user) => {
         user.photo = await this.photoOf(user.externalId, options.signal);
       });
     }
@@ -264,7 +265,7 @@ export class MicrosoftGraphConnector implements Connector {
     for (let i = 0; i < externalIds.length; i += BATCH_LIMIT) {
       chunks.push(externalIds.slice(i, i + BATCH_LIMIT));
     }
-    await mapLimit(chunks, this.settings.concurrency, async (chunk) => {
+    await pLimit(this.settings.concurrency).map(chunks, async (chunk) => {
       let pending = chunk;
       for (let round = 0; pending.length > 0 && round <= this.settings.retries; round++) {
         const answer = await this.client.postJson<BatchAnswer>(
@@ -521,18 +522,4 @@ function requireLink(link: string | undefined, what: string): string {
     );
   }
   return link;
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>) {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

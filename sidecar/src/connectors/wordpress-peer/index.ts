@@ -20,6 +20,7 @@
 // Two-way sync reads the peer's user before writing and lets the later change of an attribute
 // win (see conflicts.ts). Password hashes (never plain text) go to the peer's companion route
 // when both sites enabled it (see the plugin's Password_Hashes).
+import pLimit from 'p-limit';
 import type { AttributeMapping, SyncConfig } from '../../engine/types.js';
 import type { Logger } from '../../logger.js';
 import type { AuditEntry, PeerSettings, PluginFeed } from '../../outbound/feed.js';
@@ -801,7 +802,7 @@ export class WordPressPeerTarget implements OutboundTarget {
     for (let i = 0; i < creates.length; i += BULK_SIZE)
       chunks.push(creates.slice(i, i + BULK_SIZE));
     const retryOneByOne: UserSnapshot[] = [];
-    await inParallel(chunks, BULK_IN_FLIGHT, async (chunk) => {
+    await pLimit(BULK_IN_FLIGHT).map(chunks, async (chunk) => {
       const created = await this.bulkCreate(chunk, entries, retryOneByOne, results);
       for (const [userId, done] of created) delivered.set(userId, done);
     });
@@ -871,7 +872,7 @@ export class WordPressPeerTarget implements OutboundTarget {
     await this.record(delivered, results, snapshots);
 
     // Changed (or unresolved) users: one by one, as in real time.
-    const rest = await inParallelResults(others, UPDATE_CONCURRENCY, (change) =>
+    const rest = await pLimit(UPDATE_CONCURRENCY).map(others, (change) =>
       this.deliver([change], { config: context.config, signal: context.signal }),
     );
     for (const answer of rest) for (const [id, result] of answer) results.set(id, result);
@@ -966,22 +967,6 @@ function sameSet(a: string[] | null | undefined, b: string[] | null | undefined)
   const x = new Set(a ?? []);
   const y = new Set(b ?? []);
   return x.size === y.size && [...x].every((v) => y.has(v));
-}
-
-async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
-async function inParallelResults<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>) {
-  const out: R[] = [];
-  await inParallel(items, limit, async (item) => {
-    out.push(await work(item));
-  });
-  return out;
 }
 
 function toDeliveryError(error: unknown): DeliveryError {
