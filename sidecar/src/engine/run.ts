@@ -690,24 +690,23 @@ export class SyncRun {
       batches.push(planned.slice(i, i + this.batchSize));
     }
     const retries: PlannedOp[] = [];
-    let nextBatch = 0;
     let halted = false;
-    const worker = async () => {
-      while (nextBatch < batches.length && !halted) {
-        this.checkCancelled();
-        const batch = batches[nextBatch++]!;
-        try {
-          retries.push(...(await this.applyBatch(batch)));
-        } catch (error) {
-          halted = true; // no new batch after a failure
-          throw error;
-        }
-        this.report();
-      }
-    };
+    const limit = pLimit(this.batchConcurrency);
     // Every batch in flight finishes (and is recorded) before a failure or a cancel goes up.
     const outcomes = await Promise.allSettled(
-      Array.from({ length: Math.min(this.batchConcurrency, batches.length) }, worker),
+      batches.map((batch) =>
+        limit(async () => {
+          if (halted) return; // no new batch after a failure
+          this.checkCancelled();
+          try {
+            retries.push(...(await this.applyBatch(batch)));
+          } catch (error) {
+            halted = true;
+            throw error;
+          }
+          this.report();
+        }),
+      ),
     );
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) throw failed.reason;
