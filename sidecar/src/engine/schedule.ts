@@ -5,10 +5,12 @@
 // replica fires `0 2 * * *` at the same instant whatever its TZ.
 //
 // node-cron fires the runs; croner, with the options the admin UI uses too (CRON_OPTIONS),
-// reads the expression for validation and for next and previous ticks, so the screen that
-// previews a schedule and the process that runs it read it by one set of rules. An
-// expression counts only when both accept it (test/engine/schedule-node-cron.test.ts holds
-// the two to the same verdicts and ticks).
+// reads the expression for next and previous ticks, so the screen that previews a schedule
+// and the process that runs it read it by one set of rules
+// (test/engine/schedule-node-cron.test.ts holds the two to the same verdicts and ticks).
+// The admin UI offers only expressions both accept. One stored before that which node-cron
+// alone reads (a range wrapping past midnight, a weekday's full name) still runs; it just
+// has no catch-up at start, as croner cannot name its previous tick.
 import { Cron } from 'croner';
 import type { CronOptions } from 'croner';
 import cron from 'node-cron';
@@ -70,9 +72,9 @@ function reader(expression: string, timezone: string | undefined): Cron | null {
   }
 }
 
-/** Whether both node-cron (which fires it) and croner (which reads it) accept it. */
+/** Whether node-cron, which fires it, accepts it. */
 export function validSchedule(expression: string): boolean {
-  return cron.validate(expression) && reader(expression, undefined) !== null;
+  return cron.validate(expression);
 }
 
 /** The schedule tick `date` belongs to: the expression and the tick time (to the second). */
@@ -85,8 +87,8 @@ export function scheduleSlot(expression: string, date: Date): string {
 const CANDIDATES = 8;
 
 /**
- * The latest tick at or before `before`, looking back at most `lookbackDays` (null if none).
- * A time that the clock skips (02:30 on the night summer time starts) is no tick, as
+ * The latest tick at or before `before`, looking back at most `lookbackDays` (null if none,
+ * or if croner cannot read the expression). A time that the clock skips (02:30 on the night summer time starts) is no tick, as
  * node-cron does not fire then.
  */
 export function previousTick(
