@@ -35,6 +35,18 @@ const runs = () =>
     .queryAllByRole('listitem')
     .map((item) => item.querySelector('time')?.getAttribute('dateTime'));
 
+/** The form's "Runs" select, once the connections have loaded. */
+const runsSelect = async () =>
+  within(await screen.findByRole('form', { name: 'Contoso' })).findByRole('combobox', {
+    name: 'Runs',
+  });
+
+/** Switches the form to a custom expression and answers its field. */
+async function customField(user: ReturnType<typeof userEvent.setup>) {
+  await user.selectOptions(await runsSelect(), 'custom');
+  return within(form()).getByRole('textbox', { name: 'Cron expression' });
+}
+
 beforeEach(() => {
   mockedApiFetch.mockReset();
   // Only the clock is fixed; timers stay real.
@@ -77,10 +89,7 @@ describe('Schedule', () => {
     routes('30 2 * * *');
     render(<Schedule />);
 
-    const mode = await within(await screen.findByRole('form', { name: 'Contoso' })).findByRole(
-      'combobox',
-      { name: 'Runs' },
-    );
+    const mode = await runsSelect();
     expect(mode).toHaveValue('daily');
     expect(within(form()).getByLabelText('Time')).toHaveValue('02:30');
     expect(within(form()).getByText('Every day at 02:30.')).toBeInTheDocument();
@@ -96,9 +105,7 @@ describe('Schedule', () => {
   it('previews the runs in the site’s time zone, which the sidecar follows', async () => {
     routes('30 2 * * *', 'Asia/Tokyo');
     render(<Schedule />);
-    await within(await screen.findByRole('form', { name: 'Contoso' })).findByRole('combobox', {
-      name: 'Runs',
-    });
+    await runsSelect();
     expect(
       within(form()).getByText(
         'Next runs (in the site’s time zone, Asia/Tokyo, which the sidecar follows):',
@@ -119,9 +126,7 @@ describe('Schedule', () => {
       },
     });
     render(<Schedule />);
-    await within(await screen.findByRole('form', { name: 'Contoso' })).findByRole('combobox', {
-      name: 'Runs',
-    });
+    await runsSelect();
     expect(within(form()).getByText(/^Next runs \(in your time zone/)).toBeInTheDocument();
     expect(runs()[0]).toBe(new Date(2025, 0, 16, 2, 30).toISOString());
   });
@@ -130,12 +135,7 @@ describe('Schedule', () => {
     const user = userEvent.setup();
     routes();
     render(<Schedule />);
-    const mode = await within(await screen.findByRole('form', { name: 'Contoso' })).findByRole(
-      'combobox',
-      { name: 'Runs' },
-    );
-    await user.selectOptions(mode, 'custom');
-    const expression = within(form()).getByRole('textbox', { name: 'Cron expression' });
+    const expression = await customField(user);
     await user.type(expression, '0 0 31 2 *');
     expect(expression).toHaveAccessibleDescription(
       'This expression never fires: no month has that day.',
@@ -147,10 +147,7 @@ describe('Schedule', () => {
     const user = userEvent.setup();
     routes();
     render(<Schedule />);
-    const mode = await within(await screen.findByRole('form', { name: 'Contoso' })).findByRole(
-      'combobox',
-      { name: 'Runs' },
-    );
+    const mode = await runsSelect();
     expect(mode).toHaveValue('off');
     expect(within(form()).getByText(/syncs only when you press Sync now/)).toBeInTheDocument();
 
@@ -174,12 +171,7 @@ describe('Schedule', () => {
     const user = userEvent.setup();
     routes();
     render(<Schedule />);
-    const mode = await within(await screen.findByRole('form', { name: 'Contoso' })).findByRole(
-      'combobox',
-      { name: 'Runs' },
-    );
-    await user.selectOptions(mode, 'custom');
-    const expression = within(form()).getByRole('textbox', { name: 'Cron expression' });
+    const expression = await customField(user);
 
     await user.type(expression, '0 25 * * *');
     expect(expression).toHaveAccessibleDescription('The hour must be from 0 to 23, not 25.');
@@ -244,10 +236,7 @@ describe('Schedule', () => {
     const user = userEvent.setup();
     routes('0 * * * *');
     render(<Schedule />);
-    const mode = await within(await screen.findByRole('form', { name: 'Contoso' })).findByRole(
-      'combobox',
-      { name: 'Runs' },
-    );
+    const mode = await runsSelect();
     expect(mode).toHaveValue('hourly');
     await user.selectOptions(mode, 'off');
     await user.click(
