@@ -8,6 +8,7 @@ import { healthHandler } from './http/health.js';
 import { observe } from './http/observability.js';
 import { mountRunRoutes } from './http/runs.js';
 import { tokensRouter } from './http/tokens.js';
+import { usersRouter } from './http/users.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { Outbound } from './outbound/index.js';
@@ -55,6 +56,10 @@ export function createApp(deps: AppDeps): express.Express {
     app.use('/peer/v1', deps.outbound.peer);
   }
   if (deps.engine) {
+    app.use(
+      '/api/v1',
+      usersRouter({ engine: deps.engine, apiKey: deps.apiKey ?? null, logger: deps.logger }),
+    );
     mountRunRoutes(app, { engine: deps.engine, apiKey: deps.apiKey ?? null, logger: deps.logger });
   }
 

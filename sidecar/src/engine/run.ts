@@ -323,6 +323,29 @@ export class SyncRun {
     return this.progress;
   }
 
+  /**
+   * Applies these users as the source describes them now, outside the change feed ("Sync
+   * now" of chosen users): planned and written like a page of a run, but no cursor moves and
+   * no one is deprovisioned. Users the source no longer has are the caller's to report.
+   */
+  async applyUsers(users: CanonicalUser[]): Promise<RunProgress> {
+    if (users.length === 0) return this.progress;
+    const planned = await this.planUpserts(users, false);
+    this.memory.check();
+    await this.applyOps(planned.ops);
+    const photos = [...planned.photos];
+    for (const item of planned.ops) {
+      if (item.photo && item.change.wpUserId !== null && item.applied) {
+        photos.push({ ...item.photo, wpUserId: item.change.wpUserId });
+      }
+    }
+    await this.applyPhotos(photos);
+    this.processed += users.length;
+    await this.flushAudit();
+    this.report();
+    return this.progress;
+  }
+
   private lastCursor: string | null = null;
 
   /** Applies pages one after the other, fetching the next while the current one is written. */
