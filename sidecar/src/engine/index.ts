@@ -10,6 +10,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 import type { CanonicalUser, ConnectionTest, PullOptions } from '../connectors/types.js';
+import { SourceError } from '../connectors/types.js';
 import type { Run, RunTrigger, RunWaiting, Store } from '../store/types.js';
 import { emptyCounts, emptyDetails } from '../store/types.js';
 import { backoffDelay, describeWait, isTransient, sleep, withPatience } from '../retry.js';
@@ -653,7 +654,21 @@ export class SyncEngine {
     const outcomes = new Map<string, UserSyncOutcome>();
     const found: CanonicalUser[] = [];
     for (const externalId of [...new Set(externalIds)]) {
-      const user = await getUser(externalId, pull);
+      let user: CanonicalUser | null;
+      try {
+        user = await getUser(externalId, pull);
+      } catch (error) {
+        // The source refused this one person (after the client's retries): theirs alone.
+        if (!(error instanceof SourceError)) throw error;
+        outcomes.set(externalId, {
+          externalId,
+          outcome: 'failed',
+          wpUserId: null,
+          login: null,
+          message: `The source answered: ${error.message}`,
+        });
+        continue;
+      }
       if (user && user.externalId === externalId) found.push(user);
       else
         outcomes.set(externalId, {

@@ -79,6 +79,19 @@ describe('one user at a time', () => {
     assert.equal(h.wordpress.linked('contoso').length, 0);
   });
 
+  it('reports a user the source refuses as failed, with the source’s reason, and syncs the rest', async () => {
+    h = await harness();
+    await h.sync();
+    const [a, b] = h.emulator.directory.userOrder;
+    h.emulator.directory.updateUser(a!, { jobTitle: 'Chief' });
+    h.emulator.addFault({ status: 403, match: `/users/${b}`, count: 100 });
+    const results = await h.engine.syncUsers('contoso', [a!, b!]);
+    assert.equal(results[0]!.outcome, 'updated');
+    assert.equal(results[1]!.outcome, 'failed');
+    assert.match(results[1]!.message ?? '', /The source answered: .*generalException/);
+    assert.equal(h.wordpress.byExternalId('contoso', a!)!.meta.title, 'Chief');
+  });
+
   it('says so when a source cannot be asked for one user', async () => {
     h = await harness({ engine: { connectors: () => ({ kind: 'scim' }) as never } });
     await assert.rejects(h.engine.syncUsers('contoso', ['x']), SourceCannotFetchError);
