@@ -8,6 +8,7 @@
 
 namespace UserSync\Admin;
 
+use UserSync\Audit_Query;
 use UserSync\Connection;
 use UserSync\Deprovision_Grace;
 use UserSync\Installer;
@@ -407,16 +408,16 @@ class Users_Screen {
 			echo '<th scope="col">' . esc_html__( 'Last synced', 'usersync' ) . '</th><th scope="col">' . esc_html__( 'Result', 'usersync' ) . '</th><th scope="col">' . esc_html__( 'Last error', 'usersync' ) . '</th>';
 			echo '</tr></thead><tbody>';
 			foreach ( $links as $link ) {
-				$entry = $this->last_sync( $user->ID, $link['connection'] );
-				$error = $this->last_error( $user->ID, $link['connection'] );
+				$entry = $this->link_entry( $user->ID, $link['connection'] );
+				$error = $this->link_entry( $user->ID, $link['connection'], 'failure' );
 				printf(
 					'<tr><td>%s <code>%s</code></td><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td></tr>',
 					esc_html( $this->name( $link['connection'] ) ),
 					esc_html( $link['connection'] ),
 					'' === $link['externalId'] ? esc_html__( '(none)', 'usersync' ) : esc_html( $link['externalId'] ),
-					$entry ? esc_html( wp_date( $format, (int) strtotime( $entry->created_at . ' UTC' ) ) ) : esc_html__( 'Never', 'usersync' ),
-					$entry ? esc_html( 'failure' === $entry->result ? __( 'Failed', 'usersync' ) : __( 'Succeeded', 'usersync' ) ) . ' <span class="description">(' . esc_html( (string) $entry->action ) . ')</span>' : '—',
-					$error ? '<span class="usersync-error">' . esc_html( (string) $error->error ) . '</span> <span class="description">' . esc_html( wp_date( $format, (int) strtotime( $error->created_at . ' UTC' ) ) ) . '</span>' : esc_html__( 'None', 'usersync' )
+					$entry ? esc_html( wp_date( $format, (int) strtotime( (string) $entry['createdAt'] ) ) ) : esc_html__( 'Never', 'usersync' ),
+					$entry ? esc_html( 'failure' === $entry['result'] ? __( 'Failed', 'usersync' ) : __( 'Succeeded', 'usersync' ) ) . ' <span class="description">(' . esc_html( (string) $entry['action'] ) . ')</span>' : '—',
+					$error ? '<span class="usersync-error">' . esc_html( (string) $error['error'] ) . '</span> <span class="description">' . esc_html( wp_date( $format, (int) strtotime( (string) $error['createdAt'] ) ) ) . '</span>' : esc_html__( 'None', 'usersync' )
 				);
 			}
 			echo '</tbody></table>';
@@ -493,36 +494,34 @@ class Users_Screen {
 	}
 
 	/**
-	 * The last audit entry a sync wrote about a user (of one connection, when named).
+	 * The last audit entry a sync wrote about a user.
 	 *
-	 * @param int         $user_id    User id.
-	 * @param string|null $connection Connection slug.
+	 * @param int $user_id User id.
 	 */
-	private function last_sync( int $user_id, ?string $connection = null ): ?object {
+	private function last_sync( int $user_id ): ?object {
 		global $wpdb;
 		$table = $wpdb->prefix . 'usersync_audit';
-		if ( null === $connection ) {
-			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared, WordPress.DB.DirectDatabaseQuery
-			$row = $wpdb->get_row( $wpdb->prepare( "SELECT created_at, source, action, result, error FROM {$table} WHERE user_id = %d AND actor = 'sidecar' ORDER BY id DESC LIMIT 1", $user_id ) );
-		} else {
-			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared, WordPress.DB.DirectDatabaseQuery
-			$row = $wpdb->get_row( $wpdb->prepare( "SELECT created_at, source, action, result, error FROM {$table} WHERE user_id = %d AND actor = 'sidecar' AND connection = %s ORDER BY id DESC LIMIT 1", $user_id, $connection ) );
-		}
+		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared, WordPress.DB.DirectDatabaseQuery
+		$row = $wpdb->get_row( $wpdb->prepare( "SELECT created_at, source, action, result, error FROM {$table} WHERE user_id = %d AND actor = 'sidecar' ORDER BY id DESC LIMIT 1", $user_id ) );
 		return $row ? $row : null;
 	}
 
 	/**
-	 * The last failure a sync of one connection recorded about a user.
+	 * The newest audit entry of a user in one connection's log (its own entries and its runs'),
+	 * optionally only failures.
 	 *
 	 * @param int    $user_id    User id.
 	 * @param string $connection Connection slug.
+	 * @param string $result     '' or 'failure'.
+	 * @return array<string, mixed>|null
 	 */
-	private function last_error( int $user_id, string $connection ): ?object {
+	private function link_entry( int $user_id, string $connection, string $result = '' ): ?array {
 		global $wpdb;
 		$table = $wpdb->prefix . 'usersync_audit';
+		// A connection's entries as the audit log filters them: its own and its runs'.
 		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared, WordPress.DB.DirectDatabaseQuery
-		$row = $wpdb->get_row( $wpdb->prepare( "SELECT created_at, error FROM {$table} WHERE user_id = %d AND connection = %s AND result = 'failure' ORDER BY id DESC LIMIT 1", $user_id, $connection ) );
-		return $row ? $row : null;
+		$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$table} WHERE user_id = %d AND ( '' = %s OR result = %s ) AND ( source = %s OR connection = %s OR run_id IN ( SELECT r.run_id FROM {$table} r WHERE r.connection = %s AND r.run_id IS NOT NULL ) ) ORDER BY id DESC LIMIT 1", $user_id, $result, $result, 'connection:' . $connection, $connection, $connection ), ARRAY_A );
+		return is_array( $row ) ? Audit_Query::to_entry( $row ) : null;
 	}
 
 	/**

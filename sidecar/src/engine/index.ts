@@ -708,7 +708,31 @@ export class SyncEngine {
       config,
       logger: this.logger.child({ source: slug, users: found.length }),
       signal: new AbortController().signal,
+      auditSource: `connection:${slug}`,
     });
+    const refused = [...outcomes.values()].filter((o) => o.outcome === 'failed');
+    if (refused.length > 0) {
+      // Recorded like a run's failures, so the profile and Failed records show them.
+      const known = await this.store.getSyncStates(
+        slug,
+        refused.map((o) => o.externalId),
+      );
+      await this.options.wordpress
+        .writeAudit(
+          refused.map((o) => ({
+            source: `connection:${slug}`,
+            action: 'update',
+            result: 'failure' as const,
+            userId: known.get(o.externalId)?.wpUserId ?? null,
+            userLogin: o.externalId,
+            fields: [],
+            message: `${o.message ?? 'The source refused the request'} (external id ${o.externalId})`,
+          })),
+        )
+        .catch((error: unknown) =>
+          this.logger.warn({ err: error }, 'audit entries of refused users not written'),
+        );
+    }
     const progress = await executor.applyUsers(found);
     const failures = new Map(progress.details.failures.map((f) => [f.externalId, f]));
     const changes = new Map(progress.details.changes.map((c) => [c.externalId, c]));

@@ -107,6 +107,11 @@ export interface RunDeps {
   signal: AbortSignal;
   /** Called after every batch with the live progress (kept in memory, persisted per page). */
   onProgress?: (progress: RunProgress) => void;
+  /**
+   * The audit source of failures WordPress never saw (default `run:<id>`); writes outside a
+   * run name their connection (`connection:<slug>`) so the connection's log finds them.
+   */
+  auditSource?: string;
 }
 
 /** Thrown when the run was cancelled; the engine records the run as cancelled. */
@@ -1103,7 +1108,7 @@ export class SyncRun {
     this.counts.failed++;
     if (audit.audit && !this.dryRun) {
       this.audit.push({
-        source: `run:${this.run.id}`,
+        source: this.deps.auditSource ?? `run:${this.run.id}`,
         action,
         result: 'failure',
         userId: audit.userId ?? null,
