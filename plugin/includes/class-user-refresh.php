@@ -170,6 +170,52 @@ class User_Refresh {
 	}
 
 	/**
+	 * Syncs people of a directory connection by their external ids: the retry of a failure
+	 * whose user WordPress never got (a refused create has no user to name).
+	 *
+	 * @param string   $connection   Directory connection slug.
+	 * @param string[] $external_ids External ids (at most CHUNK).
+	 * @return array{synced: int, skipped: int, failed: int, results: array<int, array<string, mixed>>}|WP_Error
+	 */
+	public function sync_external( string $connection, array $external_ids ) {
+		if ( 'pull' !== self::kind_of( $connection ) ) {
+			return new WP_Error(
+				'usersync_cannot_pull',
+				__( 'Only directory connections can be asked for a user again; SCIM connections and peers push their changes to this site.', 'usersync' ),
+				array( 'status' => 409 )
+			);
+		}
+		$names  = Connection::names();
+		$name   = $names[ $connection ] ?? $connection;
+		$answer = Plugin::sidecar()->relay(
+			'POST',
+			'/api/v1/sources/' . rawurlencode( $connection ) . '/users/sync',
+			(object) array( 'externalIds' => array_values( array_map( 'strval', $external_ids ) ) ),
+			60
+		);
+		if ( is_wp_error( $answer ) ) {
+			return $answer;
+		}
+		$summary = array(
+			'synced'  => 0,
+			'skipped' => 0,
+			'failed'  => 0,
+			'results' => array(),
+		);
+		foreach ( (array) ( $answer->get_data()['results'] ?? array() ) as $result ) {
+			$outcome = self::pull_outcome( (array) $result, $connection, $name );
+			++$summary[ $outcome['outcome'] ];
+			$user                 = isset( $result['wpUserId'] ) ? get_userdata( (int) $result['wpUserId'] ) : false;
+			$summary['results'][] = array(
+				'userId'     => $user ? (int) $user->ID : null,
+				'login'      => $user ? $user->user_login : (string) ( $result['login'] ?? $result['externalId'] ?? '' ),
+				'externalId' => (string) ( $result['externalId'] ?? '' ),
+			) + $outcome;
+		}
+		return $summary;
+	}
+
+	/**
 	 * Delivers a user's current state to a peer now.
 	 *
 	 * @param int    $user_id User.

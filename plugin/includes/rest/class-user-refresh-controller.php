@@ -9,6 +9,7 @@ namespace UserSync\REST;
 
 use UserSync\Connection;
 use UserSync\User_Refresh;
+use WP_Error;
 use WP_REST_Request;
 use WP_REST_Response;
 use WP_REST_Server;
@@ -16,8 +17,8 @@ use WP_REST_Server;
 defined( 'ABSPATH' ) || exit;
 
 /**
- * POST /users/refresh { users: [id…], connection? } — each user is synced from their sources
- * now (directory connections are asked for them again, peers this site pushes to get them
+ * POST /users/refresh { users: [id…], connection? } or { externalIds: […], connection } — each
+ * user is synced from their sources now (directory connections are asked for them again, peers this site pushes to get them
  * again, SCIM connections are said to be unpullable), with a result per user and the counts
  * of synced, skipped and failed users. The Failed records' "Retry" names the connection.
  */
@@ -63,12 +64,29 @@ class User_Refresh_Controller extends Controller {
 	 * Syncs the users.
 	 *
 	 * @param WP_REST_Request $request Request.
-	 * @return WP_REST_Response
+	 * @return WP_REST_Response|WP_Error
 	 */
 	public function create_item( $request ) {
 		$connection = $request->get_param( 'connection' );
-		$summary    = ( new User_Refresh() )->sync(
-			array_map( 'intval', (array) $request->get_param( 'users' ) ),
+		$users      = $request->get_param( 'users' );
+		$external   = $request->get_param( 'externalIds' );
+		if ( ( null === $users ) === ( null === $external ) ) {
+			return new WP_Error( 'rest_invalid_param', __( 'Give either users or externalIds.', 'usersync' ), array( 'status' => 400 ) );
+		}
+		if ( null !== $external ) {
+			if ( ! is_string( $connection ) || '' === $connection ) {
+				return new WP_Error( 'rest_missing_callback_param', __( 'externalIds need the connection they belong to.', 'usersync' ), array( 'status' => 400 ) );
+			}
+			$summary = ( new User_Refresh() )->sync_external( $connection, (array) $external );
+			if ( is_wp_error( $summary ) ) {
+				return $summary;
+			}
+			$response = new WP_REST_Response( $summary, 200 );
+			$response->header( 'Cache-Control', 'no-store' );
+			return $response;
+		}
+		$summary = ( new User_Refresh() )->sync(
+			array_map( 'intval', (array) $users ),
 			is_string( $connection ) && '' !== $connection ? $connection : null
 		);
 		$response = new WP_REST_Response( $summary, 200 );
@@ -104,7 +122,18 @@ class User_Refresh_Controller extends Controller {
 					),
 					'minItems'    => 1,
 					'maxItems'    => User_Refresh::CHUNK,
-					'required'    => true,
+					'context'     => array( 'edit' ),
+				),
+				'externalIds' => array(
+					'description' => __( 'Or: ids in the connection\'s source of people to sync now (with connection).', 'usersync' ),
+					'type'        => 'array',
+					'items'       => array(
+						'type'      => 'string',
+						'minLength' => 1,
+						'maxLength' => 512,
+					),
+					'minItems'    => 1,
+					'maxItems'    => User_Refresh::CHUNK,
 					'context'     => array( 'edit' ),
 				),
 				'connection' => array(
