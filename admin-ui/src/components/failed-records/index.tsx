@@ -15,13 +15,15 @@ import { __, sprintf } from '@wordpress/i18n';
  * Internal dependencies
  */
 import {
+  ApiError,
+  getRun,
   listDeadLetters,
   listSyncFailures,
   refreshUsers,
   retryDeadLetter,
   toApiError,
 } from '../../api';
-import type { ApiError, AuditEntry, AuditPage, DeadLetter, RefreshSummary } from '../../api';
+import type { AuditEntry, AuditPage, DeadLetter, RefreshSummary } from '../../api';
 import ErrorNotice from '../error-notice';
 import FormattedDate from '../formatted-date';
 import LoadingState from '../loading-state';
@@ -41,6 +43,30 @@ function connectionOf(entry: AuditEntry, selected: string): string | null {
   if (entry.connection) return entry.connection;
   if (entry.source.startsWith('connection:')) return entry.source.slice('connection:'.length);
   return selected || null;
+}
+
+/**
+ * Who a failure is about: the WordPress user, or — when WordPress never got them (a refused
+ * create) — their id in the source, from the failure's message or its run's failures.
+ */
+async function personOf(entry: AuditEntry): Promise<{ userId: number } | { externalId: string }> {
+  if (entry.userId !== null) return { userId: entry.userId };
+  const named = externalIdOf(entry);
+  if (named) return { externalId: named };
+  const run = entry.runId ? await getRun(entry.runId) : null;
+  const failure = run?.details?.failures.find((f) => f.login === entry.userLogin);
+  if (!failure) {
+    throw new ApiError(
+      __('The source’s id of this person is no longer known; run a full sync instead.', 'usersync'),
+      'usersync_person_unknown',
+    );
+  }
+  return { externalId: failure.externalId };
+}
+
+/** Whether a Retry can find the person (see personOf). */
+function canFind(entry: AuditEntry): boolean {
+  return entry.userId !== null || externalIdOf(entry) !== null || entry.runId !== null;
 }
 
 function summaryState(summary: RefreshSummary): RetryState {
@@ -84,20 +110,21 @@ function InboundFailures({ sources }: Pick<FailedRecordsProps, 'sources'>) {
   const retry = useCallback(
     (entry: AuditEntry) => {
       const slug = connectionOf(entry, connection);
-      const externalId = externalIdOf(entry);
       setRetries((all) => ({ ...all, [entry.id]: { status: 'pending', message: '' } }));
-      const request =
-        entry.userId !== null
-          ? refreshUsers({ users: [entry.userId], ...(slug ? { connection: slug } : {}) })
-          : refreshUsers({ externalIds: [externalId ?? ''], connection: slug ?? '' });
-      request.then(
-        (summary) => setRetries((all) => ({ ...all, [entry.id]: summaryState(summary) })),
-        (failure: unknown) =>
-          setRetries((all) => ({
-            ...all,
-            [entry.id]: { status: 'error', message: toApiError(failure).message },
-          })),
-      );
+      personOf(entry)
+        .then((person) =>
+          'userId' in person
+            ? refreshUsers({ users: [person.userId], ...(slug ? { connection: slug } : {}) })
+            : refreshUsers({ externalIds: [person.externalId], connection: slug ?? '' }),
+        )
+        .then(
+          (summary) => setRetries((all) => ({ ...all, [entry.id]: summaryState(summary) })),
+          (failure: unknown) =>
+            setRetries((all) => ({
+              ...all,
+              [entry.id]: { status: 'error', message: toApiError(failure).message },
+            })),
+        );
     },
     [connection],
   );
@@ -153,8 +180,7 @@ function InboundFailures({ sources }: Pick<FailedRecordsProps, 'sources'>) {
               <tbody>
                 {result.entries.map((entry) => {
                   const slug = connectionOf(entry, connection);
-                  const canRetry =
-                    slug !== null && (entry.userId !== null || externalIdOf(entry) !== null);
+                  const canRetry = slug !== null && canFind(entry);
                   const state = retries[entry.id];
                   return (
                     <tr key={entry.id}>

@@ -147,6 +147,63 @@ describe('FailedRecords', () => {
     );
   });
 
+  it('finds the source id of a create WordPress refused in its run, to retry it', async () => {
+    const user = userEvent.setup();
+    const refused = auditEntryFixture({
+      id: 9,
+      source: 'run:r1',
+      runId: 'r1',
+      connection: 'contoso',
+      action: 'create',
+      result: 'failure',
+      userId: null,
+      userLogin: 'carol@contoso.example',
+      error: 'A user with the email "carol@contoso.example" already exists.',
+    });
+    mockRoutes({
+      [FAILURES_PATH]: fakeResponse([refused], { 'X-WP-Total': '1', 'X-WP-TotalPages': '1' }),
+      'GET /usersync/v1/outbound/dead-letters': { deadLetters: [] },
+      'GET /usersync/v1/runs/r1': {
+        id: 'r1',
+        details: {
+          failures: [
+            {
+              externalId: 'ext-carol',
+              login: 'carol@contoso.example',
+              action: 'create',
+              code: 'existing_user_email',
+              message: 'exists',
+            },
+          ],
+        },
+      },
+      'POST /usersync/v1/users/refresh': {
+        synced: 1,
+        skipped: 0,
+        failed: 0,
+        results: [
+          {
+            userId: 30,
+            login: 'carol@contoso.example',
+            outcome: 'synced',
+            connection: 'contoso',
+            message: 'Contoso Entra: updated from the source.',
+          },
+        ],
+      },
+    });
+    render(<FailedRecords sources={SOURCES} />);
+
+    await user.click(await screen.findByRole('button', { name: 'Retry carol@contoso.example' }));
+    expect(await screen.findByText('Contoso Entra: updated from the source.')).toHaveClass(
+      'is-success',
+    );
+    expect(lastBody('POST /usersync/v1/users/refresh')).toEqual({
+      externalIds: ['ext-carol'],
+      connection: 'contoso',
+    });
+  });
+
   it('retries a dead letter and says when it was delivered', async () => {
     const user = userEvent.setup();
     routes({
