@@ -64,10 +64,8 @@ function Result({ preview }: { preview: Preview }) {
       </Notice>
     );
   }
-  const fields = Object.entries(preview.fields ?? {}).map(
-    ([name, value]) =>
-      [name, typeof value === 'object' ? JSON.stringify(value) : String(value)] as [string, string],
-  );
+  // Meta fields as `meta.department`, like the attribute map's targets read.
+  const fields = flatten(preview.fields ?? {});
   return (
     <div className="usersync-user-preview__result">
       {preview.error ? (
