@@ -59,6 +59,7 @@ export type {
   RoleMap,
   RuleConnection,
   RoleRule,
+  RoleUpdateMode,
   Run,
   RunCounts,
   RunState,

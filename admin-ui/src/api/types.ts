@@ -139,7 +139,12 @@ export interface RoleMap {
   defaultRole: string;
   /** Whether a rule may grant `administrator`. Off by default. */
   allowAdministrator: boolean;
+  /** Per connection slug, what syncs do to existing users' roles; absent means `replace`. */
+  updateModes?: Record<string, RoleUpdateMode>;
 }
+
+/** `replace` the roles the role map manages, only `add` roles, or `keep` roles as they are. */
+export type RoleUpdateMode = 'replace' | 'add' | 'keep';
 
 /** What happens when a source removes or deactivates a user. */
 export interface DeprovisionPolicy {
