@@ -239,6 +239,48 @@ describe('FailedRecords', () => {
     expect(calls).toBe(2);
   });
 
+  it('says when a source has no failed records, and asks for a source before a retry it cannot place', async () => {
+    const user = userEvent.setup();
+    const orphan = auditEntryFixture({
+      id: 11,
+      source: 'run:old',
+      runId: null,
+      connection: null,
+      action: 'update',
+      result: 'failure',
+      userId: null,
+      userLogin: 'ghost',
+      error: 'Gone',
+    });
+    mockRoutes({
+      [FAILURES_PATH]: fakeResponse([], { 'X-WP-Total': '0', 'X-WP-TotalPages': '0' }),
+      'GET /usersync/v1/audit?result=failure&source=run%3A*&page=1&per_page=20': fakeResponse(
+        [orphan],
+        { 'X-WP-Total': '1', 'X-WP-TotalPages': '1' },
+      ),
+      'GET /usersync/v1/outbound/dead-letters': { deadLetters: [] },
+    });
+    render(<FailedRecords sources={SOURCES} />);
+
+    expect(await screen.findByText('No failed records.')).toBeInTheDocument();
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Source' }), 'Every run');
+    const row = await screen.findByRole('row', { name: /ghost/ });
+    expect(within(row).getByText('Choose its source to retry')).toBeInTheDocument();
+    expect(within(row).queryByRole('button')).not.toBeInTheDocument();
+  });
+
+  it('shows why the failures could not be loaded', async () => {
+    mockRoutes({
+      [FAILURES_PATH]: () => {
+        throw wpError('rest_forbidden', 'Sorry, you are not allowed to do that.', 403);
+      },
+      'GET /usersync/v1/outbound/dead-letters': { deadLetters: [] },
+    });
+    render(<FailedRecords sources={SOURCES} />);
+    expect(await screen.findByText('The failures could not be loaded.')).toBeInTheDocument();
+    expect(screen.getByText('Sorry, you are not allowed to do that.')).toBeInTheDocument();
+  });
+
   it('reads the external id a sync names in its failure', () => {
     expect(externalIdOf(neverCreated)).toBe('ext-bob');
     expect(externalIdOf(auditEntryFixture({ error: 'Something else' }))).toBeNull();
