@@ -71,6 +71,9 @@ export interface EngineOptions {
 
 export const DEFAULT_PATIENCE_MS = 30 * 60_000;
 
+/** Lookups in flight when chosen users are fetched from their source one by one. */
+const USER_FETCH_CONCURRENCY = 4;
+
 /** A run as the API shows it: stored fields plus live rate and elapsed time. */
 export interface RunView extends Run {
   /** Users per second so far. */
@@ -653,7 +656,7 @@ export class SyncEngine {
     const { config, pull } = await this.pullOptions(source);
     const outcomes = new Map<string, UserSyncOutcome>();
     const found: CanonicalUser[] = [];
-    for (const externalId of [...new Set(externalIds)]) {
+    const fetchOne = async (externalId: string): Promise<void> => {
       let user: CanonicalUser | null;
       try {
         user = await getUser(externalId, pull);
@@ -667,7 +670,7 @@ export class SyncEngine {
           login: null,
           message: `The source answered: ${error.message}`,
         });
-        continue;
+        return;
       }
       if (user && user.externalId === externalId) found.push(user);
       else
@@ -678,7 +681,16 @@ export class SyncEngine {
           login: null,
           message: 'The source has no user with this id',
         });
-    }
+    };
+    // A few lookups at a time: a page of the Users screen, not a stampede on the source.
+    const queue = [...new Set(externalIds)];
+    await Promise.all(
+      Array.from({ length: Math.min(USER_FETCH_CONCURRENCY, queue.length) }, async () => {
+        for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+          await fetchOne(next);
+        }
+      }),
+    );
     const now = this.now().toISOString();
     const run: Run = {
       id: `users-${randomBytes(6).toString('hex')}`,
