@@ -132,6 +132,15 @@ class Config {
 						),
 						'defaultRole'        => array( 'type' => 'string' ),
 						'allowAdministrator' => array( 'type' => 'boolean' ),
+						'updateModes'        => array(
+							'description'          => __( 'Per connection, what a sync does to the roles of users it already has: replace the roles the role map manages (replace, the default), only add roles (add), or leave roles alone (keep). New users always get the mapped roles.', 'usersync' ),
+							'type'                 => 'object',
+							'maxProperties'        => 200,
+							'additionalProperties' => array(
+								'type' => 'string',
+								'enum' => Role_Mapper::UPDATE_MODES,
+							),
+						),
 					),
 				),
 				'deprovision'  => array(
@@ -218,6 +227,7 @@ class Config {
 				'rules'              => array(),
 				'defaultRole'        => 'subscriber',
 				'allowAdministrator' => false,
+				'updateModes'        => array(),
 			),
 			'deprovision'  => array(
 				'action'              => 'disable',
@@ -380,6 +390,12 @@ class Config {
 			),
 			'defaultRole'        => (string) $role_map['defaultRole'],
 			'allowAdministrator' => (bool) $role_map['allowAdministrator'],
+			// Only the modes that differ from the default are kept: "replace" is today's way.
+			'updateModes'        => array_filter(
+				is_array( $role_map['updateModes'] ) ? array_map( 'strval', $role_map['updateModes'] ) : array(),
+				static fn( string $mode, $slug ): bool => Role_Mapper::UPDATE_REPLACE !== $mode && is_string( $slug ),
+				ARRAY_FILTER_USE_BOTH
+			),
 		);
 
 		$deprovision = array_merge( $defaults['deprovision'], isset( $config['deprovision'] ) && is_array( $config['deprovision'] ) ? $config['deprovision'] : array() );
@@ -619,6 +635,16 @@ class Config {
 		}
 		if ( in_array( 'roleMap', $parts, true ) ) {
 			$known = Connection::known();
+			foreach ( $role_map['updateModes'] as $connection => $mode ) {
+				$field = 'roleMap[updateModes][' . $connection . ']';
+				if ( ! in_array( $mode, Role_Mapper::UPDATE_MODES, true ) ) {
+					/* translators: %s: the mode given */
+					$add( 'usersync_invalid_role_map', $field, sprintf( __( '"%s" is not a role update mode: use replace, add or keep.', 'usersync' ), $mode ) );
+				} elseif ( ! in_array( (string) $connection, $known, true ) ) {
+					/* translators: %s: connection slug */
+					$add( 'usersync_invalid_role_map', $field, sprintf( __( 'There is no connection "%s".', 'usersync' ), $connection ) );
+				}
+			}
 			foreach ( $role_map['rules'] as $index => $rule ) {
 				$field = 'roleMap[rules][' . $index . '][connections]';
 				if ( in_array( Role_Mapper::ANY_CONNECTION, $rule['connections'], true ) && 1 < count( $rule['connections'] ) ) {

@@ -21,10 +21,16 @@ class Role_Mapper {
 	/** A rule's `connections` entry that makes it apply to the groups of every connection. */
 	public const ANY_CONNECTION = '*';
 
+	/** Role update modes of a connection: what a sync does to an existing user's roles. */
+	public const UPDATE_REPLACE = 'replace';
+	public const UPDATE_ADD     = 'add';
+	public const UPDATE_KEEP    = 'keep';
+	public const UPDATE_MODES   = array( self::UPDATE_REPLACE, self::UPDATE_ADD, self::UPDATE_KEEP );
+
 	/**
 	 * Role map of the configuration.
 	 *
-	 * @var array{rules: array<int, array{group: string, role: string, priority: int}>, defaultRole: string, allowAdministrator: bool}
+	 * @var array{rules: array<int, array{group: string, role: string, priority: int}>, defaultRole: string, allowAdministrator: bool, updateModes?: array<string, string>}
 	 */
 	private array $role_map;
 
@@ -105,6 +111,39 @@ class Role_Mapper {
 	}
 
 	/**
+	 * The role update mode of a connection: `replace` (the default), `add` or `keep`.
+	 *
+	 * @param string $connection Connection slug.
+	 */
+	public function update_mode( string $connection ): string {
+		$mode = (string) ( $this->role_map['updateModes'][ $connection ] ?? self::UPDATE_REPLACE );
+		return in_array( $mode, self::UPDATE_MODES, true ) ? $mode : self::UPDATE_REPLACE;
+	}
+
+	/**
+	 * The roles a sync of a connection gives a user it already has, by the connection's role
+	 * update mode: the mapped roles (`replace`); the current roles plus the mapped ones they
+	 * lack, the primary role kept (`add`); or null, nothing to write (`keep`). New users always
+	 * get the mapped roles.
+	 *
+	 * @param string[] $current    The user's roles now (effective_roles()).
+	 * @param string[] $mapped     Roles the role map gives.
+	 * @param string   $connection Connection slug.
+	 * @return string[]|null
+	 */
+	public function roles_to_write( array $current, array $mapped, string $connection ): ?array {
+		switch ( $this->update_mode( $connection ) ) {
+			case self::UPDATE_KEEP:
+				return null;
+			case self::UPDATE_ADD:
+				$current = array_values( $current );
+				return array_values( array_unique( array_merge( $current, array_diff( $mapped, $current ) ) ) );
+			default:
+				return array_values( array_unique( $mapped ) );
+		}
+	}
+
+	/**
 	 * Whether a rule applies to the groups of a connection.
 	 *
 	 * @param array<string, mixed> $rule       Rule of the role map.
@@ -178,9 +217,9 @@ class Role_Mapper {
 				continue;
 			}
 			$names = array_map( static fn( array $group ): string => $group['displayName'], $memberships[ $user_id ] ?? array() );
-			$to    = array_values( array_unique( $this->roles_for_groups( $names, $connection ) ) );
 			$from  = self::effective_roles( $user );
-			if ( $from !== $to ) {
+			$to    = $this->roles_to_write( $from, $this->roles_for_groups( $names, $connection ), $connection );
+			if ( null !== $to && $from !== $to ) {
 				$plan[ $user_id ] = array(
 					'from' => $from,
 					'to'   => $to,

@@ -1106,8 +1106,10 @@ class User_Writer {
 			$changes['user_pass'] = $data['password'];
 		}
 
-		if ( isset( $data['roles'] ) && $data['roles'] !== Role_Mapper::effective_roles( $user ) ) {
-			$changes['roles'] = $data['roles'];
+		// The connection's role update mode decides what the mapped roles do to existing ones.
+		$roles = isset( $data['roles'] ) ? $this->roles->roles_to_write( Role_Mapper::effective_roles( $user ), $data['roles'], $this->connection ) : null;
+		if ( null !== $roles && $roles !== Role_Mapper::effective_roles( $user ) ) {
+			$changes['roles'] = $roles;
 		}
 
 		foreach ( $data['meta'] ?? array() as $key => $value ) {

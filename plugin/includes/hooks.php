@@ -35,6 +35,9 @@ add_action(
 			new REST\Sidecar_Passwords_Controller(),
 			new REST\Outbound_Controller(),
 			new REST\Deprovision_Controller(),
+			new REST\User_Refresh_Controller(),
+			new REST\User_Push_Controller(),
+			new REST\User_Preview_Controller(),
 		);
 		foreach ( $controllers as $controller ) {
 			$controller->register_routes();
@@ -82,6 +85,12 @@ add_action( 'restrict_manage_users', array( $usersync_users_screen, 'render_filt
 add_filter( 'users_list_table_query_args', array( $usersync_users_screen, 'filter_query' ) );
 add_action( 'show_user_profile', array( $usersync_users_screen, 'render_profile' ) );
 add_action( 'edit_user_profile', array( $usersync_users_screen, 'render_profile' ) );
+// "Sync these users now" on the list, "Sync now" / "Push now" on the profile, and their result.
+add_filter( 'bulk_actions-users', array( $usersync_users_screen, 'add_bulk_action' ) );
+add_filter( 'handle_bulk_actions-users', array( $usersync_users_screen, 'handle_bulk_action' ), 10, 3 );
+add_action( 'admin_post_' . Admin\Users_Screen::SYNC_ACTION, array( $usersync_users_screen, 'handle_sync_now' ) );
+add_action( 'admin_post_' . Admin\Users_Screen::PUSH_ACTION, array( $usersync_users_screen, 'handle_push_now' ) );
+add_action( 'admin_notices', array( $usersync_users_screen, 'render_result_notice' ) );
 foreach ( array( 'users.php', 'profile.php', 'user-edit.php' ) as $usersync_screen ) {
 	add_action( 'admin_head-' . $usersync_screen, array( $usersync_users_screen, 'print_styles' ) );
 }

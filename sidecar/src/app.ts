@@ -8,6 +8,8 @@ import { healthHandler } from './http/health.js';
 import { observe } from './http/observability.js';
 import { mountRunRoutes } from './http/runs.js';
 import { tokensRouter } from './http/tokens.js';
+import { userPushesRouter } from './http/user-pushes.js';
+import { usersRouter } from './http/users.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { Outbound } from './outbound/index.js';
@@ -28,7 +30,7 @@ export interface AppDeps {
   /** SIDECAR_API_KEY, required by the /api/v1 routes when set. */
   apiKey?: string | null;
   /** Outbound delivery: its API under /api/v1/outbound, the routes peers call at /peer/v1. */
-  outbound?: Pick<Outbound, 'api' | 'peer'>;
+  outbound?: Pick<Outbound, 'api' | 'peer'> & Partial<Pick<Outbound, 'pipeline'>>;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -53,8 +55,22 @@ export function createApp(deps: AppDeps): express.Express {
   if (deps.outbound) {
     app.use('/api/v1/outbound', deps.outbound.api);
     app.use('/peer/v1', deps.outbound.peer);
+    if (deps.outbound.pipeline) {
+      app.use(
+        '/api/v1',
+        userPushesRouter({
+          pipeline: deps.outbound.pipeline,
+          apiKey: deps.apiKey ?? null,
+          logger: deps.logger,
+        }),
+      );
+    }
   }
   if (deps.engine) {
+    app.use(
+      '/api/v1',
+      usersRouter({ engine: deps.engine, apiKey: deps.apiKey ?? null, logger: deps.logger }),
+    );
     mountRunRoutes(app, { engine: deps.engine, apiKey: deps.apiKey ?? null, logger: deps.logger });
   }
 

@@ -22,6 +22,13 @@ export {
 export { findUsers, getUser, listRoles, listRuleConnections } from './roles';
 export { getStatus } from './status';
 export { createToken, listTokens, revokeToken } from './tokens';
+export {
+  listDeadLetters,
+  listSyncFailures,
+  previewUser,
+  refreshUsers,
+  retryDeadLetter,
+} from './users';
 export type {
   AttributeMapping,
   AuditEntry,
@@ -31,6 +38,8 @@ export type {
   AuditSettings,
   Connection,
   ConnectionCheck,
+  DeadLetter,
+  DeadLetterRetry,
   ConnectionInput,
   ConnectionTest,
   CreatedToken,
@@ -42,12 +51,15 @@ export type {
   PendingDeletions,
   Peer,
   PeerInput,
+  RefreshResult,
+  RefreshSummary,
   RevokedToken,
   Role,
   RoleImpact,
   RoleMap,
   RuleConnection,
   RoleRule,
+  RoleUpdateMode,
   Run,
   RunCounts,
   RunState,
@@ -56,5 +68,6 @@ export type {
   Status,
   SyncConfig,
   Token,
+  UserPreview,
   UserSummary,
 } from './types';

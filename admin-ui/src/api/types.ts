@@ -139,7 +139,12 @@ export interface RoleMap {
   defaultRole: string;
   /** Whether a rule may grant `administrator`. Off by default. */
   allowAdministrator: boolean;
+  /** Per connection slug, what syncs do to existing users' roles; absent means `replace`. */
+  updateModes?: Record<string, RoleUpdateMode>;
 }
+
+/** `replace` the roles the role map manages, only `add` roles, or `keep` roles as they are. */
+export type RoleUpdateMode = 'replace' | 'add' | 'keep';
 
 /** What happens when a source removes or deactivates a user. */
 export interface DeprovisionPolicy {
@@ -408,3 +413,64 @@ export interface Peer {
 export type PeerInput = Omit<Peer, 'tokenSet' | 'createdAt' | 'modifiedAt'> & {
   token?: string | null;
 };
+
+/** What "Sync now" did to one person. */
+export interface RefreshResult {
+  userId: number | null;
+  login: string;
+  outcome: 'synced' | 'skipped' | 'failed';
+  connection: string | null;
+  /** Why it was skipped or failed, or what was done. */
+  message: string | null;
+  externalId?: string;
+}
+
+/** `POST /usersync/v1/users/refresh`: counts and a result per person. */
+export interface RefreshSummary {
+  synced: number;
+  skipped: number;
+  failed: number;
+  results: RefreshResult[];
+}
+
+/** A change the sidecar could not deliver to a peer after its retries. */
+export interface DeadLetter {
+  id: number;
+  /** The peer's slug. */
+  target: string;
+  outboxId: number;
+  userId: number;
+  action: string;
+  changed: string[];
+  code: string;
+  message: string;
+  attempts: number;
+  createdAt: string;
+  resolvedAt: string | null;
+}
+
+/** `POST /usersync/v1/outbound/dead-letters/<id>/retry`. */
+export interface DeadLetterRetry {
+  id: number;
+  resolved: boolean;
+  error: string | null;
+}
+
+/** `POST /usersync/v1/sources/<slug>/user-preview`: "Test with a user". */
+export interface UserPreview {
+  source: string;
+  lookup: string;
+  found: boolean;
+  externalId: string | null;
+  active: boolean | null;
+  /** As the source returned them (SCIM shape). */
+  attributes: Record<string, unknown> | null;
+  groups: string[] | null;
+  /** The WordPress fields the attribute map makes of them. */
+  fields: Record<string, unknown> | null;
+  login: string | null;
+  /** Roles the role map gives; null when it leaves roles alone. */
+  roles: string[] | null;
+  /** Why the person could not become a WordPress user. */
+  error: string | null;
+}

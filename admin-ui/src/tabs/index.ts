@@ -14,6 +14,7 @@ import AttributeMapping from './attribute-mapping';
 import AuditLog from './audit-log';
 import Connections from './connections';
 import Deprovisioning from './deprovisioning';
+import FailedRecords from './failed-records';
 import Overview from './overview';
 import RoleMapping from './role-mapping';
 import Schedule from './schedule';
@@ -37,5 +38,10 @@ export function getTabs(): AppTab[] {
     },
     { name: 'schedule', title: __('Schedule', 'usersync'), Component: Schedule },
     { name: 'audit', title: __('Audit log', 'usersync'), Component: AuditLog },
+    {
+      name: 'failed-records',
+      title: __('Failed records', 'usersync'),
+      Component: FailedRecords,
+    },
   ];
 }

@@ -106,6 +106,12 @@ export interface Connector {
   /** Checks credentials and permissions; says exactly what is missing. */
   testConnection(options: PullOptions): Promise<ConnectionTest>;
   /**
+   * One person as the source describes them right now, looked up by the source's id or by
+   * sign-in name / email (with their groups when the role map names groups); null when the
+   * source has no such person. Absent on sources that cannot be asked for one person.
+   */
+  getUser?(lookup: string, options: PullOptions): Promise<CanonicalUser | null>;
+  /**
    * The current profile photos of these users (null: none), for sources whose change feed
    * does not report photo changes. Users the source could not answer for are absent.
    */

@@ -9,8 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
-import type { ConnectionTest } from '../connectors/types.js';
+import type { CanonicalUser, ConnectionTest, PullOptions } from '../connectors/types.js';
+import { SourceError } from '../connectors/types.js';
 import type { Run, RunTrigger, RunWaiting, Store } from '../store/types.js';
+import { emptyCounts, emptyDetails } from '../store/types.js';
 import { backoffDelay, describeWait, isTransient, sleep, withPatience } from '../retry.js';
 import type { RetryWait } from '../retry.js';
 import { resilientStore } from './resilient-store.js';
@@ -19,6 +21,8 @@ import type { PhotoReconciliation } from './photos.js';
 import { ConnectorCache, defaultConnectorFactory } from './connectors.js';
 import type { ConnectorFactory } from './connectors.js';
 import { roleGroups, sourcePaths, wantsPhotos } from './mapping.js';
+// The one import of the attribute map's rules for previews: the same functions a run uses.
+import { inboundMappings, MappingError, mapUser, rolesFor } from './mapping.js';
 import { RunCancelled, SyncRun } from './run.js';
 import type { RunProgress } from './run.js';
 import { previousTick, scheduleSlot, startSchedule, validSchedule } from './schedule.js';
@@ -67,6 +71,9 @@ export interface EngineOptions {
 
 export const DEFAULT_PATIENCE_MS = 30 * 60_000;
 
+/** Lookups in flight when chosen users are fetched from their source one by one. */
+const USER_FETCH_CONCURRENCY = 4;
+
 /** A run as the API shows it: stored fields plus live rate and elapsed time. */
 export interface RunView extends Run {
   /** Users per second so far. */
@@ -76,6 +83,40 @@ export interface RunView extends Run {
 
 export class SourceNotFoundError extends Error {
   override name = 'SourceNotFoundError';
+}
+
+/** The source cannot be asked for one person (e.g. SCIM connections, which are pushed to). */
+export class SourceCannotFetchError extends Error {
+  override name = 'SourceCannotFetchError';
+}
+
+/** What "Sync now" of chosen users did to each of them. */
+export interface UserSyncOutcome {
+  externalId: string;
+  /** `created`, `updated`, `unchanged`, `not_found` (the source has no such user) or `failed`. */
+  outcome: 'created' | 'updated' | 'unchanged' | 'not_found' | 'failed';
+  wpUserId: number | null;
+  login: string | null;
+  message: string | null;
+}
+
+/** "Test with a user": what the source returns for one person and what the maps make of it. */
+export interface UserPreview {
+  source: string;
+  lookup: string;
+  found: boolean;
+  externalId: string | null;
+  active: boolean | null;
+  /** The attributes exactly as the connector delivers them (SCIM shape). */
+  attributes: Record<string, unknown> | null;
+  groups: string[] | null;
+  /** The WordPress fields the attribute map makes of them, login included. */
+  fields: Record<string, unknown> | null;
+  login: string | null;
+  /** Roles the role map gives; null when the role map leaves roles alone. */
+  roles: string[] | null;
+  /** Why the person could not become a WordPress user, if so. */
+  error: string | null;
 }
 
 /** A run with different options (dry run or not) is already running for the source. */
@@ -540,6 +581,196 @@ export class SyncEngine {
       attributes: sourcePaths(config),
       photos: source.photos && wantsPhotos(config),
     });
+  }
+
+  private async pullOptions(source: SourceConnection): Promise<{
+    config: Awaited<ReturnType<WordPressGateway['getConfig']>>;
+    pull: PullOptions;
+  }> {
+    const config = await this.options.wordpress.getConfig();
+    return {
+      config,
+      pull: {
+        groupNames: roleGroups(config.roleMap, source.slug),
+        attributes: sourcePaths(config),
+        photos: source.photos && wantsPhotos(config),
+      },
+    };
+  }
+
+  private fetcher(source: SourceConnection) {
+    const connector = this.connectors.get(source);
+    const getUser = connector.getUser?.bind(connector);
+    if (!getUser) {
+      throw new SourceCannotFetchError(
+        `The source "${source.slug}" (${source.type}) cannot be asked for one user`,
+      );
+    }
+    return { connector, getUser };
+  }
+
+  /**
+   * Fetches one person from the source and maps them with the source's attribute and role
+   * maps, exactly as a run would; writes nothing.
+   */
+  async previewUser(slug: string, lookup: string): Promise<UserPreview> {
+    const source = await this.source(slug);
+    const { getUser } = this.fetcher(source);
+    const { config, pull } = await this.pullOptions(source);
+    const user = await getUser(lookup, { ...pull, photos: false });
+    const preview: UserPreview = {
+      source: slug,
+      lookup,
+      found: user !== null,
+      externalId: user?.externalId ?? null,
+      active: user?.active ?? null,
+      attributes: user?.attributes ?? null,
+      groups: user?.groups ?? null,
+      fields: null,
+      login: null,
+      roles: null,
+      error: null,
+    };
+    if (!user) return preview;
+    try {
+      const mapped = mapUser(user, inboundMappings(config));
+      preview.fields = { ...mapped.fields };
+      preview.login = mapped.fields.login;
+    } catch (error) {
+      if (!(error instanceof MappingError)) throw error;
+      preview.error = error.message;
+    }
+    preview.roles = rolesFor(user.groups ?? [], config.roleMap, slug);
+    return preview;
+  }
+
+  /**
+   * "Sync now" of chosen users: each is fetched from the source by its external id and
+   * written like a run writes it (same plan, same batch route, same audit), without moving
+   * the source's cursor. A user the source no longer has is reported, not deprovisioned:
+   * the next run decides that.
+   */
+  async syncUsers(slug: string, externalIds: string[]): Promise<UserSyncOutcome[]> {
+    const source = await this.source(slug);
+    const { connector, getUser } = this.fetcher(source);
+    const { config, pull } = await this.pullOptions(source);
+    const outcomes = new Map<string, UserSyncOutcome>();
+    const found: CanonicalUser[] = [];
+    const fetchOne = async (externalId: string): Promise<void> => {
+      let user: CanonicalUser | null;
+      try {
+        user = await getUser(externalId, pull);
+      } catch (error) {
+        // The source refused this one person (after the client's retries): theirs alone.
+        if (!(error instanceof SourceError)) throw error;
+        outcomes.set(externalId, {
+          externalId,
+          outcome: 'failed',
+          wpUserId: null,
+          login: null,
+          message: `The source answered: ${error.message}`,
+        });
+        return;
+      }
+      if (user && user.externalId === externalId) found.push(user);
+      else
+        outcomes.set(externalId, {
+          externalId,
+          outcome: 'not_found',
+          wpUserId: null,
+          login: null,
+          message: 'The source has no user with this id',
+        });
+    };
+    // A few lookups at a time: a page of the Users screen, not a stampede on the source.
+    const queue = [...new Set(externalIds)];
+    await Promise.all(
+      Array.from({ length: Math.min(USER_FETCH_CONCURRENCY, queue.length) }, async () => {
+        for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+          await fetchOne(next);
+        }
+      }),
+    );
+    const now = this.now().toISOString();
+    const run: Run = {
+      id: `users-${randomBytes(6).toString('hex')}`,
+      source: slug,
+      trigger: 'on-demand',
+      state: 'running',
+      dryRun: false,
+      full: false,
+      createdAt: now,
+      startedAt: now,
+      finishedAt: null,
+      processed: 0,
+      total: found.length,
+      counts: emptyCounts(),
+      error: null,
+      owner: this.owner,
+      heartbeatAt: now,
+      scheduleSlot: null,
+      cancelRequested: false,
+      details: emptyDetails(),
+    };
+    const executor = new SyncRun(run, {
+      store: this.store,
+      wordpress: this.options.wordpress,
+      connector,
+      source,
+      config,
+      logger: this.logger.child({ source: slug, users: found.length }),
+      signal: new AbortController().signal,
+      auditSource: `connection:${slug}`,
+    });
+    const refused = [...outcomes.values()].filter((o) => o.outcome === 'failed');
+    if (refused.length > 0) {
+      // Recorded like a run's failures, so the profile and Failed records show them.
+      const known = await this.store.getSyncStates(
+        slug,
+        refused.map((o) => o.externalId),
+      );
+      await this.options.wordpress
+        .writeAudit(
+          refused.map((o) => ({
+            source: `connection:${slug}`,
+            action: 'update',
+            result: 'failure' as const,
+            userId: known.get(o.externalId)?.wpUserId ?? null,
+            userLogin: o.externalId,
+            fields: [],
+            message: `${o.message ?? 'The source refused the request'} (external id ${o.externalId})`,
+          })),
+        )
+        .catch((error: unknown) =>
+          this.logger.warn({ err: error }, 'audit entries of refused users not written'),
+        );
+    }
+    const progress = await executor.applyUsers(found);
+    const failures = new Map(progress.details.failures.map((f) => [f.externalId, f]));
+    const changes = new Map(progress.details.changes.map((c) => [c.externalId, c]));
+    const states = await this.store.getSyncStates(
+      slug,
+      found.map((user) => user.externalId),
+    );
+    for (const user of found) {
+      const failure = failures.get(user.externalId);
+      const change = changes.get(user.externalId);
+      const state = states.get(user.externalId);
+      outcomes.set(user.externalId, {
+        externalId: user.externalId,
+        outcome: failure
+          ? 'failed'
+          : change
+            ? change.action === 'create'
+              ? 'created'
+              : 'updated'
+            : 'unchanged',
+        wpUserId: change?.wpUserId ?? state?.wpUserId ?? null,
+        login: failure?.login ?? change?.login ?? null,
+        message: failure ? failure.message : null,
+      });
+    }
+    return externalIds.map((id) => outcomes.get(id)!).filter(Boolean);
   }
 
   private view(run: Run): RunView {

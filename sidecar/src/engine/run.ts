@@ -108,6 +108,11 @@ export interface RunDeps {
   signal: AbortSignal;
   /** Called after every batch with the live progress (kept in memory, persisted per page). */
   onProgress?: (progress: RunProgress) => void;
+  /**
+   * The audit source of failures WordPress never saw (default `run:<id>`); writes outside a
+   * run name their connection (`connection:<slug>`) so the connection's log finds them.
+   */
+  auditSource?: string;
 }
 
 /** Thrown when the run was cancelled; the engine records the run as cancelled. */
@@ -321,6 +326,29 @@ export class SyncRun {
     } else {
       await this.applyRoleChanges();
     }
+    return this.progress;
+  }
+
+  /**
+   * Applies these users as the source describes them now, outside the change feed ("Sync
+   * now" of chosen users): planned and written like a page of a run, but no cursor moves and
+   * no one is deprovisioned. Users the source no longer has are the caller's to report.
+   */
+  async applyUsers(users: CanonicalUser[]): Promise<RunProgress> {
+    if (users.length === 0) return this.progress;
+    const planned = await this.planUpserts(users, false);
+    this.memory.check();
+    await this.applyOps(planned.ops);
+    const photos = [...planned.photos];
+    for (const item of planned.ops) {
+      if (item.photo && item.change.wpUserId !== null && item.applied) {
+        photos.push({ ...item.photo, wpUserId: item.change.wpUserId });
+      }
+    }
+    await this.applyPhotos(photos);
+    this.processed += users.length;
+    await this.flushAudit();
+    this.report();
     return this.progress;
   }
 
@@ -1080,7 +1108,7 @@ export class SyncRun {
     this.counts.failed++;
     if (audit.audit && !this.dryRun) {
       this.audit.push({
-        source: `run:${this.run.id}`,
+        source: this.deps.auditSource ?? `run:${this.run.id}`,
         action,
         result: 'failure',
         userId: audit.userId ?? null,

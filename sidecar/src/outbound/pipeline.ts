@@ -534,6 +534,7 @@ class TargetWorker {
       try {
         if (command.kind === 'push') outcome = await this.pushCommand(command);
         else if (command.kind === 'retry') outcome = await this.retryCommand(command);
+        else if (command.kind === 'user') outcome = await this.userCommand(command);
         else outcome = { state: 'failed', error: `Unknown command "${command.kind}"` };
       } catch (error) {
         // Left running: whoever holds the lease next queues it again.
@@ -591,6 +592,30 @@ class TargetWorker {
     }
     const error = result?.error.message ?? 'The target gave no result';
     return { state: 'failed', result: { resolved: false, error }, error };
+  }
+
+  /** "Push now" of one user: their current state, delivered like a change of every field. */
+  private async userCommand(command: Command): Promise<CommandOutcome> {
+    const userId = Number(command.payload.userId);
+    if (!Number.isInteger(userId) || userId < 1) return { state: 'failed', error: 'No such user' };
+    const config = await this.pipeline.feed.syncConfig();
+    const change: UserChange = {
+      userId,
+      ids: [0],
+      actions: ['update'],
+      changed: [],
+      origins: ['local'],
+      firstAt: this.pipeline.now().toISOString(),
+    };
+    if (!(await this.holdLease())) throw new LeaseLost();
+    const result = (await this.deliverConcurrently([change], config)).get(userId);
+    if (result?.ok) {
+      if (result.outcome.status !== 'unchanged' && result.outcome.status !== 'excluded')
+        this.count('delivered', 'delivered');
+      return { state: 'succeeded', result: { status: result.outcome.status, error: null } };
+    }
+    const error = result?.error.message ?? 'The target gave no result';
+    return { state: 'failed', result: { status: 'failed', error }, error };
   }
 
   /** Runs a full push to its end (or a stop, or a lost lease: left for the next holder). */
@@ -963,6 +988,18 @@ export class OutboundPipeline {
       scope: cursorKey(letter.target),
       kind: 'retry',
       payload: { deadLetter: id },
+    });
+    await this.announce(command);
+    return command;
+  }
+
+  /** Asks for one user's current state to be delivered to a target now ("Push now"). */
+  async requestUserPush(slug: string, userId: number): Promise<Command> {
+    await this.targetOf(slug);
+    const command = await this.store.addCommand({
+      scope: cursorKey(slug),
+      kind: 'user',
+      payload: { userId },
     });
     await this.announce(command);
     return command;

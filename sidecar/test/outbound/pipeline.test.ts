@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { OutboundPipeline } from '../../src/outbound/pipeline.js';
+import { OutboundPipeline, TargetNotFoundError } from '../../src/outbound/pipeline.js';
 import type { PeerSettings } from '../../src/outbound/feed.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
@@ -194,6 +194,33 @@ describe('outbound pipeline', () => {
     assert.deepEqual(await pipeline.retryDeadLetter(letter!.id), { resolved: true, error: null });
     assert.equal((await store.getDeadLetter(letter!.id))?.resolvedAt !== null, true);
     assert.equal((await pipeline.status()).targets[0]!.deadLetters, 0);
+  });
+
+  it('pushes one user now on request (Push now), reports a refusal, and knows only its peers', async () => {
+    const { feed, targets, pipeline } = await setup();
+    feed.peerList = [peer('child')];
+    await pipeline.start();
+    await until(() => targets.size === 1, 'target');
+    const child = targets.get('child')!;
+
+    const queued = await pipeline.requestUserPush('child', 42);
+    const done = await pipeline.waitForCommand(queued.id, 5000);
+    assert.equal(done?.state, 'succeeded', done?.error ?? '');
+    assert.deepEqual(done?.result, { status: 'updated', error: null });
+    const sent = child.delivered.find((c) => c.userId === 42);
+    assert.ok(sent, 'delivered');
+    assert.deepEqual(sent.actions, ['update']);
+    assert.deepEqual(sent.changed, [], 'every attribute, not a diff');
+
+    child.failures.set(43, { left: 1_000, transient: false });
+    const refused = await pipeline.waitForCommand(
+      (await pipeline.requestUserPush('child', 43)).id,
+      5000,
+    );
+    assert.equal(refused?.state, 'failed');
+    assert.match(String((refused?.result as { error?: string }).error), /refused/);
+
+    await assert.rejects(pipeline.requestUserPush('nowhere', 42), TargetNotFoundError);
   });
 
   it('replays the unacknowledged page after a stop, from the stored cursor', async () => {

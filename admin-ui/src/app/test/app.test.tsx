@@ -53,6 +53,7 @@ describe('App', () => {
       'Deprovisioning',
       'Schedule',
       'Audit log',
+      'Failed records',
     ]);
     expect(screen.getByRole('tab', { name: 'Overview' })).toHaveAttribute('aria-selected', 'true');
     expect(await screen.findByRole('heading', { name: 'Sidecar' })).toBeInTheDocument();

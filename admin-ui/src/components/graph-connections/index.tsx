@@ -28,6 +28,7 @@ import ConnectionTestResult from '../connection-test-result';
 import ErrorNotice from '../error-notice';
 import GraphConnectionForm from '../graph-connection-form';
 import LoadingState from '../loading-state';
+import UserPreview from '../user-preview';
 import type { GraphConnectionsProps } from './types';
 
 function cloudLabel(cloud: Connection['cloud']): string {
@@ -218,6 +219,7 @@ export default function GraphConnections({ scheduleHref }: GraphConnectionsProps
             {test?.error ? (
               <ErrorNotice title={__('The test could not run.', 'usersync')} error={test.error} />
             ) : null}
+            <UserPreview source={connection.slug} sourceName={connection.name} />
           </>
         );
       }}

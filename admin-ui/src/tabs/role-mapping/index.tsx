@@ -31,6 +31,7 @@ import type { RoleImpact } from '../../api';
 import ErrorNotice from '../../components/error-notice';
 import LoadingState from '../../components/loading-state';
 import RoleMapEditor from '../../components/role-map-editor';
+import RoleUpdateModes from '../../components/role-update-modes';
 import { validateRoleMap } from '../../components/role-map-editor/validate';
 import SaveBar from '../../components/save-bar';
 import { useConfigSection } from '../../hooks/use-config-section';
@@ -130,6 +131,12 @@ export default function RoleMapping() {
               checks.touch(path);
               section.clearServerError(path);
             }}
+          />
+          <RoleUpdateModes
+            modes={roleMap.updateModes ?? {}}
+            connections={connections.data}
+            errors={checks.shown}
+            onChange={(updateModes) => section.setDraft(() => ({ ...roleMap, updateModes }))}
           />
           {updated > 0 ? (
             <Notice status="success" isDismissible={false}>

@@ -251,6 +251,61 @@ export class MicrosoftGraphConnector implements Connector {
   }
 
   /**
+   * One user by object id or userPrincipalName (`GET /users/{id | userPrincipalName}`), else
+   * by `mail` (`$filter`, Entra ID only); with the display names of their groups
+   * (`/memberOf`) when the role map names groups, and their photo when photos are asked for.
+   */
+  async getUser(lookup: string, options: PullOptions): Promise<CanonicalUser | null> {
+    options = { ...options, photos: this.wantsPhotos(options) };
+    const select = selectFor(options.attributes, this.settings.b2c).join(',');
+    let item: unknown = null;
+    try {
+      item = await this.client.getJson<unknown>(
+        `/v1.0/users/${encodeURIComponent(lookup)}?$select=${select}`,
+        { signal: options.signal },
+      );
+    } catch (error) {
+      if (!(error instanceof GraphError) || (error.status !== 404 && error.status !== 400))
+        throw error;
+    }
+    if (item === null && lookup.includes('@') && !this.settings.b2c) {
+      const filter = encodeURIComponent(`mail eq '${lookup.replace(/'/g, "''")}'`);
+      const body = await this.getCollection(
+        `/v1.0/users?$filter=${filter}&$select=${select}&$top=1`,
+        {},
+        options,
+        false,
+      );
+      item = body.value[0] ?? null;
+    }
+    if (item === null) return null;
+    const user = toCanonicalUser(
+      graphUserSchema.parse(item),
+      this.settings.b2c,
+      readsRawProperties(options.attributes),
+    );
+    if (options.groupNames.length > 0) {
+      const groups: string[] = [];
+      let url: string | undefined = this.client.url(
+        `/v1.0/users/${encodeURIComponent(user.externalId)}/memberOf?$select=id,displayName&$top=999`,
+      );
+      while (url) {
+        const body = await this.getCollection(url, {}, options, false);
+        for (const entry of body.value) {
+          const group = graphGroupSchema.parse(entry);
+          const type = (entry as { '@odata.type'?: unknown })['@odata.type'];
+          if ((!type || type === '#microsoft.graph.group') && group.displayName)
+            groups.push(group.displayName);
+        }
+        url = body['@odata.nextLink'];
+      }
+      user.groups = groups;
+    }
+    if (options.photos) user.photo = await this.photoOf(user.externalId, options.signal);
+    return user;
+  }
+
+  /**
    * Current photos of these users, 20 per JSON batch (Graph's limit), batches `concurrency` at
    * a time. A sub-request Graph throttles is sent again after its Retry-After; one that fails
    * otherwise leaves its user out (the next reconciliation tries again).
