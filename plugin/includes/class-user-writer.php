@@ -26,6 +26,9 @@ class User_Writer {
 	private const OPERATION_KEYS = array( 'ref', 'action', 'id', 'ifMatch', 'user' );
 	private const USER_KEYS      = array( 'login', 'email', 'firstName', 'lastName', 'displayName', 'nickname', 'url', 'description', 'avatarUrl', 'password', 'roles', 'meta', 'xprofile', 'externalId', 'scim', 'active' );
 
+	/** Audit field of a rename that names the login before it: `previous_login:<login>`. */
+	public const PREVIOUS_LOGIN_FIELD = 'previous_login:';
+
 	/** Longest biographical info accepted (the user meta `description`). */
 	private const MAX_DESCRIPTION = 65535;
 
@@ -558,7 +561,7 @@ class User_Writer {
 				/* translators: %s: field name */
 				throw Operation_Error::invalid( 'usersync_invalid_xprofile', sprintf( __( 'The value of the profile field "%s" must be a string or null.', 'usersync' ), $name ) );
 			}
-			$fields[ $name ] = $value;
+			$fields[ $name ] = null === $value ? null : Xprofile::normalize( $value );
 		}
 		return $fields;
 	}
@@ -954,14 +957,25 @@ class User_Writer {
 			'link'  => (string) get_user_meta( $id, Connection::link_key( $this->connection ), true ),
 		);
 
+		// A rename is audited under the new login and names the old one, so that the audit
+		// log's user filter finds the person under both.
+		$audit_login = $user->user_login;
+		if ( isset( $changes['user_login'] ) ) {
+			$audit_login = $changes['user_login'];
+			$names[]     = self::PREVIOUS_LOGIN_FIELD . $user->user_login;
+		}
+
 		$this->transaction(
 			$action,
 			$id,
-			$user->user_login,
+			$audit_login,
 			$names,
 			function () use ( $id, $changes, $toggled, $due ): array {
 				if ( isset( $changes['user_login'] ) ) {
 					$this->rename( $id, $changes['user_login'] );
+				}
+				if ( array_key_exists( 'source_login', $changes ) ) {
+					self::write_meta( $id, Connection::source_login_key( $this->connection ), $changes['source_login'] );
 				}
 				$core = array_intersect_key( $changes, array_flip( array( 'user_email', 'first_name', 'last_name', 'display_name', 'nickname', 'user_url', 'description', 'user_pass' ) ) );
 				if ( $core ) {
@@ -1047,14 +1061,32 @@ class User_Writer {
 		$id      = (int) $user->ID;
 		$changes = array();
 
-		$login = $data['login'] ?? $user->user_login;
-		if ( $login !== $user->user_login ) {
-			$owner = $this->logins[ strtolower( $login ) ] ?? null;
-			if ( null !== $owner && $owner !== $id ) {
-				/* translators: %s: login */
-				throw new Operation_Error( 409, 'usersync_login_exists', sprintf( __( 'A user with the login "%s" already exists.', 'usersync' ), $login ), 'uniqueness' );
+		$login = $user->user_login;
+		if ( isset( $data['login'] ) ) {
+			$key    = Connection::source_login_key( $this->connection );
+			$stored = get_user_meta( $id, $key, false );
+			$stored = $stored ? (string) $stored[0] : null;
+			if ( $this->config['renameLogins'] ) {
+				if ( $data['login'] !== $user->user_login ) {
+					$owner = $this->logins[ strtolower( $data['login'] ) ] ?? null;
+					if ( null !== $owner && $owner !== $id ) {
+						/* translators: %s: login */
+						throw new Operation_Error( 409, 'usersync_login_exists', sprintf( __( 'A user with the login "%s" already exists.', 'usersync' ), $data['login'] ), 'uniqueness' );
+					}
+					$login                 = $data['login'];
+					$changes['user_login'] = $login;
+				}
+				if ( null !== $stored ) {
+					$changes['source_login'] = null;
+				}
+			} else {
+				// WordPress logins do not change after creation ("Usernames cannot be changed"):
+				// the login the source asks for is remembered for it instead.
+				$asked = $data['login'] === $user->user_login ? null : $data['login'];
+				if ( $asked !== $stored ) {
+					$changes['source_login'] = $asked;
+				}
 			}
-			$changes['user_login'] = $login;
 		}
 
 		if ( isset( $data['email'] ) && $data['email'] !== $user->user_email ) {
@@ -1257,6 +1289,7 @@ class User_Writer {
 				self::write_meta( $id, self::unlinked_key( $this->connection ), $link );
 				self::write_meta( $id, Connection::link_key( $this->connection ), null );
 				self::write_meta( $id, Connection::scim_key( $this->connection ), null );
+				self::write_meta( $id, Connection::source_login_key( $this->connection ), null );
 				Plugin::groups()->remove_user_from_connection( $id, $this->connection );
 				if ( $schedule ) {
 					Deprovision_Grace::schedule_user( $id, $due, $this->connection, $this->source, $this->run_id );

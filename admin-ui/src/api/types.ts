@@ -185,6 +185,11 @@ export interface AuditSettings {
 /** `GET /usersync/v1/config`. */
 export interface SyncConfig {
   attributeMap: AttributeMapping[];
+  /**
+   * Whether a source may rename existing users (the value that feeds `user_login` changed).
+   * Off by default: logins do not change after creation (plugins before 0.2 left it out).
+   */
+  renameLogins?: boolean;
   roleMap: RoleMap;
   deprovision: DeprovisionPolicy;
   audit: AuditSettings;

@@ -360,6 +360,7 @@ class Users_Controller extends Controller {
 					'context'  => array( 'view' ),
 				),
 				'login'       => $string,
+				'sourceLogin' => $string + array( 'description' => __( 'The login the connection asked for, when WordPress kept the user\'s own (logins do not change unless renameLogins is on). Only present then.', 'usersync' ) ),
 				'email'       => $string,
 				'firstName'   => $string,
 				'lastName'    => $string,
