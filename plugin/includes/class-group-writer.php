@@ -22,6 +22,77 @@ class Group_Writer {
 	private const GROUP_KEYS     = array( 'displayName', 'externalId', 'members', 'scim' );
 
 	/**
+	 * JSON schema of one operation of `groups/batch` (see User_Writer::operation_schema()).
+	 *
+	 * @return array<string, mixed>
+	 */
+	public static function operation_schema(): array {
+		$ids = array(
+			'type'  => 'array',
+			'items' => array(
+				'type'    => 'integer',
+				'minimum' => 1,
+			),
+		);
+		return array(
+			'type'                 => 'object',
+			'additionalProperties' => false,
+			'required'             => array( 'action' ),
+			'properties'           => array(
+				'ref'           => array( 'type' => array( 'string', 'integer' ) ),
+				'action'        => array(
+					'type' => 'string',
+					'enum' => self::ACTIONS,
+				),
+				'id'            => array(
+					'type'    => 'integer',
+					'minimum' => 1,
+				),
+				'ifMatch'       => array( 'type' => array( 'string', 'null' ) ),
+				'group'         => array(
+					'type'                 => 'object',
+					'additionalProperties' => false,
+					'properties'           => array(
+						'displayName' => array(
+							'type'      => 'string',
+							'maxLength' => 255,
+						),
+						'externalId'  => array(
+							'type'      => array( 'string', 'null' ),
+							'maxLength' => 255,
+						),
+						'members'     => $ids,
+						'scim'        => array( 'type' => array( 'object', 'null' ) ),
+					),
+				),
+				'addMembers'    => $ids,
+				'removeMembers' => $ids,
+			),
+		);
+	}
+
+	/**
+	 * What an operation that has the schema's shape still lacks for its action, or null.
+	 *
+	 * @param array<string, mixed> $operation Operation.
+	 */
+	public static function operation_problem( array $operation ): ?string {
+		$action = $operation['action'];
+		if ( 'create' !== $action && ! isset( $operation['id'] ) ) {
+			/* translators: %s: action */
+			return sprintf( __( 'An operation "%s" needs the id of the group.', 'usersync' ), $action );
+		}
+		if ( in_array( $action, array( 'create', 'replace' ), true ) && ! isset( $operation['group']['displayName'] ) ) {
+			/* translators: %s: action */
+			return sprintf( __( 'An operation "%s" needs group.displayName.', 'usersync' ), $action );
+		}
+		if ( 'patch' !== $action && ( isset( $operation['addMembers'] ) || isset( $operation['removeMembers'] ) ) ) {
+			return __( 'addMembers and removeMembers belong to patch operations.', 'usersync' );
+		}
+		return null;
+	}
+
+	/**
 	 * Connection slug.
 	 *
 	 * @var string

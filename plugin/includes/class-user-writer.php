@@ -47,6 +47,75 @@ class User_Writer {
 	);
 
 	/**
+	 * JSON schema of one operation of `users/batch`: the shape the route checks before any
+	 * write (rest_validate_value_from_schema()), so a malformed batch is refused whole. The
+	 * values' meaning (allowed logins, existing roles, taken emails) is checked per operation.
+	 *
+	 * @return array<string, mixed>
+	 */
+	public static function operation_schema(): array {
+		$text = array( 'type' => array( 'string', 'null' ) );
+		return array(
+			'type'                 => 'object',
+			'additionalProperties' => false,
+			'required'             => array( 'action' ),
+			'properties'           => array(
+				'ref'     => array( 'type' => array( 'string', 'integer' ) ),
+				'action'  => array(
+					'type' => 'string',
+					'enum' => self::ACTIONS,
+				),
+				'id'      => array(
+					'type'    => 'integer',
+					'minimum' => 1,
+				),
+				'ifMatch' => array( 'type' => array( 'string', 'null' ) ),
+				'user'    => array(
+					'type'                 => array( 'object', 'null' ),
+					'additionalProperties' => false,
+					'properties'           => array(
+						'login'       => array( 'type' => 'string' ),
+						'email'       => $text,
+						'firstName'   => $text,
+						'lastName'    => $text,
+						'displayName' => $text,
+						'nickname'    => $text,
+						'url'         => $text,
+						'description' => $text,
+						'avatarUrl'   => $text,
+						'password'    => array( 'type' => 'string' ),
+						'roles'       => array(
+							'type'  => 'array',
+							'items' => array( 'type' => 'string' ),
+						),
+						'meta'        => array( 'type' => array( 'object', 'null' ) ),
+						'xprofile'    => array(
+							'type'                 => array( 'object', 'null' ),
+							'additionalProperties' => array( 'type' => array( 'string', 'null' ) ),
+						),
+						'externalId'  => $text,
+						'scim'        => array( 'type' => array( 'object', 'null' ) ),
+						'active'      => array( 'type' => 'boolean' ),
+					),
+				),
+			),
+		);
+	}
+
+	/**
+	 * What an operation that has the schema's shape still lacks for its action, or null.
+	 *
+	 * @param array<string, mixed> $operation Operation.
+	 */
+	public static function operation_problem( array $operation ): ?string {
+		if ( 'create' === $operation['action'] ) {
+			return isset( $operation['user']['login'] ) ? null : __( 'A create needs user.login.', 'usersync' );
+		}
+		/* translators: %s: action */
+		return isset( $operation['id'] ) ? null : sprintf( __( 'An operation "%s" needs the id of the user.', 'usersync' ), $operation['action'] );
+	}
+
+	/**
 	 * Connection slug.
 	 *
 	 * @var string
