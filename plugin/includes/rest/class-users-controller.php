@@ -11,6 +11,7 @@ use UserSync\Connection;
 use UserSync\Plugin;
 use UserSync\Protected_Meta;
 use UserSync\User_Directory;
+use UserSync\User_Operation;
 use UserSync\User_Snapshot;
 use UserSync\User_Writer;
 use WP_Error;
@@ -59,7 +60,7 @@ class Users_Controller extends Controller {
 					'methods'             => WP_REST_Server::CREATABLE,
 					'callback'            => array( $this, 'batch' ),
 					'permission_callback' => array( $this, 'batch_permissions_check' ),
-					'args'                => self::batch_args( User_Writer::operation_schema(), array( User_Writer::class, 'operation_problem' ) ),
+					'args'                => self::batch_args( User_Operation::schema(), array( User_Operation::class, 'problem' ) ),
 				),
 			)
 		);
