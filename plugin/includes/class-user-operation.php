@@ -111,8 +111,9 @@ final class User_Operation {
 	/**
 	 * Validates one operation and brings its values to the form WordPress stores.
 	 *
-	 * @param mixed  $operation Raw operation.
-	 * @param string $ref       Its ref.
+	 * @param mixed       $operation Raw operation.
+	 * @param string      $ref       Its ref.
+	 * @param Role_Mapper $roles     Role map (which roles a sync may grant).
 	 * @return array<string, mixed>
 	 * @throws Operation_Error On invalid input.
 	 */
@@ -174,6 +175,7 @@ final class User_Operation {
 	 *
 	 * @param array<string, mixed> $raw    Raw user.
 	 * @param bool                 $create Whether the operation creates the user.
+	 * @param Role_Mapper          $roles  Role map (which roles a sync may grant).
 	 * @return array<string, mixed> Present fields only, normalized.
 	 * @throws Operation_Error On invalid input.
 	 */
