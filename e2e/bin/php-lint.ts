@@ -1,5 +1,6 @@
 // `npm run lint:php`: `php -l` on every PHP file of the plugin (not plugin/build) and of the
-// test stack; fails with the list of files that do not parse.
+// test stack, then PHP_CodeSniffer with the repository's phpcs.xml.dist; fails with the list
+// of files that do not parse, or with what the sniffs found.
 import path from 'node:path';
 
 import { listFiles } from '../src/cli.js';
@@ -60,3 +61,22 @@ if (failures.length > 0) {
   process.exit(1);
 }
 process.stdout.write(`php -l: ${files.length} PHP files parse\n`);
+
+// PHP_CodeSniffer (Debian's php-codesniffer): the files and sniffs are in phpcs.xml.dist.
+const phpcs = process.env.USERSYNC_PHPCS ?? 'phpcs';
+const sniffed = await run(phpcs, [`--standard=${path.join(repoRoot, 'phpcs.xml.dist')}`], {
+  cwd: repoRoot,
+  timeoutMs: 300_000,
+}).catch((error: Error) => {
+  process.stderr.write(
+    `phpcs: ${error.message}: install PHP_CodeSniffer (apt-get install php-codesniffer) or set USERSYNC_PHPCS to it\n`,
+  );
+  process.exit(1);
+});
+if (sniffed.code !== 0) {
+  process.stderr.write(
+    `phpcs (phpcs.xml.dist) found problems:\n${sniffed.stdout}${sniffed.stderr}`,
+  );
+  process.exit(1);
+}
+process.stdout.write('phpcs: no problems (phpcs.xml.dist)\n');

@@ -205,7 +205,7 @@ describe('SCIM POST of a person who already has a WordPress account', () => {
     assert.deepEqual(user.roles, []);
   });
 
-  test('same email under another login: adopted and its login follows the userName', async () => {
+  test('same email under another login: adopted, keeps its login, found by the userName', async () => {
     const id = await existingUser({ username: 'rsmith', email: 'robin@contoso.example' });
     const r = await scim('POST', '/Users', {
       schemas: [USER],
@@ -217,8 +217,11 @@ describe('SCIM POST of a person who already has a WordPress account', () => {
     assert.equal(r.status, 201, r.text);
     assert.equal(r.body.id, String(id));
     const user = await snapshot(id);
-    assert.equal(user.login, 'robin@contoso.example');
+    // Logins do not change after creation (renameLogins is off by default).
+    assert.equal(user.login, 'rsmith');
+    assert.equal(user.sourceLogin, 'robin@contoso.example');
     assert.equal(user.linked, true);
+    assert.equal(r.body.userName, 'robin@contoso.example');
     const found = await scim(
       'GET',
       `/Users?filter=${encodeURIComponent('userName eq "robin@contoso.example"')}`,

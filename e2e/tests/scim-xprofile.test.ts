@@ -1,7 +1,8 @@
 // SCIM attributes mapped to BuddyPress profile fields (`xprofile:<Field Name>`), checked up to
 // the edge of BuddyPress. BuddyPress itself cannot be installed here (no network to
 // wordpress.org), so the site gets a small stand-in must-use plugin that defines the four
-// xprofile functions UserSync calls, with BuddyPress's signatures, over an option. What this
+// xprofile functions UserSync calls, with BuddyPress's signatures, over an option, saving
+// values through the same kses, balance and nofollow filters BuddyPress does. What this
 // proves: the configuration accepts the targets once the functions exist and refuses unknown
 // fields, the batch route writes and clears the values through those functions inside the
 // operation's transaction, snapshots and SCIM reads show them. What it does not prove: that
@@ -34,14 +35,28 @@ function xprofile_get_field_id_from_name( $field_name ) {
 function usersync_test_xprofile_id( $field ) {
 	return is_numeric( $field ) ? (int) $field : xprofile_get_field_id_from_name( $field );
 }
+// What BuddyPress's xprofile_sanitize_data_value_before_save() does to a single value.
+function usersync_test_xprofile_sanitize( $value ) {
+	global $allowedtags;
+	$tags             = $allowedtags;
+	$tags['a']['rel'] = array();
+	return trim( wp_rel_nofollow( force_balance_tags( wp_kses( $value, $tags ) ) ) );
+}
 function xprofile_set_field_data( $field, $user_id, $value, $is_required = false ) {
 	$id = usersync_test_xprofile_id( $field );
 	if ( ! $id || ! is_string( $value ) || 'refuse me' === $value ) {
 		return false;
 	}
 	$data                     = get_option( 'usersync_test_xprofile', array() );
-	$data[ $user_id ][ $id ] = $value;
+	$data[ $user_id ][ $id ] = usersync_test_xprofile_sanitize( $value );
 	return update_option( 'usersync_test_xprofile', $data ) || true;
+}
+// BuddyPress's raw read (no display filters).
+class BP_XProfile_ProfileData {
+	public static function get_value_byid( $field_id, $user_ids = null ) {
+		$data = get_option( 'usersync_test_xprofile', array() );
+		return $data[ $user_ids ][ (int) $field_id ] ?? '';
+	}
 }
 function xprofile_delete_field_data( $field = '', $user_id = 0 ) {
 	$data = get_option( 'usersync_test_xprofile', array() );
@@ -49,8 +64,10 @@ function xprofile_delete_field_data( $field = '', $user_id = 0 ) {
 	return update_option( 'usersync_test_xprofile', $data );
 }
 function xprofile_get_field_data( $field, $user_id = 0, $multi_format = 'array' ) {
+	global $allowedtags;
 	$data = get_option( 'usersync_test_xprofile', array() );
-	return $data[ $user_id ][ usersync_test_xprofile_id( $field ) ] ?? '';
+	// BuddyPress's read filters: kses, balanced tags, no slashes.
+	return stripslashes( force_balance_tags( wp_kses( $data[ $user_id ][ usersync_test_xprofile_id( $field ) ] ?? '', $allowedtags ) ) );
 }
 `;
 
@@ -82,6 +99,25 @@ async function snapshot(id: string) {
   );
   assert.equal(answer.status, 200, answer.text);
   return answer.body.users[0];
+}
+
+async function auditCount(): Promise<number> {
+  const answer = await request<Json[]>(`${restUrl(stack, 'usersync/v1/audit')}?per_page=1`, {
+    basic: asAdmin(stack),
+  });
+  assert.equal(answer.status, 200, answer.text);
+  return Number(answer.headers.get('x-wp-total'));
+}
+
+/** Audit entries written after there were `count`, newest first. */
+async function auditSince(count: number): Promise<Json[]> {
+  const total = await auditCount();
+  if (total === count) return [];
+  const answer = await request<Json[]>(
+    `${restUrl(stack, 'usersync/v1/audit')}?per_page=${total - count}`,
+    { basic: asAdmin(stack) },
+  );
+  return answer.body;
 }
 
 const row = (source: string, target: string) => ({
@@ -151,6 +187,35 @@ describe('BuddyPress profile fields through SCIM (stand-in xprofile functions)',
     assert.deepEqual((await snapshot(id)).xprofile, { 'Cost Center': 'CC-200', Division: '' });
     r = await scim('GET', `/Users/${id}`);
     assert.deepEqual(r.body[ENTERPRISE], { costCenter: 'CC-200' });
+  });
+
+  test('values with &, <, > and quotes read back as sent; sending them again writes nothing', async () => {
+    const value = `R&D Lead <EMEA> "North" O'Brien & Co &amp; a\\b`;
+    let r = await scim('PATCH', `/Users/${id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'Replace', path: `${ENTERPRISE}:costCenter`, value }],
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body[ENTERPRISE].costCenter, value);
+    const stored = await snapshot(id);
+    assert.equal(stored.xprofile['Cost Center'], value);
+    r = await scim('GET', `/Users/${id}`);
+    assert.equal(r.body[ENTERPRISE].costCenter, value);
+
+    const since = await auditCount();
+    r = await scim('PATCH', `/Users/${id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'Replace', path: `${ENTERPRISE}:costCenter`, value }],
+    });
+    assert.equal(r.status, 200, r.text);
+    const again = await snapshot(id);
+    assert.equal(again.version, stored.version, 'nothing changed');
+    const entries = await auditSince(since);
+    assert.deepEqual(
+      entries.filter((entry: Json) => entry.result === 'success'),
+      [],
+      'no write was audited',
+    );
   });
 
   test('a value the profile refuses fails the whole operation and writes nothing', async () => {

@@ -66,10 +66,15 @@ class Audit_Query {
 		$user = trim( (string) ( $filters['user'] ?? '' ) );
 		if ( '' !== $user ) {
 			// Part of a login is enough ("grace" finds grace.hopper@contoso.com); a number is also an id.
+			// A renamed user is found under every login it had: the entries of any user an entry
+			// names by that login, or whose rename names it as the login before (the last field).
 			$like          = '%' . $wpdb->esc_like( $user ) . '%';
+			$previous      = '%' . $wpdb->esc_like( '"' . User_Writer::PREVIOUS_LOGIN_FIELD ) . '%' . $wpdb->esc_like( $user ) . '%"]';
+			$table         = self::table();
+			$named         = $wpdb->prepare( "(user_login LIKE %s OR user_id IN (SELECT n.user_id FROM {$table} n WHERE n.user_id IS NOT NULL AND (n.user_login LIKE %s OR n.fields LIKE %s)))", $like, $like, $previous ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 			$this->where[] = ctype_digit( $user )
-				? $wpdb->prepare( '(user_id = %d OR user_login LIKE %s)', (int) $user, $like )
-				: $wpdb->prepare( 'user_login LIKE %s', $like );
+				? $wpdb->prepare( '(user_id = %d OR ', (int) $user ) . $named . ')'
+				: $named;
 		}
 		$search = trim( (string) ( $filters['search'] ?? '' ) );
 		if ( '' !== $search ) {

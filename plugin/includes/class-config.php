@@ -89,6 +89,11 @@ class Config {
 						),
 					),
 				),
+				'renameLogins' => array(
+					'description' => __( 'Keep WordPress logins in step with the source: when a source changes the value that feeds user_login, the existing user is renamed. Off (the default), a login never changes after the user was created; the source\'s new value is remembered, so the source reads back what it sent.', 'usersync' ),
+					'type'        => 'boolean',
+					'context'     => array( 'view', 'edit' ),
+				),
 				'roleMap'      => array(
 					'description'          => __( 'Which WordPress roles members of source groups get.', 'usersync' ),
 					'type'                 => 'object',
@@ -223,6 +228,7 @@ class Config {
 				),
 				$map
 			),
+			'renameLogins' => false,
 			'roleMap'      => array(
 				'rules'              => array(),
 				'defaultRole'        => 'subscriber',
@@ -246,7 +252,7 @@ class Config {
 	/**
 	 * The complete configuration.
 	 *
-	 * @return array{attributeMap: array<int, array<string, mixed>>, roleMap: array<string, mixed>, deprovision: array<string, mixed>, audit: array{retentionDays: int}}
+	 * @return array{attributeMap: array<int, array<string, mixed>>, renameLogins: bool, roleMap: array<string, mixed>, deprovision: array<string, mixed>, audit: array{retentionDays: int}}
 	 */
 	public function get(): array {
 		$stored = get_option( self::OPTION, array() );
@@ -415,6 +421,7 @@ class Config {
 
 		return array(
 			'attributeMap' => $attribute_map,
+			'renameLogins' => isset( $config['renameLogins'] ) && rest_sanitize_boolean( $config['renameLogins'] ),
 			'roleMap'      => $role_map,
 			'deprovision'  => $deprovision,
 			'audit'        => $audit,

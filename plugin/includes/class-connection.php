@@ -86,4 +86,15 @@ final class Connection {
 	public static function scim_key( string $connection ): string {
 		return 'usersync_scim_' . $connection;
 	}
+
+	/**
+	 * User meta key holding the login a connection asks for when it differs from the user's
+	 * own: logins do not change after creation unless `renameLogins` is on, and the source
+	 * still reads back (and finds the user by) the value it sent.
+	 *
+	 * @param string $connection Connection slug.
+	 */
+	public static function source_login_key( string $connection ): string {
+		return 'usersync_source_login_' . $connection;
+	}
 }

@@ -378,7 +378,7 @@ class Connections {
 	 * @return int|WP_Error
 	 */
 	private static function integer( string $key, $value ) {
-		[ $min, $max ] = self::RANGES[ $key ];
+		list( $min, $max ) = self::RANGES[ $key ];
 		if ( ! is_numeric( $value ) || (int) $value != $value || (int) $value < $min || (int) $value > $max ) { // phpcs:ignore Universal.Operators.StrictComparisons.LooseNotEqual
 			/* translators: 1: field name, 2: minimum, 3: maximum */
 			return self::invalid( $key, sprintf( __( '%1$s must be a whole number from %2$d to %3$d.', 'usersync' ), $key, $min, $max ) );

@@ -22,6 +22,77 @@ class Group_Writer {
 	private const GROUP_KEYS     = array( 'displayName', 'externalId', 'members', 'scim' );
 
 	/**
+	 * JSON schema of one operation of `groups/batch` (see User_Operation::schema()).
+	 *
+	 * @return array<string, mixed>
+	 */
+	public static function operation_schema(): array {
+		$ids = array(
+			'type'  => 'array',
+			'items' => array(
+				'type'    => 'integer',
+				'minimum' => 1,
+			),
+		);
+		return array(
+			'type'                 => 'object',
+			'additionalProperties' => false,
+			'required'             => array( 'action' ),
+			'properties'           => array(
+				'ref'           => array( 'type' => array( 'string', 'integer' ) ),
+				'action'        => array(
+					'type' => 'string',
+					'enum' => self::ACTIONS,
+				),
+				'id'            => array(
+					'type'    => 'integer',
+					'minimum' => 1,
+				),
+				'ifMatch'       => array( 'type' => array( 'string', 'null' ) ),
+				'group'         => array(
+					'type'                 => 'object',
+					'additionalProperties' => false,
+					'properties'           => array(
+						'displayName' => array(
+							'type'      => 'string',
+							'maxLength' => 255,
+						),
+						'externalId'  => array(
+							'type'      => array( 'string', 'null' ),
+							'maxLength' => 255,
+						),
+						'members'     => $ids,
+						'scim'        => array( 'type' => array( 'object', 'null' ) ),
+					),
+				),
+				'addMembers'    => $ids,
+				'removeMembers' => $ids,
+			),
+		);
+	}
+
+	/**
+	 * What an operation that has the schema's shape still lacks for its action, or null.
+	 *
+	 * @param array<string, mixed> $operation Operation.
+	 */
+	public static function operation_problem( array $operation ): ?string {
+		$action = $operation['action'];
+		if ( 'create' !== $action && ! isset( $operation['id'] ) ) {
+			/* translators: %s: action */
+			return sprintf( __( 'An operation "%s" needs the id of the group.', 'usersync' ), $action );
+		}
+		if ( in_array( $action, array( 'create', 'replace' ), true ) && ! isset( $operation['group']['displayName'] ) ) {
+			/* translators: %s: action */
+			return sprintf( __( 'An operation "%s" needs group.displayName.', 'usersync' ), $action );
+		}
+		if ( 'patch' !== $action && ( isset( $operation['addMembers'] ) || isset( $operation['removeMembers'] ) ) ) {
+			return __( 'addMembers and removeMembers belong to patch operations.', 'usersync' );
+		}
+		return null;
+	}
+
+	/**
 	 * Connection slug.
 	 *
 	 * @var string
@@ -29,18 +100,11 @@ class Group_Writer {
 	private string $connection;
 
 	/**
-	 * Audit source.
+	 * Transaction, audit and result of each operation.
 	 *
-	 * @var string
+	 * @var Batch_Envelope
 	 */
-	private string $source;
-
-	/**
-	 * Run id for the audit log.
-	 *
-	 * @var string|null
-	 */
-	private ?string $run_id;
+	private Batch_Envelope $envelope;
 
 	/**
 	 * Role map.
@@ -58,8 +122,7 @@ class Group_Writer {
 	 */
 	public function __construct( string $connection, string $source, ?string $run_id = null ) {
 		$this->connection = $connection;
-		$this->source     = $source;
-		$this->run_id     = $run_id;
+		$this->envelope   = new Batch_Envelope( $connection, $source, $run_id );
 		$this->roles      = new Role_Mapper();
 	}
 
@@ -73,9 +136,7 @@ class Group_Writer {
 		$previous_origin = Plugin::outbox()->set_origin( $this->connection );
 		$results         = array();
 		foreach ( array_values( $operations ) as $index => $operation ) {
-			$ref = is_array( $operation ) && isset( $operation['ref'] ) && ( is_string( $operation['ref'] ) || is_int( $operation['ref'] ) )
-				? (string) $operation['ref']
-				: (string) $index;
+			$ref = Batch_Envelope::ref( $operation, $index );
 			try {
 				$op      = $this->normalize( $operation );
 				// A write to an existing group holds its lock from the read its ifMatch and
@@ -87,18 +148,9 @@ class Group_Writer {
 					$row   = Plugin::groups()->get( $outcome['group_id'], $this->connection );
 					$group = $row ? Plugin::groups()->snapshots( array( $row ) )[0] : null;
 				}
-				$results[] = array(
-					'ref'    => $ref,
-					'ok'     => true,
-					'status' => $outcome['status'],
-					'group'  => $group,
-				);
+				$results[] = Batch_Envelope::success( $ref, $outcome['status'], 'group', $group );
 			} catch ( Operation_Error $error ) {
-				$results[] = array(
-					'ref'   => $ref,
-					'ok'    => false,
-					'error' => $error->to_array(),
-				);
+				$results[] = Batch_Envelope::failure( $ref, $error );
 			}
 		}
 		Plugin::outbox()->set_origin( $previous_origin );
@@ -449,25 +501,7 @@ class Group_Writer {
 	 * @throws Operation_Error On failure, after rolling back.
 	 */
 	private function transaction( string $action, string $name, array $fields, array $affected, callable $write ): array {
-		$transaction = new Transaction();
-		$transaction->begin();
-		try {
-			$outcome = $write();
-			$this->audit( $action, $name, $fields, 'success', null );
-			$transaction->commit();
-			return $outcome;
-		} catch ( \Throwable $throwable ) {
-			$transaction->rollback( $affected );
-			$error = $throwable instanceof Operation_Error
-				? $throwable
-				: new Operation_Error( 500, 'usersync_internal_error', __( 'The operation failed unexpectedly; nothing was written.', 'usersync' ) );
-			if ( ! $throwable instanceof Operation_Error ) {
-				// phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log
-				error_log( 'UserSync: group operation failed: ' . $throwable );
-			}
-			$this->audit( $action, $name, $fields, 'failure', $error->getMessage() );
-			throw $error;
-		}
+		return $this->envelope->transaction( $action, null, $name, $fields, $write, static fn(): array => $affected, array(), null, 'group operation' );
 	}
 
 	/**
@@ -480,20 +514,7 @@ class Group_Writer {
 	 * @param string|null $error  Message.
 	 */
 	private function audit( string $action, string $name, array $fields, string $result, ?string $error ): void {
-		Plugin::audit_log()->write(
-			array(
-				'actor'      => 'sidecar',
-				'source'     => $this->source,
-				'action'     => $action,
-				'user_id'    => null,
-				'user_login' => $name,
-				'fields'     => $fields,
-				'result'     => $result,
-				'error'      => $error,
-				'run_id'     => $this->run_id,
-				'connection' => $this->connection,
-			)
-		);
+		$this->envelope->audit( $action, null, $name, $fields, $result, $error );
 	}
 
 	/**

@@ -36,34 +36,58 @@ final class Plugin {
 		return self::$instances[ $class_name ];
 	}
 
+	/**
+	 * The sync configuration.
+	 */
 	public static function config(): Config {
 		return self::get( Config::class );
 	}
 
+	/**
+	 * The SCIM bearer tokens.
+	 */
 	public static function tokens(): Tokens {
 		return self::get( Tokens::class );
 	}
 
+	/**
+	 * The audit log writer.
+	 */
 	public static function audit_log(): Audit_Log {
 		return self::get( Audit_Log::class );
 	}
 
+	/**
+	 * The outbox of user changes.
+	 */
 	public static function outbox(): Outbox {
 		return self::get( Outbox::class );
 	}
 
+	/**
+	 * The groups of the connections.
+	 */
 	public static function groups(): Groups {
 		return self::get( Groups::class );
 	}
 
+	/**
+	 * The listener that records local user changes in the outbox.
+	 */
 	public static function user_changes(): User_Change_Listener {
 		return self::get( User_Change_Listener::class );
 	}
 
+	/**
+	 * The login block of disabled users.
+	 */
 	public static function login_guard(): Login_Guard {
 		return self::get( Login_Guard::class );
 	}
 
+	/**
+	 * The client of the sidecar.
+	 */
 	public static function sidecar(): Sidecar_Client {
 		return self::get( Sidecar_Client::class );
 	}

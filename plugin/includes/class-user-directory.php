@@ -181,7 +181,13 @@ class User_Directory {
 		if ( 'pr' === $op ) {
 			return "$column <> ''";
 		}
-		return self::compare( $column, $op, $value, false );
+		$sql = self::compare( $column, $op, $value, false );
+		if ( 'login' === $attr && null !== $connection ) {
+			// A source whose login WordPress did not take finds the user by the one it sent.
+			$sql = '(' . $sql . ' OR u.ID IN (SELECT s.user_id FROM ' . $wpdb->usermeta . ' s WHERE s.meta_key = '
+				. $wpdb->prepare( '%s', Connection::source_login_key( $connection ) ) . ' AND ' . self::compare( 's.meta_value', $op, $value, false ) . '))';
+		}
+		return $sql;
 	}
 
 	/**

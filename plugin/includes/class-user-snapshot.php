@@ -180,6 +180,15 @@ class User_Snapshot {
 			'meta'        => $meta,
 		);
 
+		// The login the connection asked for when WordPress kept another (see User_Writer):
+		// shown only when there is one, so other users' versions stay as they were.
+		if ( null !== $this->connection ) {
+			$source_login = get_user_meta( $id, Connection::source_login_key( $this->connection ), false );
+			if ( $source_login && '' !== (string) $source_login[0] ) {
+				$snapshot['sourceLogin'] = (string) $source_login[0];
+			}
+		}
+
 		if ( $this->xprofile_fields ) {
 			$xprofile = array();
 			foreach ( $this->xprofile_fields as $field ) {

@@ -57,7 +57,8 @@ final class Xprofile {
 	}
 
 	/**
-	 * A user's stored value of a field as text ('' when empty), or null without BuddyPress.
+	 * A user's value of a field as text, as it was sent and as BuddyPress shows it ('' when
+	 * empty), or null without BuddyPress.
 	 *
 	 * @param int    $user_id User id.
 	 * @param string $name    Field name.
@@ -67,14 +68,46 @@ final class Xprofile {
 		if ( ! $field_id ) {
 			return null;
 		}
-		// The raw stored value: xprofile_get_field_data() would format it for display.
+		// The stored value, unformatted: xprofile_get_field_data() would format it for display
+		// (links, paragraphs).
 		$value = class_exists( 'BP_XProfile_ProfileData' )
 			? maybe_unserialize( \BP_XProfile_ProfileData::get_value_byid( $field_id, $user_id ) )
 			: xprofile_get_field_data( $field_id, $user_id, 'comma' );
 		if ( is_array( $value ) ) {
-			$value = implode( ', ', array_map( 'strval', $value ) );
+			return implode( ', ', array_map( static fn( $item ): string => is_scalar( $item ) ? self::as_sent( (string) $item ) : '', $value ) );
 		}
-		return is_scalar( $value ) ? (string) $value : '';
+		return is_scalar( $value ) ? self::as_sent( (string) $value ) : '';
+	}
+
+	/**
+	 * A stored value as text: BuddyPress saves values through kses (which writes `&` as
+	 * `&amp;`) and strips slashes when it reads them, and its profile pages show the entities
+	 * as the characters they stand for.
+	 *
+	 * @param string $stored Stored value.
+	 */
+	public static function as_sent( string $stored ): string {
+		return html_entity_decode( stripslashes( $stored ), ENT_QUOTES | ENT_HTML5, 'UTF-8' );
+	}
+
+	/**
+	 * A value as it is compared with what as_sent() reads: BuddyPress trims what it saves.
+	 *
+	 * @param string $value Value.
+	 */
+	public static function normalize( string $value ): string {
+		return trim( $value );
+	}
+
+	/**
+	 * What set() hands BuddyPress: the text with `&`, `<` and `>` as entities, so that its kses
+	 * filter keeps every character (it would drop a lone `<` and what follows), slashed as
+	 * BuddyPress's own profile form sends values. as_sent() reads it back as it was.
+	 *
+	 * @param string $value Text.
+	 */
+	private static function for_buddypress( string $value ): string {
+		return wp_slash( htmlspecialchars( $value, ENT_NOQUOTES | ENT_SUBSTITUTE, 'UTF-8' ) );
 	}
 
 	/**
@@ -94,7 +127,7 @@ final class Xprofile {
 			xprofile_delete_field_data( $field_id, $user_id );
 			return;
 		}
-		if ( ! xprofile_set_field_data( $field_id, $user_id, $value ) ) {
+		if ( ! xprofile_set_field_data( $field_id, $user_id, self::for_buddypress( $value ) ) ) {
 			/* translators: 1: value, 2: field name */
 			throw Operation_Error::invalid( 'usersync_invalid_xprofile_value', sprintf( __( 'BuddyPress refused "%1$s" for the profile field "%2$s".', 'usersync' ), $value, $name ) );
 		}

@@ -192,6 +192,11 @@ export interface SyncConfig {
   /** The site's time zone (read-only): an IANA name or an offset such as `+02:00`. */
   siteTimeZone?: string;
   attributeMap: AttributeMapping[];
+  /**
+   * Whether a source may rename existing users (the value that feeds `user_login` changed).
+   * Off by default: logins do not change after creation (plugins before 0.2 left it out).
+   */
+  renameLogins?: boolean;
   roleMap: RoleMap;
   deprovision: DeprovisionPolicy;
   audit: AuditSettings;

@@ -54,7 +54,7 @@ class Groups_Controller extends Controller {
 					'methods'             => WP_REST_Server::CREATABLE,
 					'callback'            => array( $this, 'batch' ),
 					'permission_callback' => array( $this, 'batch_permissions_check' ),
-					'args'                => Users_Controller::batch_args(),
+					'args'                => Users_Controller::batch_args( Group_Writer::operation_schema(), array( Group_Writer::class, 'operation_problem' ) ),
 				),
 			)
 		);
@@ -118,7 +118,7 @@ class Groups_Controller extends Controller {
 	}
 
 	/**
-	 * Applies a batch of group operations: always 200 with one result per operation.
+	 * Applies a batch of well-shaped group operations: 200 with one result per operation.
 	 *
 	 * @param WP_REST_Request $request Request.
 	 * @return WP_REST_Response

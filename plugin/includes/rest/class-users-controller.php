@@ -11,6 +11,7 @@ use UserSync\Connection;
 use UserSync\Plugin;
 use UserSync\Protected_Meta;
 use UserSync\User_Directory;
+use UserSync\User_Operation;
 use UserSync\User_Snapshot;
 use UserSync\User_Writer;
 use WP_Error;
@@ -59,7 +60,7 @@ class Users_Controller extends Controller {
 					'methods'             => WP_REST_Server::CREATABLE,
 					'callback'            => array( $this, 'batch' ),
 					'permission_callback' => array( $this, 'batch_permissions_check' ),
-					'args'                => self::batch_args(),
+					'args'                => self::batch_args( User_Operation::schema(), array( User_Operation::class, 'problem' ) ),
 				),
 			)
 		);
@@ -146,7 +147,7 @@ class Users_Controller extends Controller {
 	}
 
 	/**
-	 * Applies a batch of operations: always 200 with one result per operation.
+	 * Applies a batch of well-shaped operations: 200 with one result per operation.
 	 *
 	 * @param WP_REST_Request $request Request.
 	 * @return WP_REST_Response
@@ -159,12 +160,22 @@ class Users_Controller extends Controller {
 	}
 
 	/**
-	 * Arguments of the batch route. Operations are validated one by one by the writer, so
-	 * that an invalid operation fails alone.
+	 * Arguments of a batch route (users/batch, groups/batch). Every operation is checked
+	 * against its JSON schema before anything is written: a malformed one refuses the whole
+	 * request with 400 `rest_invalid_param`, naming each bad operation by its path
+	 * (`operations[3][action]`). What the values mean is checked by the writer, so an
+	 * operation with a taken email or an unknown role fails alone.
 	 *
+	 * @param array<string, mixed> $operation Schema of one operation.
+	 * @param callable             $problem   What a well-shaped operation lacks for its action (string), or null.
 	 * @return array<string, array<string, mixed>>
 	 */
-	public static function batch_args(): array {
+	public static function batch_args( array $operation, callable $problem ): array {
+		$list = array(
+			'type'     => 'array',
+			'maxItems' => self::MAX_OPERATIONS,
+			'items'    => $operation,
+		);
 		return array(
 			'connection' => array(
 				'description' => __( 'Connection the operations come from.', 'usersync' ),
@@ -182,13 +193,59 @@ class Users_Controller extends Controller {
 				'type'        => array( 'string', 'null' ),
 				'maxLength'   => 64,
 			),
-			'operations' => array(
-				'description' => __( 'Operations, applied in order, each in its own transaction.', 'usersync' ),
-				'type'        => 'array',
-				'maxItems'    => self::MAX_OPERATIONS,
-				'items'       => array( 'type' => 'object' ),
-				'required'    => true,
+			'operations' => $list + array(
+				'description'       => __( 'Operations, applied in order, each in its own transaction.', 'usersync' ),
+				'required'          => true,
+				// Checked before it is sanitized (as rest_parse_request_arg() does): sanitizing
+				// first would turn `"active": "yes"` into true.
+				'sanitize_callback' => static function ( $value, $request, string $param ) use ( $list, $problem ) {
+					$valid = self::validate_operations( $value, $list, $problem, $param );
+					return is_wp_error( $valid ) ? $valid : rest_sanitize_value_from_schema( $value, $list, $param );
+				},
 			),
+		);
+	}
+
+	/**
+	 * Checks every operation of a batch against the schema, and reports all that fail.
+	 *
+	 * @param mixed                $value   The `operations` parameter.
+	 * @param array<string, mixed> $list    Schema of the list.
+	 * @param callable             $problem See batch_args().
+	 * @param string               $param   Parameter name.
+	 * @return true|WP_Error
+	 */
+	private static function validate_operations( $value, array $list, callable $problem, string $param ) {
+		if ( ! is_array( $value ) || ! wp_is_numeric_array( $value ) || count( $value ) > self::MAX_OPERATIONS ) {
+			return rest_validate_value_from_schema( $value, $list, $param );
+		}
+		$problems = array();
+		foreach ( array_values( $value ) as $index => $operation ) {
+			$path  = $param . '[' . $index . ']';
+			$valid = rest_validate_value_from_schema( $operation, $list['items'], $path );
+			if ( is_wp_error( $valid ) ) {
+				$message           = $valid->get_error_message();
+				$problems[ $path ] = false === strpos( $message, $path ) ? $path . ': ' . $message : $message;
+			} else {
+				$lacks = $problem( rest_sanitize_value_from_schema( $operation, $list['items'], $path ) );
+				if ( null !== $lacks ) {
+					$problems[ $path ] = $path . ': ' . $lacks;
+				}
+			}
+			if ( count( $problems ) >= 20 ) {
+				break; // Enough to see what is wrong.
+			}
+		}
+		if ( ! $problems ) {
+			return true;
+		}
+		return new WP_Error(
+			'rest_invalid_param',
+			implode( ' ', $problems ),
+			array(
+				'status' => 400,
+				'params' => $problems,
+			)
 		);
 	}
 
@@ -360,6 +417,7 @@ class Users_Controller extends Controller {
 					'context'  => array( 'view' ),
 				),
 				'login'       => $string,
+				'sourceLogin' => $string + array( 'description' => __( 'The login the connection asked for, when WordPress kept the user\'s own (logins do not change unless renameLogins is on). Only present then.', 'usersync' ) ),
 				'email'       => $string,
 				'firstName'   => $string,
 				'lastName'    => $string,

@@ -36,6 +36,8 @@ export interface UserSyncConfig {
 export interface UserSnapshot {
   id: number;
   login: string;
+  /** The login this connection asked for when WordPress kept its own (logins do not change). */
+  sourceLogin?: string;
   email: string;
   firstName: string;
   lastName: string;
@@ -323,7 +325,11 @@ export function userToWordPress(
     const target = entry.target;
     if (target === 'user_login') {
       if (value === undefined) continue;
-      if (options.current && loginMatches(value, options.current.login)) continue;
+      if (
+        options.current &&
+        loginMatches(value, options.current.sourceLogin ?? options.current.login)
+      )
+        continue;
       input.login = sanitizeLogin(value);
     } else if (target in CORE_TARGETS) {
       const field = CORE_TARGETS[target]!;
@@ -385,10 +391,9 @@ export function userFromWordPress(
     if (isUserName(entry) || entry.target === 'user_login') {
       if (!isUserName(entry)) continue;
       const sent = typeof stored.userName === 'string' ? stored.userName : undefined;
+      const login = snapshot.sourceLogin ?? snapshot.login;
       resource.userName =
-        sent && loginMatches(applyTransform(entry.transform, sent), snapshot.login)
-          ? sent
-          : snapshot.login;
+        sent && loginMatches(applyTransform(entry.transform, sent), login) ? sent : login;
       continue;
     }
     const sent = readSource(stored, entry.source);

@@ -193,6 +193,40 @@ describe('SCIM User ↔ WordPress', () => {
     // A login renamed in WordPress shows as the userName.
     assert.equal(userFromWordPress({ ...snapshot, login: 'kimlee' }, map, '').userName, 'kimlee');
   });
+
+  it('a userName WordPress kept another login for: read back as sent, not sent again', () => {
+    const renamed = { ...scim, userName: 'Kim.Lee@Example.com' };
+    const snapshot = {
+      id: 12,
+      login: 'kim1@example.com',
+      sourceLogin: 'Kim.Lee@Example.com',
+      email: 'kim@example.com',
+      firstName: 'Kim',
+      lastName: 'Lee',
+      displayName: '',
+      nickname: '',
+      url: '',
+      roles: [],
+      active: true,
+      registered: '2024-01-01T00:00:00Z',
+      modified: '2024-02-01T00:00:00Z',
+      version: 'W/"0123456789abcdef"',
+      connection: 'c',
+      externalId: 'k1',
+      linked: true,
+      createdBy: 'c',
+      groups: [],
+      scim: userToWordPress(renamed, map, { creating: true }).scim ?? null,
+      meta: {},
+    } satisfies UserSnapshot;
+    assert.equal(userFromWordPress(snapshot, map, '').userName, 'Kim.Lee@Example.com');
+    const again = userToWordPress(renamed, map, { creating: false, current: snapshot });
+    assert.equal(again.login, undefined, 'the remembered login is not sent again');
+    const back = userToWordPress(scim, map, { creating: false, current: snapshot });
+    assert.equal(back.login, 'Kim1@Example.com', 'another userName is');
+    const { sourceLogin: _kept, ...plain } = snapshot;
+    assert.equal(userFromWordPress(plain, map, '').userName, 'kim1@example.com');
+  });
 });
 
 describe('template rows', () => {

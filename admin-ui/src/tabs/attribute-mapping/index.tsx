@@ -11,13 +11,15 @@ import type { FormEvent } from 'react';
 /**
  * WordPress dependencies
  */
-import { Card, CardBody, CardHeader, Notice } from '@wordpress/components';
-import { useRef } from '@wordpress/element';
+import { Card, CardBody, CardHeader, Notice, ToggleControl } from '@wordpress/components';
+import { useRef, useState } from '@wordpress/element';
 import { __ } from '@wordpress/i18n';
 
 /**
  * Internal dependencies
  */
+import { saveConfig, toApiError } from '../../api';
+import type { ApiError } from '../../api';
 import AttributeMapEditor from '../../components/attribute-map-editor';
 import { validateAttributeMap } from '../../components/attribute-map-editor/validate';
 import ErrorNotice from '../../components/error-notice';
@@ -26,6 +28,79 @@ import MappingPreview from '../../components/mapping-preview';
 import SaveBar from '../../components/save-bar';
 import { useConfigSection } from '../../hooks/use-config-section';
 import { useFormChecks } from '../../hooks/use-form-checks';
+
+/**
+ * "Keep WordPress logins in step with the source": off, a login never changes after the user
+ * was created (WordPress itself says usernames cannot be changed); on, a source renames users.
+ */
+function LoginRenames({ initial }: { initial: boolean }) {
+  const [stored, setStored] = useState(initial);
+  const [value, setValue] = useState(initial);
+  const [isSaving, setIsSaving] = useState(false);
+  const [saved, setSaved] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+
+  const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    if (isSaving) {
+      return;
+    }
+    setIsSaving(true);
+    setError(null);
+    setSaved(false);
+    try {
+      const answer = await saveConfig({ renameLogins: value });
+      setStored(answer.renameLogins ?? false);
+      setValue(answer.renameLogins ?? false);
+      setSaved(true);
+    } catch (failure) {
+      setError(toApiError(failure));
+    } finally {
+      setIsSaving(false);
+    }
+  };
+
+  return (
+    <form onSubmit={onSubmit} noValidate>
+      <Card className="usersync-card">
+        <CardHeader>
+          <h2 className="usersync-card__title">{__('Logins', 'usersync')}</h2>
+        </CardHeader>
+        <CardBody>
+          <ToggleControl
+            label={__('Keep WordPress logins in step with the source', 'usersync')}
+            help={__(
+              'Off (recommended): a user keeps the login it was created with, whatever the source sends later; the source still reads back and finds the user by its own value. On: when the value mapped to user_login changes in the source, the WordPress user is renamed.',
+              'usersync',
+            )}
+            checked={value}
+            onChange={(next) => {
+              setSaved(false);
+              setValue(next);
+            }}
+          />
+          {value ? (
+            <Notice status="warning" isDismissible={false}>
+              {__(
+                'WordPress does not expect logins to change: renamed users must sign in with their new login, and links, other plugins or scripts that use the old login stop finding them. The audit log records every rename with the old and the new login.',
+                'usersync',
+              )}
+            </Notice>
+          ) : null}
+          <SaveBar
+            label={__('Save login setting', 'usersync')}
+            isSaving={isSaving}
+            saved={saved}
+            isDirty={value !== stored}
+            problemCount={0}
+            attempted={false}
+            error={error}
+          />
+        </CardBody>
+      </Card>
+    </form>
+  );
+}
 
 export default function AttributeMapping() {
   const section = useConfigSection('attributeMap');
@@ -117,6 +192,7 @@ export default function AttributeMapping() {
           </CardBody>
         </Card>
       </form>
+      <LoginRenames initial={section.config?.renameLogins ?? false} />
       <Card className="usersync-card">
         <CardHeader>
           <h2 className="usersync-card__title">{__('Preview', 'usersync')}</h2>
