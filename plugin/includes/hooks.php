@@ -35,6 +35,7 @@ add_action(
 			new REST\Sidecar_Passwords_Controller(),
 			new REST\Outbound_Controller(),
 			new REST\Deprovision_Controller(),
+			new REST\Settings_Transfer_Controller(),
 		);
 		foreach ( $controllers as $controller ) {
 			$controller->register_routes();
