@@ -47,6 +47,8 @@ const wordpressTargets: string[] = process.env.USERSYNC_WORDPRESS_DIR
       : [DISTRIBUTION, 'newest'];
 /** "WordPress 6.1.9" per target, known once its prerequisites were found. */
 const wordpressLabels = new Map<string, string>();
+/** The WordPress files per target; the test processes get the folder, not the name to resolve. */
+const wordpressDirs = new Map<string, string>();
 
 const phases: Phase[] = [
   {
@@ -79,7 +81,11 @@ const phases: Phase[] = [
         wordpressTargets.length > 1 ? `e2e-${target}` : 'e2e',
         testFiles('e2e/tests'),
         ['--test-concurrency=1'],
-        target === 'dir' ? {} : { USERSYNC_WORDPRESS: target },
+        wordpressDirs.has(target)
+          ? { USERSYNC_WORDPRESS_DIR: wordpressDirs.get(target)! }
+          : target === 'dir'
+            ? {}
+            : { USERSYNC_WORDPRESS: target },
       ),
   })),
 ];
@@ -124,6 +130,7 @@ async function checkPrerequisites(target: string): Promise<PhaseResult | undefin
       log: (line) => banner(line),
       ...(target === 'dir' ? {} : { wordpress: target }),
     });
+    wordpressDirs.set(target, found.wordpressDir);
     wordpressLabels.set(
       target,
       `WordPress ${found.wordpressVersion}${target === DISTRIBUTION || target === 'dir' ? '' : `, build "${target}"`}`,

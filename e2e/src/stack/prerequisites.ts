@@ -279,6 +279,8 @@ function instructions(problems: string[]): string {
     '  macOS (Homebrew): brew install php mariadb && brew services start mariadb;',
     '                 unpack WordPress from https://wordpress.org/download/ and set USERSYNC_WORDPRESS_DIR to it;',
     '                 set USERSYNC_CHROMIUM to a Chrome/Chromium binary for browser tests.',
+    '  Newer WordPress: USERSYNC_WORDPRESS=newest (or 6.5, beta, nightly) uses a build from the npm',
+    '                 package @wp-playground/wordpress-builds (installed by npm ci) instead.',
     '',
     'Or run WordPress in Docker with wp-env (it reads .wp-env.json at the repository root):',
     '  npx @wordpress/env start      # WordPress with the plugin active on http://localhost:8888 (admin / password)',
