@@ -5,6 +5,7 @@
  * Description:       User provisioning and data synchronization: SCIM 2.0 from your identity provider, Microsoft Graph, WordPress-to-WordPress and Salesforce, through a companion sidecar service.
  * Version:           0.1.0
  * Requires at least: 6.1
+ * Tested up to:      6.6
  * Requires PHP:      8.0
  * Author:            UserSync contributors
  * License:           GPL-2.0-or-later

@@ -5,11 +5,16 @@
 //   npm test                                   all phases
 //   npm test -- --only e2e                     one phase (repeatable): lint, sidecar, admin-ui, build, e2e
 //   npm test -- --only e2e e2e/tests/foundation.test.ts   only these test files
+//   npm test -- --wordpress newest             the e2e phase on one WordPress only
+//
+// The e2e phase runs twice: on the distribution's WordPress (Debian's package) and on the newest
+// build of @wp-playground/wordpress-builds (see e2e/src/stack/wordpress-builds.ts). --wordpress
+// (or USERSYNC_WORDPRESS) with "debian", "newest" or a build key ("6.5", "beta") runs only that.
 import fs from 'node:fs';
 import path from 'node:path';
 
 import { listFiles, runStreaming, seconds, type CommandResult } from '../src/cli.js';
-import { ensurePrerequisites } from '../src/stack/prerequisites.js';
+import { DISTRIBUTION, ensurePrerequisites } from '../src/stack/prerequisites.js';
 import { repoRoot, stateDir } from '../src/stack/paths.js';
 
 interface PhaseResult {
@@ -30,7 +35,20 @@ interface Phase {
 const PHASES = ['lint', 'sidecar', 'admin-ui', 'build', 'e2e'] as const;
 const resultsDir = path.join(stateDir, 'test-results');
 
-const { only, files } = parseArgs(process.argv.slice(2));
+const { only, files, wordpress } = parseArgs(process.argv.slice(2));
+
+/** The WordPress installs the e2e phase runs on. */
+const wordpressTargets: string[] = process.env.USERSYNC_WORDPRESS_DIR
+  ? ['dir']
+  : wordpress
+    ? [wordpress]
+    : process.env.USERSYNC_WORDPRESS
+      ? [process.env.USERSYNC_WORDPRESS]
+      : [DISTRIBUTION, 'newest'];
+/** "WordPress 6.1.9" per target, known once its prerequisites were found. */
+const wordpressLabels = new Map<string, string>();
+/** The WordPress files per target; the test processes get the folder, not the name to resolve. */
+const wordpressDirs = new Map<string, string>();
 
 const phases: Phase[] = [
   {
@@ -53,11 +71,23 @@ const phases: Phase[] = [
     title: 'admin-ui build',
     run: async () => singleCheck(await npm(['run', 'build', '-w', 'admin-ui'])),
   },
-  {
+  ...wordpressTargets.map((target): Phase => ({
     name: 'e2e',
-    title: 'integration + browser tests',
-    run: () => nodeTests('e2e', testFiles('e2e/tests'), ['--test-concurrency=1']),
-  },
+    get title() {
+      return `integration + browser tests (${wordpressLabels.get(target) ?? target})`;
+    },
+    run: () =>
+      nodeTests(
+        wordpressTargets.length > 1 ? `e2e-${target}` : 'e2e',
+        testFiles('e2e/tests'),
+        ['--test-concurrency=1'],
+        wordpressDirs.has(target)
+          ? { USERSYNC_WORDPRESS_DIR: wordpressDirs.get(target)! }
+          : target === 'dir'
+            ? {}
+            : { USERSYNC_WORDPRESS: target },
+      ),
+  })),
 ];
 
 async function main(): Promise<void> {
@@ -67,8 +97,10 @@ async function main(): Promise<void> {
 
   // The stack and the browser are only needed by the integration tests.
   if (only.size === 0 || only.has('e2e')) {
-    const missing = await checkPrerequisites();
-    if (missing) results.push(missing);
+    for (const target of wordpressTargets) {
+      const missing = await checkPrerequisites(target);
+      if (missing) results.push(missing);
+    }
   }
 
   for (const phase of phases) {
@@ -90,10 +122,19 @@ async function main(): Promise<void> {
 }
 
 /** Finds (or on Debian as root installs) PHP, MariaDB, WordPress and Chromium; loud when not. */
-async function checkPrerequisites(): Promise<PhaseResult | undefined> {
+async function checkPrerequisites(target: string): Promise<PhaseResult | undefined> {
   const start = Date.now();
   try {
-    const found = await ensurePrerequisites({ browser: true, log: (line) => banner(line) });
+    const found = await ensurePrerequisites({
+      browser: true,
+      log: (line) => banner(line),
+      ...(target === 'dir' ? {} : { wordpress: target }),
+    });
+    wordpressDirs.set(target, found.wordpressDir);
+    wordpressLabels.set(
+      target,
+      `WordPress ${found.wordpressVersion}${target === DISTRIBUTION || target === 'dir' ? '' : `, build "${target}"`}`,
+    );
     banner(
       `Prerequisites: ${found.php}, MariaDB at ${found.mariadbSocket}, WordPress ${found.wordpressVersion} (${found.wordpressDir}), ${found.chromium}`,
     );
@@ -133,7 +174,12 @@ function testFiles(dir: string): string[] {
 }
 
 /** Node's test runner: human output on the console, TAP in a file for the counts. */
-async function nodeTests(name: string, tests: string[], extra: string[]) {
+async function nodeTests(
+  name: string,
+  tests: string[],
+  extra: string[],
+  env: Record<string, string> = {},
+) {
   if (tests.length === 0) {
     process.stderr.write(`No test files found for ${name}.\n`);
     return { passed: 0, failed: 1, note: 'no test files' };
@@ -152,7 +198,9 @@ async function nodeTests(name: string, tests: string[], extra: string[]) {
     ...tests,
   ];
   process.stdout.write(`$ node ${args.join(' ')}\n`);
-  const result = await runStreaming(process.execPath, args);
+  const result = await runStreaming(process.execPath, args, {
+    env: { ...process.env, ...env },
+  });
   const report = fs.existsSync(tap) ? fs.readFileSync(tap, 'utf8') : '';
   const count = (label: string) =>
     Number(new RegExp(`^# ${label} (\\d+)$`, 'm').exec(report)?.[1] ?? 0);
@@ -221,9 +269,14 @@ function banner(text: string): void {
   process.stdout.write(`\n=== ${text}\n`);
 }
 
-function parseArgs(argv: string[]): { only: Set<string>; files: string[] } {
+function parseArgs(argv: string[]): {
+  only: Set<string>;
+  files: string[];
+  wordpress: string | undefined;
+} {
   const selected = new Set<string>();
   const paths: string[] = [];
+  let wordpress: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--only' || arg.startsWith('--only=')) {
@@ -235,14 +288,18 @@ function parseArgs(argv: string[]): { only: Set<string>; files: string[] } {
         }
         selected.add(name);
       }
+    } else if (arg === '--wordpress' || arg.startsWith('--wordpress=')) {
+      wordpress = arg === '--wordpress' ? argv[++i] : arg.slice('--wordpress='.length);
     } else if (arg === '--help' || arg === '-h') {
-      process.stdout.write(`usage: npm test [-- --only <${PHASES.join('|')}>]... [test files]\n`);
+      process.stdout.write(
+        `usage: npm test [-- --only <${PHASES.join('|')}>]... [--wordpress <debian|newest|build>] [test files]\n`,
+      );
       process.exit(0);
     } else {
       paths.push(arg);
     }
   }
-  return { only: selected, files: paths };
+  return { only: selected, files: paths, wordpress };
 }
 
 await main();

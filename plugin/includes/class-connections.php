@@ -163,6 +163,105 @@ class Connections {
 	}
 
 	/**
+	 * What importing connections would store, checked by the same rules as create() and
+	 * update(), without storing anything. A slug that exists updates that connection (its
+	 * secret kept); a new one becomes a connection that is disabled until its client secret
+	 * is entered. Connections not in the list stay as they are.
+	 *
+	 * @param array<int, mixed> $items Connections as exported (no secrets).
+	 * @return array{all: array<string, array<string, mixed>>, created: string[], updated: string[], notes: string[]}|WP_Error
+	 */
+	public function prepare_import( array $items ) {
+		$all     = $this->all();
+		$now     = gmdate( 'Y-m-d\TH:i:s\Z' );
+		$params  = array();
+		$seen    = array();
+		$created = array();
+		$updated = array();
+		$notes   = array();
+		foreach ( array_values( $items ) as $index => $item ) {
+			$field = 'connections[' . $index . ']';
+			if ( ! Json::is_object( $item ) ) {
+				$params[ $field ] = __( 'Each connection must be an object.', 'usersync' );
+				continue;
+			}
+			if ( array_key_exists( 'clientSecret', $item ) ) {
+				$params[ $field . '[clientSecret]' ] = __( 'A settings file carries no secrets; enter the client secret on the Connections tab.', 'usersync' );
+				continue;
+			}
+			$slug = isset( $item['slug'] ) ? (string) $item['slug'] : '';
+			if ( ! Connection::is_valid( $slug ) ) {
+				$params[ $field . '[slug]' ] = __( 'The slug must be 1 to 64 characters of a-z, 0-9 and "-".', 'usersync' );
+				continue;
+			}
+			if ( isset( $seen[ $slug ] ) ) {
+				/* translators: %s: connection slug */
+				$params[ $field . '[slug]' ] = sprintf( __( 'The slug "%s" is used by two connections.', 'usersync' ), $slug );
+				continue;
+			}
+			$seen[ $slug ] = true;
+			unset( $item['createdAt'], $item['modifiedAt'] );
+			$existing = $all[ $slug ] ?? null;
+			if ( $existing && isset( $item['type'] ) && $item['type'] !== $existing['type'] ) {
+				$params[ $field . '[type]' ] = __( 'The type of a connection cannot change. Create a new connection instead.', 'usersync' );
+				continue;
+			}
+			$base       = $existing ?? array_merge(
+				self::COMMON_DEFAULTS,
+				array(
+					'slug'      => $slug,
+					'name'      => '',
+					'type'      => 'microsoft-graph',
+					'settings'  => self::GRAPH_DEFAULTS,
+					'secrets'   => array(),
+					'createdAt' => $now,
+				)
+			);
+			$connection = $this->merge( $base, $item );
+			if ( is_wp_error( $connection ) ) {
+				$data = $connection->get_error_data();
+				$params[ $field . '[' . ( is_array( $data ) && isset( $data['field'] ) ? $data['field'] : 'slug' ) . ']' ] = $connection->get_error_message();
+				continue;
+			}
+			if ( ! $existing ) {
+				$connection['enabled'] = false;
+				$created[]             = $slug;
+				/* translators: %s: connection slug */
+				$notes[] = sprintf( __( 'Connection "%s" arrives disabled: enter its client secret, then enable it.', 'usersync' ), $slug );
+			} else {
+				$updated[] = $slug;
+			}
+			$connection['modifiedAt'] = $now;
+			$all[ $slug ]             = $connection;
+		}
+		if ( $params ) {
+			return new WP_Error(
+				'usersync_invalid_connection',
+				(string) reset( $params ),
+				array(
+					'status' => 400,
+					'params' => $params,
+				)
+			);
+		}
+		return array(
+			'all'     => $all,
+			'created' => $created,
+			'updated' => $updated,
+			'notes'   => $notes,
+		);
+	}
+
+	/**
+	 * Stores connections prepared by prepare_import().
+	 *
+	 * @param array<string, array<string, mixed>> $all Every connection, keyed by slug.
+	 */
+	public function replace_all( array $all ): void {
+		update_option( self::OPTION, $all, false );
+	}
+
+	/**
 	 * Deletes a connection (its users and their links stay).
 	 *
 	 * @param string $slug Slug.

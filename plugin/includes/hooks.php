@@ -38,6 +38,7 @@ add_action(
 			new REST\User_Refresh_Controller(),
 			new REST\User_Push_Controller(),
 			new REST\User_Preview_Controller(),
+			new REST\Settings_Transfer_Controller(),
 		);
 		foreach ( $controllers as $controller ) {
 			$controller->register_routes();

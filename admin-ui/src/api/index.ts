@@ -20,6 +20,8 @@ export {
   updateConnection,
 } from './connections';
 export { findUsers, getUser, listRoles, listRuleConnections } from './roles';
+export { exportSettings, importSettings } from './settings-transfer';
+export type { SettingsExport, SettingsImportSummary } from './settings-transfer';
 export { getStatus } from './status';
 export { createToken, listTokens, revokeToken } from './tokens';
 export {

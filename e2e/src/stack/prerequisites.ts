@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { run, sleep } from './process.js';
+import { findBuild, unpackBuild } from './wordpress-builds.js';
 
 export interface Prerequisites {
   php: string;
@@ -22,6 +23,12 @@ export interface Prerequisites {
 export interface PrerequisiteOptions {
   /** Also require Chromium (browser tests). */
   browser?: boolean;
+  /**
+   * Which WordPress: "debian" (the distribution's package), "newest" or a build key of
+   * @wp-playground/wordpress-builds ("6.5", "beta", "nightly"); default USERSYNC_WORDPRESS, else
+   * "debian". USERSYNC_WORDPRESS_DIR, when set, wins over both.
+   */
+  wordpress?: string;
   /** Allow apt-get on Debian/Ubuntu as root (default true; USERSYNC_NO_INSTALL=1 turns it off). */
   install?: boolean;
   log?: (line: string) => void;
@@ -55,12 +62,14 @@ const CHROMIUM_CANDIDATES = [
   'google-chrome',
 ];
 const MARIADBD = '/usr/sbin/mariadbd';
+/** USERSYNC_WORDPRESS's value for the distribution's WordPress (the default). */
+export const DISTRIBUTION = 'debian';
 
 const cache = new Map<string, Promise<Prerequisites>>();
 let aptUpdated = false;
 
 export function ensurePrerequisites(options: PrerequisiteOptions = {}): Promise<Prerequisites> {
-  const key = options.browser ? 'browser' : 'stack';
+  const key = `${options.browser ? 'browser' : 'stack'}:${wordpressChoice(options)}`;
   let pending = cache.get(key);
   if (!pending) {
     pending = resolvePrerequisites(options);
@@ -78,13 +87,14 @@ interface Findings {
   mariadbError?: string;
   wordpressDir?: string;
   wordpressVersion?: string;
+  wordpressError?: string;
   chromium?: string;
 }
 
 async function resolvePrerequisites(options: PrerequisiteOptions): Promise<Prerequisites> {
   const log = options.log ?? (() => {});
-  let found = await detect(options.browser ?? false);
-  let problems = describeProblems(found, options.browser ?? false);
+  let found = await detect(options.browser ?? false, wordpressChoice(options));
+  let problems = describeProblems(found, options);
   if (problems.length === 0) return complete(found);
 
   const allowInstall = (options.install ?? true) && process.env.USERSYNC_NO_INSTALL !== '1';
@@ -96,8 +106,8 @@ async function resolvePrerequisites(options: PrerequisiteOptions): Promise<Prere
       await apt(['install', '-y', ...packages], log);
     }
     if (!found.mariadbSocket && fs.existsSync(MARIADBD)) await startMariadb(log);
-    found = await detect(options.browser ?? false);
-    problems = describeProblems(found, options.browser ?? false);
+    found = await detect(options.browser ?? false, wordpressChoice(options));
+    problems = describeProblems(found, options);
     if (problems.length === 0) return complete(found);
   }
   throw new PrerequisiteError(instructions(problems));
@@ -114,7 +124,11 @@ function complete(found: Findings): Prerequisites {
   };
 }
 
-async function detect(browser: boolean): Promise<Findings> {
+export function wordpressChoice(options: PrerequisiteOptions = {}): string {
+  return options.wordpress ?? (process.env.USERSYNC_WORDPRESS || DISTRIBUTION);
+}
+
+async function detect(browser: boolean, wordpress: string): Promise<Findings> {
   const findings: Findings = { missingExtensions: [] };
   findings.php = process.env.USERSYNC_PHP ?? which('php');
   if (findings.php) {
@@ -136,9 +150,9 @@ async function detect(browser: boolean): Promise<Findings> {
     if (answer.code === 0 && socket && fs.existsSync(socket)) findings.mariadbSocket = socket;
     else findings.mariadbError = answer.stderr.trim() || 'the server did not report a socket';
   }
-  const wpDir = process.env.USERSYNC_WORDPRESS_DIR ?? '/usr/share/wordpress';
-  const versionFile = path.join(wpDir, 'wp-includes', 'version.php');
-  if (fs.existsSync(versionFile)) {
+  const wpDir = wordpressSource(wordpress, findings);
+  const versionFile = wpDir ? path.join(wpDir, 'wp-includes', 'version.php') : '';
+  if (wpDir && fs.existsSync(versionFile)) {
     const match = /\$wp_version\s*=\s*'([^']+)'/.exec(fs.readFileSync(versionFile, 'utf8'));
     if (match?.[1]) {
       findings.wordpressDir = wpDir;
@@ -155,7 +169,24 @@ async function detect(browser: boolean): Promise<Findings> {
   return findings;
 }
 
-function describeProblems(found: Findings, browser: boolean): string[] {
+/**
+ * Where the WordPress files come from: USERSYNC_WORDPRESS_DIR, else a build of
+ * @wp-playground/wordpress-builds when USERSYNC_WORDPRESS names one ("newest", "6.5", "nightly"),
+ * else the distribution's package.
+ */
+function wordpressSource(wanted: string, findings: Findings): string | undefined {
+  if (process.env.USERSYNC_WORDPRESS_DIR) return process.env.USERSYNC_WORDPRESS_DIR;
+  if (wanted === DISTRIBUTION) return '/usr/share/wordpress';
+  try {
+    return unpackBuild(findBuild(wanted));
+  } catch (error) {
+    findings.wordpressError = (error as Error).message;
+    return undefined;
+  }
+}
+
+function describeProblems(found: Findings, options: PrerequisiteOptions): string[] {
+  const browser = options.browser ?? false;
   const problems: string[] = [];
   if (!found.php) problems.push('PHP 8 command line (`php`) is not on PATH');
   else if (found.missingExtensions.length > 0)
@@ -167,7 +198,9 @@ function describeProblems(found: Findings, browser: boolean): string[] {
     );
   if (!found.wordpressDir)
     problems.push(
-      `WordPress files were not found in ${process.env.USERSYNC_WORDPRESS_DIR ?? '/usr/share/wordpress'} (set USERSYNC_WORDPRESS_DIR to a copy of WordPress)`,
+      found.wordpressError
+        ? `WordPress "${wordpressChoice(options)}" could not be unpacked: ${found.wordpressError}`
+        : `WordPress files were not found in ${process.env.USERSYNC_WORDPRESS_DIR ?? '/usr/share/wordpress'} (set USERSYNC_WORDPRESS_DIR to a copy of WordPress)`,
     );
   if (browser && !found.chromium)
     problems.push('Chromium was not found (install it, or set USERSYNC_CHROMIUM to its path)');
@@ -176,7 +209,8 @@ function describeProblems(found: Findings, browser: boolean): string[] {
 
 function aptPackagesFor(found: Findings, browser: boolean): string[] {
   const packages = new Set<string>();
-  if (!found.php || !found.wordpressDir) APT_PACKAGES.forEach((p) => packages.add(p));
+  if (!found.php || (!found.wordpressDir && !found.wordpressError))
+    APT_PACKAGES.forEach((p) => packages.add(p));
   for (const ext of found.missingExtensions) packages.add(PHP_EXTENSIONS[ext]!);
   if (!found.mariadb && !fs.existsSync(MARIADBD)) packages.add('mariadb-server');
   if (browser && !found.chromium) packages.add('chromium');
@@ -245,6 +279,8 @@ function instructions(problems: string[]): string {
     '  macOS (Homebrew): brew install php mariadb && brew services start mariadb;',
     '                 unpack WordPress from https://wordpress.org/download/ and set USERSYNC_WORDPRESS_DIR to it;',
     '                 set USERSYNC_CHROMIUM to a Chrome/Chromium binary for browser tests.',
+    '  Newer WordPress: USERSYNC_WORDPRESS=newest (or 6.5, beta, nightly) uses a build from the npm',
+    '                 package @wp-playground/wordpress-builds (installed by npm ci) instead.',
     '',
     'Or run WordPress in Docker with wp-env (it reads .wp-env.json at the repository root):',
     '  npx @wordpress/env start      # WordPress with the plugin active on http://localhost:8888 (admin / password)',

@@ -1,5 +1,6 @@
 // WordPress sites for test stacks. The distribution's files are copied once into a cached
-// template (without translations and the distribution's wp-config.php); each stack then gets a
+// template (without translations and the distribution's wp-config.php; a newer build from
+// wordpress-builds.ts is unpacked into the cache and is its own template); each stack then gets a
 // hardlinked copy of the template, its own wp-config.php and wp-content additions, and is
 // installed from the command line with wp_install().
 import { execFile } from 'node:child_process';
@@ -35,6 +36,8 @@ export function ensureTemplate(sourceDir: string, version: string): Promise<stri
 }
 
 async function buildTemplate(sourceDir: string, version: string): Promise<string> {
+  // An unpacked @wp-playground/wordpress-builds build is already a template of real files.
+  if (path.resolve(sourceDir).startsWith(path.resolve(cacheDir) + path.sep)) return sourceDir;
   const sourceId = crypto.createHash('sha1').update(path.resolve(sourceDir)).digest('hex');
   const target = path.join(cacheDir, `wordpress-${version}-${sourceId.slice(0, 8)}`);
   if (fs.existsSync(path.join(target, 'wp-includes', 'version.php'))) return target;

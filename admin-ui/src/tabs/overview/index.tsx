@@ -1,6 +1,7 @@
 /**
  * Overview tab: is everything in place, and what is syncing? The sources with Sync now and
- * live progress, the last runs, the sidecar's health, versions and tables.
+ * live progress, the last runs, the sidecar's health, versions and tables, and the settings
+ * file (export and import).
  */
 
 /**
@@ -14,6 +15,7 @@ import { __ } from '@wordpress/i18n';
 import { getStatus } from '../../api';
 import ErrorNotice from '../../components/error-notice';
 import LoadingState from '../../components/loading-state';
+import SettingsTransfer from '../../components/settings-transfer';
 import SidecarCard from '../../components/sidecar-card';
 import SourcesCard from '../../components/sources-card';
 import SystemCard from '../../components/system-card';
@@ -43,6 +45,7 @@ export default function Overview() {
       <SourcesCard />
       <SidecarCard sidecar={status.sidecar} isChecking={isLoading} onCheckAgain={reload} />
       <SystemCard status={status} />
+      <SettingsTransfer />
     </div>
   );
 }

@@ -44,7 +44,8 @@ export async function startDemoDirectory(
     lines: [
       `  Demo directory    ${emulator.url}   (emulated Microsoft Graph, ${users} users, not a real tenant)`,
       `    connection      "${DEMO_SLUG}" — press Sync now on the UserSync page, or:`,
-      `    change it       curl -s -X PATCH ${emulator.url}/_emulator/users/<id> -H 'Content-Type: application/json' -d '{"jobTitle":"Changed"}'`,
+      `    its users       curl -s '${emulator.url}/_emulator/users?per_page=5'   (ids, UPNs and names; &page=2, &search=…)`,
+      `    change one      curl -s -X PATCH ${emulator.url}/_emulator/users/<id from that list> -H 'Content-Type: application/json' -d '{"jobTitle":"Changed"}'`,
     ],
     stop: () => emulator.close(),
   };

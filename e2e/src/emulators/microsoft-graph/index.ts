@@ -17,8 +17,8 @@
 // picks). Each behaviour cites the documentation it follows where it is implemented; the
 // strict choices are seeded, so a seed always gives the same pages.
 //
-// Tests drive it through a control API under `/_emulator` (or the returned object): create,
-// update, disable, delete and restore users, change photos and groups, inject throttling (429 /
+// Tests drive it through a control API under `/_emulator` (or the returned object): list (with
+// ids, UPNs and names, paged), create, update, disable, delete and restore users, change photos and groups, inject throttling (429 /
 // 503 with Retry-After) and faults, expire delta tokens, read request counts.
 import crypto from 'node:crypto';
 import type { Server } from 'node:http';
@@ -931,6 +931,50 @@ export async function startGraphEmulator(
   control.post('/reset', (req, res) => {
     emulator.reset(req.body as SeedOptions & { b2c?: boolean; domain?: string });
     res.json({ users: directory.userCount });
+  });
+  // Which ids there are, to PATCH or DELETE one: `?page=1&per_page=20` (at most 200), an optional
+  // `search` in the UPN, mail or display name; users in the recycle bin are marked, purged
+  // ones left out. `next` is the path of the following page.
+  control.get('/users', (req, res) => {
+    const number = (value: unknown, fallback: number) => {
+      const parsed = typeof value === 'string' ? Number(value) : NaN;
+      return Number.isInteger(parsed) && parsed > 0 ? parsed : fallback;
+    };
+    const perPage = Math.min(number(req.query.per_page, 20), 200);
+    const page = number(req.query.page, 1);
+    const search = typeof req.query.search === 'string' ? req.query.search.toLowerCase() : '';
+    const found: EmulatedUser[] = [];
+    for (const id of directory.userOrder) {
+      const user = directory.users.get(id);
+      if (!user || user.deleted === 'hard') continue;
+      const text = [user.props.userPrincipalName, user.props.mail, user.props.displayName]
+        .filter((v): v is string => typeof v === 'string')
+        .join(' ')
+        .toLowerCase();
+      if (!search || text.includes(search)) found.push(user);
+    }
+    const totalPages = Math.max(1, Math.ceil(found.length / perPage));
+    const query = (n: number) =>
+      `/_emulator/users?${new URLSearchParams({
+        page: String(n),
+        per_page: String(perPage),
+        ...(search ? { search } : {}),
+      }).toString()}`;
+    res.json({
+      total: found.length,
+      page,
+      perPage,
+      totalPages,
+      next: page < totalPages ? query(page + 1) : null,
+      users: found.slice((page - 1) * perPage, page * perPage).map((user) => ({
+        id: user.id,
+        userPrincipalName: user.props.userPrincipalName ?? null,
+        displayName: user.props.displayName ?? null,
+        mail: user.props.mail ?? null,
+        accountEnabled: user.props.accountEnabled ?? null,
+        inRecycleBin: user.deleted === 'soft',
+      })),
+    });
   });
   control.post('/users', (req, res) => {
     const user = directory.createUser(req.body as GraphProps);
