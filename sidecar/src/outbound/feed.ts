@@ -1,244 +1,114 @@
-// The outbound side's view of the local WordPress, over the plugin's routes: the change feed
-// (`/usersync/v1/changes`, its ack and per-attribute clock), user snapshots, the sync
-// configuration, peers with their tokens, identity links, audit entries and password hashes.
-import { z } from 'zod';
-import type { SyncConfig } from '../engine/types.js';
-import { syncConfigSchema } from '../engine/wordpress-gateway.js';
-import type { UserSnapshot } from '../scim/mapping.js';
-import { WordPressError } from '../wordpress/client.js';
-import type { WordPressClient } from '../wordpress/client.js';
-import type { OutboxChange } from './types.js';
+// The outbound side's view of the local WordPress, over the plugin's typed client
+// (`wordpress/plugin.ts`, which checks every answer): the change feed, its ack and
+// per-attribute clock, user snapshots, the sync configuration and the connections holding
+// this site's SCIM tokens (both cached for a few seconds), peers, identity links, audit
+// entries and password hashes.
+import type { UserSnapshot } from '../wordpress/types.js';
+import type {
+  AuditEntry,
+  FeedPage,
+  LinkResult,
+  PasswordResult,
+  PeerSettings,
+  SyncConfig,
+} from '../wordpress/types.js';
+import { WordPressPlugin } from '../wordpress/plugin.js';
+import type { WordPressTransport } from '../wordpress/plugin.js';
 
-const changeSchema = z.object({
-  id: z.number().int(),
-  userId: z.number().int(),
-  action: z.enum(['create', 'update', 'disable', 'enable', 'delete', 'password']),
-  changed: z.array(z.string()).default([]),
-  origin: z.string().default('local'),
-  createdAt: z.string(),
-});
-
-const pageSchema = z.object({
-  changes: z.array(changeSchema),
-  last: z.number().int(),
-  latest: z.number().int(),
-  acked: z.number().int(),
-});
-
-export type FeedPage = z.infer<typeof pageSchema> & { changes: OutboxChange[] };
-
-export const peerSettingsSchema = z.object({
-  slug: z.string().regex(/^[a-z0-9-]{1,64}$/),
-  name: z.string(),
-  scimUrl: z
-    .string()
-    .nullish()
-    .transform((v) => (v ? v.replace(/\/+$/, '') : null)),
-  token: z
-    .string()
-    .nullish()
-    .transform((v) => v ?? null),
-  push: z.boolean().default(true),
-  roles: z.boolean().default(true),
-  sendPasswords: z.boolean().default(false),
-  acceptPasswords: z.boolean().default(false),
-  includeAdministrators: z.boolean().default(false),
-});
-
-export type PeerSettings = z.infer<typeof peerSettingsSchema>;
-
-/** An audit entry the sidecar writes (dead letters, conflicts). */
-export interface AuditEntry {
-  source: string;
-  action: string;
-  result: 'success' | 'failure' | 'skipped';
-  userId?: number | null;
-  userLogin?: string;
-  fields?: string[];
-  message?: string | null;
-  runId?: string | null;
-}
-
-export interface LinkResult {
-  userId: number;
-  ok: boolean;
-  status?: string;
-  error?: { status: number; code: string; message: string };
-}
-
-export interface PasswordResult {
-  id: number;
-  ok: boolean;
-  status?: string;
-  error?: { status: number; code: string; message: string };
-}
+export { peerSettingsSchema } from '../wordpress/types.js';
+export type {
+  AuditEntry,
+  FeedPage,
+  LinkResult,
+  PasswordResult,
+  PeerSettings,
+} from '../wordpress/types.js';
 
 const CONFIG_TTL_MS = 5_000;
 const TOKENS_TTL_MS = 10_000;
-const MAX_IDS = 100;
 
 export class PluginFeed {
   private config: { value: SyncConfig; at: number } | null = null;
   private inbound: { value: Set<string>; at: number } | null = null;
+  private readonly plugin: WordPressPlugin;
 
-  constructor(private readonly wordpress: WordPressClient) {}
+  constructor(wordpress: WordPressTransport | WordPressPlugin) {
+    this.plugin = wordpress instanceof WordPressPlugin ? wordpress : new WordPressPlugin(wordpress);
+  }
 
   /** Outbox rows after `after`, oldest first. */
-  async changes(after: number, limit: number): Promise<FeedPage> {
-    const { data } = await this.wordpress.get<unknown>('/usersync/v1/changes', { after, limit });
-    return pageSchema.parse(data) as FeedPage;
+  changes(after: number, limit: number): Promise<FeedPage> {
+    return this.plugin.changes(after, limit);
   }
 
   /** Acknowledges delivery up to an id; the plugin prunes old delivered rows. */
-  async ack(upTo: number): Promise<{ acked: number; pruned: number }> {
-    const { data } = await this.wordpress.post<{ acked: number; pruned: number }>(
-      '/usersync/v1/changes/ack',
-      { upTo },
-      { retry: true },
-    );
-    return data;
+  ack(upTo: number): Promise<{ acked: number; pruned: number }> {
+    return this.plugin.ack(upTo);
   }
 
   /** When each attribute of these users last changed, leaving out changes by `excludeOrigin`. */
-  async clock(
-    ids: number[],
-    excludeOrigin: string | null,
-  ): Promise<Map<number, Record<string, string>>> {
-    const clock = new Map<number, Record<string, string>>();
-    for (let i = 0; i < ids.length; i += MAX_IDS) {
-      const { data } = await this.wordpress.get<{ clock?: Record<string, Record<string, string>> }>(
-        '/usersync/v1/changes/clock',
-        {
-          ids: ids.slice(i, i + MAX_IDS).join(','),
-          ...(excludeOrigin ? { exclude_origin: excludeOrigin } : {}),
-        },
-      );
-      for (const [id, times] of Object.entries(data?.clock ?? {})) clock.set(Number(id), times);
-    }
-    return clock;
+  clock(ids: number[], excludeOrigin: string | null): Promise<Map<number, Record<string, string>>> {
+    return this.plugin.clock(ids, excludeOrigin);
   }
 
   /** Current snapshots of users as a connection sees them (deleted users are absent). */
-  async users(ids: number[], connection: string): Promise<Map<number, UserSnapshot>> {
-    const found = new Map<number, UserSnapshot>();
-    const unique = [...new Set(ids)];
-    for (let i = 0; i < unique.length; i += MAX_IDS) {
-      const chunk = unique.slice(i, i + MAX_IDS);
-      const { data } = await this.wordpress.get<{ users?: UserSnapshot[] }>('/usersync/v1/users', {
-        id: chunk.join(','),
-        connection,
-        per_page: chunk.length,
-      });
-      for (const user of data?.users ?? []) found.set(user.id, user);
-    }
-    return found;
+  users(ids: number[], connection: string): Promise<Map<number, UserSnapshot>> {
+    return this.plugin.usersById(ids, connection);
   }
 
   /** One page of every user, by id, as a connection sees them. */
-  async listUsers(
+  listUsers(
     connection: string,
     page: number,
     perPage: number,
   ): Promise<{ total: number; users: UserSnapshot[] }> {
-    const { data } = await this.wordpress.get<{ total?: number; users?: UserSnapshot[] }>(
-      '/usersync/v1/users',
-      { connection, page, per_page: perPage, orderby: 'id', order: 'asc' },
-    );
-    return { total: Number(data?.total ?? 0), users: data?.users ?? [] };
+    return this.plugin.users({ connection, page, perPage, orderby: 'id', order: 'asc' });
   }
 
   /** The sync configuration (attribute map, role map, …), cached for a few seconds. */
   async syncConfig(): Promise<SyncConfig> {
     if (this.config && Date.now() - this.config.at < CONFIG_TTL_MS) return this.config.value;
-    const { data } = await this.wordpress.get<unknown>('/usersync/v1/config');
-    const value = syncConfigSchema.parse(data);
+    const value = await this.plugin.config();
     this.config = { value, at: Date.now() };
     return value;
   }
 
   /** Peers with their tokens; [] when the plugin has no peers route (older version). */
-  async peers(): Promise<PeerSettings[]> {
-    let data: unknown;
-    try {
-      ({ data } = await this.wordpress.get<unknown>('/usersync/v1/sidecar/peers'));
-    } catch (error) {
-      if (error instanceof WordPressError && error.code === 'rest_no_route') return [];
-      throw error;
-    }
-    const peers: PeerSettings[] = [];
-    for (const item of Array.isArray(data) ? data : []) {
-      const parsed = peerSettingsSchema.safeParse(item);
-      if (parsed.success) peers.push(parsed.data);
-    }
-    return peers;
+  peers(): Promise<PeerSettings[]> {
+    return this.plugin.peers();
   }
 
   /** Connections that hold a SCIM token of this site, i.e. that write to it. */
   async inboundConnections(): Promise<Set<string>> {
     if (this.inbound && Date.now() - this.inbound.at < TOKENS_TTL_MS) return this.inbound.value;
-    const { data } = await this.wordpress.get<{ connection?: unknown }[]>(
-      '/usersync/v1/sidecar/tokens',
-    );
-    const value = new Set(
-      (Array.isArray(data) ? data : [])
-        .map((token) => token.connection)
-        .filter((c): c is string => typeof c === 'string'),
-    );
+    const value = new Set((await this.plugin.tokens()).map((token) => token.connection));
     this.inbound = { value, at: Date.now() };
     return value;
   }
 
   /** Records identity links (`externalId: null` removes one). */
-  async links(
+  links(
     connection: string,
     links: { userId: number; externalId: string | null }[],
   ): Promise<LinkResult[]> {
-    const results: LinkResult[] = [];
-    for (let i = 0; i < links.length; i += 500) {
-      const { data } = await this.wordpress.post<{ results?: LinkResult[] }>(
-        '/usersync/v1/sidecar/links',
-        { connection, links: links.slice(i, i + 500) },
-        { retry: true },
-      );
-      results.push(...(data?.results ?? []));
-    }
-    return results;
+    return this.plugin.links(connection, links);
   }
 
   /** Writes audit entries (at most 100 per request). */
-  async audit(entries: AuditEntry[]): Promise<void> {
-    for (let i = 0; i < entries.length; i += 100) {
-      await this.wordpress.post(
-        '/usersync/v1/sidecar/audit',
-        { entries: entries.slice(i, i + 100) },
-        { retry: true },
-      );
-    }
+  audit(entries: AuditEntry[]): Promise<void> {
+    return this.plugin.audit(entries);
   }
 
   /** Password hashes of users that may be sent (only when a peer sends passwords). */
-  async passwordHashes(ids: number[]): Promise<Map<number, string>> {
-    const hashes = new Map<number, string>();
-    for (let i = 0; i < ids.length; i += MAX_IDS) {
-      const { data } = await this.wordpress.get<{ hashes?: { id: number; hash: string }[] }>(
-        '/usersync/v1/sidecar/passwords',
-        { ids: ids.slice(i, i + MAX_IDS).join(',') },
-      );
-      for (const item of data?.hashes ?? []) hashes.set(item.id, item.hash);
-    }
-    return hashes;
+  passwordHashes(ids: number[]): Promise<Map<number, string>> {
+    return this.plugin.passwordHashes(ids);
   }
 
   /** Hands hashes a peer sent to WordPress (refused unless it accepts them from `connection`). */
-  async acceptPasswordHashes(
+  acceptPasswordHashes(
     connection: string,
     users: { id: number; hash: string }[],
   ): Promise<PasswordResult[]> {
-    const { data } = await this.wordpress.post<{ results?: PasswordResult[] }>(
-      '/usersync/v1/sidecar/passwords',
-      { connection, users },
-      { retry: true },
-    );
-    return data?.results ?? [];
+    return this.plugin.acceptPasswordHashes(connection, users);
   }
 }

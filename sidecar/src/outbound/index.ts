@@ -7,7 +7,7 @@ import { wordpressPeerTarget } from '../connectors/wordpress-peer/index.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/types.js';
-import type { WordPressClient } from '../wordpress/client.js';
+import type { WordPressPlugin, WordPressTransport } from '../wordpress/plugin.js';
 import { PluginFeed } from './feed.js';
 import { outboundMetrics } from './metrics.js';
 import { OutboundPipeline } from './pipeline.js';
@@ -22,7 +22,7 @@ export { loadOutboundSettings, DEFAULT_OUTBOUND_SETTINGS } from './settings.js';
 export type { OutboundSettings } from './settings.js';
 
 export interface OutboundDeps {
-  wordpress: WordPressClient;
+  wordpress: WordPressTransport | WordPressPlugin;
   store: Store;
   logger: Logger;
   metrics: Metrics;

@@ -15,17 +15,9 @@
 import type { SyncConfig } from '../engine/types.js';
 import type { Store } from '../store/types.js';
 
-export type ChangeAction = 'create' | 'update' | 'disable' | 'enable' | 'delete' | 'password';
-
-/** One outbox row as the plugin's feed serves it. */
-export interface OutboxChange {
-  id: number;
-  userId: number;
-  action: ChangeAction;
-  changed: string[];
-  origin: string;
-  createdAt: string;
-}
+// The outbox rows are defined once, with their schema, in wordpress/.
+export type { ChangeAction, OutboxChange } from '../wordpress/types.js';
+import type { ChangeAction, OutboxChange } from '../wordpress/types.js';
 
 /** The changes of one user in one page, merged in order. */
 export interface UserChange {
