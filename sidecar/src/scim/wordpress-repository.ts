@@ -30,11 +30,7 @@ import {
   userFromWordPress,
   userToWordPress,
 } from './mapping.js';
-import type {
-  AttributeMapEntry,
-  UserSnapshot,
-  WordPressUserInput,
-} from './mapping.js';
+import type { AttributeMapEntry, UserSnapshot, WordPressUserInput } from './mapping.js';
 import type { OperationError, SyncConfig } from '../wordpress/types.js';
 import type {
   ListResult,
