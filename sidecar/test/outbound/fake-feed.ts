@@ -1,17 +1,23 @@
 // The plugin's outbound routes in memory: an outbox with ids, acknowledgements, user
-// snapshots with identity links, peers, audit entries, links, clock and password hashes —
-// enough WordPress for the pipeline and the peer target to be checked request by request.
-import type { SyncConfig } from '../../src/engine/types.js';
-import { syncConfigSchema } from '../../src/engine/wordpress-gateway.js';
+// snapshots with identity links, peers, tokens, audit entries, links, clock and password
+// hashes — enough WordPress for the pipeline and the peer target to be checked request by
+// request. It answers at the transport level, so the real typed client (and its checks of
+// every answer) sits between it and the code under test.
+import { WordPressError } from '../../src/wordpress/client.js';
+import type { WordPressRequest, WordPressResponse } from '../../src/wordpress/client.js';
+import { PluginFeed } from '../../src/wordpress/feed.js';
+import type { WordPressTransport } from '../../src/wordpress/plugin.js';
+import { syncConfigSchema } from '../../src/wordpress/types.js';
 import type {
   AuditEntry,
+  ChangeAction,
   FeedPage,
   LinkResult,
+  OutboxChange,
   PeerSettings,
-  PluginFeed,
-} from '../../src/outbound/feed.js';
-import type { ChangeAction, OutboxChange } from '../../src/outbound/types.js';
-import type { UserSnapshot } from '../../src/scim/mapping.js';
+  SyncConfig,
+  UserSnapshot,
+} from '../../src/wordpress/types.js';
 
 export interface FakeUser {
   id: number;
@@ -29,7 +35,8 @@ export interface FakeUser {
   pass: string;
 }
 
-export class FakeFeed {
+export class FakeFeed implements WordPressTransport {
+  readonly baseUrl = 'http://wordpress.test';
   outbox: OutboxChange[] = [];
   acked = 0;
   people = new Map<number, FakeUser>();
@@ -44,8 +51,69 @@ export class FakeFeed {
   private nextId = 1;
   private nextUser = 1;
 
+  /** The real feed over this in-memory plugin. */
   asFeed(): PluginFeed {
-    return this as unknown as PluginFeed;
+    return new PluginFeed(this);
+  }
+
+  async request<T>(req: WordPressRequest): Promise<WordPressResponse<T>> {
+    const q = req.query ?? {};
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const ids = (value: unknown) =>
+      String(value ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map(Number);
+    const route = `${req.method ?? 'GET'} ${req.path}`;
+    const answer = async (): Promise<unknown> => {
+      switch (route) {
+        case 'GET /usersync/v1/changes':
+          return this.changes(Number(q.after), Number(q.limit));
+        case 'POST /usersync/v1/changes/ack':
+          return this.ack(Number(body.upTo));
+        case 'GET /usersync/v1/changes/clock':
+          return { clock: Object.fromEntries(await this.clock(ids(q.ids))) };
+        case 'GET /usersync/v1/config':
+          return this.syncConfig();
+        case 'GET /usersync/v1/sidecar/peers':
+          return this.peers();
+        case 'GET /usersync/v1/sidecar/tokens':
+          return this.tokens();
+        case 'GET /usersync/v1/users': {
+          const connection = String(q.connection ?? '');
+          if (q.id !== undefined)
+            return { users: [...(await this.users(ids(q.id), connection)).values()] };
+          return this.listUsers(connection, Number(q.page ?? 1), Number(q.per_page ?? 100));
+        }
+        case 'POST /usersync/v1/sidecar/links':
+          return {
+            results: await this.links(
+              String(body.connection),
+              body.links as { userId: number; externalId: string | null }[],
+            ),
+          };
+        case 'POST /usersync/v1/sidecar/audit':
+          await this.audit(body.entries as AuditEntry[]);
+          return { written: (body.entries as unknown[]).length };
+        case 'GET /usersync/v1/sidecar/passwords':
+          return {
+            hashes: [...(await this.passwordHashes(ids(q.ids))).entries()].map(([id, hash]) => ({
+              id,
+              hash,
+            })),
+          };
+        case 'POST /usersync/v1/sidecar/passwords':
+          return {
+            results: await this.acceptPasswordHashes(
+              String(body.connection),
+              body.users as { id: number; hash: string }[],
+            ),
+          };
+        default:
+          throw new WordPressError('No route was found', 404, 'rest_no_route');
+      }
+    };
+    return { status: 200, data: (await answer()) as T, headers: {} };
   }
 
   /** Appends an outbox row. */
@@ -79,7 +147,7 @@ export class FakeFeed {
 
   private guard(name: string) {
     this.calls.push(name);
-    if (this.down) throw Object.assign(new Error('WordPress is down'), { code: 'network_error' });
+    if (this.down) throw new WordPressError('WordPress is down', 0, 'network_error');
   }
 
   latest(): number {
@@ -114,8 +182,15 @@ export class FakeFeed {
     return this.peerList;
   }
 
-  async inboundConnections(): Promise<Set<string>> {
-    return this.inbound;
+  /** The SCIM tokens of this site: one for each connection in `inbound`. */
+  async tokens() {
+    this.guard('tokens');
+    return [...this.inbound].map((connection, i) => ({
+      id: `token-${i + 1}`,
+      name: connection,
+      connection,
+      hash: '0'.repeat(64),
+    }));
   }
 
   snapshot(user: FakeUser, connection: string): UserSnapshot {
