@@ -50,7 +50,7 @@ pushTargetBehaviour('WordPress peer', async () => {
     target: target(server.base),
     // Nothing listens on port 1 of the loopback.
     unreachable: target('http://127.0.0.1:1/scim/v2'),
-    config: feed.config,
+    config: feed.syncConfig,
     addUser: (login, input) => feed.addUser(login, input).id,
     updateUser(id, change) {
       Object.assign(feed.people.get(id)!, change);
