@@ -27,38 +27,13 @@ export interface AttributeMapEntry {
   template?: string | null;
 }
 
-export interface UserSyncConfig {
-  attributeMap: AttributeMapEntry[];
-  roleMap?: unknown;
-  deprovision?: unknown;
-}
-
 // The plugin's snapshots and write input are defined once, with their schemas, in wordpress/.
 export type { GroupSnapshot, UserSnapshot, WordPressUserInput } from '../wordpress/types.js';
 import type { GroupSnapshot, UserSnapshot, WordPressUserInput } from '../wordpress/types.js';
+import { defaultAttributeMap } from '../wordpress/types.js';
 
 /** The attribute map WordPress uses when the admin has not changed it. */
-export const DEFAULT_ATTRIBUTE_MAP: AttributeMapEntry[] = [
-  ['userName', 'user_login'],
-  ['emails[primary].value', 'user_email'],
-  ['name.givenName', 'first_name'],
-  ['name.familyName', 'last_name'],
-  ['displayName', 'display_name'],
-  ['nickName', 'nickname'],
-  ['profileUrl', 'user_url'],
-  ['title', 'meta:title'],
-  ['phoneNumbers[type eq "work"].value', 'meta:phone'],
-  [`${ENTERPRISE_USER_SCHEMA}:department`, 'meta:department'],
-  [`${ENTERPRISE_USER_SCHEMA}:employeeNumber`, 'meta:employee_number'],
-  [`${ENTERPRISE_USER_SCHEMA}:organization`, 'meta:organization'],
-  ['photos[type eq "photo"].value', 'avatar'],
-].map(([source, target]) => ({
-  source: source!,
-  target: target!,
-  direction: target === 'avatar' ? ('inbound' as const) : ('both' as const),
-  transform: 'none',
-  default: null,
-}));
+export const DEFAULT_ATTRIBUTE_MAP: AttributeMapEntry[] = defaultAttributeMap();
 
 const CORE_TARGETS: Record<string, keyof WordPressUserInput & keyof UserSnapshot> = {
   user_login: 'login',
