@@ -194,6 +194,10 @@ class ConfigCache {
           this.loadedAt = Date.now();
           return config;
         })
+        // Whoever asked for the map answers the IdP: with SCIM's error, never a 500.
+        .catch((error: unknown) => {
+          throw scimErrorFromWordPress(error);
+        })
         .finally(() => (this.loading = null));
       await this.loading;
     }
