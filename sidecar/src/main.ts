@@ -13,6 +13,7 @@ import { createScimRouter } from './scim/index.js';
 import { openStore } from './store/index.js';
 import { version } from './version.js';
 import { WordPressClient } from './wordpress/client.js';
+import { WordPressPlugin } from './wordpress/plugin.js';
 
 async function main(): Promise<void> {
   let config;
@@ -44,14 +45,16 @@ async function main(): Promise<void> {
     retries: config.wordpress.retries,
     logger,
   });
+  // Every call of a plugin route goes through this one typed client.
+  const plugin = new WordPressPlugin(wordpress);
   const store = await openStore(config.store);
-  const tokens = new ScimTokenCache(wordpress, { logger, signals: store });
+  const tokens = new ScimTokenCache(plugin, { logger, signals: store });
   // Revocations made through another replica reach this one at once.
   await tokens.listen();
 
   const scim = createScimRouter({
     tokens,
-    wordpress,
+    wordpress: plugin,
     publicUrl: config.http.publicUrl,
     logger,
     rateLimit: config.scimRateLimit,
@@ -60,13 +63,13 @@ async function main(): Promise<void> {
   });
   const engine = new SyncEngine({
     store,
-    wordpress: new PluginGateway(wordpress),
+    wordpress: new PluginGateway(plugin),
     logger,
     registry: metrics.registry,
     patienceMs: config.runPatienceMs,
   });
   const outbound = createOutbound({
-    wordpress,
+    wordpress: plugin,
     store,
     logger,
     metrics,
@@ -106,8 +109,7 @@ async function main(): Promise<void> {
   // WordPress before they start and every minute after.
   let seenZone: string | undefined;
   const followZone = async () => {
-    const { data } = await wordpress.get<{ siteTimeZone?: string }>('/usersync/v1/config');
-    const zone = typeof data?.siteTimeZone === 'string' ? data.siteTimeZone : undefined;
+    const zone = (await plugin.config()).siteTimeZone;
     setScheduleTimeZone(zone);
     if (zone === seenZone) return;
     seenZone = zone;

@@ -7,7 +7,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/types.js';
-import type { WordPressClient } from '../wordpress/client.js';
+import { WordPressPlugin } from '../wordpress/plugin.js';
+import type { WordPressTransport } from '../wordpress/plugin.js';
+import type { StoredToken } from '../wordpress/types.js';
 
 export interface ScimTokenInfo {
   id: string;
@@ -15,10 +17,6 @@ export interface ScimTokenInfo {
   name: string;
   /** The connection slug the token belongs to: the namespace of identity links. */
   connection: string;
-}
-
-interface StoredToken extends ScimTokenInfo {
-  hash: string;
 }
 
 export interface TokenVerifier {
@@ -52,11 +50,14 @@ export class ScimTokenCache implements TokenVerifier {
   private usageTimer: NodeJS.Timeout | null = null;
   private readonly ttlMs: number;
   private readonly missRefreshMs: number;
+  private readonly wordpress: WordPressPlugin;
 
   constructor(
-    private readonly wordpress: WordPressClient,
+    wordpress: WordPressTransport | WordPressPlugin,
     private readonly options: ScimTokenCacheOptions = {},
   ) {
+    this.wordpress =
+      wordpress instanceof WordPressPlugin ? wordpress : new WordPressPlugin(wordpress);
     this.ttlMs = options.ttlMs ?? 5_000;
     this.missRefreshMs = options.missRefreshMs ?? 250;
     if (options.usageFlushMs !== 0) {
@@ -108,7 +109,7 @@ export class ScimTokenCache implements TokenVerifier {
     const ids = [...this.used];
     this.used.clear();
     try {
-      await this.wordpress.post('/usersync/v1/sidecar/tokens/used', { ids }, { retry: true });
+      await this.wordpress.tokensUsed(ids);
     } catch (error) {
       this.options.logger?.warn({ err: error }, 'could not report SCIM token usage');
     }
@@ -141,9 +142,8 @@ export class ScimTokenCache implements TokenVerifier {
   private refresh(): Promise<void> {
     const started = Date.now();
     this.loading ??= this.wordpress
-      .get<StoredToken[]>('/usersync/v1/sidecar/tokens')
-      .then((response) => {
-        const tokens = Array.isArray(response.data) ? response.data : [];
+      .tokens()
+      .then((tokens) => {
         // A list asked for after a revocation no longer holds the token; one asked for
         // before it (still in flight when the revocation came) may, and must not revive it.
         for (const [id, at] of this.revoked) if (at < started) this.revoked.delete(id);

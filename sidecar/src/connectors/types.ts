@@ -1,5 +1,8 @@
-// The contract every pull connector implements, whatever the system behind it (Microsoft
-// Graph, a peer WordPress, Salesforce, …). The engine knows nothing else about a source.
+// The two contracts a connector (one folder per external system) implements, whatever the
+// system behind it (Microsoft Graph, a peer WordPress, Salesforce, …): a pull source
+// (`Connector`, read by engine/) and a push target (`OutboundTarget`, fed by outbound/). A
+// connector provides one or both; engine/ and outbound/ know nothing else about it, and
+// build it through registry.ts.
 //
 // Glossary
 // - canonical user: a source user in SCIM shape (core User + enterprise extension + source
@@ -8,6 +11,12 @@
 //   `nextCursor`, so a crash resumes at the first page not applied.
 // - full listing: pages that list every user of the source (first sync, B2C scans, expired
 //   cursors); users such a listing does not contain are gone and get deprovisioned.
+
+import type { Store } from '../store/types.js';
+import type { ChangeAction, OutboxChange, SyncConfig } from '../wordpress/types.js';
+
+// =======================================================================================
+// Pull sources
 
 /** A user as the source describes it, in SCIM shape. */
 export interface CanonicalUser {
@@ -139,3 +148,117 @@ export class SourceError extends Error {
     super(message);
   }
 }
+
+/** A pull source: what engine/ runs. */
+export type PullSource = Connector;
+
+// =======================================================================================
+// Push targets
+//
+// - user change: the changes of one user within one page of the outbox feed, merged.
+//   Targets bring the user's *current* state over, so merging loses nothing and replays
+//   are harmless.
+// - origin: `local` for a change made in WordPress, else the connection whose write it was;
+//   a change is never delivered to the target whose connection it came from (no echo).
+
+/** The changes of one user in one page, merged in order. */
+export interface UserChange {
+  userId: number;
+  /** Outbox ids merged, ascending. */
+  ids: number[];
+  /** Actions seen, in order of first appearance. */
+  actions: ChangeAction[];
+  /** Union of the changed attributes. */
+  changed: string[];
+  origins: string[];
+  /** createdAt of the first merged change (for delivery delay). */
+  firstAt: string;
+}
+
+/** What delivering one user change did. */
+export interface DeliveryOutcome {
+  userId: number;
+  status: 'created' | 'updated' | 'deleted' | 'unchanged' | 'excluded';
+  /** Requests sent to the target for it. */
+  requests: number;
+}
+
+/** Why delivering one user change failed; `transient` failures are retried without limit. */
+export class DeliveryError extends Error {
+  override name = 'DeliveryError';
+  constructor(
+    message: string,
+    /** Stable code, e.g. `peer_unreachable`, `uniqueness`, `invalidValue`. */
+    readonly code: string,
+    /** True when waiting may fix it (target down, throttled, token refused). */
+    readonly transient: boolean,
+    /** HTTP status from the target, 0 when it did not answer. */
+    readonly status = 0,
+    /** Seconds the target asked to wait (Retry-After). */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+export type DeliveryResult =
+  { ok: true; outcome: DeliveryOutcome } | { ok: false; error: DeliveryError };
+
+/** What a target may use while delivering. */
+export interface DeliveryContext {
+  config: SyncConfig;
+  signal: AbortSignal;
+}
+
+export interface PushProgress {
+  processed: number;
+  total: number | null;
+  created: number;
+  updated: number;
+  unchanged: number;
+  failed: number;
+}
+
+export interface PushContext {
+  config: SyncConfig;
+  signal: AbortSignal;
+  /** Called after every page; throw (or abort) to stop. */
+  onProgress(progress: PushProgress): Promise<void>;
+  /** Records a user the push could not bring over (a dead letter). */
+  onFailure(userId: number, error: DeliveryError): Promise<void>;
+}
+
+/** The state a target reports for the Overview. */
+export interface TargetDescription {
+  slug: string;
+  name: string;
+  kind: string;
+  /** Where it delivers (no secrets). */
+  endpoint: string | null;
+  /** True when the target also writes to this site (conflicts are checked). */
+  twoWay: boolean;
+}
+
+export interface OutboundTarget {
+  /** The connection slug: changes with this origin are not delivered to it. */
+  readonly slug: string;
+  readonly kind: string;
+  describe(): TargetDescription;
+  /** Whether a change concerns the target at all (mapped attributes, roles, passwords). */
+  covers(change: OutboxChange, config: SyncConfig): boolean;
+  /**
+   * Brings the target up to date for these users (distinct users; any order between them).
+   * Never throws for one user's failure: each gets its own result.
+   */
+  deliver(changes: UserChange[], context: DeliveryContext): Promise<Map<number, DeliveryResult>>;
+  /** Pushes every existing user (on demand), skipping those the target already has. */
+  fullPush(context: PushContext): Promise<PushProgress>;
+}
+
+/** What targets are built from: the pipeline's shared services. */
+export interface TargetDeps {
+  store: Store;
+}
+
+/** A push target: what outbound/ delivers to. */
+export type PushTarget = OutboundTarget;

@@ -1,26 +1,15 @@
 // Builds the connector of a configured source, one instance per source and settings version
 // (so an access token stays cached between runs).
 import type { Logger } from '../logger.js';
-import { MicrosoftGraphConnector } from '../connectors/microsoft-graph/index.js';
+import { createPullSource } from '../connectors/registry.js';
 import type { Connector } from '../connectors/types.js';
 import type { SourceConnection } from './types.js';
 
+export { UnknownSourceTypeError } from '../connectors/registry.js';
+
 export type ConnectorFactory = (source: SourceConnection, logger: Logger) => Connector;
 
-export class UnknownSourceTypeError extends Error {
-  override name = 'UnknownSourceTypeError';
-}
-
-export const defaultConnectorFactory: ConnectorFactory = (source, logger) => {
-  switch (source.type) {
-    case 'microsoft-graph':
-      return new MicrosoftGraphConnector(source.settings, { logger });
-    default:
-      throw new UnknownSourceTypeError(
-        `Source "${source.slug}" has type "${source.type}", which this sidecar cannot pull from`,
-      );
-  }
-};
+export const defaultConnectorFactory: ConnectorFactory = createPullSource;
 
 export class ConnectorCache {
   private readonly cache = new Map<string, { key: string; connector: Connector }>();

@@ -8,70 +8,27 @@
 // - operation: one user write in a batch (`create`, `update`, `deprovision`, `reactivate`,
 //   `delete`), keyed by the WordPress user id the identity link resolves to.
 
-export interface AttributeMapping {
-  /** SCIM path in the canonical user, e.g. `name.givenName`, `emails[primary].value`. */
-  source: string;
-  /** `user_login`, `user_email`, `first_name`, …, `avatar` or `meta:<key>`. */
-  target: string;
-  direction: 'inbound' | 'outbound' | 'both';
-  transform: 'none' | 'lowercase' | 'uppercase' | 'trim' | 'template';
-  default: string | null;
-  /** With the transform `template`: e.g. `{name.givenName}.{name.familyName}` (source is empty). */
-  template?: string | null;
-}
-
-export interface RoleRule {
-  /** Source group display name (case-insensitive among the rules of one connection). */
-  group: string;
-  role: string;
-  priority?: number;
-  /**
-   * Slugs of the connections whose groups the rule applies to; `*` means any connection.
-   * Absent (rules saved before rules were scoped) means `["*"]`.
-   */
-  connections?: string[];
-}
-
-export interface RoleMap {
-  rules: RoleRule[];
-  defaultRole: string;
-  allowAdministrator: boolean;
-}
-
-export interface DeprovisionPolicy {
-  action: 'disable' | 'delete';
-  reassignTo: number | null;
-  touchUnlinked: boolean;
-  touchAdministrators: boolean;
-}
-
-export interface SyncConfig {
-  attributeMap: AttributeMapping[];
-  roleMap: RoleMap;
-  deprovision: DeprovisionPolicy;
-}
-
-/** A configured source, as the plugin serves it to the sidecar (secrets included). */
-export interface SourceConnection {
-  /** `[a-z0-9-]{1,64}`: names runs and cursors, and is the identity links' connection. */
-  slug: string;
-  name: string;
-  /** Connector kind, e.g. `microsoft-graph`. */
-  type: string;
-  enabled: boolean;
-  /** Cron expression (5 or 6 fields), or null for on-demand only. */
-  schedule: string | null;
-  /** Sync profile photos into the WordPress profile picture. */
-  photos: boolean;
-  /** Connector settings, secrets included (e.g. tenantId, clientId, clientSecret). */
-  settings: Record<string, unknown>;
-  /** Users per WordPress batch request (default 100, at most 500). */
-  batchSize?: number;
-  /** WordPress batch requests in flight (default 2). */
-  batchConcurrency?: number;
-  createdAt?: string | null;
-  modifiedAt?: string | null;
-}
+// The plugin's configuration and answers are defined once, with their schemas, in wordpress/.
+export type {
+  AttributeMapping,
+  AuditEntry,
+  AvatarItem,
+  AvatarResult,
+  DeprovisionPolicy,
+  OperationError,
+  RoleMap,
+  RoleRule,
+  SourceConnection,
+  SyncConfig,
+} from '../wordpress/types.js';
+import type {
+  AuditEntry,
+  OperationError,
+  AvatarItem,
+  AvatarResult,
+  SourceConnection,
+  SyncConfig,
+} from '../wordpress/types.js';
 
 /** The WordPress fields an operation sets (absent fields are left as they are). */
 export interface WpUserInput {
@@ -87,14 +44,6 @@ export interface WpUserInput {
   externalId?: string | null;
   active?: boolean;
 }
-
-/** A profile picture to set (bytes base64) or remove, for a linked user. */
-export type AvatarItem =
-  { id: number; contentType: string; data: string; version: string } | { id: number; remove: true };
-
-export type AvatarResult =
-  | { id: number; ok: true; status: 'updated' | 'unchanged' | 'removed' }
-  | { id: number; ok: false; error: OperationError };
 
 export type OperationAction = 'create' | 'update' | 'deprovision' | 'reactivate' | 'delete';
 
@@ -119,28 +68,9 @@ export interface WpUserSnapshot {
   linked?: boolean;
 }
 
-export interface OperationError {
-  status: number;
-  code: string;
-  message: string;
-  scimType?: string | null;
-}
-
 export type OperationResult =
   | { ref: string; ok: true; status: OperationStatus; user: WpUserSnapshot | null }
   | { ref: string; ok: false; error: OperationError };
-
-/** An audit log entry the sidecar writes itself (for what never reached a write route). */
-export interface AuditEntry {
-  source: string;
-  action: string;
-  result: 'success' | 'failure' | 'skipped';
-  userId?: number | null;
-  userLogin?: string;
-  fields?: string[];
-  message?: string | null;
-  runId?: string | null;
-}
 
 export interface WordPressGateway {
   getConfig(): Promise<SyncConfig>;

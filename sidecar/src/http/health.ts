@@ -6,19 +6,15 @@ import type { Request, Response } from 'express';
 import { apiKeyMatcher } from '../auth/api-key.js';
 import type { Store } from '../store/index.js';
 import { WordPressError } from '../wordpress/client.js';
-import type { WordPressClient } from '../wordpress/client.js';
+import { WordPressPlugin } from '../wordpress/plugin.js';
+import type { WordPressTransport } from '../wordpress/plugin.js';
 
 export interface HealthDeps {
   store: Store;
-  wordpress: WordPressClient;
+  wordpress: WordPressTransport;
   version: string;
   /** SIDECAR_API_KEY: the details are shown only to requests that carry it. */
   apiKey?: string | null;
-}
-
-interface WordPressStatus {
-  plugin?: { version?: string };
-  wordpress?: { version?: string };
 }
 
 export function healthHandler(deps: HealthDeps) {
@@ -43,18 +39,13 @@ export function healthHandler(deps: HealthDeps) {
 async function checkWordPress(deps: HealthDeps) {
   const started = Date.now();
   try {
-    const response = await deps.wordpress.request<WordPressStatus>({
-      path: '/usersync/v1/status',
-      query: { sidecar: 0 },
-      timeoutMs: 5_000,
-      retry: false,
-    });
+    const status = await new WordPressPlugin(deps.wordpress).status(5_000);
     return {
       ok: true,
       url: deps.wordpress.baseUrl,
       latencyMs: Date.now() - started,
-      pluginVersion: response.data.plugin?.version ?? null,
-      wordpressVersion: response.data.wordpress?.version ?? null,
+      pluginVersion: status.plugin?.version ?? null,
+      wordpressVersion: status.wordpress?.version ?? null,
     };
   } catch (error) {
     const e = error as Error;

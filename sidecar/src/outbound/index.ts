@@ -2,13 +2,12 @@
 // target (WordPress peers today), its API for the plugin and the routes peers call.
 import type { Router } from 'express';
 import type { TokenVerifier } from '../auth/scim-tokens.js';
-import { peerCompanionRouter } from '../connectors/wordpress-peer/companion.js';
-import { wordpressPeerTarget } from '../connectors/wordpress-peer/index.js';
+import { createPeerRoutes, createPushTarget } from '../connectors/registry.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/types.js';
-import type { WordPressClient } from '../wordpress/client.js';
-import { PluginFeed } from './feed.js';
+import type { WordPressPlugin, WordPressTransport } from '../wordpress/plugin.js';
+import { PluginFeed } from '../wordpress/feed.js';
 import { outboundMetrics } from './metrics.js';
 import { OutboundPipeline } from './pipeline.js';
 import { outboundRouter } from './routes.js';
@@ -22,7 +21,7 @@ export { loadOutboundSettings, DEFAULT_OUTBOUND_SETTINGS } from './settings.js';
 export type { OutboundSettings } from './settings.js';
 
 export interface OutboundDeps {
-  wordpress: WordPressClient;
+  wordpress: WordPressTransport | WordPressPlugin;
   store: Store;
   logger: Logger;
   metrics: Metrics;
@@ -50,8 +49,7 @@ export function createOutbound(deps: OutboundDeps): Outbound {
     settings: deps.settings,
     metrics: outboundMetrics(deps.metrics.registry),
     targetFactory: (peer) =>
-      wordpressPeerTarget({
-        peer,
+      createPushTarget(peer, {
         feed,
         store: deps.store,
         logger: logger.child({ target: peer.slug }),
@@ -60,6 +58,6 @@ export function createOutbound(deps: OutboundDeps): Outbound {
   return {
     pipeline,
     api: outboundRouter({ pipeline, store: deps.store, apiKey: deps.apiKey, logger }),
-    peer: peerCompanionRouter({ tokens: deps.tokens, feed, logger }),
+    peer: createPeerRoutes({ tokens: deps.tokens, feed, logger }),
   };
 }

@@ -3,13 +3,13 @@
 import type express from 'express';
 import type { TokenVerifier } from '../auth/scim-tokens.js';
 import type { Logger } from '../logger.js';
-import type { WordPressClient } from '../wordpress/client.js';
+import type { WordPressPlugin, WordPressTransport } from '../wordpress/plugin.js';
 import { createScimRouterWith, DEFAULT_RATE_LIMIT, SharedTokenBuckets } from './router.js';
 import { wordpressRepositories } from './wordpress-repository.js';
 
 export interface ScimDeps {
   tokens: TokenVerifier;
-  wordpress: WordPressClient;
+  wordpress: WordPressTransport | WordPressPlugin;
   /** Sidecar base URL; the SCIM base is publicUrl + '/scim/v2'. */
   publicUrl: string;
   logger: Logger;

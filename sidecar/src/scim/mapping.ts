@@ -27,98 +27,13 @@ export interface AttributeMapEntry {
   template?: string | null;
 }
 
-export interface UserSyncConfig {
-  attributeMap: AttributeMapEntry[];
-  roleMap?: unknown;
-  deprovision?: unknown;
-}
-
-export interface UserSnapshot {
-  id: number;
-  login: string;
-  /** The login this connection asked for when WordPress kept its own (logins do not change). */
-  sourceLogin?: string;
-  email: string;
-  firstName: string;
-  lastName: string;
-  displayName: string;
-  nickname: string;
-  url: string;
-  /** Biographical info (plugins before 0.1 left it out). */
-  description?: string;
-  /** The profile picture URL a connection set, or null. */
-  avatarUrl?: string | null;
-  roles: string[];
-  active: boolean;
-  registered: string;
-  modified: string;
-  version: string;
-  connection: string | null;
-  externalId: string | null;
-  linked: boolean;
-  createdBy: string | null;
-  groups: { id: number; displayName: string }[];
-  scim: Record<string, unknown> | null;
-  meta: Record<string, unknown>;
-  /** BuddyPress profile fields named by the attribute map (when it names some). */
-  xprofile?: Record<string, string | null>;
-}
-
-export interface GroupSnapshot {
-  id: number;
-  connection: string;
-  displayName: string;
-  externalId: string | null;
-  created: string;
-  modified: string;
-  version: string;
-  members?: { id: number; login: string; displayName: string }[];
-  scim: Record<string, unknown> | null;
-}
-
-/** The `user` object of a users/batch operation. */
-export interface WordPressUserInput {
-  login?: string;
-  email?: string;
-  firstName?: string;
-  lastName?: string;
-  displayName?: string;
-  nickname?: string;
-  url?: string;
-  description?: string;
-  /** Profile picture URL (served as the WordPress avatar); null removes it. */
-  avatarUrl?: string | null;
-  password?: string;
-  meta?: Record<string, unknown>;
-  /** BuddyPress profile fields by name; null clears one. */
-  xprofile?: Record<string, string | null>;
-  externalId?: string | null;
-  scim?: Record<string, unknown> | null;
-  active?: boolean;
-}
+// The plugin's snapshots and write input are defined once, with their schemas, in wordpress/.
+export type { GroupSnapshot, UserSnapshot, WordPressUserInput } from '../wordpress/types.js';
+import type { GroupSnapshot, UserSnapshot, WordPressUserInput } from '../wordpress/types.js';
+import { defaultAttributeMap } from '../wordpress/types.js';
 
 /** The attribute map WordPress uses when the admin has not changed it. */
-export const DEFAULT_ATTRIBUTE_MAP: AttributeMapEntry[] = [
-  ['userName', 'user_login'],
-  ['emails[primary].value', 'user_email'],
-  ['name.givenName', 'first_name'],
-  ['name.familyName', 'last_name'],
-  ['displayName', 'display_name'],
-  ['nickName', 'nickname'],
-  ['profileUrl', 'user_url'],
-  ['title', 'meta:title'],
-  ['phoneNumbers[type eq "work"].value', 'meta:phone'],
-  [`${ENTERPRISE_USER_SCHEMA}:department`, 'meta:department'],
-  [`${ENTERPRISE_USER_SCHEMA}:employeeNumber`, 'meta:employee_number'],
-  [`${ENTERPRISE_USER_SCHEMA}:organization`, 'meta:organization'],
-  ['photos[type eq "photo"].value', 'avatar'],
-].map(([source, target]) => ({
-  source: source!,
-  target: target!,
-  direction: target === 'avatar' ? ('inbound' as const) : ('both' as const),
-  transform: 'none',
-  default: null,
-}));
+export const DEFAULT_ATTRIBUTE_MAP: AttributeMapEntry[] = defaultAttributeMap();
 
 const CORE_TARGETS: Record<string, keyof WordPressUserInput & keyof UserSnapshot> = {
   user_login: 'login',

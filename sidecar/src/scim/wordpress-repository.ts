@@ -10,7 +10,9 @@
 import { LOGIN_ATTEMPTS } from '../engine/logins.js';
 import type { Logger } from '../logger.js';
 import { WordPressError } from '../wordpress/client.js';
-import type { QueryValue, WordPressClient } from '../wordpress/client.js';
+import type { QueryValue } from '../wordpress/client.js';
+import { WordPressPlugin, WordPressResponseError } from '../wordpress/plugin.js';
+import type { WordPressTransport } from '../wordpress/plugin.js';
 import { ScimError } from './errors.js';
 import type { ScimType } from './errors.js';
 import { equalityHints } from './filter.js';
@@ -28,13 +30,8 @@ import {
   userFromWordPress,
   userToWordPress,
 } from './mapping.js';
-import type {
-  AttributeMapEntry,
-  GroupSnapshot,
-  UserSnapshot,
-  UserSyncConfig,
-  WordPressUserInput,
-} from './mapping.js';
+import type { AttributeMapEntry, UserSnapshot, WordPressUserInput } from './mapping.js';
+import type { OperationError, SyncConfig } from '../wordpress/types.js';
 import type {
   ListResult,
   Repositories,
@@ -47,7 +44,7 @@ import type {
 import type { ScimResource } from './schemas/model.js';
 
 export interface WordPressRepositoryOptions {
-  wordpress: WordPressClient;
+  wordpress: WordPressTransport | WordPressPlugin;
   logger: Logger;
   /** How long the attribute map is reused before asking WordPress again. */
   configTtlMs?: number;
@@ -61,16 +58,8 @@ export interface WordPressRepositoryOptions {
 const PAGE = 500;
 const MAX_BATCH = 500;
 
-interface BatchError {
-  status: number;
-  code: string;
-  scimType: ScimType | null;
-  message: string;
-}
-
-type BatchResult<T> =
-  | { ref: string; ok: true; status: string; user?: T | null; group?: T | null }
-  | { ref: string; ok: false; error: BatchError };
+/** A refused operation as the plugin says it (its `scimType`, when it gives one, is SCIM's). */
+type BatchError = OperationError;
 
 /** A user write on its way to the batch route, possibly tried again in another form. */
 interface PendingUserWrite {
@@ -93,6 +82,8 @@ export function scimErrorFromWordPress(error: unknown): ScimError {
   if (!(error instanceof WordPressError)) {
     return new ScimError(500, undefined, 'Internal error while talking to WordPress');
   }
+  if (error instanceof WordPressResponseError)
+    return new ScimError(502, undefined, `${error.message} (is the plugin up to date?)`);
   if (error.status === 0)
     return new ScimError(
       503,
@@ -124,14 +115,14 @@ export function scimErrorFromWordPress(error: unknown): ScimError {
 
 function fromBatchError(error: BatchError): ScimError {
   const status = error.status;
+  const scimType = (error.scimType ?? null) as ScimType | null;
   const message = error.message || error.code;
-  if (status === 409) return new ScimError(409, error.scimType ?? 'uniqueness', message);
+  if (status === 409) return new ScimError(409, scimType ?? 'uniqueness', message);
   if (status === 412) return new ScimError(412, undefined, message);
   if (status === 404) return new ScimError(404, undefined, message);
-  if (status === 400) return new ScimError(400, error.scimType ?? 'invalidValue', message);
+  if (status === 400) return new ScimError(400, scimType ?? 'invalidValue', message);
   if (status === 403) return new ScimError(403, undefined, message);
-  if (status >= 400 && status < 500)
-    return new ScimError(status, error.scimType ?? undefined, message);
+  if (status >= 400 && status < 500) return new ScimError(status, scimType ?? undefined, message);
   if (status === 429 || status === 503)
     return new ScimError(503, undefined, message, { 'Retry-After': '30' });
   return new ScimError(502, undefined, `WordPress could not apply the change: ${message}`);
@@ -186,22 +177,26 @@ export interface AdoptionPolicy {
  * SCIM write is one request to WordPress. Concurrent refreshes share one request.
  */
 class ConfigCache {
-  private value?: UserSyncConfig;
+  private value?: SyncConfig;
   private loadedAt = 0;
-  private loading: Promise<UserSyncConfig> | null = null;
+  private loading: Promise<SyncConfig> | null = null;
   constructor(
-    private readonly wordpress: WordPressClient,
+    private readonly wordpress: WordPressPlugin,
     private readonly ttlMs: number,
   ) {}
 
-  private async load(fresh: boolean): Promise<UserSyncConfig | undefined> {
+  private async load(fresh: boolean): Promise<SyncConfig | undefined> {
     if (fresh || !this.value || Date.now() - this.loadedAt > this.ttlMs) {
       this.loading ??= this.wordpress
-        .get<UserSyncConfig>('/usersync/v1/config')
-        .then((response) => {
-          this.value = response.data;
+        .config()
+        .then((config) => {
+          this.value = config;
           this.loadedAt = Date.now();
-          return response.data;
+          return config;
+        })
+        // Whoever asked for the map answers the IdP: with SCIM's error, never a 500.
+        .catch((error: unknown) => {
+          throw scimErrorFromWordPress(error);
         })
         .finally(() => (this.loading = null));
       await this.loading;
@@ -301,7 +296,7 @@ async function listThrough<T>(
 abstract class WordPressRepository implements ResourceRepository {
   readonly maxBatch = MAX_BATCH;
   constructor(
-    protected readonly wordpress: WordPressClient,
+    protected readonly wordpress: WordPressPlugin,
     protected readonly config: ConfigCache,
     protected readonly logger: Logger,
   ) {}
@@ -358,7 +353,7 @@ class RecentSnapshots {
 class WordPressUserRepository extends WordPressRepository {
   private readonly recent = new RecentSnapshots();
   constructor(
-    wordpress: WordPressClient,
+    wordpress: WordPressPlugin,
     config: ConfigCache,
     logger: Logger,
     private readonly maxCandidates: number,
@@ -368,16 +363,11 @@ class WordPressUserRepository extends WordPressRepository {
 
   private async fetchUsers(ctx: ScimContext, params: Record<string, QueryValue>) {
     const map = await this.config.attributeMap();
-    const response = await this.call(() =>
-      this.wordpress.get<{ total: number; users: UserSnapshot[] }>('/usersync/v1/users', {
-        connection: ctx.connection,
-        linked: 1,
-        ...params,
-      }),
+    const { total, users } = await this.call(() =>
+      this.wordpress.users({ connection: ctx.connection, linked: true, ...params }),
     );
-    const users = Array.isArray(response.data?.users) ? response.data.users : [];
     this.recent.remember(ctx.connection, users);
-    return { total: Number(response.data?.total ?? users.length), users, map };
+    return { total, users, map };
   }
 
   async get(ctx: ScimContext, id: string): Promise<ScimResource | null> {
@@ -547,16 +537,13 @@ class WordPressUserRepository extends WordPressRepository {
       for (let i = 0; i < pending.length; i += MAX_BATCH) {
         const chunk = pending.slice(i, i + MAX_BATCH);
         const answer = await this.call(() =>
-          this.wordpress.post<{ results: BatchResult<UserSnapshot>[] }>(
-            '/usersync/v1/users/batch',
-            {
-              connection: ctx.connection,
-              source: ctx.source,
-              operations: chunk.map((p, n) => ({ ref: String(n), ...p.body })),
-            },
-          ),
+          this.wordpress.usersBatch({
+            connection: ctx.connection,
+            source: ctx.source,
+            operations: chunk.map((p, n) => ({ ref: String(n), ...p.body })),
+          }),
         );
-        const byRef = new Map((answer.data?.results ?? []).map((r) => [r.ref, r]));
+        const byRef = new Map(answer.map((r) => [r.ref, r]));
         for (const [n, p] of chunk.entries()) {
           const result = byRef.get(String(n));
           if (!result) {
@@ -617,14 +604,10 @@ class WordPressUserRepository extends WordPressRepository {
     ctx: ScimContext,
     match: { login?: string; email?: string; external_id?: string },
   ): Promise<UserSnapshot | null> {
-    const response = await this.call(() =>
-      this.wordpress.get<{ users: UserSnapshot[] }>('/usersync/v1/users', {
-        connection: ctx.connection,
-        ...match,
-        per_page: 1,
-      }),
+    const { users } = await this.call(() =>
+      this.wordpress.users({ connection: ctx.connection, ...match, perPage: 1 }),
     );
-    return (Array.isArray(response.data?.users) ? response.data.users[0] : undefined) ?? null;
+    return users[0] ?? null;
   }
 
   /**
@@ -744,14 +727,7 @@ class WordPressUserRepository extends WordPressRepository {
 
 class WordPressGroupRepository extends WordPressRepository {
   private async fetchGroups(ctx: ScimContext, params: Record<string, QueryValue>) {
-    const response = await this.call(() =>
-      this.wordpress.get<{ total: number; groups: GroupSnapshot[] }>('/usersync/v1/groups', {
-        connection: ctx.connection,
-        ...params,
-      }),
-    );
-    const groups = Array.isArray(response.data?.groups) ? response.data.groups : [];
-    return { total: Number(response.data?.total ?? groups.length), groups };
+    return this.call(() => this.wordpress.groups({ connection: ctx.connection, ...params }));
   }
 
   async get(ctx: ScimContext, id: string): Promise<ScimResource | null> {
@@ -889,16 +865,13 @@ class WordPressGroupRepository extends WordPressRepository {
     for (let i = 0; i < pending.length; i += MAX_BATCH) {
       const chunk = pending.slice(i, i + MAX_BATCH);
       const answer = await this.call(() =>
-        this.wordpress.post<{ results: BatchResult<GroupSnapshot>[] }>(
-          '/usersync/v1/groups/batch',
-          {
-            connection: ctx.connection,
-            source: ctx.source,
-            operations: chunk.map((p, n) => ({ ref: String(n), ...p.body })),
-          },
-        ),
+        this.wordpress.groupsBatch({
+          connection: ctx.connection,
+          source: ctx.source,
+          operations: chunk.map((p, n) => ({ ref: String(n), ...p.body })),
+        }),
       );
-      const byRef = new Map((answer.data?.results ?? []).map((r) => [r.ref, r]));
+      const byRef = new Map(answer.map((r) => [r.ref, r]));
       chunk.forEach((p, n) => {
         const result = byRef.get(String(n));
         if (!result) {
@@ -923,14 +896,18 @@ class WordPressGroupRepository extends WordPressRepository {
 }
 
 export function wordpressRepositories(options: WordPressRepositoryOptions): Repositories {
-  const config = new ConfigCache(options.wordpress, options.configTtlMs ?? 5_000);
+  const plugin =
+    options.wordpress instanceof WordPressPlugin
+      ? options.wordpress
+      : new WordPressPlugin(options.wordpress);
+  const config = new ConfigCache(plugin, options.configTtlMs ?? 5_000);
   return {
     users: new WordPressUserRepository(
-      options.wordpress,
+      plugin,
       config,
       options.logger,
       options.maxFilterCandidates ?? 10_000,
     ),
-    groups: new WordPressGroupRepository(options.wordpress, config, options.logger),
+    groups: new WordPressGroupRepository(plugin, config, options.logger),
   };
 }

@@ -2,6 +2,13 @@
 // contract: identity links per connection, uniqueness of logins/emails/external ids (409),
 // updates only of linked users (404), `unchanged` when nothing differs, deprovisioning per the
 // policy, and one result per operation. It counts writes so tests can assert "no write".
+// It also answers at the transport level (`request`), so an engine built on
+// `gateway()` goes through the real PluginGateway and typed client, whose checks every
+// answer passes.
+import { PluginGateway } from '../../src/engine/wordpress-gateway.js';
+import { WordPressError } from '../../src/wordpress/client.js';
+import type { WordPressRequest, WordPressResponse } from '../../src/wordpress/client.js';
+import type { WordPressTransport } from '../../src/wordpress/plugin.js';
 import type {
   AuditEntry,
   AvatarItem,
@@ -71,7 +78,8 @@ const FIELDS = [
   'url',
 ] as const;
 
-export class FakeWordPress implements WordPressGateway {
+export class FakeWordPress implements WordPressGateway, WordPressTransport {
+  readonly baseUrl = 'http://wordpress.test';
   readonly users = new Map<number, FakeUser>();
   config: SyncConfig = defaultConfig();
   connections: SourceConnection[] = [];
@@ -87,6 +95,69 @@ export class FakeWordPress implements WordPressGateway {
   failure: { error: Error; afterApply: boolean; remaining: number } | null = null;
   /** Called before each batch (tests pause or inspect here). */
   beforeBatch: ((operations: UserOperation[]) => Promise<void> | void) | null = null;
+
+  /** The engine's real gateway over this in-memory plugin. */
+  gateway(): PluginGateway {
+    return new PluginGateway(this);
+  }
+
+  async request<T>(req: WordPressRequest): Promise<WordPressResponse<T>> {
+    const q = req.query ?? {};
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const connection = String(q.connection ?? body.connection ?? '');
+    const page = (users: WpUserSnapshot[]) => ({ total: users.length, users });
+    const answer = async (): Promise<unknown> => {
+      switch (`${req.method ?? 'GET'} ${req.path}`) {
+        case 'GET /usersync/v1/config':
+          return this.getConfig();
+        case 'GET /usersync/v1/sidecar/connections':
+          return this.listConnections();
+        case 'POST /usersync/v1/users/batch':
+          return {
+            results: await this.applyUsers(
+              connection,
+              String(body.source),
+              body.operations as UserOperation[],
+            ),
+          };
+        case 'POST /usersync/v1/sidecar/avatars':
+          return {
+            results: await this.setAvatars(
+              connection,
+              String(body.source),
+              body.items as AvatarItem[],
+            ),
+          };
+        case 'POST /usersync/v1/sidecar/audit':
+          await this.writeAudit(body.entries as AuditEntry[]);
+          return { written: (body.entries as unknown[]).length };
+        case 'POST /usersync/v1/sidecar/links': {
+          const links = body.links as { userId: number; externalId: string }[];
+          const ok = await this.link(connection, links);
+          return { results: links.map((l, i) => ({ userId: l.userId, ok: ok[i] === true })) };
+        }
+        case 'GET /usersync/v1/users': {
+          if (q.external_id !== undefined) {
+            const user = await this.findLinkedUser(connection, String(q.external_id));
+            return page(user ? [user] : []);
+          }
+          if (q.login !== undefined || q.email !== undefined) {
+            const user = await this.findUser(connection, {
+              login: q.login === undefined || q.login === null ? undefined : String(q.login),
+              email: q.email === undefined || q.email === null ? undefined : String(q.email),
+            });
+            return page(user ? [user] : []);
+          }
+          if (Number(q.linked) === 1)
+            return this.listLinkedUsers(connection, Number(q.page ?? 1), Number(q.per_page));
+          throw new WordPressError('Unsupported users query', 400, 'rest_invalid_param');
+        }
+        default:
+          throw new WordPressError('No route was found', 404, 'rest_no_route');
+      }
+    };
+    return { status: 200, data: (await answer()) as T, headers: {} };
+  }
 
   async getConfig(): Promise<SyncConfig> {
     return structuredClone(this.config);

@@ -72,7 +72,7 @@ export async function harness(
   const make = (extra: Partial<EngineOptions> = {}) =>
     new SyncEngine({
       store,
-      wordpress,
+      wordpress: wordpress.gateway(),
       logger,
       schedules: false,
       heartbeatMs: 50,

@@ -89,7 +89,7 @@ describe('scheduling', () => {
     const replicaStore = new PostgresStore(url);
     const replica = new SyncEngine({
       store: replicaStore,
-      wordpress: h.wordpress,
+      wordpress: h.wordpress.gateway(),
       logger: createLogger('silent'),
       connectors: (source) => new MicrosoftGraphConnector(source.settings, { backoffMs: 5 }),
       heartbeatMs: 50,

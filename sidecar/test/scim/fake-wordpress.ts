@@ -1,6 +1,8 @@
-// The plugin's user, group and config routes as the contract describes them, in memory:
-// enough WordPress for the SCIM store's queries and batches to be checked request by
-// request (the real plugin is exercised by the e2e suite).
+// The plugin's routes as the contract describes them, in memory, at the transport level
+// (the real typed client talks to it): users, groups, config and the batch routes the SCIM
+// store uses, and the outbox feed, ack, clock, peers, tokens, links, audit and password
+// routes pushes use. One WordPress for both, so what a SCIM write does is what the feed
+// serves (the real plugin is exercised by the e2e suite).
 import { createHash } from 'node:crypto';
 import { WordPressError } from '../../src/wordpress/client.js';
 import type {
@@ -8,7 +10,18 @@ import type {
   WordPressRequest,
   WordPressResponse,
 } from '../../src/wordpress/client.js';
-import type { GroupSnapshot, UserSnapshot } from '../../src/scim/mapping.js';
+import { PluginFeed } from '../../src/wordpress/feed.js';
+import type { WordPressTransport } from '../../src/wordpress/plugin.js';
+import { syncConfigSchema } from '../../src/wordpress/types.js';
+import type {
+  AuditEntry,
+  ChangeAction,
+  GroupSnapshot,
+  OutboxChange,
+  PeerSettings,
+  SyncConfig,
+  UserSnapshot,
+} from '../../src/wordpress/types.js';
 import { DEFAULT_ATTRIBUTE_MAP } from '../../src/scim/mapping.js';
 
 interface User {
@@ -31,6 +44,8 @@ interface User {
   scim: Map<string, Record<string, unknown>>;
   meta: Record<string, unknown>;
   createdBy: string | null;
+  /** The password hash WordPress keeps (served to peers that send passwords). */
+  pass: string;
 }
 
 interface Group {
@@ -46,7 +61,12 @@ interface Group {
 const version = (value: unknown) =>
   `W/"${createHash('sha1').update(JSON.stringify(value)).digest('hex').slice(0, 16)}"`;
 
-export class FakeWordPress {
+export type FakeUser = User;
+
+const hashOf = (login: string) => `$P$B${login.padEnd(30, 'x').slice(0, 30)}`;
+
+export class FakeWordPress implements WordPressTransport {
+  readonly baseUrl = 'http://wordpress.test';
   users = new Map<number, User>();
   groups = new Map<number, Group>();
   /** Every request, for assertions on what the store asked. */
@@ -55,6 +75,81 @@ export class FakeWordPress {
   config: Record<string, unknown> = { attributeMap: DEFAULT_ATTRIBUTE_MAP };
   private nextId = 1;
   private clock = Date.parse('2025-01-01T00:00:00Z');
+
+  // The outbound side: the outbox, its acknowledgement and what pushes read and write.
+  outbox: OutboxChange[] = [];
+  acked = 0;
+  peerList: PeerSettings[] = [];
+  auditLog: AuditEntry[] = [];
+  /** Connections holding a SCIM token of this site (they write to it). */
+  inbound = new Set<string>();
+  clocks = new Map<number, Record<string, string>>();
+  /** Hashes handed to WordPress through the passwords route, with the connection. */
+  accepted: { connection: string; users: { id: number; hash: string }[] }[] = [];
+  private nextChange = 1;
+
+  /** The users, by id (what pushes call the local people). */
+  get people(): Map<number, User> {
+    return this.users;
+  }
+
+  /** Every call fails as if WordPress were down. */
+  get down(): boolean {
+    return this.unreachable;
+  }
+  set down(value: boolean) {
+    this.unreachable = value;
+  }
+
+  /** The sync configuration as the plugin serves it (defaults filled in). */
+  get syncConfig(): SyncConfig {
+    return syncConfigSchema.parse(this.config);
+  }
+
+  /** The real feed over this plugin. */
+  asFeed(): PluginFeed {
+    return new PluginFeed(this);
+  }
+
+  /** A WordPress user with these fields (not linked to any connection unless `links` says). */
+  addUser(login: string, fields: Partial<User> = {}): User {
+    const now = this.now();
+    const user: User = {
+      id: this.nextId++,
+      login,
+      email: `${login}@example.com`,
+      firstName: '',
+      lastName: '',
+      displayName: login,
+      nickname: login,
+      url: '',
+      description: '',
+      avatarUrl: null,
+      roles: ['subscriber'],
+      active: true,
+      registered: now,
+      modified: now,
+      links: new Map(),
+      scim: new Map(),
+      meta: {},
+      createdBy: null,
+      pass: hashOf(login),
+      ...fields,
+    };
+    this.users.set(user.id, user);
+    return user;
+  }
+
+  /** Appends an outbox row. */
+  change(userId: number, action: ChangeAction, changed: string[] = [], origin = 'local'): number {
+    const id = this.nextChange++;
+    this.outbox.push({ id, userId, action, changed, origin, createdAt: new Date().toISOString() });
+    return id;
+  }
+
+  latest(): number {
+    return this.outbox.length ? this.outbox[this.outbox.length - 1]!.id : 0;
+  }
 
   /** A user that exists in WordPress but is not linked to any connection. */
   addLocalUser(login: string, email: string, roles = ['subscriber']): number {
@@ -79,6 +174,7 @@ export class FakeWordPress {
       scim: new Map(),
       meta: {},
       createdBy: null,
+      pass: hashOf(login),
     });
     return id;
   }
@@ -118,9 +214,77 @@ export class FakeWordPress {
         return ok(this.listGroups(query));
       case 'POST /usersync/v1/groups/batch':
         return ok(this.groupBatch(req.body as Record<string, unknown>));
+      case 'GET /usersync/v1/changes':
+        return ok(this.changes(Number(query.after ?? 0), Number(query.limit ?? 100)));
+      case 'POST /usersync/v1/changes/ack':
+        return ok(this.ack(Number((req.body as { upTo?: unknown }).upTo)));
+      case 'GET /usersync/v1/changes/clock': {
+        const ids = idList(query.ids).filter((id) => this.clocks.has(id));
+        return ok({ clock: Object.fromEntries(ids.map((id) => [id, this.clocks.get(id)!])) });
+      }
+      case 'GET /usersync/v1/sidecar/peers':
+        return ok(this.peerList);
+      case 'GET /usersync/v1/sidecar/tokens':
+        return ok(
+          [...this.inbound].map((connection, i) => ({
+            id: `token-${i + 1}`,
+            name: connection,
+            connection,
+            hash: '0'.repeat(64),
+          })),
+        );
+      case 'POST /usersync/v1/sidecar/links':
+        return ok(this.link(req.body as Record<string, unknown>));
+      case 'POST /usersync/v1/sidecar/audit': {
+        const entries = (req.body as { entries: AuditEntry[] }).entries;
+        this.auditLog.push(...structuredClone(entries));
+        return ok({ written: entries.length });
+      }
+      case 'GET /usersync/v1/sidecar/passwords':
+        return ok({
+          hashes: idList(query.ids)
+            .filter((id) => this.users.has(id))
+            .map((id) => ({ id, hash: this.users.get(id)!.pass })),
+        });
+      case 'POST /usersync/v1/sidecar/passwords': {
+        const body = req.body as { connection: string; users: { id: number; hash: string }[] };
+        this.accepted.push({ connection: body.connection, users: body.users });
+        return ok({ results: body.users.map((u) => ({ id: u.id, ok: true, status: 'updated' })) });
+      }
       default:
         throw new WordPressError('No route', 404, 'rest_no_route');
     }
+  }
+
+  private changes(after: number, limit: number) {
+    const changes = this.outbox.filter((row) => row.id > after).slice(0, limit);
+    const last = changes.length ? changes[changes.length - 1]!.id : after;
+    const latest = Math.max(this.latest(), changes.length ? last : 0);
+    return { changes, last, latest, acked: this.acked };
+  }
+
+  private ack(upTo: number) {
+    this.acked = Math.max(this.acked, Math.min(upTo, this.latest()));
+    return { acked: this.acked, pruned: 0 };
+  }
+
+  private link(body: Record<string, unknown>) {
+    const connection = String(body.connection);
+    const links = body.links as { userId: number; externalId: string | null }[];
+    return {
+      results: links.map(({ userId, externalId }) => {
+        const user = this.users.get(userId);
+        if (!user)
+          return {
+            userId,
+            ok: false,
+            error: { status: 404, code: 'usersync_not_found', message: 'No such user' },
+          };
+        if (externalId === null) user.links.delete(connection);
+        else user.links.set(connection, externalId);
+        return { userId, ok: true, status: 'linked' };
+      }),
+    };
   }
 
   snapshot(user: User, connection: string | null): UserSnapshot {
@@ -254,6 +418,7 @@ export class FakeWordPress {
           Object.entries((input.meta ?? {}) as object).filter(([, v]) => v !== null),
         ),
         createdBy: connection,
+        pass: hashOf(input.login),
       };
       this.users.set(user.id, user);
       return { status: 'created', user: this.snapshot(user, connection) };
@@ -511,4 +676,8 @@ function matchesCondition(u: User, c: Condition, connection: string | null): boo
     default:
       return false;
   }
+}
+
+function idList(value: string | undefined): number[] {
+  return (value ?? '').split(',').filter(Boolean).map(Number);
 }

@@ -7,7 +7,7 @@ import axios from 'axios';
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import http from 'node:http';
 import https from 'node:https';
-import { DeliveryError } from '../../outbound/types.js';
+import { DeliveryError } from '../types.js';
 
 export interface PeerRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';

@@ -11,7 +11,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { ScimTokenInfo, TokenVerifier } from '../../auth/scim-tokens.js';
 import type { Logger } from '../../logger.js';
-import type { PluginFeed } from '../../outbound/feed.js';
+import type { PluginFeed } from '../../wordpress/feed.js';
 import { WordPressError } from '../../wordpress/client.js';
 import type { PeerClient } from './client.js';
 

@@ -21,22 +21,27 @@
 // win (see conflicts.ts). Password hashes (never plain text) go to the peer's companion route
 // when both sites enabled it (see the plugin's Password_Hashes).
 import pLimit from 'p-limit';
-import type { AttributeMapping, SyncConfig } from '../../engine/types.js';
 import type { Logger } from '../../logger.js';
-import type { AuditEntry, PeerSettings, PluginFeed } from '../../outbound/feed.js';
-import { DeliveryError } from '../../outbound/types.js';
+import type { PluginFeed } from '../../wordpress/feed.js';
+import type {
+  AttributeMapping,
+  AuditEntry,
+  OutboxChange,
+  PeerSettings,
+  SyncConfig,
+  UserSnapshot,
+} from '../../wordpress/types.js';
+import { DeliveryError } from '../types.js';
 import type {
   DeliveryContext,
   DeliveryOutcome,
   DeliveryResult,
   OutboundTarget,
-  OutboxChange,
   PushContext,
   PushProgress,
   TargetDescription,
   UserChange,
-} from '../../outbound/types.js';
-import type { UserSnapshot } from '../../scim/mapping.js';
+} from '../types.js';
 import { GROUP_SCHEMA } from '../../scim/schemas/definitions.js';
 import type { ScimResource } from '../../scim/schemas/model.js';
 import type { MappedValues, OutboundState, OutboundStateInput, Store } from '../../store/types.js';

@@ -3,9 +3,8 @@
 // its WordPress target's value to its SCIM source path. Values are compared by WordPress
 // target name (`first_name`, `meta:title`), plus `user_login` and `active` always.
 import { createHash } from 'node:crypto';
-import type { AttributeMapping } from '../../engine/types.js';
+import type { AttributeMapping, UserSnapshot } from '../../wordpress/types.js';
 import { readSource, writeSource } from '../../scim/mapping.js';
-import type { UserSnapshot } from '../../scim/mapping.js';
 import { ENTERPRISE_USER_SCHEMA, USER_SCHEMA } from '../../scim/schemas/definitions.js';
 import type { ScimResource } from '../../scim/schemas/model.js';
 import type { MappedValues } from '../../store/types.js';

@@ -89,7 +89,7 @@ async function harness(settings: Partial<PeerSettings> = {}, token = 'us_entra')
         firstAt: new Date().toISOString(),
       };
       const results = await target.deliver([change], {
-        config: feed.config,
+        config: feed.syncConfig,
         signal: new AbortController().signal,
       });
       return results.get(userId)!;
@@ -275,7 +275,7 @@ describe('WordPress peer target', () => {
           firstAt: '',
         },
       ],
-      { config: feed.config, signal: new AbortController().signal },
+      { config: feed.syncConfig, signal: new AbortController().signal },
     );
     const result = results.get(ben.id)!;
     assert.equal(result.ok, false);
@@ -360,7 +360,7 @@ describe('WordPress peer target', () => {
     const progress: PushProgress[] = [];
     const push = () =>
       h.target.fullPush({
-        config: h.feed.config,
+        config: h.feed.syncConfig,
         signal: new AbortController().signal,
         onProgress: async (p) => {
           progress.push(p);

@@ -1,0 +1,49 @@
+// Builds connectors by kind: the one place that knows which folder implements which system.
+// engine/ asks for pull sources, outbound/ for push targets and the routes a push target's
+// peer calls back; neither imports a connector's folder.
+import type { Router } from 'express';
+import type { TokenVerifier } from '../auth/scim-tokens.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/types.js';
+import type { PluginFeed } from '../wordpress/feed.js';
+import type { PeerSettings, SourceConnection } from '../wordpress/types.js';
+import { MicrosoftGraphConnector } from './microsoft-graph/index.js';
+import type { Connector, OutboundTarget } from './types.js';
+import { peerCompanionRouter } from './wordpress-peer/companion.js';
+import { wordpressPeerTarget } from './wordpress-peer/index.js';
+
+export class UnknownSourceTypeError extends Error {
+  override name = 'UnknownSourceTypeError';
+}
+
+/** The pull source of a configured source; throws `UnknownSourceTypeError` for other kinds. */
+export function createPullSource(source: SourceConnection, logger: Logger): Connector {
+  switch (source.type) {
+    case 'microsoft-graph':
+      return new MicrosoftGraphConnector(source.settings, { logger });
+    default:
+      throw new UnknownSourceTypeError(
+        `Source "${source.slug}" has type "${source.type}", which this sidecar cannot pull from`,
+      );
+  }
+}
+
+export interface PushTargetDeps {
+  feed: PluginFeed;
+  store: Store;
+  logger: Logger;
+}
+
+/** The push target of a peer WordPress site. */
+export function createPushTarget(peer: PeerSettings, deps: PushTargetDeps): OutboundTarget {
+  return wordpressPeerTarget({ peer, ...deps });
+}
+
+/** The routes push targets' peers call on this site (mounted at /peer/v1). */
+export function createPeerRoutes(deps: {
+  tokens: TokenVerifier;
+  feed: PluginFeed;
+  logger: Logger;
+}): Router {
+  return peerCompanionRouter(deps);
+}
