@@ -28,6 +28,11 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  // Last guard: a promise nobody awaited must not take every run and SCIM request down with
+  // the process (Node's default); it is logged as the bug it is.
+  process.on('unhandledRejection', (reason: unknown) => {
+    logger.error({ err: reason }, 'unhandled promise rejection (the sidecar keeps running)');
+  });
   if (!config.apiKey) {
     // Only allowed on loopback (loadConfig refuses it elsewhere), and still worth a warning.
     logger.warn(
@@ -64,6 +69,9 @@ async function main(): Promise<void> {
     logger,
     registry: metrics.registry,
     patienceMs: config.runPatienceMs,
+    heartbeatMs: config.runs.heartbeatMs,
+    staleMs: config.runs.staleMs,
+    resumeBackoff: { baseMs: config.runs.resumeBaseMs, maxMs: 15 * 60_000 },
   });
   const outbound = createOutbound({
     wordpress,

@@ -377,6 +377,8 @@ export class SyncEngine {
       const progress = executor?.progress;
       const reason = controller.signal.aborted ? String(controller.signal.reason) : null;
       if (error instanceof RunLost || reason === 'lost') {
+        // Whatever the run still has in flight (a prefetched page, a retry) stops too.
+        if (!controller.signal.aborted) controller.abort('lost');
         // Another replica took the run over (this one was paused past the stale time) or it
         // ended elsewhere: its record is no longer ours to write.
         log.warn({ err: error }, 'run taken over by another replica; stopped without writing');
