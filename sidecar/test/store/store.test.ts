@@ -314,7 +314,7 @@ for (const backend of backends) {
 
     it('fences run writes sent in parallel with a takeover: none lands after it', async () => {
       const { run } = await store.claimRun({
-        source: 'race',
+        source: 'fenced-race',
         trigger: 'on-demand',
         owner: 'a:1:cc',
       });
@@ -324,21 +324,21 @@ for (const backend of backends) {
       const writes = Array.from({ length: 40 }, (_, i) =>
         i % 2 === 0
           ? store.updateRun(run.id, { processed: i + 1 }, guard).then((r) => r !== null)
-          : store.saveCursorOfRun('race', `c${i}`, holder).then((c) => c !== null),
+          : store.saveCursorOfRun('fenced-race', `c${i}`, holder).then((c) => c !== null),
       );
       const takeover = store.interruptRuns({ owners: ['a:1:cc'], error: 'taken over' });
       const [landed, interrupted] = await Promise.all([Promise.all(writes), takeover]);
       assert.equal(interrupted.length, 1);
       const processedAtTakeover = interrupted[0]!.processed;
-      const cursorAtTakeover = await store.getCursor('race');
+      const cursorAtTakeover = await store.getCursor('fenced-race');
       // Every write after the takeover fails; the record keeps what the takeover saw.
       assert.equal(await store.updateRun(run.id, { processed: 1000 }, guard), null);
-      assert.equal(await store.saveCursorOfRun('race', 'late', holder), null);
+      assert.equal(await store.saveCursorOfRun('fenced-race', 'late', holder), null);
       const after = await store.getRun(run.id);
       assert.equal(after?.state, 'interrupted');
       assert.equal(after?.error, 'taken over');
       assert.equal(after?.processed, processedAtTakeover);
-      assert.equal((await store.getCursor('race'))?.value, cursorAtTakeover?.value);
+      assert.equal((await store.getCursor('fenced-race'))?.value, cursorAtTakeover?.value);
       assert.ok(landed.length === 40);
     });
 
