@@ -10,6 +10,7 @@ import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createOutbound, loadOutboundSettings } from './outbound/index.js';
 import { createScimRouter } from './scim/index.js';
+import { ReplicaRelay } from './replicas.js';
 import { openStore } from './store/index.js';
 import { version } from './version.js';
 import { WordPressClient } from './wordpress/client.js';
@@ -82,6 +83,15 @@ async function main(): Promise<void> {
     apiKey: config.apiKey,
     settings: outboundSettings,
   });
+  // Reloads and nudges the plugin sends to one replica reach the others over LISTEN/NOTIFY.
+  const replicas = new ReplicaRelay({
+    store,
+    self: engine.owner,
+    logger,
+    reloadSources: () => engine.reloadSources(),
+    nudgeOutbound: (reload) => outbound.pipeline.nudge(reload),
+  });
+  await replicas.listen();
   const app = createApp({
     store,
     wordpress,
@@ -93,6 +103,7 @@ async function main(): Promise<void> {
     engine,
     apiKey: config.apiKey,
     outbound,
+    replicas,
   });
   const server: Server = app.listen(config.http.port, config.http.host);
   await new Promise<void>((resolve, reject) => {
@@ -142,6 +153,7 @@ async function main(): Promise<void> {
     server.closeIdleConnections();
     clearInterval(zoneTimer);
     // Runs stop between batches; the next start resumes them from their saved cursors.
+    replicas.close();
     await engine.stop();
     await outbound.pipeline.stop();
     await tokens.flushUsage();

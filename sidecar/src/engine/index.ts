@@ -112,6 +112,7 @@ export class SyncEngine {
   private readonly caughtUp = new Set<string>();
   private readonly connectors: ConnectorCache;
   private timers: NodeJS.Timeout[] = [];
+  private stopListening: (() => void) | null = null;
   private stopped = false;
   private readonly store: Store;
   /** Interrupted runs waiting for their automatic resume, by source. */
@@ -181,6 +182,18 @@ export class SyncEngine {
     await this.reloadSources().catch((error: unknown) =>
       this.logger.warn({ err: error }, 'could not load sources from WordPress; retrying later'),
     );
+    if (this.store.kind === 'postgres') {
+      // A cancel received by another replica stops a run here at once; a missed signal is
+      // caught by the next heartbeat, which reads the run's cancel request.
+      this.stopListening = await this.store
+        .onSignal('run-cancel', (id) => {
+          if (id !== null) this.active.get(id)?.controller.abort('cancel');
+        })
+        .catch((error: unknown) => {
+          this.logger.warn({ err: error }, 'not listening for cancels; heartbeats will see them');
+          return null;
+        });
+    }
     this.timers.push(
       setInterval(() => void this.heartbeat(), this.heartbeatMs),
       setInterval(
@@ -197,6 +210,8 @@ export class SyncEngine {
   /** Stops schedules and timers; running runs stop between batches and resume at next start. */
   async stop(timeoutMs = 10_000): Promise<void> {
     this.stopped = true;
+    this.stopListening?.();
+    this.stopListening = null;
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     for (const schedule of this.schedules.values()) schedule.stop();
@@ -556,6 +571,13 @@ export class SyncEngine {
         { cancelRequested: true },
         { states: ['queued', 'running'] },
       );
+      if (updated && this.store.kind === 'postgres') {
+        await this.store
+          .signal('run-cancel', id)
+          .catch((error: unknown) =>
+            this.logger.warn({ err: error, run: id }, 'cancel not signalled; the owner polls'),
+          );
+      }
       return this.view(updated ?? (await this.store.getRun(id)) ?? run);
     }
     return this.view(run);

@@ -365,7 +365,15 @@ export interface Store {
 }
 
 /** Topics of signals between replicas. */
-export type SignalTopic = 'scim-token-revoked' | 'command';
+export type SignalTopic =
+  | 'scim-token-revoked'
+  | 'command'
+  /** A cancel of a run, for the replica executing it (message: the run id). */
+  | 'run-cancel'
+  /** The plugin told one replica that the sources changed (message: the sending replica). */
+  | 'sources-reload'
+  /** The plugin nudged one replica about the change feed (JSON: sending replica, reload). */
+  | 'outbound-nudge';
 
 export interface LeaseHolder {
   name: string;

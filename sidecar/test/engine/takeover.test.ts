@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, it } from 'node:test';
 import pg from 'pg';
+import { SyncEngine } from '../../src/engine/index.js';
+import { createLogger } from '../../src/logger.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import type { Harness } from './harness.js';
 import { harness, sourceUsers } from './harness.js';
@@ -150,5 +152,46 @@ describe('runs on a shared store', () => {
     assert.equal(new Set(linked.map((user) => user.links.get('contoso'))).size, linked.length);
     assert.deepEqual(rejections, [], 'no unhandled rejection');
     assert.equal((await current.engine.listRuns({ source: 'contoso' })).length, 1, 'one run');
+  });
+
+  it('carries out a cancel another replica received, without waiting for a heartbeat', async () => {
+    const db = await database();
+    h = await harness({
+      emulator: { users: 200, photoEvery: 0 },
+      store: () => new PostgresStore(db.url),
+      // The owner's heartbeat never comes during the test: only the signal can stop it.
+      engine: { heartbeatMs: 600_000 },
+    });
+    const current = h;
+    const otherStore = new PostgresStore(db.url);
+    const other = new SyncEngine({
+      store: otherStore,
+      wordpress: current.wordpress,
+      logger: createLogger('silent'),
+      schedules: false,
+      heartbeatMs: 600_000,
+    });
+    await other.start();
+    cleanups.push(async () => {
+      await other.stop();
+      await otherStore.close();
+    });
+    let batches = 0;
+    let cancelled: Promise<unknown> | null = null;
+    let runId = '';
+    current.wordpress.beforeBatch = async () => {
+      batches++;
+      if (batches === 2) cancelled = other.cancelRun(runId);
+      if (batches > 2) await pause(20);
+    };
+    const { run } = await current.engine.requestRun('contoso');
+    runId = run.id;
+    const ended = await current.engine.waitForRun(run.id);
+    assert.ok(cancelled, 'the other replica was asked to cancel');
+    const answer = (await cancelled) as { state: string } | null;
+    assert.ok(answer && ['queued', 'running', 'cancelled'].includes(answer.state));
+    assert.equal(ended?.state, 'cancelled');
+    assert.ok(ended.counts.created < 200, 'stopped before the end');
+    assert.equal((await otherStore.getRun(run.id))?.state, 'cancelled');
   });
 });
