@@ -15,6 +15,8 @@ import type { Metrics } from './metrics.js';
 import type { Outbound } from './outbound/index.js';
 import type { Store } from './store/index.js';
 import type { WordPressClient } from './wordpress/client.js';
+import { requireApiKey } from './auth/api-key.js';
+import type { ReplicaRelay } from './replicas.js';
 
 export interface AppDeps {
   store: Store;
@@ -31,6 +33,8 @@ export interface AppDeps {
   apiKey?: string | null;
   /** Outbound delivery: its API under /api/v1/outbound, the routes peers call at /peer/v1. */
   outbound?: Pick<Outbound, 'api' | 'peer'> & Partial<Pick<Outbound, 'pipeline'>>;
+  /** Passes the plugin's reloads and nudges on to the other replicas (PostgreSQL). */
+  replicas?: ReplicaRelay;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -53,6 +57,14 @@ export function createApp(deps: AppDeps): express.Express {
     );
   }
   if (deps.outbound) {
+    if (deps.replicas?.shared) {
+      app.post(
+        '/api/v1/outbound/nudge',
+        requireApiKey(deps.apiKey ?? null),
+        express.json({ limit: '16kb' }),
+        deps.replicas.nudgeMiddleware(),
+      );
+    }
     app.use('/api/v1/outbound', deps.outbound.api);
     app.use('/peer/v1', deps.outbound.peer);
     if (deps.outbound.pipeline) {
@@ -71,7 +83,12 @@ export function createApp(deps: AppDeps): express.Express {
       '/api/v1',
       usersRouter({ engine: deps.engine, apiKey: deps.apiKey ?? null, logger: deps.logger }),
     );
-    mountRunRoutes(app, { engine: deps.engine, apiKey: deps.apiKey ?? null, logger: deps.logger });
+    mountRunRoutes(app, {
+      engine: deps.engine,
+      apiKey: deps.apiKey ?? null,
+      logger: deps.logger,
+      replicas: deps.replicas,
+    });
   }
 
   app.use((_req, res) => {

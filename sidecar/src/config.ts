@@ -73,6 +73,12 @@ const schema = z.object({
   WP_RETRIES: integer('WP_RETRIES', 3, 0, 10),
   /** How long a run rides out an outage before it stops as interrupted (resumed later). */
   RUN_PATIENCE_MINUTES: integer('RUN_PATIENCE_MINUTES', 30, 1, 24 * 60),
+  /** How often a running run records a sign of life in the store. */
+  RUN_HEARTBEAT_SECONDS: integer('RUN_HEARTBEAT_SECONDS', 5, 1, 300),
+  /** A run without a sign of life for this long is taken over by another replica. */
+  RUN_STALE_SECONDS: integer('RUN_STALE_SECONDS', 60, 2, 3600),
+  /** First wait before an interrupted run is resumed (doubling up to 15 minutes). */
+  RUN_RESUME_SECONDS: integer('RUN_RESUME_SECONDS', 30, 1, 900),
   SCIM_RATE_LIMIT: integer('SCIM_RATE_LIMIT', 50, 1, 100_000),
   SCIM_RATE_BURST: integer('SCIM_RATE_BURST', 200, 1, 1_000_000),
 });
@@ -81,6 +87,8 @@ export interface Config {
   wordpress: { url: string; user: string; appPassword: string; timeoutMs: number; retries: number };
   /** Runs: how long an outage of Graph, WordPress or the store is waited out. */
   runPatienceMs: number;
+  /** Runs: heartbeat interval, the silence after which a run counts as dead, first resume wait. */
+  runs: { heartbeatMs: number; staleMs: number; resumeBaseMs: number };
   http: { host: string; port: number; publicUrl: string };
   store: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
   /** SIDECAR_API_KEY; null only when the sidecar listens on loopback (see isLoopbackHost). */
@@ -129,6 +137,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retries: c.WP_RETRIES,
     },
     runPatienceMs: c.RUN_PATIENCE_MINUTES * 60_000,
+    runs: {
+      heartbeatMs: c.RUN_HEARTBEAT_SECONDS * 1000,
+      // Several heartbeats must be missed before a run is taken over.
+      staleMs: Math.max(c.RUN_STALE_SECONDS, c.RUN_HEARTBEAT_SECONDS * 2) * 1000,
+      resumeBaseMs: c.RUN_RESUME_SECONDS * 1000,
+    },
     http: {
       host: c.HOST,
       port: c.PORT,

@@ -10,6 +10,7 @@ import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createOutbound, loadOutboundSettings } from './outbound/index.js';
 import { createScimRouter } from './scim/index.js';
+import { ReplicaRelay } from './replicas.js';
 import { openStore } from './store/index.js';
 import { version } from './version.js';
 import { WordPressClient } from './wordpress/client.js';
@@ -29,6 +30,11 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  // Last guard: a promise nobody awaited must not take every run and SCIM request down with
+  // the process (Node's default); it is logged as the bug it is.
+  process.on('unhandledRejection', (reason: unknown) => {
+    logger.error({ err: reason }, 'unhandled promise rejection (the sidecar keeps running)');
+  });
   if (!config.apiKey) {
     // Only allowed on loopback (loadConfig refuses it elsewhere), and still worth a warning.
     logger.warn(
@@ -67,6 +73,9 @@ async function main(): Promise<void> {
     logger,
     registry: metrics.registry,
     patienceMs: config.runPatienceMs,
+    heartbeatMs: config.runs.heartbeatMs,
+    staleMs: config.runs.staleMs,
+    resumeBackoff: { baseMs: config.runs.resumeBaseMs, maxMs: 15 * 60_000 },
   });
   const outbound = createOutbound({
     wordpress: plugin,
@@ -77,6 +86,15 @@ async function main(): Promise<void> {
     apiKey: config.apiKey,
     settings: outboundSettings,
   });
+  // Reloads and nudges the plugin sends to one replica reach the others over LISTEN/NOTIFY.
+  const replicas = new ReplicaRelay({
+    store,
+    self: engine.owner,
+    logger,
+    reloadSources: () => engine.reloadSources(),
+    nudgeOutbound: (reload) => outbound.pipeline.nudge(reload),
+  });
+  await replicas.listen();
   const app = createApp({
     store,
     wordpress,
@@ -88,6 +106,7 @@ async function main(): Promise<void> {
     engine,
     apiKey: config.apiKey,
     outbound,
+    replicas,
   });
   const server: Server = app.listen(config.http.port, config.http.host);
   await new Promise<void>((resolve, reject) => {
@@ -136,6 +155,7 @@ async function main(): Promise<void> {
     server.closeIdleConnections();
     clearInterval(zoneTimer);
     // Runs stop between batches; the next start resumes them from their saved cursors.
+    replicas.close();
     await engine.stop();
     await outbound.pipeline.stop();
     await tokens.flushUsage();

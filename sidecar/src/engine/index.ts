@@ -15,7 +15,8 @@ import type { Run, RunTrigger, RunWaiting, Store } from '../store/types.js';
 import { emptyCounts, emptyDetails } from '../store/types.js';
 import { backoffDelay, describeWait, isTransient, sleep, withPatience } from '../retry.js';
 import type { RetryWait } from '../retry.js';
-import { resilientStore } from './resilient-store.js';
+import { isStoreOutage, resilientStore } from './resilient-store.js';
+import { RunLost, fencedStore } from './fenced-store.js';
 import { reconcilePhotos } from './photos.js';
 import type { PhotoReconciliation } from './photos.js';
 import { ConnectorCache, defaultConnectorFactory } from './connectors.js';
@@ -30,6 +31,7 @@ import type { SourceConnection, WordPressGateway } from './types.js';
 
 export type { SourceConnection, WordPressGateway } from './types.js';
 export type { PhotoReconciliation } from './photos.js';
+export { RunLost } from './fenced-store.js';
 export { PluginGateway } from './wordpress-gateway.js';
 
 /** Error text of runs whose process stopped or died (state `interrupted`); they are resumed. */
@@ -135,6 +137,8 @@ interface ActiveRun {
   progress: RunProgress | null;
   /** What the run waits for right now (an outage it rides out), if anything. */
   waiting: RunWaiting | null;
+  /** Set once the run writes its end: heartbeats stop writing it. */
+  ending: boolean;
   done: Promise<void>;
 }
 
@@ -149,6 +153,7 @@ export class SyncEngine {
   private readonly caughtUp = new Set<string>();
   private readonly connectors: ConnectorCache;
   private timers: NodeJS.Timeout[] = [];
+  private stopListening: (() => void) | null = null;
   private stopped = false;
   private readonly store: Store;
   /** Interrupted runs waiting for their automatic resume, by source. */
@@ -218,6 +223,18 @@ export class SyncEngine {
     await this.reloadSources().catch((error: unknown) =>
       this.logger.warn({ err: error }, 'could not load sources from WordPress; retrying later'),
     );
+    if (this.store.kind === 'postgres') {
+      // A cancel received by another replica stops a run here at once; a missed signal is
+      // caught by the next heartbeat, which reads the run's cancel request.
+      this.stopListening = await this.store
+        .onSignal('run-cancel', (id) => {
+          if (id !== null) this.active.get(id)?.controller.abort('cancel');
+        })
+        .catch((error: unknown) => {
+          this.logger.warn({ err: error }, 'not listening for cancels; heartbeats will see them');
+          return null;
+        });
+    }
     this.timers.push(
       setInterval(() => void this.heartbeat(), this.heartbeatMs),
       setInterval(
@@ -234,6 +251,8 @@ export class SyncEngine {
   /** Stops schedules and timers; running runs stop between batches and resume at next start. */
   async stop(timeoutMs = 10_000): Promise<void> {
     this.stopped = true;
+    this.stopListening?.();
+    this.stopListening = null;
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     for (const schedule of this.schedules.values()) schedule.stop();
@@ -334,6 +353,7 @@ export class SyncEngine {
       controller: new AbortController(),
       progress: null,
       waiting: null,
+      ending: false,
       done: Promise.resolve(),
     };
     this.active.set(run.id, entry);
@@ -371,16 +391,22 @@ export class SyncEngine {
     let final: Partial<Run>;
     let executor: SyncRun | null = null;
     let resumeIn: number | null = null;
+    const holder = { id: run.id, owner: this.owner };
     try {
-      entry.run =
-        (await this.store.updateRun(run.id, {
+      const startedRun = await this.store.updateRun(
+        run.id,
+        {
           state: 'running',
           startedAt: run.startedAt ?? started,
           heartbeatAt: started,
           ...(resumed
             ? { details: { ...run.details, interruptions: (run.details.interruptions ?? 0) + 1 } }
             : {}),
-        })) ?? run;
+        },
+        { owner: this.owner, states: ['queued', 'running'] },
+      );
+      if (!startedRun) throw new RunLost(run.id);
+      entry.run = startedRun;
       log.info(
         { trigger: run.trigger, dryRun: run.dryRun, full: run.full, resumed },
         resumed ? 'run resumed' : 'run started',
@@ -388,7 +414,8 @@ export class SyncEngine {
       const config = await this.options.wordpress.getConfig();
       const connector = this.connectors.get(source);
       executor = new SyncRun(entry.run, {
-        store: this.store,
+        // Its record and cursor writes hold only while the run is still ours.
+        store: fencedStore(this.store, holder),
         resumed,
         wordpress: this.options.wordpress,
         connector,
@@ -405,11 +432,28 @@ export class SyncEngine {
     } catch (error) {
       const progress = executor?.progress;
       const reason = controller.signal.aborted ? String(controller.signal.reason) : null;
+      if (error instanceof RunLost || reason === 'lost') {
+        // Whatever the run still has in flight (a prefetched page, a retry) stops too.
+        if (!controller.signal.aborted) controller.abort('lost');
+        // Another replica took the run over (this one was paused past the stale time) or it
+        // ended elsewhere: its record is no longer ours to write.
+        log.warn({ err: error }, 'run taken over by another replica; stopped without writing');
+        this.metrics?.runs.inc({ source: source.slug, trigger: run.trigger, state: 'lost' });
+        return;
+      }
       if (reason === 'cancel' || (error instanceof RunCancelled && reason !== 'shutdown')) {
         final = { state: 'cancelled', error: 'Cancelled', ...progressFields(progress) };
       } else if (reason === 'shutdown') {
         final = { state: 'interrupted', error: INTERRUPTED, ...progressFields(progress) };
-      } else if (isTransient(error) && !run.dryRun) {
+      } else if (isStoreOutage(error) && run.dryRun) {
+        // A dry run is not resumed, but a database outage is still no fault of the run.
+        log.warn({ err: error }, 'dry run interrupted by a store outage');
+        final = {
+          state: 'interrupted',
+          error: `Interrupted: ${(error as Error).message}`,
+          ...progressFields(progress),
+        };
+      } else if ((isTransient(error) || isStoreOutage(error)) && !run.dryRun) {
         // An outage longer than the run's patience: stop here, resume from the cursor later.
         const interruptions = (entry.run.details.interruptions ?? 0) + 1;
         resumeIn = backoffDelay(
@@ -434,12 +478,25 @@ export class SyncEngine {
       }
     }
     entry.waiting = null;
+    entry.ending = true;
     if (final.details) final.details = { ...final.details, waiting: null };
-    const finished = await this.recordEnd(run.id, {
-      ...final,
-      finishedAt: this.now().toISOString(),
-    });
-    if (finished) entry.run = finished;
+    let finished: Run | null;
+    try {
+      finished = await this.recordEnd(run.id, {
+        ...final,
+        finishedAt: this.now().toISOString(),
+      });
+    } catch (error) {
+      // The store is gone for good (or the sidecar stops): the run stays `running` until its
+      // heartbeat goes stale and a replica (or the next start) marks it interrupted.
+      log.error({ err: error, state: final.state }, 'the end of the run could not be recorded');
+      return;
+    }
+    if (!finished) {
+      log.warn({ state: final.state }, 'run taken over by another replica; its end not written');
+      return;
+    }
+    entry.run = finished;
     if (resumeIn !== null && !this.stopped) this.resumeLater(source.slug, resumeIn);
     this.metrics?.runs.inc({ source: source.slug, trigger: run.trigger, state: final.state });
     if (this.metrics && final.counts && !run.dryRun) {
@@ -460,9 +517,9 @@ export class SyncEngine {
   private async recordEnd(id: string, update: Partial<Run>): Promise<Run | null> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.store.updateRun(id, update);
+        return await this.store.updateRun(id, update, { owner: this.owner, states: ['running'] });
       } catch (error) {
-        if (!isTransient(error) || this.stopped) throw error;
+        if (!(isTransient(error) || isStoreOutage(error)) || this.stopped) throw error;
         await sleep(
           backoffDelay(attempt, this.options.resumeBackoff ?? { baseMs: 1_000, maxMs: 60_000 }),
         );
@@ -541,12 +598,28 @@ export class SyncEngine {
       const timer = this.resumes.get(run.source);
       if (timer) clearTimeout(timer);
       this.resumes.delete(run.source);
-      const updated = await this.store.updateRun(id, { state: 'cancelled', error: 'Cancelled' });
-      return updated ? this.view(updated) : null;
+      // Only while it is still interrupted: a replica may be resuming it right now.
+      const updated = await this.store.updateRun(
+        id,
+        { state: 'cancelled', error: 'Cancelled' },
+        { states: ['interrupted'] },
+      );
+      return this.view(updated ?? (await this.store.getRun(id)) ?? run);
     }
     if (run.state === 'queued' || run.state === 'running') {
-      const updated = await this.store.updateRun(id, { cancelRequested: true });
-      return updated ? this.view(updated) : null;
+      const updated = await this.store.updateRun(
+        id,
+        { cancelRequested: true },
+        { states: ['queued', 'running'] },
+      );
+      if (updated && this.store.kind === 'postgres') {
+        await this.store
+          .signal('run-cancel', id)
+          .catch((error: unknown) =>
+            this.logger.warn({ err: error, run: id }, 'cancel not signalled; the owner polls'),
+          );
+      }
+      return this.view(updated ?? (await this.store.getRun(id)) ?? run);
     }
     return this.view(run);
   }
@@ -788,12 +861,16 @@ export class SyncEngine {
   private async heartbeat(): Promise<void> {
     const now = this.now().toISOString();
     for (const entry of this.active.values()) {
+      if (entry.ending) continue;
       try {
-        const updated = await this.store.updateRun(entry.run.id, {
-          heartbeatAt: now,
-          ...liveFields(entry),
-        });
-        if (updated?.cancelRequested) entry.controller.abort('cancel');
+        const updated = await this.store.updateRun(
+          entry.run.id,
+          { heartbeatAt: now, ...liveFields(entry) },
+          { owner: this.owner, states: ['queued', 'running'] },
+        );
+        if (entry.ending) continue;
+        if (!updated) entry.controller.abort('lost');
+        else if (updated.cancelRequested) entry.controller.abort('cancel');
       } catch (error) {
         this.logger.warn({ err: error, run: entry.run.id }, 'heartbeat failed');
       }

@@ -21,6 +21,8 @@ export interface RunRoutesDeps {
   /** SIDECAR_API_KEY; null leaves the routes open (local development only). */
   apiKey: string | null;
   logger: Logger;
+  /** Passes a reload on to the other replicas sharing PostgreSQL. */
+  replicas?: { reloaded(): Promise<void> };
 }
 
 const runRequest = z
@@ -42,6 +44,7 @@ export function runsRouter(deps: RunRoutesDeps): Router {
   router.post('/sources/reload', async (_req: Request, res: Response) => {
     try {
       await deps.engine.reloadSources();
+      await deps.replicas?.reloaded();
       res.json({ sources: deps.engine.listSources() });
     } catch (failure) {
       handle(res, failure, deps.logger);

@@ -23,6 +23,8 @@
 //   stalled past its lease can write nothing after another took over.
 // - command: a request (a full push, a dead-letter retry) stored for the replica that owns
 //   the work to carry out, whichever replica received it; its state and result are stored.
+// - fenced run write: a write a run makes (status, progress, heartbeat, end, cursor) that
+//   succeeds only while the run is still running under the replica that writes it.
 // - signal: a short message one replica sends to every replica sharing the store (itself
 //   included), e.g. "this SCIM token was revoked"; not stored, so a replica that was not
 //   listening hears `null` ("you may have missed some") and resynchronises instead.
@@ -155,6 +157,21 @@ export type RunUpdate = Partial<
   >
 >;
 
+/**
+ * The condition a fenced run write carries: a replica whose run was taken over (its heartbeat
+ * went stale while it was paused) matches nothing and writes nothing.
+ */
+export interface RunGuard {
+  owner?: string;
+  states: RunState[];
+}
+
+/** A run and the replica executing it, for writes made on the run's behalf. */
+export interface RunHolder {
+  id: string;
+  owner: string;
+}
+
 /** Result of asking for a run: the new run, or the one already active for the source. */
 export interface RunClaim {
   run: Run;
@@ -212,7 +229,11 @@ export interface Store {
   close(): Promise<void>;
 
   createRun(run: NewRun): Promise<Run>;
-  updateRun(id: string, update: RunUpdate): Promise<Run | null>;
+  /**
+   * Updates a run; with `guard`, only while the run is in one of `guard.states` (and, when
+   * given, owned by `guard.owner`): null when no run matched, and nothing was written.
+   */
+  updateRun(id: string, update: RunUpdate, guard?: RunGuard): Promise<Run | null>;
   getRun(id: string): Promise<Run | null>;
   listRuns(options?: { source?: string; limit?: number }): Promise<Run[]>;
 
@@ -237,6 +258,11 @@ export interface Store {
 
   getCursor(source: string): Promise<Cursor | null>;
   saveCursor(source: string, value: string): Promise<Cursor>;
+  /**
+   * Saves a cursor only while the run `run.id` is running and owned by `run.owner` (its
+   * owner was not replaced by a replica that took the run over); null when not.
+   */
+  saveCursorOfRun(source: string, value: string, run: RunHolder): Promise<Cursor | null>;
   deleteCursor(source: string): Promise<void>;
 
   getSyncStates(source: string, externalIds: string[]): Promise<Map<string, SyncState>>;
@@ -339,7 +365,15 @@ export interface Store {
 }
 
 /** Topics of signals between replicas. */
-export type SignalTopic = 'scim-token-revoked' | 'command';
+export type SignalTopic =
+  | 'scim-token-revoked'
+  | 'command'
+  /** A cancel of a run, for the replica executing it (message: the run id). */
+  | 'run-cancel'
+  /** The plugin told one replica that the sources changed (message: the sending replica). */
+  | 'sources-reload'
+  /** The plugin nudged one replica about the change feed (JSON: sending replica, reload). */
+  | 'outbound-nudge';
 
 export interface LeaseHolder {
   name: string;

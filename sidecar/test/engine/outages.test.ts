@@ -116,7 +116,7 @@ describe('runs that ride out outages', () => {
           const value = Reflect.get(target, property, receiver) as unknown;
           if (typeof value !== 'function') return value;
           return async (...args: unknown[]) => {
-            if (property === 'saveCursor') saves++;
+            if (property === 'saveCursor' || property === 'saveCursorOfRun') saves++;
             const now = Date.now();
             if (property !== 'close' && now >= outage.from && now < outage.until) {
               throw Object.assign(new Error('Connection terminated unexpectedly'), {

@@ -258,6 +258,90 @@ for (const backend of backends) {
       assert.equal(second.run.id, run.id);
     });
 
+    it('fences run writes: a replaced owner writes neither the run nor its cursor', async () => {
+      const mine = { owner: 'a:1:aa', states: ['queued', 'running'] as const };
+      const { run } = await store.claimRun({
+        source: 'fenced',
+        trigger: 'on-demand',
+        owner: 'a:1:aa',
+      });
+      const running = await store.updateRun(
+        run.id,
+        { state: 'running', processed: 3 },
+        { owner: mine.owner, states: [...mine.states] },
+      );
+      assert.equal(running?.state, 'running');
+      const holderA = { id: run.id, owner: 'a:1:aa' };
+      assert.equal((await store.saveCursorOfRun('fenced', 'cursor-a', holderA))?.value, 'cursor-a');
+      // a:1 was paused past the stale time: b:2 takes the run over and resumes it.
+      await store.interruptRuns({ owners: ['a:1:aa'], error: 'interrupted' });
+      const taken = await store.claimRun({
+        source: 'fenced',
+        trigger: 'catch-up',
+        owner: 'b:2:bb',
+        resume: run.id,
+      });
+      assert.equal(taken.run.owner, 'b:2:bb');
+      const guardA = { owner: 'a:1:aa', states: ['running' as const] };
+      assert.equal(await store.updateRun(run.id, { processed: 99 }, guardA), null);
+      assert.equal(
+        await store.updateRun(run.id, { state: 'succeeded', error: 'late' }, guardA),
+        null,
+      );
+      assert.equal(await store.saveCursorOfRun('fenced', 'cursor-late', holderA), null);
+      // Not running yet: even the new owner's cursor waits for its run to start.
+      const holderB = { id: run.id, owner: 'b:2:bb' };
+      assert.equal(await store.saveCursorOfRun('fenced', 'cursor-b', holderB), null);
+      await store.updateRun(run.id, { state: 'running' }, { owner: 'b:2:bb', states: ['queued'] });
+      assert.equal((await store.saveCursorOfRun('fenced', 'cursor-b', holderB))?.value, 'cursor-b');
+      const after = await store.getRun(run.id);
+      assert.equal(after?.state, 'running');
+      assert.equal(after?.owner, 'b:2:bb');
+      assert.equal(after?.processed, 3, 'the stale owner wrote no progress');
+      assert.equal(after?.error, null);
+      assert.equal((await store.getCursor('fenced'))?.value, 'cursor-b');
+      // A state guard without an owner (cancelling an interrupted run) and a read-only check.
+      assert.equal(
+        await store.updateRun(run.id, { state: 'cancelled' }, { states: ['interrupted'] }),
+        null,
+      );
+      assert.equal(await store.updateRun(run.id, {}, guardA), null);
+      assert.equal(
+        (await store.updateRun(run.id, {}, { owner: 'b:2:bb', states: ['running'] }))?.id,
+        run.id,
+      );
+    });
+
+    it('fences run writes sent in parallel with a takeover: none lands after it', async () => {
+      const { run } = await store.claimRun({
+        source: 'fenced-race',
+        trigger: 'on-demand',
+        owner: 'a:1:cc',
+      });
+      const guard = { owner: 'a:1:cc', states: ['running' as const] };
+      await store.updateRun(run.id, { state: 'running' }, { owner: 'a:1:cc', states: ['queued'] });
+      const holder = { id: run.id, owner: 'a:1:cc' };
+      const writes = Array.from({ length: 40 }, (_, i) =>
+        i % 2 === 0
+          ? store.updateRun(run.id, { processed: i + 1 }, guard).then((r) => r !== null)
+          : store.saveCursorOfRun('fenced-race', `c${i}`, holder).then((c) => c !== null),
+      );
+      const takeover = store.interruptRuns({ owners: ['a:1:cc'], error: 'taken over' });
+      const [landed, interrupted] = await Promise.all([Promise.all(writes), takeover]);
+      assert.equal(interrupted.length, 1);
+      const processedAtTakeover = interrupted[0]!.processed;
+      const cursorAtTakeover = await store.getCursor('fenced-race');
+      // Every write after the takeover fails; the record keeps what the takeover saw.
+      assert.equal(await store.updateRun(run.id, { processed: 1000 }, guard), null);
+      assert.equal(await store.saveCursorOfRun('fenced-race', 'late', holder), null);
+      const after = await store.getRun(run.id);
+      assert.equal(after?.state, 'interrupted');
+      assert.equal(after?.error, 'taken over');
+      assert.equal(after?.processed, processedAtTakeover);
+      assert.equal((await store.getCursor('fenced-race'))?.value, cursorAtTakeover?.value);
+      assert.ok(landed.length === 40);
+    });
+
     it('stores run details, full flag, heartbeat and cancel requests', async () => {
       const { run } = await store.claimRun({ source: 'details', trigger: 'catch-up', full: true });
       assert.equal(run.full, true);

@@ -16,6 +16,8 @@ import type {
   NewRun,
   Run,
   RunClaim,
+  RunGuard,
+  RunHolder,
   RunUpdate,
   SignalListener,
   SignalTopic,
@@ -225,6 +227,10 @@ export class PostgresStore implements Store {
     // 'error' event on the pool; unhandled, it would crash the sidecar. The pool drops that
     // client and the next query opens a new connection.
     this.pool.on('error', () => undefined);
+    // A client checked out for a transaction has no pool listener: its connection dropping
+    // between two queries would be an unhandled 'error' event too. The failing query (or the
+    // next one) reports it to the caller; the pool discards the client on release.
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
     this.signals = new PostgresSignals(connectionString, this.pool);
   }
 
@@ -362,13 +368,26 @@ export class PostgresStore implements Store {
     return rows.map(toRun);
   }
 
-  async updateRun(id: string, update: RunUpdate): Promise<Run | null> {
+  async updateRun(id: string, update: RunUpdate, guard?: RunGuard): Promise<Run | null> {
     const set = runUpdateColumns(update, (value) => value);
-    if (set.length === 0) return this.getRun(id);
+    const params: unknown[] = [...set.map(([, value]) => value), id];
+    let where = `id = $${params.length}`;
+    if (guard) {
+      params.push(guard.states);
+      where += ` AND state = ANY($${params.length})`;
+      if (guard.owner !== undefined) {
+        params.push(guard.owner);
+        where += ` AND owner = $${params.length}`;
+      }
+    }
+    if (set.length === 0) {
+      const { rows } = await this.pool.query<RunRow>(`SELECT * FROM runs WHERE ${where}`, params);
+      return rows[0] ? toRun(rows[0]) : null;
+    }
     const { rows } = await this.pool.query<RunRow>(
       `UPDATE runs SET ${set.map(([column], i) => `${column} = $${i + 1}`).join(', ')}
-       WHERE id = $${set.length + 1} RETURNING *`,
-      [...set.map(([, value]) => value), id],
+       WHERE ${where} RETURNING *`,
+      params,
     );
     return rows[0] ? toRun(rows[0]) : null;
   }
@@ -411,6 +430,21 @@ export class PostgresStore implements Store {
       [source, value],
     );
     return { source, value, updatedAt: rows[0]!.updated_at.toISOString() };
+  }
+
+  async saveCursorOfRun(source: string, value: string, run: RunHolder): Promise<Cursor | null> {
+    // FOR SHARE holds the run row until the cursor is written: a takeover (an UPDATE of the
+    // row) waits for it, and a takeover that committed first makes the condition false.
+    const { rows } = await this.pool.query<{ updated_at: Date }>(
+      `WITH held AS (
+         SELECT 1 FROM runs WHERE id = $1 AND owner = $2 AND state = 'running' FOR SHARE
+       )
+       INSERT INTO cursors (source, value, updated_at) SELECT $3, $4, now() FROM held
+       ON CONFLICT (source) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
+       RETURNING updated_at`,
+      [run.id, run.owner, source, value],
+    );
+    return rows[0] ? { source, value, updatedAt: rows[0].updated_at.toISOString() } : null;
   }
 
   async deleteCursor(source: string): Promise<void> {

@@ -18,6 +18,8 @@ import type {
   NewRun,
   Run,
   RunClaim,
+  RunGuard,
+  RunHolder,
   RunUpdate,
   SignalListener,
   SignalTopic,
@@ -362,16 +364,33 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async updateRun(id: string, update: RunUpdate): Promise<Run | null> {
+  async updateRun(id: string, update: RunUpdate, guard?: RunGuard): Promise<Run | null> {
     const set = runUpdateColumns(update, (value) => (value ? 1 : 0));
-    if (set.length > 0) {
-      this.db
-        .prepare(
-          `UPDATE runs SET ${set.map(([column]) => `${column} = ?`).join(', ')} WHERE id = ?`,
-        )
-        .run(...set.map(([, value]) => value), id);
+    const params: unknown[] = [id];
+    let where = 'id = ?';
+    if (guard) {
+      where += ` AND state IN (${guard.states.map(() => '?').join(', ') || 'NULL'})`;
+      params.push(...guard.states);
+      if (guard.owner !== undefined) {
+        where += ' AND owner = ?';
+        params.push(guard.owner);
+      }
     }
-    return this.getRun(id);
+    return this.db
+      .transaction((): Run | null => {
+        if (set.length > 0) {
+          const { changes } = this.db
+            .prepare(
+              `UPDATE runs SET ${set.map(([column]) => `${column} = ?`).join(', ')} WHERE ${where}`,
+            )
+            .run(...set.map(([, value]) => value), ...params);
+          if (changes === 0) return null;
+        } else if (!this.db.prepare(`SELECT 1 FROM runs WHERE ${where}`).get(...params)) {
+          return null;
+        }
+        return this.runById(id);
+      })
+      .immediate();
   }
 
   async getRun(id: string): Promise<Run | null> {
@@ -410,6 +429,25 @@ export class SqliteStore implements Store {
       )
       .run(source, value, updatedAt);
     return { source, value, updatedAt };
+  }
+
+  async saveCursorOfRun(source: string, value: string, run: RunHolder): Promise<Cursor | null> {
+    return this.db
+      .transaction((): Cursor | null => {
+        const held = this.db
+          .prepare("SELECT 1 FROM runs WHERE id = ? AND owner = ? AND state = 'running'")
+          .get(run.id, run.owner);
+        if (!held) return null;
+        const updatedAt = new Date().toISOString();
+        this.db
+          .prepare(
+            `INSERT INTO cursors (source, value, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT (source) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+          )
+          .run(source, value, updatedAt);
+        return { source, value, updatedAt };
+      })
+      .immediate();
   }
 
   async deleteCursor(source: string): Promise<void> {
