@@ -496,6 +496,8 @@ export class SyncRun {
         if (roles) fields.roles = roles;
         // The link exists: resending the external id would only make WordPress look it up.
         delete fields.externalId;
+        // A login is decided when the user is created; updates never rename it.
+        delete fields.login;
         const wasOff = linked.status === 'deprovisioned' || linked.status === 'disabled';
         const action = mapped.fields.active ? (wasOff ? 'reactivate' : 'update') : 'disable';
         ops.push({

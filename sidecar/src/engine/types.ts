@@ -11,7 +11,7 @@
 export interface AttributeMapping {
   /** SCIM path in the canonical user, e.g. `name.givenName`, `emails[primary].value`. */
   source: string;
-  /** `user_login`, `user_email`, `first_name`, …, `avatar` or `meta:<key>`. */
+  /** `user_login`, `user_email`, `first_name`, …, `avatar`, `meta:<key>` or `xprofile:<Field>`. */
   target: string;
   direction: 'inbound' | 'outbound' | 'both';
   transform: 'none' | 'lowercase' | 'uppercase' | 'trim' | 'template';
@@ -84,6 +84,8 @@ export interface WpUserInput {
   url?: string;
   roles?: string[];
   meta?: Record<string, string | null>;
+  /** BuddyPress profile fields by name (`xprofile:<Field Name>` targets); null clears one. */
+  xprofile?: Record<string, string | null>;
   externalId?: string | null;
   active?: boolean;
 }

@@ -3,6 +3,7 @@
 // `/usersync/v1/sidecar/connections`), the batch write route (`/usersync/v1/users/batch`)
 // and linked-user lookups (`/usersync/v1/users`).
 import { z } from 'zod';
+import { DEFAULT_ATTRIBUTE_MAP } from '../provisioning/index.js';
 import { WordPressError } from '../wordpress/client.js';
 import type { WordPressClient } from '../wordpress/client.js';
 import type {
@@ -133,38 +134,9 @@ const avatarResultSchema = z.union([
   }),
 ]);
 
+/** The plugin's default attribute map, for a config saved before it had one. */
 function defaultAttributeMap() {
-  const both = (source: string, target: string) => ({
-    source,
-    target,
-    direction: 'both' as const,
-    transform: 'none' as const,
-    default: null,
-  });
-  return [
-    both('userName', 'user_login'),
-    both('emails[primary].value', 'user_email'),
-    both('name.givenName', 'first_name'),
-    both('name.familyName', 'last_name'),
-    both('displayName', 'display_name'),
-    both('nickName', 'nickname'),
-    both('profileUrl', 'user_url'),
-    both('title', 'meta:title'),
-    both('phoneNumbers[type eq "work"].value', 'meta:phone'),
-    both(
-      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department',
-      'meta:department',
-    ),
-    both(
-      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber',
-      'meta:employee_number',
-    ),
-    both(
-      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:organization',
-      'meta:organization',
-    ),
-    { ...both('photos[type eq "photo"].value', 'avatar'), direction: 'inbound' as const },
-  ];
+  return DEFAULT_ATTRIBUTE_MAP.map((row) => ({ ...row, transform: 'none' as const }));
 }
 
 export class PluginGateway implements WordPressGateway {

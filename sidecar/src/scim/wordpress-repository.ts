@@ -714,6 +714,7 @@ class WordPressUserRepository extends WordPressRepository {
             password,
             current: person.user,
             creating: false,
+            adopting: true,
           }),
         },
         attempt: 0,
