@@ -837,7 +837,8 @@ export class SyncRun {
         item.op = {
           ref: '',
           action: 'create',
-          user: { ...item.op.user, externalId: item.externalId },
+          // A create decides the login again (updates carry none).
+          user: { ...item.op.user, login: item.mapped.fields.login, externalId: item.externalId },
         };
         item.retried = true;
         item.change.action = 'create';
