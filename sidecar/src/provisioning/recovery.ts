@@ -47,6 +47,8 @@ export interface RefusedWrite {
   attempt: number;
   /** The write was the update adopting an existing account for a create. */
   adopting: boolean;
+  /** WordPress's message, for a refusal that stands as it was. */
+  reason?: string;
 }
 
 /** What the writer found after the refusal. */
@@ -150,7 +152,7 @@ export function planRecovery(
   if (write.adopting) {
     // The adopted account takes the planned login, which someone else holds.
     if (!loginTaken || (loginHolder && loginNamesPerson(write, loginHolder)))
-      return refused(`WordPress refused the write (${write.code}).`);
+      return refused(write.reason ?? `WordPress refused the write (${write.code}).`);
     return suffix() ?? exhausted();
   }
 
@@ -192,24 +194,33 @@ export function planRecovery(
   if (!person)
     return (
       suffix() ??
-      (loginTaken ? exhausted() : refused(`WordPress refused the write (${write.code}).`))
+      (loginTaken
+        ? exhausted()
+        : refused(write.reason ?? `WordPress refused the write (${write.code}).`))
     );
-  if (person.account.linked)
+  if (person.account.linked) {
+    const what = person.by === 'login' ? `login "${write.login}"` : `email "${write.email}"`;
     return {
       step: 'refuse',
       uniqueness: person.by === 'login' ? 'userName' : 'email',
       message:
-        `The ${person.by === 'login' ? 'login' : 'email'} belongs to the WordPress user ` +
-        `"${person.account.login}", another user of this source; no second account is made for this person.`,
+        `The ${what} belongs to the WordPress user "${person.account.login}", another user ` +
+        `of this source; no second account is made for this person.`,
     };
+  }
   if (rules.policy) {
     const verdict = adoptionVerdict(person.account, write.externalId, rules.policy);
-    if (verdict !== 'adopt')
+    if (verdict !== 'adopt') {
+      const both =
+        person.by === 'login' ||
+        person.account.login.toLowerCase() === (write.login ?? '').toLowerCase();
+      const what = person.by === 'email' && both ? 'login and email' : person.by;
       return {
         step: 'refuse',
         uniqueness: person.by === 'login' ? 'userName' : 'email',
-        message: `The WordPress user "${person.account.login}" has this person's ${person.by}, but ${NOT_ADOPTED[verdict]}.`,
+        message: `The WordPress user "${person.account.login}" has this person's ${what}, but ${NOT_ADOPTED[verdict]}.`,
       };
+    }
   }
   return { step: 'adopt', account: person.account, by: person.by };
 }
