@@ -28,7 +28,6 @@ import type {
 } from '../store/types.js';
 import { emptyCounts, emptyDetails } from '../store/types.js';
 import { isCollision, planRecovery } from '../provisioning/index.js';
-import { loginMatches } from './logins.js';
 import {
   MappingError,
   changedFields,
@@ -140,8 +139,6 @@ interface PlannedOp {
   userName?: string;
   /** The update adopting an existing account for a create. */
   adopting?: boolean;
-  /** An update sent without the login: the user keeps its suffixed login. */
-  keepsLogin?: boolean;
   /** WordPress accepted the operation. */
   applied?: boolean;
   /**
@@ -782,29 +779,6 @@ export class SyncRun {
         save.push(failedState(item.externalId, null, outcome, this.scanId, item.op.id ?? null));
         continue;
       }
-      // An update that would rename a user with a suffixed login back to the planned login,
-      // which someone else holds: the user keeps its login, the rest is applied.
-      if (
-        item.op.action === 'update' &&
-        error.code === 'usersync_login_exists' &&
-        item.op.user?.login !== undefined &&
-        !item.keepsLogin
-      ) {
-        const current = await wordpress.findLinkedUser(source.slug, item.externalId);
-        if (
-          current &&
-          current.id === item.op.id &&
-          loginMatches(item.op.user.login, current.login)
-        ) {
-          const user = { ...item.op.user };
-          delete user.login;
-          item.op = { ...item.op, ref: '', user };
-          item.keepsLogin = true;
-          item.change.login = current.login;
-          retries.push(item);
-          continue;
-        }
-      }
       // The linked user was deleted or unlinked in WordPress: create it again.
       if (item.op.action === 'update' && error.status === 404 && item.mapped && !item.retried) {
         item.op = {
@@ -907,7 +881,6 @@ export class SyncRun {
   private updateInstead(item: PlannedOp, existing: WpUserSnapshot): void {
     const user = { ...item.op.user };
     delete user.login;
-    item.keepsLogin = true;
     // The link exists: resending the external id would only make WordPress look it up.
     delete user.externalId;
     item.op = { ref: '', action: 'update', id: existing.id, user };
