@@ -1,11 +1,10 @@
 // SCIM resources ↔ WordPress users and groups, through the admin's attribute map
-// (GET /usersync/v1/config), read by provisioning/ as every other path reads it. WordPress is the truth for mapped fields; attributes it has
-// no field for come back from the SCIM object the connection last sent, so an IdP reads
-// back what it wrote. userName is kept exactly as sent while WordPress gets a login that
+// (GET /usersync/v1/config), read by provisioning/ as every other path reads it. WordPress
+// is the truth for mapped fields; attributes it has no field for come back from the SCIM
+// object the connection last sent, so an IdP reads back what it wrote. userName is kept exactly as sent while WordPress gets a login that
 // sanitize_user( $login, true ) leaves unchanged.
 import {
   DEFAULT_ATTRIBUTE_MAP as DEFAULT_MAP,
-  XPROFILE_PREFIX,
   applyTransform,
   loginMatches,
   readAttribute,
@@ -96,16 +95,6 @@ export interface WordPressUserInput {
 
 /** The attribute map WordPress uses when the admin has not changed it. */
 export const DEFAULT_ATTRIBUTE_MAP: AttributeMapEntry[] = DEFAULT_MAP;
-
-const CORE_TARGETS: Record<string, keyof WordPressUserInput & keyof UserSnapshot> = {
-  user_login: 'login',
-  user_email: 'email',
-  first_name: 'firstName',
-  last_name: 'lastName',
-  display_name: 'displayName',
-  nickname: 'nickname',
-  user_url: 'url',
-};
 
 // The login rule is provisioning's (scheduled pulls make logins the same way).
 export {
@@ -232,13 +221,13 @@ const isUserName = (entry: AttributeMapEntry) => entry.source.toLowerCase() === 
 
 /** The WordPress value a map target holds in a snapshot. */
 function snapshotValue(snapshot: UserSnapshot, target: string): string | undefined {
+  const kind = targetKind(target);
   let value: unknown;
-  if (target in CORE_TARGETS) value = snapshot[CORE_TARGETS[target]!];
-  else if (target === 'description') value = snapshot.description;
-  else if (target === 'avatar') value = snapshot.avatarUrl;
-  else if (target.startsWith('meta:')) value = snapshot.meta?.[target.slice(5)];
-  else if (target.startsWith(XPROFILE_PREFIX))
-    value = snapshot.xprofile?.[target.slice(XPROFILE_PREFIX.length)];
+  if (kind?.kind === 'core') value = snapshot[kind.field];
+  else if (kind?.kind === 'description') value = snapshot.description;
+  else if (kind?.kind === 'avatar') value = snapshot.avatarUrl;
+  else if (kind?.kind === 'meta') value = snapshot.meta?.[kind.key];
+  else if (kind?.kind === 'xprofile') value = snapshot.xprofile?.[kind.field];
   if (value === undefined || value === null || value === '') return undefined;
   return typeof value === 'object' ? undefined : String(value);
 }
