@@ -27,7 +27,7 @@ import type {
   SyncStateInput,
 } from '../store/types.js';
 import { emptyCounts, emptyDetails } from '../store/types.js';
-import { isCollision, planRecovery } from '../provisioning/index.js';
+import { isCollision } from '../provisioning/index.js';
 import {
   MappingError,
   changedFields,
@@ -44,18 +44,17 @@ import {
 } from './mapping.js';
 import type { MappedUser } from './mapping.js';
 import { MemoryBudget } from './memory.js';
+import { recoverCollision } from './recovery.js';
 import type {
   AuditEntry,
   AvatarItem,
   AvatarResult,
-  OperationError,
   OperationResult,
   SourceConnection,
   SyncConfig,
   UserOperation,
   WordPressGateway,
   WpUserInput,
-  WpUserSnapshot,
 } from './types.js';
 
 /** What the engine keeps as a source's cursor: the connector's cursor plus scan bookkeeping. */
@@ -119,7 +118,8 @@ const MAX_DETAILS = 100;
 const AVATARS_PER_REQUEST = 20;
 const RELINK_PAGE = 500;
 
-interface PlannedOp {
+/** One user write a page plans, with what the run records when it is applied. */
+export interface PlannedOp {
   op: UserOperation;
   externalId: string;
   login: string | null;
@@ -151,7 +151,7 @@ interface PlannedOp {
   photo?: PhotoJob;
 }
 
-interface PhotoJob {
+export interface PhotoJob {
   externalId: string;
   wpUserId: number | null;
   /** The new picture, or null to remove the avatar. */
@@ -769,7 +769,7 @@ export class SyncRun {
         isCollision(error.code) &&
         (item.op.action === 'create' || (item.adopting && error.code === 'usersync_login_exists'))
       ) {
-        const outcome = await this.recover(item, error);
+        const outcome = await recoverCollision(item, error, this.deps);
         if (outcome === 'retry') {
           retries.push(item);
           continue;
@@ -808,87 +808,6 @@ export class SyncRun {
     if (save.length > 0) await store.saveSyncStates(source.slug, save);
     if (forget.length > 0) await store.deleteSyncStates(source.slug, forget);
     return retries;
-  }
-
-  /**
-   * Looks up the accounts a collided create (or adopting update) involves, asks the
-   * recovery planner what to do, and does it: `retry` with the changed operation, else the
-   * failure message.
-   */
-  private async recover(item: PlannedOp, error: OperationError): Promise<'retry' | string> {
-    const { wordpress, source, config } = this.deps;
-    const user = item.op.user ?? {};
-    const adopting = !!item.adopting;
-    const linked = adopting ? null : await wordpress.findLinkedUser(source.slug, item.externalId);
-    // WordPress checks the login before the email: an email collision means the login is free.
-    const loginHolder =
-      !linked && error.code === 'usersync_login_exists' && user.login
-        ? await wordpress.findUser(source.slug, { login: user.login })
-        : null;
-    const emailHolder =
-      !linked && !adopting && user.email
-        ? await wordpress.findUser(source.slug, { email: user.email })
-        : null;
-    const step = planRecovery(
-      {
-        code: error.code,
-        externalId: item.externalId,
-        userName: item.userName ?? '',
-        plannedLogin: item.mapped?.fields.login ?? user.login ?? '',
-        login: user.login,
-        email: user.email,
-        attempt: item.loginAttempt ?? 0,
-        adopting,
-        reason: error.message,
-      },
-      { linked, loginHolder, emailHolder },
-      // A pull replays its own create after a crash; it links before it updates.
-      { replay: 'update', policy: config.deprovision },
-    );
-    switch (step.step) {
-      case 'update-linked':
-        this.updateInstead(item, step.account as WpUserSnapshot);
-        return 'retry';
-      case 'suffix':
-        item.op = { ...item.op, ref: '', user: { ...user, login: step.login } };
-        item.loginAttempt = step.attempt;
-        item.login = step.login;
-        item.change.login = step.login;
-        return 'retry';
-      case 'adopt': {
-        const [link] = await wordpress.link(source.slug, [
-          { userId: step.account.id, externalId: item.externalId },
-        ]);
-        if (!link) return `The WordPress user "${step.account.login}" could not be linked.`;
-        // The update that follows applies the source's attributes, the planned login too.
-        item.op = { ref: '', action: 'update', id: step.account.id, user: item.op.user };
-        item.retried = true;
-        item.adopting = true;
-        item.loginAttempt = 0;
-        item.change.action = 'update';
-        item.change.wpUserId = step.account.id;
-        return 'retry';
-      }
-      default:
-        return step.message;
-    }
-  }
-
-  /**
-   * Turns a create into an update of the user already linked to its external id. Its login
-   * was decided when it was created (perhaps suffixed): the planned login is not sent.
-   */
-  private updateInstead(item: PlannedOp, existing: WpUserSnapshot): void {
-    const user = { ...item.op.user };
-    delete user.login;
-    // The link exists: resending the external id would only make WordPress look it up.
-    delete user.externalId;
-    item.op = { ref: '', action: 'update', id: existing.id, user };
-    item.retried = true;
-    item.replayedCreate = true;
-    item.change.wpUserId = existing.id;
-    item.change.login = existing.login;
-    item.login = existing.login;
   }
 
   /** Downloads changed photos and hands them to WordPress as the users' avatars. */
