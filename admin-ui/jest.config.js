@@ -17,6 +17,9 @@ module.exports = {
   testMatch: ['<rootDir>/src/**/test/*.test.{ts,tsx}'],
   testEnvironment: 'jsdom',
   moduleNameMapper: {
+    // The sidecar's provisioning rules, as the Preview imports them (see webpack.config.js).
+    '^@usersync/provisioning$': path.join(__dirname, '../sidecar/src/provisioning/index.ts'),
+    '^(\\.{1,2}/.*)\\.js$': '$1',
     '^react$': react('react'),
     '^react/(.*)$': `${react('react')}/$1`,
     '^react-dom$': react('react-dom'),

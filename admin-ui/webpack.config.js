@@ -15,4 +15,14 @@ module.exports = {
     ...defaultConfig.output,
     path: path.resolve(__dirname, '../plugin/build'),
   },
+  resolve: {
+    ...defaultConfig.resolve,
+    // The Preview runs the sidecar's own provisioning rules (sidecar/src/provisioning/),
+    // written as Node ES modules: their `./x.js` imports name TypeScript sources.
+    alias: {
+      ...defaultConfig.resolve?.alias,
+      '@usersync/provisioning': path.resolve(__dirname, '../sidecar/src/provisioning/index.ts'),
+    },
+    extensionAlias: { '.js': ['.ts', '.js'] },
+  },
 };

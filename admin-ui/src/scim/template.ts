@@ -1,7 +1,7 @@
 /**
  * Attribute map templates, `{name.givenName}.{name.familyName}` or `{userName}@example.org`:
  * literal text with placeholders, each a source path written as in the source column. The
- * same rules as the plugin's `Config::template_problem()` and the sidecar's `fillTemplate()`:
+ * same rules as the plugin's `Config::template_problem()`; filling is the sidecar's own code:
  * braces only delimit placeholders, and a template fills only when every placeholder has a
  * value that is not blank (otherwise the row gives nothing and its default applies).
  */
@@ -10,6 +10,11 @@
  * WordPress dependencies
  */
 import { __, sprintf } from '@wordpress/i18n';
+
+/**
+ * External dependencies
+ */
+import { fillTemplate as fillWith } from '@usersync/provisioning';
 
 /**
  * Internal dependencies
@@ -132,7 +137,7 @@ export function templateProblem(template: string): string | null {
 
 /**
  * The filled template, or undefined when it is not usable or a placeholder has no value
- * (absent, empty or only spaces).
+ * (absent, empty or only spaces): the sidecar's own filling.
  */
 export function fillTemplate(
   template: string,
@@ -141,20 +146,7 @@ export function fillTemplate(
   if (templateProblem(template) !== null) {
     return undefined;
   }
-  const parsed = parseTemplate(template) as { parts: TemplatePart[] };
-  let filled = '';
-  for (const part of parsed.parts) {
-    if ('text' in part) {
-      filled += part.text;
-      continue;
-    }
-    const value = read(part.path);
-    if (value === undefined || value.trim() === '') {
-      return undefined;
-    }
-    filled += value;
-  }
-  return filled;
+  return fillWith(template, read) ?? undefined;
 }
 
 /** The one path of a template that is a single placeholder (`{userName}`), else null. */

@@ -28,9 +28,7 @@ import type {
   SyncStateInput,
 } from '../store/types.js';
 import { emptyCounts, emptyDetails } from '../store/types.js';
-import { adoptionVerdict } from './adoption.js';
-import type { AdoptionVerdict } from './adoption.js';
-import { LOGIN_ATTEMPTS, loginCandidate, loginMatches } from './logins.js';
+import { isCollision } from '../provisioning/index.js';
 import {
   MappingError,
   changedFields,
@@ -38,6 +36,7 @@ import {
   inboundMappings,
   mapUser,
   mappingFingerprint,
+  readPath,
   roleGroups,
   rolesFor,
   sameRoles,
@@ -46,6 +45,7 @@ import {
 } from './mapping.js';
 import type { MappedUser } from './mapping.js';
 import { MemoryBudget } from './memory.js';
+import { recoverCollision } from './recovery.js';
 import type {
   AuditEntry,
   AvatarItem,
@@ -56,7 +56,6 @@ import type {
   UserOperation,
   WordPressGateway,
   WpUserInput,
-  WpUserSnapshot,
 } from './types.js';
 
 /** What the engine keeps as a source's cursor: the connector's cursor plus scan bookkeeping. */
@@ -122,17 +121,11 @@ export class RunCancelled extends Error {
 
 const MAX_DETAILS = 100;
 
-/** Why an existing account of the person was not linked, by adoption verdict. */
-const NOT_ADOPTED: Record<AdoptionVerdict, string> = {
-  unmanaged: 'syncs may not change users they did not create (deprovisioning policy)',
-  administrator: 'it is an administrator, which syncs may not change (deprovisioning policy)',
-  linked: 'it is another user of this source',
-  adopt: 'it could not be linked',
-};
 const AVATARS_PER_REQUEST = 20;
 const RELINK_PAGE = 500;
 
-interface PlannedOp {
+/** One user write a page plans, with what the run records when it is applied. */
+export interface PlannedOp {
   op: UserOperation;
   externalId: string;
   login: string | null;
@@ -148,8 +141,10 @@ interface PlannedOp {
    * belongs to someone else. Counted apart from `retried`, which guards the one-off fallbacks.
    */
   loginAttempt?: number;
-  /** An update sent without the login: the user keeps its suffixed login. */
-  keepsLogin?: boolean;
+  /** The person's own identifier at the source (its userName), for the recovery planner. */
+  userName?: string;
+  /** The update adopting an existing account for a create. */
+  adopting?: boolean;
   /** WordPress accepted the operation. */
   applied?: boolean;
   /**
@@ -162,7 +157,7 @@ interface PlannedOp {
   photo?: PhotoJob;
 }
 
-interface PhotoJob {
+export interface PhotoJob {
   externalId: string;
   wpUserId: number | null;
   /** The new picture, or null to remove the avatar. */
@@ -525,6 +520,8 @@ export class SyncRun {
         if (roles) fields.roles = roles;
         // The link exists: resending the external id would only make WordPress look it up.
         delete fields.externalId;
+        // A login is decided when the user is created; updates never rename it.
+        delete fields.login;
         const wasOff = linked.status === 'deprovisioned' || linked.status === 'disabled';
         const action = mapped.fields.active ? (wasOff ? 'reactivate' : 'update') : 'disable';
         ops.push({
@@ -565,6 +562,7 @@ export class SyncRun {
         op: { ref: '', action: 'create', user: fields },
         externalId: user.externalId,
         login: mapped.fields.login,
+        userName: readPath(user.attributes, 'userName') ?? undefined,
         mapped,
         photo: photoJob(null),
         next: {
@@ -793,77 +791,29 @@ export class SyncRun {
         continue;
       }
       const error = result.error;
-      const collision =
-        error.code === 'usersync_external_id_exists' ||
-        error.code === 'usersync_login_exists' ||
-        error.code === 'usersync_email_exists';
-      // A create replayed after a crash: the user exists and is linked — update it instead.
-      // WordPress checks the login and the email before the link, so any collision may be one.
-      if (item.op.action === 'create' && collision && !item.retried) {
-        const existing = await wordpress.findLinkedUser(source.slug, item.externalId);
-        if (existing) {
-          this.updateInstead(item, existing);
-          retries.push(item);
-          continue;
-        }
-      }
-      // A WordPress user with this login or email exists but is not linked: adopt it when
-      // the policy lets syncs touch unlinked users (linked, then updated like any other).
+      // A create (or the update adopting an account for one) that collided with an existing
+      // account: provisioning's planner decides, from the accounts involved, what comes next.
       if (
-        item.op.action === 'create' &&
-        (error.code === 'usersync_login_exists' || error.code === 'usersync_email_exists') &&
-        this.deps.config.deprovision.touchUnlinked &&
-        !item.retried &&
-        // A suffixed login names nobody: its holder is not this person.
-        !item.loginAttempt
+        isCollision(error.code) &&
+        (item.op.action === 'create' || (item.adopting && error.code === 'usersync_login_exists'))
       ) {
-        const adopted = await this.adopt(item);
-        if (adopted) {
-          retries.push(adopted);
-          continue;
-        }
-      }
-      // The planned login belongs to someone else: try login-2, login-3 …
-      if (item.op.action === 'create' && error.code === 'usersync_login_exists') {
-        const outcome = await this.suffixLogin(item);
+        const outcome = await recoverCollision(item, error, this.deps);
         if (outcome === 'retry') {
           retries.push(item);
           continue;
         }
         const planned = item.mapped?.fields.login ?? item.login;
-        this.fail(item.externalId, planned, 'create', error.code, outcome);
-        save.push(failedState(item.externalId, null, outcome, this.scanId));
+        this.fail(item.externalId, planned, item.op.action, error.code, outcome);
+        save.push(failedState(item.externalId, null, outcome, this.scanId, item.op.id ?? null));
         continue;
-      }
-      // An update that would rename a user with a suffixed login back to the planned login,
-      // which someone else holds: the user keeps its login, the rest is applied.
-      if (
-        item.op.action === 'update' &&
-        error.code === 'usersync_login_exists' &&
-        item.op.user?.login !== undefined &&
-        !item.keepsLogin
-      ) {
-        const current = await wordpress.findLinkedUser(source.slug, item.externalId);
-        if (
-          current &&
-          current.id === item.op.id &&
-          loginMatches(item.op.user.login, current.login)
-        ) {
-          const user = { ...item.op.user };
-          delete user.login;
-          item.op = { ...item.op, ref: '', user };
-          item.keepsLogin = true;
-          item.change.login = current.login;
-          retries.push(item);
-          continue;
-        }
       }
       // The linked user was deleted or unlinked in WordPress: create it again.
       if (item.op.action === 'update' && error.status === 404 && item.mapped && !item.retried) {
         item.op = {
           ref: '',
           action: 'create',
-          user: { ...item.op.user, externalId: item.externalId },
+          // A create decides the login again (updates carry none).
+          user: { ...item.op.user, login: item.mapped.fields.login, externalId: item.externalId },
         };
         item.retried = true;
         item.change.action = 'create';
@@ -886,99 +836,6 @@ export class SyncRun {
     if (save.length > 0) await store.saveSyncStates(source.slug, save);
     if (forget.length > 0) await store.deleteSyncStates(source.slug, forget);
     return retries;
-  }
-
-  /**
-   * Turns a create into an update of the user already linked to its external id. A user
-   * created under a suffixed login keeps it: the planned login is not sent.
-   */
-  private updateInstead(item: PlannedOp, existing: WpUserSnapshot): void {
-    const user = { ...item.op.user };
-    const planned = item.mapped?.fields.login ?? user.login;
-    if (
-      planned !== undefined &&
-      existing.login !== planned &&
-      loginMatches(planned, existing.login)
-    ) {
-      delete user.login;
-      item.keepsLogin = true;
-    }
-    // The link exists: resending the external id would only make WordPress look it up.
-    delete user.externalId;
-    item.op = { ref: '', action: 'update', id: existing.id, user };
-    item.retried = true;
-    item.replayedCreate = true;
-    item.change.wpUserId = existing.id;
-    item.change.login = existing.login;
-    item.login = existing.login;
-  }
-
-  /**
-   * After a create's login collided and no adoption applies: `retry` with the next suffixed
-   * login when the holder is someone else, else the failure message. The holder is someone
-   * else when nobody has the create's email either; an email in use means the person may
-   * already have an account, which a suffixed login would duplicate.
-   */
-  private async suffixLogin(item: PlannedOp): Promise<'retry' | string> {
-    const { wordpress, source } = this.deps;
-    const user = item.op.user ?? {};
-    const planned = item.mapped?.fields.login ?? user.login ?? '';
-    const attempt = item.loginAttempt ?? 0;
-    const tried = Array.from({ length: attempt + 1 }, (_, n) => loginCandidate(planned, n));
-    const triedText = tried.map((login) => `"${login}"`).join(', ');
-    const emailHolder = user.email
-      ? await wordpress.findUser(source.slug, { email: user.email })
-      : null;
-    if (emailHolder) {
-      const login = user.login ?? planned;
-      if (emailHolder.linked) {
-        return (
-          `The email "${user.email}" belongs to the WordPress user "${emailHolder.login}", ` +
-          `another user of this source; no second account is made for this person.`
-        );
-      }
-      if (emailHolder.login.toLowerCase() === login.toLowerCase()) {
-        const verdict = adoptionVerdict(emailHolder, item.externalId, this.deps.config.deprovision);
-        return `The WordPress user "${emailHolder.login}" has this person's login and email, but ${NOT_ADOPTED[verdict]}.`;
-      }
-      return (
-        `The email "${user.email}" belongs to the WordPress user "${emailHolder.login}" and the ` +
-        `login "${login}" to another user; no second account is made for this person.`
-      );
-    }
-    if (attempt + 1 >= LOGIN_ATTEMPTS) {
-      return `The logins ${triedText} all belong to other WordPress users.`;
-    }
-    const next = loginCandidate(planned, attempt + 1);
-    item.op = { ...item.op, ref: '', user: { ...user, login: next } };
-    item.loginAttempt = attempt + 1;
-    item.login = next;
-    item.change.login = next;
-    return 'retry';
-  }
-
-  /** Links the existing user a create collided with; the update that follows applies it. */
-  private async adopt(item: PlannedOp): Promise<PlannedOp | null> {
-    const { wordpress, source } = this.deps;
-    const user = item.op.user ?? {};
-    const existing =
-      (user.login ? await wordpress.findUser(source.slug, { login: user.login }) : null) ??
-      (user.email ? await wordpress.findUser(source.slug, { email: user.email }) : null);
-    // Linked under another external id, an administrator, …: the create's conflict stands.
-    if (
-      !existing ||
-      adoptionVerdict(existing, item.externalId, this.deps.config.deprovision) !== 'adopt'
-    )
-      return null;
-    const [linked] = await wordpress.link(source.slug, [
-      { userId: existing.id, externalId: item.externalId },
-    ]);
-    if (!linked) return null;
-    item.op = { ref: '', action: 'update', id: existing.id, user: item.op.user };
-    item.retried = true;
-    item.change.action = 'update';
-    item.change.wpUserId = existing.id;
-    return item;
   }
 
   /** Downloads changed photos and hands them to WordPress as the users' avatars. */

@@ -41,6 +41,8 @@ export interface WpUserInput {
   url?: string;
   roles?: string[];
   meta?: Record<string, string | null>;
+  /** BuddyPress profile fields by name (`xprofile:<Field Name>` targets); null clears one. */
+  xprofile?: Record<string, string | null>;
   externalId?: string | null;
   active?: boolean;
 }

@@ -1,10 +1,17 @@
 // SCIM resources ↔ WordPress users and groups, through the admin's attribute map
-// (GET /usersync/v1/config). WordPress is the truth for mapped fields; attributes it has
-// no field for come back from the SCIM object the connection last sent, so an IdP reads
-// back what it wrote. userName is kept exactly as sent while WordPress gets a login that
+// (GET /usersync/v1/config), read by provisioning/ as every other path reads it. WordPress
+// is the truth for mapped fields; attributes it has no field for come back from the SCIM
+// object the connection last sent, so an IdP reads back what it wrote. userName is kept exactly as sent while WordPress gets a login that
 // sanitize_user( $login, true ) leaves unchanged.
-import { loginMatches, sanitizeLogin } from '../engine/logins.js';
-import { fillTemplate } from '../engine/mapping.js';
+import {
+  DEFAULT_ATTRIBUTE_MAP as DEFAULT_MAP,
+  applyTransform,
+  loginMatches,
+  readAttribute,
+  rowValue,
+  targetKind,
+} from '../provisioning/index.js';
+import type { AttributeMapRow } from '../provisioning/index.js';
 import { compileValueFilter, parsePatchPath } from './filter.js';
 import type { FilterNode } from './filter.js';
 import {
@@ -16,53 +23,23 @@ import {
 import { findByName, getProp, resolveAttribute } from './schemas/model.js';
 import type { ResolvedAttribute, ScimResource } from './schemas/model.js';
 
-export interface AttributeMapEntry {
-  /** SCIM attribute path; empty on template rows. */
-  source: string;
-  target: string;
-  direction: 'inbound' | 'outbound' | 'both';
-  transform: string;
-  default: string | null;
-  /** With the transform `template`: e.g. `{name.givenName}.{name.familyName}`. */
-  template?: string | null;
-}
+export type AttributeMapEntry = AttributeMapRow;
 
 // The plugin's snapshots and write input are defined once, with their schemas, in wordpress/.
 export type { GroupSnapshot, UserSnapshot, WordPressUserInput } from '../wordpress/types.js';
 import type { GroupSnapshot, UserSnapshot, WordPressUserInput } from '../wordpress/types.js';
-import { defaultAttributeMap } from '../wordpress/types.js';
 
 /** The attribute map WordPress uses when the admin has not changed it. */
-export const DEFAULT_ATTRIBUTE_MAP: AttributeMapEntry[] = defaultAttributeMap();
+export const DEFAULT_ATTRIBUTE_MAP: AttributeMapEntry[] = DEFAULT_MAP;
 
-const CORE_TARGETS: Record<string, keyof WordPressUserInput & keyof UserSnapshot> = {
-  user_login: 'login',
-  user_email: 'email',
-  first_name: 'firstName',
-  last_name: 'lastName',
-  display_name: 'displayName',
-  nickname: 'nickname',
-  user_url: 'url',
-};
-
-// Login helpers live with the engine (scheduled pulls make logins the same way).
-export { loginCandidate, loginMatches, sanitizeLogin } from '../engine/logins.js';
-
-/** Attribute map target of a BuddyPress profile field: `xprofile:<Field Name>`. */
-export const XPROFILE_PREFIX = 'xprofile:';
-
-export function applyTransform(transform: string, value: string): string {
-  switch (transform) {
-    case 'lowercase':
-      return value.toLowerCase();
-    case 'uppercase':
-      return value.toUpperCase();
-    case 'trim':
-      return value.trim();
-    default:
-      return value;
-  }
-}
+// The login rule is provisioning's (scheduled pulls make logins the same way).
+export {
+  applyTransform,
+  loginCandidate,
+  loginMatches,
+  sanitizeLogin,
+  XPROFILE_PREFIX,
+} from '../provisioning/index.js';
 
 interface SourcePath {
   resolved: ResolvedAttribute;
@@ -106,33 +83,7 @@ function container(resource: ScimResource, resolved: ResolvedAttribute, create: 
 
 /** Reads a map source from a SCIM resource as a string (undefined when absent). */
 export function readSource(resource: ScimResource, source: string): string | undefined {
-  const path = parseSource(source);
-  if (!path) return undefined;
-  const { resolved } = path;
-  const holder = container(resource, resolved, false);
-  let value: unknown;
-  if (path.filter) {
-    const items = getProp(holder, resolved.attribute.name);
-    const list = Array.isArray(items) ? items : items === undefined ? [] : [items];
-    const match = compileValueFilter(path.filter, resolved);
-    const item = list.find(match) ?? (path.primaryOrFirst ? list[0] : undefined);
-    value = path.sub ? getProp(item, path.sub) : getProp(item, 'value');
-  } else if (resolved.parent) {
-    const parent = getProp(holder, resolved.parent.name);
-    const item = Array.isArray(parent)
-      ? (parent.find((p) => getProp(p, 'primary') === true) ?? parent[0])
-      : parent;
-    value = getProp(item, resolved.attribute.name);
-  } else {
-    value = getProp(holder, resolved.attribute.name);
-    if (isPlainObject(value)) value = getProp(value, 'value');
-    if (Array.isArray(value)) {
-      const item = value.find((p) => getProp(p, 'primary') === true) ?? value[0];
-      value = isPlainObject(item) ? getProp(item, 'value') : item;
-    }
-  }
-  if (value === undefined || value === null || value === '') return undefined;
-  return typeof value === 'object' ? undefined : String(value);
+  return readAttribute(resource, source);
 }
 
 /** Writes (or, with undefined, removes) a map source's value in a SCIM resource. */
@@ -206,13 +157,13 @@ const isUserName = (entry: AttributeMapEntry) => entry.source.toLowerCase() === 
 
 /** The WordPress value a map target holds in a snapshot. */
 function snapshotValue(snapshot: UserSnapshot, target: string): string | undefined {
+  const kind = targetKind(target);
   let value: unknown;
-  if (target in CORE_TARGETS) value = snapshot[CORE_TARGETS[target]!];
-  else if (target === 'description') value = snapshot.description;
-  else if (target === 'avatar') value = snapshot.avatarUrl;
-  else if (target.startsWith('meta:')) value = snapshot.meta?.[target.slice(5)];
-  else if (target.startsWith(XPROFILE_PREFIX))
-    value = snapshot.xprofile?.[target.slice(XPROFILE_PREFIX.length)];
+  if (kind?.kind === 'core') value = snapshot[kind.field];
+  else if (kind?.kind === 'description') value = snapshot.description;
+  else if (kind?.kind === 'avatar') value = snapshot.avatarUrl;
+  else if (kind?.kind === 'meta') value = snapshot.meta?.[kind.key];
+  else if (kind?.kind === 'xprofile') value = snapshot.xprofile?.[kind.field];
   if (value === undefined || value === null || value === '') return undefined;
   return typeof value === 'object' ? undefined : String(value);
 }
@@ -225,41 +176,42 @@ export function storableScim(resource: ScimResource): Record<string, unknown> {
 
 /**
  * WordPress user fields for a SCIM User. `current` (on updates) is the snapshot being
- * changed: the login is only sent when the userName really changed.
+ * changed. A login is decided when the user is created: an update sends one only when the
+ * IdP renamed the userName the login is made of (a templated login never changes), and
+ * `adopting` (an existing account becoming the connection's user) sends the planned one.
  */
 export function userToWordPress(
   resource: ScimResource,
   map: AttributeMapEntry[],
-  options: { password?: string; current?: UserSnapshot; creating: boolean },
+  options: { password?: string; current?: UserSnapshot; creating: boolean; adopting?: boolean },
 ): WordPressUserInput {
   const input: WordPressUserInput = {};
   const meta: Record<string, unknown> = {};
   const xprofile: Record<string, string | null> = {};
   for (const entry of map.filter(inbound)) {
-    const value = inboundValue(resource, entry);
-    const target = entry.target;
-    if (target === 'user_login') {
+    const { value } = rowValue(resource, entry);
+    const target = targetKind(entry.target);
+    if (!target) continue;
+    if (target.kind === 'core' && target.field === 'login') {
       if (value === undefined) continue;
-      if (
-        options.current &&
-        loginMatches(value, options.current.sourceLogin ?? options.current.login)
-      )
-        continue;
-      input.login = sanitizeLogin(value);
-    } else if (target in CORE_TARGETS) {
-      const field = CORE_TARGETS[target]!;
+      if (options.current) {
+        if (!options.adopting && (isTemplate(entry) || !isUserName(entry))) continue;
+        if (loginMatches(value, options.current.sourceLogin ?? options.current.login)) continue;
+      }
+      input.login = value;
+    } else if (target.kind === 'core') {
       // Absent means empty for names and URLs (PUT replaces); the email is never blanked.
-      if (value === undefined && (field === 'email' || field === 'login')) continue;
-      (input as Record<string, unknown>)[field] = value ?? '';
-    } else if (target === 'description') {
+      if (value === undefined && target.field === 'email') continue;
+      (input as Record<string, unknown>)[target.field] = value ?? '';
+    } else if (target.kind === 'description') {
       if (value !== undefined || !options.creating) input.description = value ?? '';
-    } else if (target === 'avatar') {
+    } else if (target.kind === 'avatar') {
       // Absent on create: no picture to store; absent on an update (PUT): removed.
       if (value !== undefined || !options.creating) input.avatarUrl = value ?? null;
-    } else if (target.startsWith('meta:')) {
-      meta[target.slice(5)] = value ?? null;
-    } else if (target.startsWith(XPROFILE_PREFIX)) {
-      xprofile[target.slice(XPROFILE_PREFIX.length)] = value ?? null;
+    } else if (target.kind === 'meta') {
+      meta[target.key] = value ?? null;
+    } else {
+      xprofile[target.field] = value ?? null;
     }
   }
   if (options.creating) {
@@ -281,15 +233,7 @@ export function userToWordPress(
  * default as it is).
  */
 export function inboundValue(resource: ScimResource, entry: AttributeMapEntry): string | undefined {
-  if (isTemplate(entry)) {
-    const filled = fillTemplate(entry.template ?? '', (path) => readSource(resource, path));
-    return filled ?? entry.default ?? undefined;
-  }
-  let value = readSource(resource, entry.source);
-  if (value === undefined && entry.default !== null && entry.default !== undefined)
-    value = entry.default;
-  if (value !== undefined) value = applyTransform(entry.transform, value);
-  return value;
+  return rowValue(resource, { ...entry, target: '' }).value;
 }
 
 /** The SCIM User for a WordPress user snapshot. */

@@ -7,7 +7,8 @@
 // write is one request to WordPress. A create that collides with an existing WordPress
 // account of the same person adopts it when the plugin allows (the deprovisioning policy,
 // protected accounts, and accounts this connection provisioned before: see afterCollision).
-import { LOGIN_ATTEMPTS } from '../engine/logins.js';
+import { planRecovery } from '../provisioning/index.js';
+import type { FoundAccount } from '../provisioning/index.js';
 import type { Logger } from '../logger.js';
 import { WordPressError } from '../wordpress/client.js';
 import type { QueryValue } from '../wordpress/client.js';
@@ -22,8 +23,6 @@ import { sortResources } from './list.js';
 import {
   DEFAULT_ATTRIBUTE_MAP,
   groupFromWordPress,
-  loginCandidate,
-  loginMatches,
   memberIds,
   sanitizeLogin,
   toUserId,
@@ -611,20 +610,12 @@ class WordPressUserRepository extends WordPressRepository {
   }
 
   /**
-   * What to do after a create (or the update adopting a user) collided on a login or email.
-   * Identities are resolved in one order — link, then externalId within the connection,
-   * then userName (the login), then email — and any disagreement between them is a 409
-   * `uniqueness`, never a merge or a rename:
-   * - the externalId is already the connection's user (a retried POST, or another userName
-   *   for the same identity): 409;
-   * - the login or the email names an account already linked to this connection: 409 (a
-   *   POST never takes over, renames or merges into a user the connection manages);
-   * - the login and the email name two different accounts: 409;
-   * - the login or the email names an unlinked account of the person: the plugin adopts it
-   *   when the policy allows (touchUnlinked, touchAdministrators, protected accounts), or
-   *   re-links it when this connection created or linked it before and unlinked it on
-   *   DELETE (reprovisioning); it refuses otherwise, audited;
-   * - the login belongs to someone else and the email is free: try name-2, name-3 …
+   * What to do after a create (or the update adopting a user) collided on a login or email:
+   * the accounts involved are looked up and provisioning/recovery.ts decides, as it does for
+   * scheduled pulls. Over SCIM every disagreement is a 409 `uniqueness`, never a merge or a
+   * rename; an adopting update carries the link, and the plugin applies the policy
+   * (touchUnlinked, touchAdministrators, protected accounts, reprovisioning after a DELETE)
+   * in the same write, refusing otherwise, audited.
    */
   private async afterCollision(
     ctx: ScimContext,
@@ -634,95 +625,84 @@ class WordPressUserRepository extends WordPressRepository {
   ): Promise<{ retry: PendingUserWrite } | { error: ScimError }> {
     const userName = p.userName!;
     const user = p.body.user as WordPressUserInput;
-    const suffixed = (): { retry: PendingUserWrite } => ({
-      retry: {
-        ...p,
-        body: {
-          ...p.body,
-          user: {
-            ...user,
-            login: loginCandidate(p.plannedLogin ?? sanitizeLogin(userName), p.attempt + 1),
-          },
-        },
-        attempt: p.attempt + 1,
-      },
-    });
-    const loginTaken = error.code === 'usersync_login_exists' && user.login !== undefined;
-    const canSuffix = loginTaken && p.attempt + 1 < LOGIN_ATTEMPTS;
-    const loginHolder = loginTaken ? await this.findAnyUser(ctx, { login: user.login }) : null;
-
-    if (p.adopting) {
-      // The adopted account takes the userName's login, which someone else holds.
-      if (canSuffix && (!loginHolder || !this.isThisUserName(p, loginHolder))) return suffixed();
-      return { error: fromBatchError(error) };
-    }
-
     const { resource, password } = p.create!;
     const externalId = typeof resource.externalId === 'string' ? resource.externalId : null;
-    if (externalId && (await this.findAnyUser(ctx, { external_id: externalId })))
-      return { error: notUnique('externalId') };
-
-    // The account the login names is this person's when the login is the userName itself.
-    let person: { user: UserSnapshot; by: 'login' | 'email' } | null = null;
-    if (loginHolder && this.isThisUserName(p, loginHolder)) {
-      if (loginHolder.linked) return { error: fromBatchError(error) }; // a retried POST
-      person = { user: loginHolder, by: 'login' };
-    }
-    const emailHolder = user.email ? await this.findAnyUser(ctx, { email: user.email }) : null;
-    if (emailHolder && emailHolder.id !== person?.user.id) {
-      // The login and the email name two different accounts.
-      if (person) return { error: notUnique('email') };
-      // Created by this connection for this userName under a suffixed login: a retried POST.
-      const sent = emailHolder.scim?.userName;
-      if (
-        emailHolder.linked &&
-        typeof sent === 'string' &&
-        sent.toLowerCase() === userName.toLowerCase()
-      )
-        return { error: fromBatchError(error) };
-      person = { user: emailHolder, by: 'email' };
-    }
-    if (!person) return canSuffix ? suffixed() : { error: fromBatchError(error) };
-    if (person.user.linked)
-      return { error: notUnique(person.by === 'login' ? 'userName' : 'email') };
-    // The update links the user in the same write (the plugin links an unlinked user that an
-    // update reaches under touchUnlinked), so a refused update leaves no link behind.
-    return {
-      retry: {
-        ...p,
-        body: {
-          action: 'update',
-          id: person.user.id,
-          user: userToWordPress(resource, map, {
-            password,
-            current: person.user,
-            creating: false,
-          }),
-        },
-        attempt: 0,
-        adopting: person,
+    const loginTaken = error.code === 'usersync_login_exists' && user.login !== undefined;
+    // The accounts the planner weighs: the holder of the login, then (for a create) the
+    // connection's user with the external id and the holder of the email.
+    const loginHolder = loginTaken ? await this.findAnyUser(ctx, { login: user.login }) : null;
+    const linked =
+      !p.adopting && externalId ? await this.findAnyUser(ctx, { external_id: externalId }) : null;
+    const emailHolder =
+      !p.adopting && !linked && user.email
+        ? await this.findAnyUser(ctx, { email: user.email })
+        : null;
+    const step = planRecovery(
+      {
+        code: error.code,
+        externalId,
+        userName,
+        plannedLogin: p.plannedLogin ?? sanitizeLogin(userName),
+        login: user.login,
+        email: user.email,
+        attempt: p.attempt,
+        adopting: !!p.adopting,
       },
-    };
-  }
-
-  /**
-   * Whether the holder of a colliding login is the person this write's userName names. A
-   * planned login that is the userName itself names them (a retried POST must answer 409,
-   * never create a second user); a sanitized, templated or suffixed one does only for the user
-   * this connection created for that userName.
-   */
-  private isThisUserName(p: PendingUserWrite, holder: UserSnapshot): boolean {
-    const userName = p.userName!;
-    const planned = p.plannedLogin ?? sanitizeLogin(userName);
-    if (p.attempt === 0 && planned.toLowerCase() === userName.toLowerCase()) return true;
-    if (!holder.linked) return false;
-    const sent = holder.scim?.userName;
-    return (
-      typeof sent === 'string' &&
-      sent.toLowerCase() === userName.toLowerCase() &&
-      loginMatches(planned, holder.login)
+      { linked: found(linked), loginHolder: found(loginHolder), emailHolder: found(emailHolder) },
+      // A POST sent again answers 409; the plugin applies the adoption policy itself.
+      { replay: 'refuse' },
     );
+    switch (step.step) {
+      case 'suffix':
+        return {
+          retry: {
+            ...p,
+            body: { ...p.body, user: { ...user, login: step.login } },
+            attempt: step.attempt,
+          },
+        };
+      case 'adopt': {
+        const account = step.account.id === loginHolder?.id ? loginHolder : emailHolder!;
+        // The update links the user in the same write (the plugin links an unlinked user
+        // that an update reaches under touchUnlinked), so a refused update leaves no link.
+        return {
+          retry: {
+            ...p,
+            body: {
+              action: 'update',
+              id: account.id,
+              user: userToWordPress(resource, map, {
+                password,
+                current: account,
+                creating: false,
+                adopting: true,
+              }),
+            },
+            attempt: 0,
+            adopting: { user: account, by: step.by },
+          },
+        };
+      }
+      case 'update-linked':
+        return { error: notUnique('externalId') };
+      default:
+        return { error: step.uniqueness ? notUnique(step.uniqueness) : fromBatchError(error) };
+    }
   }
+}
+
+/** A snapshot as the recovery planner reads it. */
+function found(snapshot: UserSnapshot | null): FoundAccount | null {
+  if (!snapshot) return null;
+  const sent = snapshot.scim?.userName;
+  return {
+    id: snapshot.id,
+    login: snapshot.login,
+    linked: snapshot.linked,
+    externalId: snapshot.externalId,
+    roles: snapshot.roles,
+    sentUserName: typeof sent === 'string' ? sent : null,
+  };
 }
 
 class WordPressGroupRepository extends WordPressRepository {

@@ -2,6 +2,7 @@
 // uses, and the zod schemas that check each answer before anything reads it. A schema is
 // lenient where the plugin's older versions differ (defaults for fields they left out) and
 // strict where a wrong value would mislead a write (ids, actions, result statuses).
+import { DEFAULT_ATTRIBUTE_MAP } from '../provisioning/index.js';
 import { z } from 'zod';
 
 // ---------------------------------------------------------------------------------------
@@ -10,7 +11,7 @@ import { z } from 'zod';
 export interface AttributeMapping {
   /** SCIM path in the canonical user, e.g. `name.givenName`, `emails[primary].value`. */
   source: string;
-  /** `user_login`, `user_email`, `first_name`, …, `avatar` or `meta:<key>`. */
+  /** `user_login`, `user_email`, `first_name`, …, `avatar`, `meta:<key>` or `xprofile:<Field>`. */
   target: string;
   direction: 'inbound' | 'outbound' | 'both';
   transform: 'none' | 'lowercase' | 'uppercase' | 'trim' | 'template';
@@ -76,31 +77,9 @@ const mappingSchema = z.object({
   template: z.string().nullish(),
 });
 
-/** The attribute map WordPress uses when the admin has not changed it. */
+/** The attribute map WordPress uses when the admin has not changed it (provisioning's). */
 export function defaultAttributeMap(): AttributeMapping[] {
-  const both = (source: string, target: string): AttributeMapping => ({
-    source,
-    target,
-    direction: 'both',
-    transform: 'none',
-    default: null,
-  });
-  const enterprise = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
-  return [
-    both('userName', 'user_login'),
-    both('emails[primary].value', 'user_email'),
-    both('name.givenName', 'first_name'),
-    both('name.familyName', 'last_name'),
-    both('displayName', 'display_name'),
-    both('nickName', 'nickname'),
-    both('profileUrl', 'user_url'),
-    both('title', 'meta:title'),
-    both('phoneNumbers[type eq "work"].value', 'meta:phone'),
-    both(`${enterprise}:department`, 'meta:department'),
-    both(`${enterprise}:employeeNumber`, 'meta:employee_number'),
-    both(`${enterprise}:organization`, 'meta:organization'),
-    { ...both('photos[type eq "photo"].value', 'avatar'), direction: 'inbound' },
-  ];
+  return DEFAULT_ATTRIBUTE_MAP.map((row) => ({ ...row, transform: 'none' as const }));
 }
 
 export const syncConfigSchema = z.object({

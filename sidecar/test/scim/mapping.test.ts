@@ -35,7 +35,7 @@ describe('logins', () => {
   it('at most 60 characters; nothing usable gets a stable generated login', () => {
     assert.equal(sanitizeLogin('a'.repeat(80)).length, 60);
     const generated = sanitizeLogin('日本語');
-    assert.match(generated, /^scim-[0-9a-f]{12}$/);
+    assert.match(generated, /^user-[0-9a-z]{8}$/);
     assert.equal(sanitizeLogin('日本語'), generated);
   });
   it('suffixes stay within 60 characters and are recognised', () => {
@@ -288,11 +288,16 @@ describe('template rows', () => {
     assert.deepEqual(input.meta, { mailbox: 'none', department: 'Ops' });
   });
 
-  it('update: an unchanged templated login is not sent again; a changed one is', () => {
+  it('update: a templated login is decided at creation and never sent again', () => {
     const current = { login: 'John.Doe' } as UserSnapshot;
     assert.equal(userToWordPress(scim, map, { creating: false, current }).login, undefined);
     const renamed = { ...scim, name: { givenName: 'John', familyName: 'Smith' } };
-    assert.equal(userToWordPress(renamed, map, { creating: false, current }).login, 'John.Smith');
+    assert.equal(userToWordPress(renamed, map, { creating: false, current }).login, undefined);
+    assert.equal(
+      userToWordPress(renamed, map, { creating: false, current, adopting: true }).login,
+      'John.Smith',
+      'an adopted account takes the planned login',
+    );
   });
 
   it('WordPress → SCIM: a template row is never written back, whatever its direction', () => {

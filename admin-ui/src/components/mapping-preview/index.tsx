@@ -42,6 +42,8 @@ function noteText(note: PreviewRow['note']): string | null {
       return __('default value', 'usersync');
     case 'login-sanitized':
       return __('made a valid WordPress login', 'usersync');
+    case 'login-shortened':
+      return __('over 60 characters: shortened, ending in a hash', 'usersync');
     case 'login-generated':
       return __('nothing usable: a login is made up', 'usersync');
     case 'template-unfilled':

@@ -5,56 +5,43 @@
  */
 
 /**
+ * External dependencies
+ */
+import { applyTransform as transform, rowValue } from '@usersync/provisioning';
+import type { RowValue } from '@usersync/provisioning';
+
+/**
  * Internal dependencies
  */
 import type { AttributeMapping, MappingTransform } from '../../api';
-import { readSource, sanitizeLogin } from '../../scim/read';
-import { fillTemplate, templateProblem } from '../../scim/template';
+import { templateProblem } from '../../scim/template';
 import type { PreviewRow } from './types';
 
-export function applyTransform(transform: MappingTransform, value: string): string {
-  switch (transform) {
-    case 'lowercase':
-      return value.toLowerCase();
-    case 'uppercase':
-      return value.toUpperCase();
-    case 'trim':
-      return value.trim();
-    default:
-      return value;
-  }
+export function applyTransform(transform_: MappingTransform, value: string): string {
+  return transform(transform_, value);
 }
 
-/** One line per inbound row, in the map's order. */
+const NOTES: Record<NonNullable<RowValue['note']>, PreviewRow['note']> = {
+  default: 'default',
+  'template-unfilled': 'template-unfilled',
+  'template-invalid': 'template-invalid',
+  'login-cleaned': 'login-sanitized',
+  'login-shortened': 'login-shortened',
+  'login-generated': 'login-generated',
+};
+
+/** One line per inbound row, in the map's order: the sidecar's own mapping of the row. */
 export function previewUser(user: Record<string, unknown>, rows: AttributeMapping[]): PreviewRow[] {
   return rows
     .filter((row) => row.direction !== 'outbound')
     .map((row) => {
       const isTemplate = row.transform === 'template';
       const template = row.template ?? '';
-      let value = isTemplate
-        ? fillTemplate(template, (path) => readSource(user, path))
-        : readSource(user, row.source);
-      const usedDefault = value === undefined && row.default !== null && row.default !== '';
-      if (usedDefault) {
-        value = row.default ?? undefined;
-      }
-      // A template's default is used as it is; other rows transform whatever they got.
-      if (value !== undefined && !isTemplate) {
-        value = applyTransform(row.transform, value);
-      }
-      let note: PreviewRow['note'] = usedDefault ? 'default' : null;
-      if (isTemplate && value === undefined) {
-        note = templateProblem(template) === null ? 'template-unfilled' : 'template-invalid';
-      }
-      if (row.target === 'user_login' && value !== undefined) {
-        const login = sanitizeLogin(value);
-        if (login !== value) {
-          note = login === null ? 'login-generated' : 'login-sanitized';
-        }
-        value = login ?? undefined;
-      }
-      return { source: isTemplate ? template : row.source, target: row.target, value, note };
+      const source = isTemplate ? template : row.source;
+      // A template the plugin would refuse on save fills nothing: the row's default, if any.
+      const invalid = isTemplate && templateProblem(template) !== null;
+      const { value, note } = rowValue(user, invalid ? { ...row, template: '{' } : row);
+      return { source, target: row.target, value, note: note === null ? null : NOTES[note] };
     });
 }
 

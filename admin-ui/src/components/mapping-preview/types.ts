@@ -17,12 +17,14 @@ export interface PreviewRow {
   value: string | undefined;
   /**
    * Why the value is not the source's own: its default was used, the login was made
-   * WordPress-safe (or made up, when nothing was left of it), a placeholder of the row's
+   * WordPress-safe (shortened with a hash when over 60 characters, or made up when nothing
+   * was left of it), a placeholder of the row's
    * template has no value, or the template is not valid yet.
    */
   note:
     | 'default'
     | 'login-sanitized'
+    | 'login-shortened'
     | 'login-generated'
     | 'template-unfilled'
     | 'template-invalid'

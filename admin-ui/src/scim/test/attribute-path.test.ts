@@ -80,7 +80,12 @@ describe('readSource', () => {
     [`${ENTERPRISE_URN}:department`, 'Retail'],
     [`${ENTERPRISE_URN.toLowerCase()}:manager.displayName`, 'Megan'],
     ['title', undefined],
-    ['emails[value co "x"].value', undefined],
+    // The whole SCIM filter grammar, as the sidecar reads it.
+    ['emails[value co "x"].value', 'adele@home.example'],
+    ['emails[value co "nothing"].value', undefined],
+    ['emails[type ne "other"].value', 'AdeleV@contoso.com'],
+    ['emails[not (type eq "work")].value', 'adele@home.example'],
+    ['emails[type eq "home" or primary eq true].value', 'AdeleV@contoso.com'],
   ])('reads %s', (path, value) => {
     expect(readSource(user, path)).toBe(value);
   });
@@ -93,8 +98,14 @@ describe('sanitizeLogin', () => {
     ['<b>bold</b>', 'bold'],
     ['a%20b', 'ab'],
     ['日本', null],
-    ['x'.repeat(70), 'x'.repeat(60)],
   ])('%j → %j', (name, login) => {
     expect(sanitizeLogin(name)).toBe(login);
+  });
+
+  it('shortens a login over 60 characters to 60, ending in a stable hash', () => {
+    const login = sanitizeLogin('x'.repeat(70));
+    expect(login).toMatch(/^x{51}-[0-9a-z]{8}$/);
+    expect(sanitizeLogin('x'.repeat(70))).toBe(login);
+    expect(sanitizeLogin('x'.repeat(71))).not.toBe(login);
   });
 });

@@ -1,10 +1,12 @@
 // A WordPress user as a peer's SCIM endpoint sees it, through this site's attribute map read
 // backwards: each row whose direction lets WordPress write out (`outbound` or `both`) sends
-// its WordPress target's value to its SCIM source path. Values are compared by WordPress
+// its WordPress target's value to its SCIM source path. Peer values are read with
+// provisioning's one attribute-path reader and login rule. Values are compared by WordPress
 // target name (`first_name`, `meta:title`), plus `user_login` and `active` always.
 import { createHash } from 'node:crypto';
 import type { AttributeMapping, UserSnapshot } from '../../wordpress/types.js';
-import { readSource, writeSource } from '../../scim/mapping.js';
+import { readAttribute, sanitizeLogin, targetKind } from '../../provisioning/index.js';
+import { writeSource } from '../../scim/mapping.js';
 import { ENTERPRISE_USER_SCHEMA, USER_SCHEMA } from '../../scim/schemas/definitions.js';
 import type { ScimResource } from '../../scim/schemas/model.js';
 import type { MappedValues } from '../../store/types.js';
@@ -15,24 +17,16 @@ export const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 export const LOGIN = 'user_login';
 export const ACTIVE = 'active';
 
-const CORE: Record<string, keyof UserSnapshot> = {
-  user_login: 'login',
-  user_email: 'email',
-  first_name: 'firstName',
-  last_name: 'lastName',
-  display_name: 'displayName',
-  nickname: 'nickname',
-  user_url: 'url',
-};
-
 /** Map rows this site sends out: direction outbound or both, with a target WordPress has. */
 export function outboundEntries(map: AttributeMapping[]): AttributeMapping[] {
-  return map.filter(
-    (entry) =>
+  return map.filter((entry) => {
+    const target = targetKind(entry.target);
+    return (
       entry.direction !== 'inbound' &&
-      (entry.target in CORE || entry.target.startsWith('meta:')) &&
-      !/^username$/i.test(entry.source),
-  );
+      (target?.kind === 'core' || target?.kind === 'meta') &&
+      !/^username$/i.test(entry.source)
+    );
+  });
 }
 
 /** Every attribute name a peer receives for these rows. */
@@ -52,11 +46,14 @@ export function localValues(snapshot: UserSnapshot, entries: AttributeMapping[])
     [ACTIVE]: snapshot.active ? 'true' : 'false',
   };
   for (const entry of entries) {
-    const target = entry.target;
-    const value = target.startsWith('meta:')
-      ? snapshot.meta?.[target.slice(5)]
-      : snapshot[CORE[target]!];
-    values[target] = clean(value);
+    const target = targetKind(entry.target);
+    const value =
+      target?.kind === 'meta'
+        ? snapshot.meta?.[target.key]
+        : target?.kind === 'core'
+          ? snapshot[target.field]
+          : undefined;
+    values[entry.target] = clean(value);
   }
   return values;
 }
@@ -64,10 +61,12 @@ export function localValues(snapshot: UserSnapshot, entries: AttributeMapping[])
 /** The values a peer's SCIM User holds for the same attributes. */
 export function peerValues(resource: ScimResource, entries: AttributeMapping[]): MappedValues {
   const values: MappedValues = {
-    [LOGIN]: clean(resource.userName),
+    // The login the peer's userName makes here (the one login rule), so that `Tomás` there
+    // and `Tomas` here are the same value, not a difference to push forever.
+    [LOGIN]: typeof resource.userName === 'string' ? clean(sanitizeLogin(resource.userName)) : null,
     [ACTIVE]: resource.active === false ? 'false' : 'true',
   };
-  for (const entry of entries) values[entry.target] = clean(readSource(resource, entry.source));
+  for (const entry of entries) values[entry.target] = clean(readAttribute(resource, entry.source));
   return values;
 }
 
