@@ -11,22 +11,6 @@ const PURE_MODULES = [
   '^sidecar/src/outbound/coalesce\\.ts$',
 ];
 
-/**
- * KNOWN folder cycle, to be removed: scim/ → engine/ (logins.ts, mapping.ts' templates) →
- * connectors/ (contracts) → scim/ and scim/schemas/ (the peer connector's SCIM mapping and
- * schema definitions). It opens once the login and mapping rules move to provisioning/.
- * dependency-cruiser's baseline (--ignore-known) does not cover folder rules, so its edges
- * are named here: a cycle with any other edge still fails.
- */
-const KNOWN_CYCLE_EDGES = {
-  'sidecar/src/scim': ['sidecar/src/engine'],
-  'sidecar/src/scim/schemas': ['sidecar/src/scim'],
-  'sidecar/src/engine': ['sidecar/src/connectors'],
-  'sidecar/src/connectors': ['sidecar/src/scim', 'sidecar/src/scim/schemas'],
-};
-
-const exactly = (names) => `^(${names.map((n) => n.replace(/[/.]/g, '\\$&')).join('|')})$`;
-
 /** No folder of sidecar/src takes part in a dependency cycle (known edges aside). */
 const folderCycleRules = [
   {
@@ -35,16 +19,9 @@ const folderCycleRules = [
       'Folders of sidecar/src depend on each other one way only (scim/, engine/, outbound/ → connectors/ contracts → provisioning/ → wordpress/, store/).',
     severity: 'error',
     scope: 'folder',
-    from: { path: '^sidecar/src/', pathNot: exactly(Object.keys(KNOWN_CYCLE_EDGES)) },
+    from: { path: '^sidecar/src/' },
     to: { circular: true },
   },
-  ...Object.entries(KNOWN_CYCLE_EDGES).map(([from, known]) => ({
-    name: 'no-folder-cycles',
-    severity: 'error',
-    scope: 'folder',
-    from: { path: exactly([from]) },
-    to: { circular: true, pathNot: exactly(known) },
-  })),
 ];
 
 /** @type {import('dependency-cruiser').IConfiguration} */

@@ -12,7 +12,7 @@
 //   takes `…v-…`; ordering is left to the whole filter (a suffix changes the order).
 // - emails is a candidate only, compared with the account's email (the mapped primary one);
 //   a further email kept only in the stored SCIM object is not found by a pushed-down filter.
-import { sanitizeLogin } from '../engine/logins.js';
+import { sanitizeLogin } from '../provisioning/index.js';
 import type { FilterNode } from './filter.js';
 import type { AttributeMapEntry } from './mapping.js';
 
