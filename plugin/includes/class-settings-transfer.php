@@ -12,7 +12,7 @@ use WP_Error;
 defined( 'ABSPATH' ) || exit;
 
 /**
- * The file holds the configuration (attribute map, role map, deprovisioning, audit retention),
+ * The file holds the configuration (attribute map, login renames, role map, deprovisioning, audit retention),
  * the pull connections (settings and schedules) and the WordPress peers. It never holds a
  * secret: client secrets, peer tokens and SCIM tokens stay on the site that has them.
  *
@@ -30,7 +30,7 @@ class Settings_Transfer {
 	public const VERSION = 1;
 
 	/** Parts of `settings` that belong to Config. */
-	private const CONFIG_PARTS = array( 'attributeMap', 'roleMap', 'deprovision', 'audit' );
+	private const CONFIG_PARTS = array( 'attributeMap', 'renameLogins', 'roleMap', 'deprovision', 'audit' );
 
 	/**
 	 * The export file.

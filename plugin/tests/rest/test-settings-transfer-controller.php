@@ -63,6 +63,7 @@ function comparable_settings( int $admin ): array {
 	);
 	return array(
 		'attributeMap' => $config['attributeMap'],
+		'renameLogins' => $config['renameLogins'],
 		'roleMap'      => $config['roleMap'],
 		'deprovision'  => $config['deprovision'],
 		'audit'        => $config['audit'],
@@ -103,6 +104,7 @@ check(
 				'PATCH',
 				'/config',
 				array(
+					'renameLogins' => true,
 					'roleMap'     => array(
 						'rules'              => array(
 							array(
@@ -148,9 +150,10 @@ check(
 			}
 			same( 7, $file['settings']['deprovision']['graceDays'], 'deprovisioning exported' );
 			same( 'editor', $file['settings']['roleMap']['rules'][0]['role'], 'role rules exported' );
+			same( true, $file['settings']['renameLogins'], 'the login-renames setting exported' );
 
 			// Change everything the file holds, then bring the file back.
-			same( 200, rest( $admin, 'PATCH', '/config', array( 'audit' => array( 'retentionDays' => 365 ), 'roleMap' => array( 'rules' => array() ), 'peers' => array() ) )['status'], 'changed config' );
+			same( 200, rest( $admin, 'PATCH', '/config', array( 'audit' => array( 'retentionDays' => 365 ), 'renameLogins' => false, 'roleMap' => array( 'rules' => array() ), 'peers' => array() ) )['status'], 'changed config' );
 			same( 200, rest( $admin, 'PATCH', '/connections/' . $slug, array( 'name' => 'Renamed', 'schedule' => null, 'pageSize' => 10 ) )['status'], 'changed connection' );
 			ok( comparable_settings( $admin ) !== $original, 'settings differ before the import' );
 
