@@ -3,6 +3,7 @@
 // ones one by one as in real time, the rest are skipped by hash. Listing the next page,
 // sending this one and recording the previous one overlap.
 import type { AttributeMapping } from '../../engine/types.js';
+import pLimit from 'p-limit';
 import type { PeerSettings } from '../../outbound/feed.js';
 import { DeliveryError } from '../../outbound/types.js';
 import type {
@@ -51,6 +52,13 @@ export class FullPush {
   /**
    * Every user, a page at a time: new ones through /Bulk (as fast as the peer's inbound SCIM
    * allows), changed ones one by one as in real time, the rest skipped by hash.
+   *
+   * Three stages overlap. One window of BULK_IN_FLIGHT /Bulk requests serves the whole push
+   * and is fed across page boundaries, so it never drains while a page ends; the next page is
+   * listed and planned while the window works; pages complete in order (roles, passwords,
+   * states and links recorded, then progress saved), each once all its creates are answered.
+   * At most two pages' creates wait for the window. After a failure nothing more is sent, the
+   * pages before it are still recorded, and the push ends once every request has settled.
    */
   async run(context: PushContext): Promise<PushProgress> {
     const entries = outboundEntries(context.config.attributeMap);
@@ -63,44 +71,87 @@ export class FullPush {
       unchanged: 0,
       failed: 0,
     };
-    // Three stages overlap: the next page is listed here while this page's users go out
-    // through /Bulk, and the previous page's links, roles and states are recorded meanwhile.
     const list = (page: number) => {
       const pending = this.host.deps.feed.listUsers(this.host.slug, page, PUSH_PAGE);
       pending.catch(() => undefined); // Awaited below; a failure surfaces there.
       return pending;
     };
-    let next = list(1);
+    const window = pLimit(BULK_IN_FLIGHT);
+    // The first failure; once set, nothing more is sent.
+    const halt: { failed: boolean; error?: unknown } = { failed: false };
+    const stop = (error: unknown) => {
+      if (halt.failed) return;
+      halt.failed = true;
+      halt.error = error;
+    };
+    const sends: Promise<void>[] = [];
     let finishing: Promise<void> = Promise.resolve();
-    for (let page = 1; ; page++) {
-      if (context.signal.aborted) throw new Error('stopped');
-      const { total, users } = await next;
-      progress.total = total;
-      if (users.length === 0) break;
-      const more = users.length === PUSH_PAGE;
-      if (more) next = list(page + 1);
-      const finish = await this.pushPage(users, entries, context, progress);
-      await finishing;
-      finishing = finish().then(async () => {
-        progress.processed += users.length;
-        await context.onProgress({ ...progress });
-      });
-      // Awaited at the next page or the end; a failure meanwhile must not go unhandled (it
-      // would end the process while the next page is listed).
-      finishing.catch(() => undefined);
-      if (!more) break;
+    try {
+      let next = list(1);
+      for (let page = 1; ; page++) {
+        if (context.signal.aborted) throw new Error('stopped');
+        if (halt.failed) break;
+        const { total, users } = await next;
+        progress.total = total;
+        if (users.length === 0) break;
+        const more = users.length === PUSH_PAGE;
+        if (more) next = list(page + 1);
+        const plan = await this.planPage(users, entries, progress);
+        // Settles once every chunk of the page has (a page is never left with one in flight).
+        const sent = Promise.allSettled(
+          plan.chunks.map((chunk) =>
+            window(async () => {
+              // Left unsent: the page stays incomplete (nothing of it is recorded as pushed).
+              if (context.signal.aborted) throw new Error('stopped');
+              if (halt.failed) throw halt.error;
+              try {
+                const created = await this.bulkCreate(chunk, entries, plan.conflicts, plan.results);
+                for (const [userId, done] of created) plan.delivered.set(userId, done);
+              } catch (error) {
+                stop(error);
+                throw error;
+              }
+            }),
+          ),
+        ).then((outcomes) => {
+          const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+          if (failed) throw failed.reason;
+        });
+        sent.catch(stop);
+        sends.push(sent);
+        const earlier = finishing;
+        finishing = (async () => {
+          await earlier;
+          await sent;
+          // A page whose creates were all answered is recorded even when a later one failed.
+          await plan.complete(context, progress);
+          progress.processed += users.length;
+          await context.onProgress({ ...progress });
+        })();
+        // Awaited at the end; a failure meanwhile stops the sending (and must not go unhandled).
+        finishing.catch(stop);
+        // Back-pressure: the page before this one has had all its creates answered.
+        if (sends.length >= 2) await sends[sends.length - 2]!.catch(() => undefined);
+        if (!more) break;
+      }
+    } catch (error) {
+      stop(error);
     }
-    await finishing;
+    await Promise.allSettled(sends);
+    await finishing.catch(stop);
+    if (halt.failed) throw halt.error;
     return progress;
   }
 
-  /** Sends a page's new users; returns what completes the page (links, roles, updates). */
-  private async pushPage(
+  /**
+   * Sorts a page's users into creates (sent through /Bulk, in chunks) and others (delivered
+   * one by one when the page completes); counts the unchanged.
+   */
+  private async planPage(
     users: UserSnapshot[],
     entries: AttributeMapping[],
-    context: PushContext,
     progress: PushProgress,
-  ): Promise<() => Promise<void>> {
+  ) {
     const candidates = users.filter((user) => !this.host.excluded(user));
     progress.unchanged += users.length - candidates.length;
     const states = await this.host.deps.store.getOutboundStates(
@@ -137,27 +188,28 @@ export class FullPush {
     const results = new Map<number, DeliveryResult>();
     const delivered = new Map<number, Delivered>();
     const hashes = await this.host.passwordHashes(creates.map((user) => user.id));
-
-    // New users: /Bulk POSTs, a few requests in flight.
     const chunks: UserSnapshot[][] = [];
     for (let i = 0; i < creates.length; i += BULK_SIZE)
       chunks.push(creates.slice(i, i + BULK_SIZE));
-    const retryOneByOne: UserSnapshot[] = [];
-    await inParallel(chunks, BULK_IN_FLIGHT, async (chunk) => {
-      const created = await this.bulkCreate(chunk, entries, retryOneByOne, results);
-      for (const [userId, done] of created) delivered.set(userId, done);
-    });
-    return () =>
-      this.completePage(
-        snapshots,
-        delivered,
-        results,
-        others,
-        retryOneByOne,
-        hashes,
-        context,
-        progress,
-      );
+    // Users the peer already has (a create answered 409): resolved one by one.
+    const conflicts: UserSnapshot[] = [];
+    return {
+      chunks,
+      conflicts,
+      results,
+      delivered,
+      complete: (context: PushContext, progress: PushProgress) =>
+        this.completePage(
+          snapshots,
+          delivered,
+          results,
+          others,
+          conflicts,
+          hashes,
+          context,
+          progress,
+        ),
+    };
   }
 
   private async completePage(
@@ -213,7 +265,7 @@ export class FullPush {
     await this.host.record(delivered, results, snapshots);
 
     // Changed (or unresolved) users: one by one, as in real time.
-    const rest = await inParallelResults(others, UPDATE_CONCURRENCY, (change) =>
+    const rest = await pLimit(UPDATE_CONCURRENCY).map(others, (change) =>
       this.host.deliver([change], { config: context.config, signal: context.signal }),
     );
     for (const answer of rest) for (const [id, result] of answer) results.set(id, result);
@@ -308,20 +360,4 @@ function sameSet(a: string[] | null | undefined, b: string[] | null | undefined)
   const x = new Set(a ?? []);
   const y = new Set(b ?? []);
   return x.size === y.size && [...x].every((v) => y.has(v));
-}
-
-async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
-async function inParallelResults<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>) {
-  const out: R[] = [];
-  await inParallel(items, limit, async (item) => {
-    out.push(await work(item));
-  });
-  return out;
 }
