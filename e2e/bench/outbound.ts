@@ -75,18 +75,23 @@ async function linkedCount(child: Stack): Promise<number> {
 }
 
 async function createUsers(stack: Stack, prefix: string, count: number): Promise<void> {
-  // Two PHP processes, as fast as WordPress itself inserts users.
-  const half = Math.ceil(count / 2);
-  await Promise.all(
-    [0, 1].map((part) =>
-      wpEval(
+  // Two PHP processes, as fast as WordPress itself inserts users; 200 users per process run,
+  // so that a loaded machine stays within the PHP runner's time limit.
+  const runs: [number, number][] = [];
+  for (let i = 0; i < count; i += 200) runs.push([i, Math.min(count, i + 200)]);
+  let next = 0;
+  const worker = async () => {
+    while (next < runs.length) {
+      const [from, to] = runs[next++]!;
+      await wpEval(
         stack,
-        `for ( $i = ${part * half}; $i < ${Math.min(count, (part + 1) * half)}; $i++ ) {
+        `for ( $i = ${from}; $i < ${to}; $i++ ) {
            wp_insert_user( array( 'user_login' => "${prefix}$i", 'user_email' => "${prefix}$i@example.com", 'user_pass' => wp_generate_password( 12 ), 'first_name' => 'Bench', 'last_name' => "User $i", 'role' => 'subscriber' ) );
          }`,
-      ),
-    ),
-  );
+      );
+    }
+  };
+  await Promise.all([worker(), worker()]);
 }
 
 async function fullPush(parent: Stack, child: Stack, users: number): Promise<number> {
