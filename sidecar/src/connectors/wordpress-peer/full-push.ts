@@ -76,7 +76,7 @@ export class FullPush {
       pending.catch(() => undefined); // Awaited below; a failure surfaces there.
       return pending;
     };
-    const window = pLimit(BULK_IN_FLIGHT);
+    const bulkWindow = pLimit(BULK_IN_FLIGHT);
     // The first failure; once set, nothing more is sent.
     const halt: { failed: boolean; error?: unknown } = { failed: false };
     const stop = (error: unknown) => {
@@ -100,7 +100,7 @@ export class FullPush {
         // Settles once every chunk of the page has (a page is never left with one in flight).
         const sent = Promise.allSettled(
           plan.chunks.map((chunk) =>
-            window(async () => {
+            bulkWindow(async () => {
               // Left unsent: the page stays incomplete (nothing of it is recorded as pushed).
               if (context.signal.aborted) throw new Error('stopped');
               if (halt.failed) throw halt.error;
