@@ -6,7 +6,7 @@
 //    local PostgreSQL, trust auth, at BENCH_POSTGRES_URL or postgres://postgres@127.0.0.1:5432),
 //    the SCIM rate limit raised out of the way (its buckets still live in the shared store).
 //    M minimal users (default 2,000) are POSTed through /Bulk, 100 per request, the same
-//    number of requests in flight for either count (default 4), round-robin over the replicas.
+//    number of requests in flight for either count (default 2), round-robin over the replicas.
 // 2. A Microsoft Graph full sync of S users (default 10,000; the Graph emulator) on the same
 //    stack: one run, carried out by the replica that claims it, the others sharing its store.
 // 3. Filter latency (one replica, its own SQLite store, as before): it seeds N users (default
@@ -19,7 +19,7 @@
 //    and, for reference, externalId sw and displayName co (answered by SQL alone).
 // It prints its figures; the last line is one JSON object (a skipped part's figures are null).
 //
-//   npm run bench:replicas [-- --users 100000 --repeat 20 --bulk-users 2000 --in-flight 4
+//   npm run bench:replicas [-- --users 100000 --repeat 20 --bulk-users 2000 --in-flight 2
 //                             --sync-users 10000 --skip-filters --skip-bulk --skip-sync]
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -38,7 +38,7 @@ import {
 } from '../src/emulators/microsoft-graph/stack.js';
 import { ensurePrerequisites, request, startStack, type Stack } from '../src/stack/index.js';
 import { freePort, releasePort } from '../src/stack/ports.js';
-import type { ManagedProcess } from '../src/stack/process.js';
+import { groupMembers, type ManagedProcess } from '../src/stack/process.js';
 import { startSidecar } from '../src/stack/sidecar.js';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -66,7 +66,7 @@ function parseOptions(argv: string[]): Options {
     users: 100_000,
     repeat: 20,
     bulkUsers: 2000,
-    inFlight: 4,
+    inFlight: 2,
     syncUsers: 10_000,
     skipFilters: false,
     skipBulk: false,
@@ -214,8 +214,41 @@ interface Replicas {
   stack: Stack;
   /** Base URL of each replica's SCIM service; the stack's own sidecar first. */
   scimUrls: string[];
+  /** Process group of each replica, in the same order. */
+  sidecarGroups: number[];
+  /** Process groups of WordPress (PHP's server and its workers). */
+  wordpressGroups: number[];
   stop(): Promise<void>;
 }
+
+/**
+ * Seconds so far of process groups' members: on a CPU (`cpu`) and runnable but waiting for
+ * one (`waiting`), from /proc/<pid>/schedstat (main threads; Linux only). The rest of a
+ * member's wall time it was blocked: on the network, a database, the disk.
+ */
+function schedSeconds(pgids: number[]): { cpu: number; waiting: number } {
+  const total = { cpu: 0, waiting: 0 };
+  for (const pgid of pgids) {
+    for (const pid of groupMembers(pgid)) {
+      try {
+        const [cpu, waiting] = fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ');
+        total.cpu += Number(cpu) / 1e9;
+        total.waiting += Number(waiting) / 1e9;
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+  }
+  return total;
+}
+
+const isSidecar = (pgid: number) => {
+  try {
+    return fs.readFileSync(`/proc/${pgid}/cmdline`, 'utf8').includes('sidecar/src/main.ts');
+  } catch {
+    return false;
+  }
+};
 
 /**
  * One WordPress with `count` sidecar replicas on one fresh PostgreSQL database: the stack's
@@ -252,7 +285,14 @@ async function startReplicas(count: number): Promise<Replicas> {
       extra.push(replica.process);
       scimUrls.push(`${replica.url}/scim/v2`);
     }
-    return { stack, scimUrls, stop };
+    const groups = stack.processGroups();
+    return {
+      stack,
+      scimUrls,
+      sidecarGroups: [...groups.filter(isSidecar), ...extra.map((replica) => replica.pid)],
+      wordpressGroups: groups.filter((pgid) => !isSidecar(pgid)),
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
@@ -287,6 +327,8 @@ async function bulkThroughput(replicas: Replicas, users: number, inFlight: numbe
   for (let i = 0; i < users; i += 100)
     chunks.push(Array.from({ length: Math.min(100, users - i) }, (_, n) => i + n));
   const perReplica = replicas.scimUrls.map(() => 0);
+  const sidecarsBefore = replicas.sidecarGroups.map((pgid) => schedSeconds([pgid]));
+  const wordpressBefore = schedSeconds(replicas.wordpressGroups);
   const start = process.hrtime.bigint();
   let next = 0;
   const worker = async () => {
@@ -328,8 +370,20 @@ async function bulkThroughput(replicas: Replicas, users: number, inFlight: numbe
     }
   };
   await Promise.all(Array.from({ length: Math.min(inFlight, chunks.length) }, worker));
-  const perSec = users / (Number(process.hrtime.bigint() - start) / 1e9);
-  return { perSec, perReplica };
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  // Cores' worth of CPU used and of waiting for a CPU, per replica and for WordPress.
+  const share = (
+    now: { cpu: number; waiting: number },
+    then: { cpu: number; waiting: number },
+  ) => ({
+    cpu: (now.cpu - then.cpu) / seconds,
+    waiting: (now.waiting - then.waiting) / seconds,
+  });
+  const sidecars = replicas.sidecarGroups.map((pgid, i) =>
+    share(schedSeconds([pgid]), sidecarsBefore[i]!),
+  );
+  const wordpress = share(schedSeconds(replicas.wordpressGroups), wordpressBefore);
+  return { perSec: users / seconds, perReplica, sidecars, wordpress, seconds };
 }
 
 /** A full Graph sync of every emulated user through Sync now; users/s of the run itself. */
@@ -364,6 +418,11 @@ async function scaleOut(
       bulkPerSec = bulk.perSec;
       say(
         `  /Bulk, ${options.bulkUsers} users, ${options.inFlight} requests in flight (requests per replica ${bulk.perReplica.join('/')}): ${bulkPerSec.toFixed(1)} users/s`,
+      );
+      const cores = (x: { cpu: number; waiting: number }) =>
+        `${x.cpu.toFixed(2)} on a CPU + ${x.waiting.toFixed(2)} waiting for one`;
+      say(
+        `    meanwhile, in cores: replicas ${bulk.sidecars.map(cores).join('; ')}; WordPress ${cores(bulk.wordpress)} (load average ${os.loadavg()[0]!.toFixed(1)})`,
       );
     }
     if (emulator) {
