@@ -3,10 +3,12 @@
 // time comes from the plugin's nudge) it measures, in this order:
 //   1. the full push of N existing users (default 2,000) from parent to child, users/s;
 //   2. for reference, inbound SCIM /Bulk into the same child with N other users (100 per
-//      request, two in flight), users/s — the full push's target: once with the very SCIM
-//      Users the push sent (the parent's users through its outbound map, built by the push's
-//      own mapper, with other userNames, emails and external ids), and once with minimal
-//      users (userName, name, one email);
+//      request, two in flight), users/s — the full push's target: with the very SCIM Users
+//      the push sends (the parent's users through its outbound map, built by the push's own
+//      mapper, with other userNames, emails and external ids) once just before the push and
+//      once just after it, so that a machine whose load drifts during the run does not favour
+//      either side (the ratio is to their mean); and once with minimal users (userName, name,
+//      one email);
 //   3. the delay from a user update on the parent (the moment the update request starts) to
 //      its arrival on the child (as the child's REST API shows it), over M sequential updates
 //      (default 200): median and p95.
@@ -75,18 +77,23 @@ async function linkedCount(child: Stack): Promise<number> {
 }
 
 async function createUsers(stack: Stack, prefix: string, count: number): Promise<void> {
-  // Two PHP processes, as fast as WordPress itself inserts users.
-  const half = Math.ceil(count / 2);
-  await Promise.all(
-    [0, 1].map((part) =>
-      wpEval(
+  // Two PHP processes, as fast as WordPress itself inserts users; 200 users per process run,
+  // so that a loaded machine stays within the PHP runner's time limit.
+  const runs: [number, number][] = [];
+  for (let i = 0; i < count; i += 200) runs.push([i, Math.min(count, i + 200)]);
+  let next = 0;
+  const worker = async () => {
+    while (next < runs.length) {
+      const [from, to] = runs[next++]!;
+      await wpEval(
         stack,
-        `for ( $i = ${part * half}; $i < ${Math.min(count, (part + 1) * half)}; $i++ ) {
+        `for ( $i = ${from}; $i < ${to}; $i++ ) {
            wp_insert_user( array( 'user_login' => "${prefix}$i", 'user_email' => "${prefix}$i@example.com", 'user_pass' => wp_generate_password( 12 ), 'first_name' => 'Bench', 'last_name' => "User $i", 'role' => 'subscriber' ) );
          }`,
-      ),
-    ),
-  );
+      );
+    }
+  };
+  await Promise.all([worker(), worker()]);
 }
 
 async function fullPush(parent: Stack, child: Stack, users: number): Promise<number> {
@@ -150,17 +157,17 @@ async function pushedResources(parent: Stack): Promise<ScimResource[]> {
 }
 
 /** A pushed SCIM User as another person: other userName, emails and external id. */
-function asOtherUser(resource: ScimResource, n: number): ScimResource {
+function asOtherUser(resource: ScimResource, n: number, prefix: string): ScimResource {
   const emails = Array.isArray(resource.emails)
     ? (resource.emails as { value?: string }[]).map((email) => ({
         ...email,
-        value: `same${n}-${email.value}`,
+        value: `${prefix}${n}-${email.value}`,
       }))
     : undefined;
   return {
     ...resource,
-    userName: `same${n}-${String(resource.userName)}`,
-    externalId: `same-${n}`,
+    userName: `${prefix}${n}-${String(resource.userName)}`,
+    externalId: `${prefix}-${n}`,
     ...(emails ? { emails } : {}),
   };
 }
@@ -293,18 +300,29 @@ async function main(): Promise<void> {
     }
     await pair(parent, child);
 
+    // The SCIM Users the push is about to send (the push changes none of their values).
+    const pushed = await pushedResources(parent);
+    if (pushed.length !== options.users)
+      throw new Error(`found ${pushed.length} users to push, expected ${options.users}`);
+    const beforePerSec = await inboundBulk(child, options.users, 'bulk-before', (n) =>
+      asOtherUser(pushed[n]!, n, 'before'),
+    );
+    say(
+      `inbound /Bulk, the same SCIM Users, before      ${options.users} users: ${beforePerSec.toFixed(1)} users/s`,
+    );
     const pushPerSec = await fullPush(parent, child, options.users);
     say(
       `full push, parent → child                       ${options.users} users: ${pushPerSec.toFixed(1)} users/s`,
     );
-    const pushed = await pushedResources(parent);
-    if (pushed.length !== options.users)
-      throw new Error(`found ${pushed.length} pushed users, expected ${options.users}`);
-    const samePerSec = await inboundBulk(child, options.users, 'bulk-same', (n) =>
-      asOtherUser(pushed[n]!, n),
+    const afterPerSec = await inboundBulk(child, options.users, 'bulk-same', (n) =>
+      asOtherUser(pushed[n]!, n, 'same'),
     );
     say(
-      `inbound /Bulk, the same SCIM Users (reference)  ${options.users} users: ${samePerSec.toFixed(1)} users/s`,
+      `inbound /Bulk, the same SCIM Users, after       ${options.users} users: ${afterPerSec.toFixed(1)} users/s`,
+    );
+    const samePerSec = (beforePerSec + afterPerSec) / 2;
+    say(
+      `inbound /Bulk, the same SCIM Users (reference)  mean of before and after: ${samePerSec.toFixed(1)} users/s`,
     );
     const bulkPerSec = await inboundBulk(child, options.users, 'bulk', minimalUser);
     say(
@@ -326,6 +344,8 @@ async function main(): Promise<void> {
         fullPushPerSec: Math.round(pushPerSec * 10) / 10,
         inboundBulkPerSec: Math.round(bulkPerSec * 10) / 10,
         inboundBulkSameUsersPerSec: Math.round(samePerSec * 10) / 10,
+        inboundBulkSameUsersBeforePerSec: Math.round(beforePerSec * 10) / 10,
+        inboundBulkSameUsersAfterPerSec: Math.round(afterPerSec * 10) / 10,
         pushRatioSameUsers: Math.round((pushPerSec / samePerSec) * 100) / 100,
         users: options.users,
         updates: options.updates,

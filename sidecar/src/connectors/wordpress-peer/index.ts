@@ -20,17 +20,8 @@
 // Two-way sync reads the peer's user before writing and lets the later change of an attribute
 // win (see conflicts.ts). Password hashes (never plain text) go to the peer's companion route
 // when both sites enabled it (see the plugin's Password_Hashes).
-import pLimit from 'p-limit';
-import type { Logger } from '../../logger.js';
-import type { PluginFeed } from '../../wordpress/feed.js';
-import type {
-  AttributeMapping,
-  AuditEntry,
-  OutboxChange,
-  PeerSettings,
-  SyncConfig,
-  UserSnapshot,
-} from '../../wordpress/types.js';
+import type { AttributeMapping, SyncConfig } from '../../wordpress/types.js';
+import type { AuditEntry, PeerSettings } from '../../wordpress/types.js';
 import { DeliveryError } from '../types.js';
 import type {
   DeliveryContext,
@@ -42,19 +33,20 @@ import type {
   TargetDescription,
   UserChange,
 } from '../types.js';
-import { GROUP_SCHEMA } from '../../scim/schemas/definitions.js';
+import type { OutboxChange } from '../../wordpress/types.js';
+import type { UserSnapshot } from '../../wordpress/types.js';
 import type { ScimResource } from '../../scim/schemas/model.js';
-import type { MappedValues, OutboundState, OutboundStateInput, Store } from '../../store/types.js';
+import type { MappedValues, OutboundState, OutboundStateInput } from '../../store/types.js';
 import { PeerClient, PeerHttpError } from './client.js';
 import { CompanionClient, companionUrl } from './companion.js';
 import { describeVerdict, planUpdate, resolveConflicts } from './conflicts.js';
+import { FullPush } from './full-push.js';
 import {
   ACTIVE,
   PATCH_SCHEMA,
   differing,
   idFromLocation,
   localValues,
-  memberOf,
   outboundEntries,
   patchOperations,
   peerValues,
@@ -62,38 +54,19 @@ import {
   sentAttributes,
   valuesHash,
 } from './mapper.js';
+import { PeerRoleGroups } from './roles.js';
+import type { Delivered, PeerTargetDeps } from './types.js';
+
+export type { PeerTargetDeps } from './types.js';
 
 export const KIND = 'wordpress-peer';
-const BULK_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
-const PUSH_PAGE = 500;
-const BULK_SIZE = 100;
-const BULK_IN_FLIGHT = 2;
-const UPDATE_CONCURRENCY = 4;
-
-export interface PeerTargetDeps {
-  peer: PeerSettings;
-  feed: PluginFeed;
-  store: Store;
-  logger: Logger;
-  /** Injected by tests; built from the peer's settings otherwise. */
-  client?: PeerClient;
-  companion?: CompanionClient | null;
-}
-
-/** What delivering one user produced besides the outcome. */
-interface Delivered {
-  outcome: DeliveryOutcome;
-  state: OutboundStateInput | 'forget' | null;
-  link: string | null | undefined;
-  audit: AuditEntry[];
-}
 
 export class WordPressPeerTarget implements OutboundTarget {
   readonly kind = KIND;
   readonly slug: string;
   private readonly client: PeerClient;
   private readonly companion: CompanionClient | null;
-  private readonly groups = new Map<string, string>();
+  private readonly roles: PeerRoleGroups;
   private twoWay = false;
 
   constructor(private readonly deps: PeerTargetDeps) {
@@ -114,6 +87,7 @@ export class WordPressPeerTarget implements OutboundTarget {
           )
         : null;
     }
+    this.roles = new PeerRoleGroups(this.client, peer, (remoteId) => this.getRemote(remoteId));
   }
 
   private get peer(): PeerSettings {
@@ -343,7 +317,7 @@ export class WordPressPeerTarget implements OutboundTarget {
       }
     }
 
-    const roles = await this.syncRoles(snapshot, remoteId, current, remote, status === 'created');
+    const roles = await this.roles.sync(snapshot, remoteId, current, remote, status === 'created');
     if (roles.changed && status === 'unchanged') status = 'updated';
 
     const hashForPeer = hashes.get(userId);
@@ -546,107 +520,6 @@ export class WordPressPeerTarget implements OutboundTarget {
     return modified ? Object.fromEntries(attributes.map((a) => [a, modified])) : {};
   }
 
-  /**
-   * Keeps the peer's role groups in line with the user's roles. A disabled user has no roles
-   * here, but keeps its memberships there (the peer disables it; reactivation restores them).
-   */
-  private async syncRoles(
-    snapshot: UserSnapshot,
-    remoteId: string,
-    state: OutboundState | null,
-    remote: ScimResource | null,
-    created: boolean,
-  ): Promise<{ roles: string[] | null; changed: boolean }> {
-    const previous = state?.roles ?? (remote ? memberOf(remote) : created ? [] : null);
-    if (!this.peer.roles || !snapshot.active) return { roles: previous, changed: false };
-    const wanted = [...new Set(snapshot.roles ?? [])].filter((role) => role !== 'usersync_service');
-    const before = previous ?? (await this.remoteMemberships(remoteId));
-    const add = wanted.filter((role) => !before.includes(role));
-    const remove = before.filter((role) => !wanted.includes(role));
-    for (const role of add) await this.changeMembership(role, { add: [remoteId] });
-    for (const role of remove) await this.changeMembership(role, { remove: [remoteId] });
-    return { roles: wanted, changed: add.length + remove.length > 0 };
-  }
-
-  private async remoteMemberships(remoteId: string): Promise<string[]> {
-    const remote = await this.getRemote(remoteId);
-    return remote ? memberOf(remote) : [];
-  }
-
-  /** The id of the group named after a role on the peer, created when missing. */
-  private async groupId(role: string): Promise<string> {
-    const cached = this.groups.get(role);
-    if (cached) return cached;
-    const filter = `displayName eq ${JSON.stringify(role)}`;
-    const find = async () => {
-      const { data } = await this.client.request<{ Resources?: ScimResource[] }>({
-        method: 'GET',
-        path: '/Groups',
-        query: { filter, excludedAttributes: 'members' },
-      });
-      const found = data?.Resources?.[0];
-      return found?.id !== undefined ? String(found.id) : null;
-    };
-    let id = await find();
-    if (!id) {
-      try {
-        const { data } = await this.client.request<ScimResource>({
-          method: 'POST',
-          path: '/Groups',
-          body: { schemas: [GROUP_SCHEMA], displayName: role, externalId: `role:${role}` },
-        });
-        id = data?.id !== undefined ? String(data.id) : null;
-      } catch (error) {
-        // Created meanwhile by another delivery: use that one.
-        if (!(error instanceof PeerHttpError) || error.status !== 409) throw error;
-      }
-      id ??= await find();
-      if (!id)
-        throw new DeliveryError(
-          `${this.peer.name} did not create the group "${role}"`,
-          'peer_error',
-          true,
-        );
-    }
-    this.groups.set(role, id);
-    return id;
-  }
-
-  private async changeMembership(role: string, change: { add?: string[]; remove?: string[] }) {
-    const operations: { op: string; path: string; value: { value: string }[] }[] = [];
-    if (change.add?.length)
-      operations.push({
-        op: 'add',
-        path: 'members',
-        value: change.add.map((value) => ({ value })),
-      });
-    if (change.remove?.length)
-      operations.push({
-        op: 'remove',
-        path: 'members',
-        value: change.remove.map((value) => ({ value })),
-      });
-    if (operations.length === 0) return;
-    for (let attempt = 0; ; attempt++) {
-      const id = await this.groupId(role);
-      try {
-        await this.client.request({
-          method: 'PATCH',
-          path: `/Groups/${encodeURIComponent(id)}`,
-          body: { schemas: [PATCH_SCHEMA], Operations: operations },
-        });
-        return;
-      } catch (error) {
-        // The group was deleted on the peer: make it again.
-        if (error instanceof PeerHttpError && error.status === 404 && attempt === 0) {
-          this.groups.delete(role);
-          continue;
-        }
-        throw error;
-      }
-    }
-  }
-
   private async passwordHashes(ids: number[]): Promise<Map<number, string>> {
     if (!this.peer.sendPasswords || ids.length === 0) return new Map();
     try {
@@ -714,264 +587,25 @@ export class WordPressPeerTarget implements OutboundTarget {
 
   /**
    * Every user, a page at a time: new ones through /Bulk (as fast as the peer's inbound SCIM
-   * allows), changed ones one by one as in real time, the rest skipped by hash.
+   * allows), changed ones one by one as in real time, the rest skipped by hash (full-push.ts).
    */
   async fullPush(context: PushContext): Promise<PushProgress> {
-    const entries = outboundEntries(context.config.attributeMap);
-    this.twoWay = (await this.deps.feed.inboundConnections()).has(this.slug);
-    const progress: PushProgress = {
-      processed: 0,
-      total: null,
-      created: 0,
-      updated: 0,
-      unchanged: 0,
-      failed: 0,
-    };
-    // Three stages overlap: the next page is listed here while this page's users go out
-    // through /Bulk, and the previous page's links, roles and states are recorded meanwhile.
-    const list = (page: number) => {
-      const pending = this.deps.feed.listUsers(this.slug, page, PUSH_PAGE);
-      pending.catch(() => undefined); // Awaited below; a failure surfaces there.
-      return pending;
-    };
-    let next = list(1);
-    let finishing: Promise<void> = Promise.resolve();
-    for (let page = 1; ; page++) {
-      if (context.signal.aborted) throw new Error('stopped');
-      const { total, users } = await next;
-      progress.total = total;
-      if (users.length === 0) break;
-      const more = users.length === PUSH_PAGE;
-      if (more) next = list(page + 1);
-      const finish = await this.pushPage(users, entries, context, progress);
-      await finishing;
-      finishing = finish().then(async () => {
-        progress.processed += users.length;
-        await context.onProgress({ ...progress });
-      });
-      // Awaited at the next page or the end; a failure meanwhile must not go unhandled (it
-      // would end the process while the next page is listed).
-      finishing.catch(() => undefined);
-      if (!more) break;
-    }
-    await finishing;
-    return progress;
-  }
-
-  /** Sends a page's new users; returns what completes the page (links, roles, updates). */
-  private async pushPage(
-    users: UserSnapshot[],
-    entries: AttributeMapping[],
-    context: PushContext,
-    progress: PushProgress,
-  ): Promise<() => Promise<void>> {
-    const candidates = users.filter((user) => !this.excluded(user));
-    progress.unchanged += users.length - candidates.length;
-    const states = await this.deps.store.getOutboundStates(
-      this.slug,
-      candidates.map((user) => user.id),
-    );
-    const creates: UserSnapshot[] = [];
-    const others: UserChange[] = [];
-    for (const user of candidates) {
-      const state = states.get(user.id) ?? null;
-      const remoteId = (user.linked && user.externalId) || state?.remoteId || null;
-      if (!remoteId) {
-        creates.push(user);
-        continue;
-      }
-      const same =
-        state?.hash === valuesHash(localValues(user, entries)) &&
-        (!this.peer.roles || !user.active || sameSet(state.roles, user.roles));
-      if (same && user.linked && user.externalId === state?.remoteId) {
-        progress.unchanged++;
-        continue;
-      }
-      others.push({
-        userId: user.id,
-        ids: [0],
-        actions: ['update'],
-        changed: [],
-        origins: ['local'],
-        firstAt: new Date().toISOString(),
-      });
-    }
-
-    const snapshots = new Map(users.map((user) => [user.id, user]));
-    const results = new Map<number, DeliveryResult>();
-    const delivered = new Map<number, Delivered>();
-    const hashes = await this.passwordHashes(creates.map((user) => user.id));
-
-    // New users: /Bulk POSTs, a few requests in flight.
-    const chunks: UserSnapshot[][] = [];
-    for (let i = 0; i < creates.length; i += BULK_SIZE)
-      chunks.push(creates.slice(i, i + BULK_SIZE));
-    const retryOneByOne: UserSnapshot[] = [];
-    await pLimit(BULK_IN_FLIGHT).map(chunks, async (chunk) => {
-      const created = await this.bulkCreate(chunk, entries, retryOneByOne, results);
-      for (const [userId, done] of created) delivered.set(userId, done);
-    });
-    return () =>
-      this.completePage(
-        snapshots,
-        delivered,
-        results,
-        others,
-        retryOneByOne,
-        hashes,
-        context,
-        progress,
-      );
-  }
-
-  private async completePage(
-    snapshots: Map<number, UserSnapshot>,
-    delivered: Map<number, Delivered>,
-    results: Map<number, DeliveryResult>,
-    others: UserChange[],
-    retryOneByOne: UserSnapshot[],
-    hashes: Map<number, string>,
-    context: PushContext,
-    progress: PushProgress,
-  ): Promise<void> {
-    for (const user of retryOneByOne) {
-      others.push({
-        userId: user.id,
-        ids: [0],
-        actions: ['create'],
-        changed: [],
-        origins: ['local'],
-        firstAt: new Date().toISOString(),
-      });
-    }
-
-    // Roles of the new users: one membership change per role for the whole chunk.
-    if (this.peer.roles) {
-      const byRole = new Map<string, string[]>();
-      for (const [userId, done] of delivered) {
-        const user = snapshots.get(userId)!;
-        if (!user.active) continue;
-        for (const role of user.roles ?? []) {
-          if (role === 'usersync_service') continue;
-          byRole.set(role, [...(byRole.get(role) ?? []), String(done.link)]);
-        }
-      }
-      for (const [role, members] of byRole) {
-        for (let i = 0; i < members.length; i += 500)
-          await this.changeMembership(role, { add: members.slice(i, i + 500) });
-      }
-    }
-    if (this.peer.sendPasswords && this.companion && delivered.size) {
-      const list = [...delivered]
-        .filter(([userId]) => hashes.has(userId))
-        .map(([userId, done]) => ({ id: String(done.link), hash: hashes.get(userId)! }));
-      for (let i = 0; i < list.length; i += 500) {
-        const answers = await this.companion.sendPasswords(list.slice(i, i + 500));
-        for (const answer of answers.filter((a) => !a.ok))
-          this.deps.logger.warn(
-            { target: this.slug, id: answer.id, error: answer.error },
-            'peer: password hash refused',
-          );
-      }
-    }
-    await this.record(delivered, results, snapshots);
-
-    // Changed (or unresolved) users: one by one, as in real time.
-    const rest = await pLimit(UPDATE_CONCURRENCY).map(others, (change) =>
-      this.deliver([change], { config: context.config, signal: context.signal }),
-    );
-    for (const answer of rest) for (const [id, result] of answer) results.set(id, result);
-
-    for (const [userId, result] of results) {
-      if (result.ok) {
-        if (result.outcome.status === 'created') progress.created++;
-        else if (result.outcome.status === 'updated' || result.outcome.status === 'deleted')
-          progress.updated++;
-        else progress.unchanged++;
-      } else {
-        progress.failed++;
-        await context.onFailure(userId, result.error);
-      }
-    }
-  }
-
-  /** One /Bulk request of creates; users the peer already has go to `conflicts`. */
-  private async bulkCreate(
-    users: UserSnapshot[],
-    entries: AttributeMapping[],
-    conflicts: UserSnapshot[],
-    results: Map<number, DeliveryResult>,
-  ): Promise<Map<number, Delivered>> {
-    const delivered = new Map<number, Delivered>();
-    const values = new Map(users.map((user) => [user.id, localValues(user, entries)]));
-    const { data } = await this.client.request<{
-      Operations?: {
-        bulkId?: string;
-        status?: string;
-        location?: string;
-        version?: string;
-        response?: { detail?: string; scimType?: string };
-      }[];
-    }>({
-      method: 'POST',
-      path: '/Bulk',
-      body: {
-        schemas: [BULK_REQUEST],
-        Operations: users.map((user) => ({
-          method: 'POST',
-          path: '/Users',
-          bulkId: String(user.id),
-          data: scimUser(values.get(user.id)!, entries, String(user.id)),
-        })),
+    return new FullPush({
+      slug: this.slug,
+      peer: this.peer,
+      deps: this.deps,
+      client: this.client,
+      companion: this.companion,
+      roles: this.roles,
+      refreshTwoWay: async () => {
+        this.twoWay = (await this.deps.feed.inboundConnections()).has(this.slug);
       },
-    });
-    const answers = new Map((data?.Operations ?? []).map((op) => [op.bulkId, op]));
-    for (const user of users) {
-      const answer = answers.get(String(user.id));
-      const status = Number(answer?.status ?? 0);
-      const remoteId = idFromLocation(answer?.location);
-      if (status === 201 && remoteId) {
-        const sent = values.get(user.id)!;
-        delivered.set(user.id, {
-          outcome: { userId: user.id, status: 'created', requests: 0 },
-          state: {
-            userId: user.id,
-            remoteId,
-            sent,
-            confirmed: sent,
-            hash: valuesHash(sent),
-            roles:
-              this.peer.roles && user.active
-                ? (user.roles ?? []).filter((r) => r !== 'usersync_service')
-                : null,
-            remoteVersion: answer?.version ?? null,
-          },
-          link: remoteId,
-          audit: [],
-        });
-      } else if (status === 409) {
-        conflicts.push(user);
-      } else {
-        const transient = status === 0 || status === 429 || status >= 500;
-        results.set(user.id, {
-          ok: false,
-          error: new DeliveryError(
-            `${this.peer.name} refused the user (${status || 'no answer'}): ${answer?.response?.detail ?? 'no detail'}`,
-            answer?.response?.scimType ?? `http_${status}`,
-            transient,
-            status,
-          ),
-        });
-      }
-    }
-    return delivered;
+      excluded: (snapshot) => this.excluded(snapshot),
+      passwordHashes: (ids) => this.passwordHashes(ids),
+      record: (delivered, results, snapshots) => this.record(delivered, results, snapshots),
+      deliver: (changes, context) => this.deliver(changes, context),
+    }).run(context);
   }
-}
-
-function sameSet(a: string[] | null | undefined, b: string[] | null | undefined): boolean {
-  const x = new Set(a ?? []);
-  const y = new Set(b ?? []);
-  return x.size === y.size && [...x].every((v) => y.has(v));
 }
 
 function toDeliveryError(error: unknown): DeliveryError {

@@ -6,6 +6,11 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { PeerClient } from '../../../src/connectors/wordpress-peer/client.js';
+import type {
+  PeerClientOptions,
+  PeerRequest,
+  PeerResponse,
+} from '../../../src/connectors/wordpress-peer/client.js';
 import type { CompanionClient } from '../../../src/connectors/wordpress-peer/companion.js';
 import { WordPressPeerTarget } from '../../../src/connectors/wordpress-peer/index.js';
 import type { PeerSettings } from '../../../src/outbound/feed.js';
@@ -40,7 +45,11 @@ interface Harness {
   ): Promise<DeliveryResult>;
 }
 
-async function harness(settings: Partial<PeerSettings> = {}, token = 'us_entra'): Promise<Harness> {
+async function harness(
+  settings: Partial<PeerSettings> = {},
+  token = 'us_entra',
+  makeClient = (options: PeerClientOptions) => new PeerClient(options),
+): Promise<Harness> {
   const feed = new FakeFeed();
   const store = new SqliteStore(':memory:');
   await store.migrate();
@@ -70,7 +79,7 @@ async function harness(settings: Partial<PeerSettings> = {}, token = 'us_entra')
     feed: feed.asFeed(),
     store,
     logger,
-    client: new PeerClient({ baseUrl: peer.scimUrl!, token, peerName: peer.name }),
+    client: makeClient({ baseUrl: peer.scimUrl!, token, peerName: peer.name }),
     companion,
   });
   return {
@@ -95,6 +104,40 @@ async function harness(settings: Partial<PeerSettings> = {}, token = 'us_entra')
       return results.get(userId)!;
     },
   };
+}
+
+/**
+ * A client that watches the /Bulk requests it sends: how many are in flight, which users each
+ * one carries, and (when asked) fails the nth one as an unreachable peer would.
+ */
+class WatchedClient extends PeerClient {
+  inFlight = new Set<number>();
+  maxInFlight = 0;
+  /** Per /Bulk request: its first user id, and the first user ids of those in flight. */
+  started: { first: number; alongside: number[] }[] = [];
+  failAt: number | null = null;
+  failedAt: number | null = null;
+  startedAfterFailure = 0;
+
+  override async request<T = Record<string, unknown>>(req: PeerRequest): Promise<PeerResponse<T>> {
+    if (req.path !== '/Bulk') return super.request<T>(req);
+    const first = Number((req.body as { Operations: { bulkId: string }[] }).Operations[0]!.bulkId);
+    if (this.failedAt !== null) this.startedAfterFailure++;
+    this.started.push({ first, alongside: [...this.inFlight] });
+    this.inFlight.add(first);
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight.size);
+    try {
+      // A peer takes a while per request, so that requests overlap as they would.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (this.started.length === this.failAt) {
+        this.failedAt = this.started.length;
+        throw new DeliveryError('The peer is unreachable', 'network_error', true);
+      }
+      return await super.request<T>(req);
+    } finally {
+      this.inFlight.delete(first);
+    }
+  }
 }
 
 const ok = (result: DeliveryResult) => {
@@ -382,5 +425,86 @@ describe('WordPress peer target', () => {
     const second = await push();
     assert.deepEqual([second.created, second.updated, second.unchanged], [0, 0, 8]);
     assert.ok(progress.length >= 2);
+  });
+
+  const pushOf = (h: Harness, progress: PushProgress[] = []) =>
+    h.target.fullPush({
+      config: h.feed.syncConfig,
+      signal: new AbortController().signal,
+      onProgress: async (p) => {
+        progress.push(p);
+      },
+      onFailure: async (_id, error) => {
+        throw error;
+      },
+    });
+
+  it('keeps two /Bulk requests in flight across page boundaries, and records pages in order', async () => {
+    let client: WatchedClient | null = null;
+    const h = await harness({ roles: false }, 'us_entra', (options) => {
+      client = new WatchedClient(options);
+      return client;
+    });
+    const ids = Array.from({ length: 1250 }, (_, i) => h.feed.addUser(`many${i}`).id);
+    const pageOf = (id: number) => Math.floor(ids.indexOf(id) / 500);
+    const progress: PushProgress[] = [];
+    const result = await pushOf(h, progress);
+    assert.deepEqual([result.created, result.failed, result.processed], [1250, 0, 1250]);
+    const watched = client! as WatchedClient;
+    assert.equal(watched.started.length, 13, '100 users a request');
+    assert.equal(watched.maxInFlight, 2, 'never more than two in flight');
+    assert.ok(
+      watched.started.some(
+        ({ first, alongside }) =>
+          pageOf(first) > 0 && alongside.some((other) => pageOf(other) < pageOf(first)),
+      ),
+      'a page’s first request starts while the page before still has one in flight',
+    );
+    assert.deepEqual(
+      progress.map((p) => p.processed),
+      [500, 1000, 1250],
+      'pages complete in order',
+    );
+    const ours = [...server.dir.users.values()].filter((u) => u.connection === PEER_CONNECTION);
+    assert.equal(ours.length, 1250);
+    for (const user of h.feed.people.values())
+      assert.ok(user.links.get('child'), `user ${user.id} is linked`);
+  });
+
+  it('sends nothing after a failed /Bulk, keeps the pages before it, and a second push creates nobody twice', async () => {
+    let client: WatchedClient | null = null;
+    const h = await harness({ roles: false }, 'us_entra', (options) => {
+      client = new WatchedClient(options);
+      return client;
+    });
+    for (let i = 0; i < 1250; i++) h.feed.addUser(`many${i}`);
+    const watched = () => client! as WatchedClient;
+    watched().failAt = 7; // The second request of the second page.
+    const progress: PushProgress[] = [];
+    await assert.rejects(pushOf(h, progress), /unreachable/);
+    assert.equal(watched().inFlight.size, 0, 'nothing left in flight when the push ends');
+    assert.equal(watched().startedAfterFailure, 0, 'nothing sent after the failure');
+    assert.deepEqual(
+      progress.map((p) => p.processed),
+      [500],
+      'the first page, all answered, is recorded',
+    );
+    const linkedAfterFailure = [...h.feed.people.values()].filter((u) => u.links.has('child'));
+    assert.equal(linkedAfterFailure.length, 500);
+
+    watched().failAt = null;
+    watched().failedAt = null;
+    const second = await pushOf(h);
+    assert.equal(second.failed, 0);
+    assert.equal(second.processed, 1250);
+    // The recorded page is skipped; users a request in flight beside the failed one created
+    // are found on the peer (its answer was never recorded), not created again.
+    assert.ok(second.unchanged >= 500, `${second.unchanged} unchanged`);
+    assert.equal(second.created + second.unchanged, 1250);
+    const ours = [...server.dir.users.values()].filter((u) => u.connection === PEER_CONNECTION);
+    assert.equal(ours.length, 1250, 'no user created twice');
+    const linked = new Set([...h.feed.people.values()].map((u) => u.links.get('child')));
+    assert.equal(linked.size, 1250, 'each user linked to its own peer user');
+    assert.ok(!linked.has(undefined));
   });
 });
