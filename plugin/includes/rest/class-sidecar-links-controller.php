@@ -9,6 +9,8 @@ namespace UserSync\REST;
 
 use UserSync\Connection;
 use UserSync\Links;
+use UserSync\Operation_Error;
+use UserSync\Transaction;
 use WP_Error;
 use WP_REST_Request;
 use WP_REST_Response;
@@ -22,6 +24,10 @@ defined( 'ABSPATH' ) || exit;
  * either side find their counterpart (two-way sync writes back through the same link). Only
  * the link meta is written: the user and the outbox are untouched. `externalId: null`
  * removes a link (the peer no longer has the user). The service user only.
+ *
+ * A request's links are written in one transaction: one commit for the page instead of two
+ * per link, and a database failure leaves none of them written (503, the sidecar sends the
+ * page again).
  */
 class Sidecar_Links_Controller extends Controller {
 
@@ -94,7 +100,7 @@ class Sidecar_Links_Controller extends Controller {
 	 * Sets or removes the links; one result per item.
 	 *
 	 * @param WP_REST_Request $request Request.
-	 * @return WP_REST_Response
+	 * @return WP_REST_Response|WP_Error
 	 */
 	public function create_items( $request ) {
 		$connection = (string) $request['connection'];
@@ -107,6 +113,37 @@ class Sidecar_Links_Controller extends Controller {
 		$wanted = array_values( array_filter( array_map( static fn( array $link ) => $link['externalId'], $links ), static fn( $v ): bool => is_string( $v ) && '' !== $v ) );
 		$owners = Links::owners( $connection, $wanted );
 
+		$results = array();
+		try {
+			Transaction::retry(
+				function () use ( $links, $key, $connection, $owners, $ids, &$results ) {
+					$transaction = new Transaction();
+					$transaction->begin();
+					try {
+						$results = $this->write_links( $links, $key, $connection, $owners );
+						$transaction->commit();
+					} catch ( \Throwable $error ) {
+						$transaction->rollback( $ids );
+						throw $error;
+					}
+				}
+			);
+		} catch ( Operation_Error $error ) {
+			return new WP_Error( $error->error_code, $error->getMessage(), array( 'status' => $error->status >= 500 ? 503 : $error->status ) );
+		}
+		return rest_ensure_response( array( 'results' => $results ) );
+	}
+
+	/**
+	 * Writes the links of one request inside the caller's transaction.
+	 *
+	 * @param array<int, array<string, mixed>> $links      The request's links.
+	 * @param string                           $key        The connection's link meta key.
+	 * @param string                           $connection Connection slug.
+	 * @param array<string, int>               $owners     Who holds each wanted external id.
+	 * @return array<int, array<string, mixed>> A result per link.
+	 */
+	private function write_links( array $links, string $key, string $connection, array $owners ): array {
 		$results = array();
 		foreach ( $links as $link ) {
 			$id       = (int) $link['userId'];
@@ -148,7 +185,7 @@ class Sidecar_Links_Controller extends Controller {
 				'status' => 'linked',
 			);
 		}
-		return rest_ensure_response( array( 'results' => $results ) );
+		return $results;
 	}
 
 	/**
