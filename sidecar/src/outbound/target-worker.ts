@@ -27,6 +27,13 @@ import type {
   UserChange,
 } from './types.js';
 
+/** The push's run is no longer this replica's (taken over, or ended elsewhere). */
+class PushRunLost extends Error {
+  constructor() {
+    super('The full push run is no longer this replica’s');
+  }
+}
+
 export type TargetPhase =
   | 'starting'
   | 'idle'
@@ -573,12 +580,21 @@ export class TargetWorker {
     const log = this.log.child({ target: this.slug, run: run.id });
     this.phase = 'pushing';
     const started = this.pipeline.now().toISOString();
-    this.pushRun =
-      (await store.updateRun(run.id, {
-        state: 'running',
-        startedAt: started,
-        heartbeatAt: started,
-      })) ?? run;
+    const owner = this.pipeline.owner;
+    // The run becomes this replica's; a run cancelled or finished meanwhile is left alone.
+    const claimed = await store.updateRun(
+      run.id,
+      { state: 'running', owner, startedAt: started, heartbeatAt: started },
+      { states: ['queued', 'running'] },
+    );
+    if (!claimed) {
+      this.phase = 'delivering';
+      return (await store.getRun(run.id)) ?? run;
+    }
+    this.pushRun = claimed;
+    // Every later write is conditional on this replica still owning the running run: one
+    // that was taken over (or cancelled) meanwhile writes nothing more.
+    const mine = { owner, states: ['running' as const] };
     log.info('full push started');
     let progress: PushProgress = {
       processed: 0,
@@ -605,14 +621,19 @@ export class TargetWorker {
           progress = p;
           // A replica that lost the target writes nothing to the run the next one carries on.
           if (!(await this.holdLease())) throw new LeaseLost();
-          const updated = await store.updateRun(run.id, {
-            processed: p.processed,
-            total: p.total,
-            counts: countsOf(p),
-            heartbeatAt: this.pipeline.now().toISOString(),
-          });
-          if (updated) this.pushRun = updated;
-          if (updated?.cancelRequested) throw new Stopped('cancel');
+          const updated = await store.updateRun(
+            run.id,
+            {
+              processed: p.processed,
+              total: p.total,
+              counts: countsOf(p),
+              heartbeatAt: this.pipeline.now().toISOString(),
+            },
+            mine,
+          );
+          if (!updated) throw new PushRunLost();
+          this.pushRun = updated;
+          if (updated.cancelRequested) throw new Stopped('cancel');
           if (this.signal.aborted) throw new Stopped();
         },
         onFailure: async (userId, error) => {
@@ -639,6 +660,11 @@ export class TargetWorker {
     } catch (error) {
       // The replica that takes the target over runs the push again.
       if (error instanceof LeaseLost) throw error;
+      if (error instanceof PushRunLost) {
+        log.warn('full push stopped: its run was taken over or ended elsewhere');
+        this.phase = 'delivering';
+        return (await store.getRun(run.id)) ?? run;
+      }
       const cancelled = error instanceof Stopped && error.message === 'cancel';
       const message = cancelled
         ? 'Cancelled'
@@ -654,11 +680,14 @@ export class TargetWorker {
         counts: countsOf(progress),
       };
     }
-    const ended: Run = (await store.updateRun(run.id, {
-      ...final,
-      details: emptyDetails(),
-      finishedAt: this.pipeline.now().toISOString(),
-    })) ?? { ...(this.pushRun ?? run), ...final };
+    const written = await store.updateRun(
+      run.id,
+      { ...final, details: emptyDetails(), finishedAt: this.pipeline.now().toISOString() },
+      mine,
+    );
+    if (!written) log.warn('full push ended, but its run was taken over: its end is not written');
+    const ended: Run = written ??
+      (await store.getRun(run.id)) ?? { ...(this.pushRun ?? run), ...final };
     this.pushRun = ended;
     log.info({ state: final.state, counts: final.counts }, 'full push finished');
     this.phase = 'delivering';

@@ -19,6 +19,7 @@ export function runUpdateColumns(
     cancel_requested:
       update.cancelRequested === undefined ? undefined : bool(update.cancelRequested),
     details: update.details === undefined ? undefined : JSON.stringify(update.details),
+    owner: update.owner,
   };
   return Object.entries(columns).filter(([, value]) => value !== undefined);
 }

@@ -154,6 +154,7 @@ export type RunUpdate = Partial<
     | 'heartbeatAt'
     | 'cancelRequested'
     | 'details'
+    | 'owner'
   >
 >;
 

@@ -320,6 +320,35 @@ for (const makeBackend of [sqliteBackend, postgresBackend]) {
       assert.equal((await a.store.getCommand(push.command.id))?.owner, b.pipeline.owner);
     });
 
+    it('a push whose run was taken over while it stalled writes nothing more to that run', async () => {
+      const feed = new FakeFeed();
+      feed.peerList = [peer('child')];
+      const a = await replica(feed);
+      await a.pipeline.start();
+      await until(async () => (await phase(a, 'child')) === 'idle', 'a to lead');
+
+      let resume: () => void = () => undefined;
+      a.targets.get('child')!.pushGate = new Promise((resolve) => (resume = resolve));
+      const push = await a.pipeline.requestPush('child');
+      await until(() => a.targets.get('child')!.pushes === 1, 'a to start the push');
+      const mine = await a.store.getRun(push.run.id);
+      assert.equal(mine?.owner, a.pipeline.owner, 'the replica carrying out the push owns its run');
+
+      // Another replica takes the run over (its lease on the target aside).
+      const taken = await a.store.updateRun(
+        push.run.id,
+        { owner: 'other-replica', heartbeatAt: new Date().toISOString() },
+        { owner: a.pipeline.owner, states: ['running'] },
+      );
+      assert.equal(taken?.owner, 'other-replica');
+      resume();
+      await until(async () => (await phase(a, 'child')) !== 'pushing', 'a to stop pushing');
+      const after = await a.store.getRun(push.run.id);
+      assert.equal(after?.owner, 'other-replica');
+      assert.equal(after?.state, 'running', 'a wrote no end to the run');
+      assert.equal(after?.processed, 0, 'a wrote no progress to the run');
+    });
+
     it('a store failure during delivery ends in a retry, not a crash', async () => {
       const feed = new FakeFeed();
       feed.peerList = [peer('child')];
