@@ -73,3 +73,22 @@ export async function logIn(
     page.click('#wp-submit'),
   ]);
 }
+
+/**
+ * A new page logged in as the site's administrator, past the dashboard's own background
+ * requests (they end when a test leaves the dashboard; they are not the test's), with the
+ * page's errors collected from then on.
+ */
+export async function adminPage(
+  browser: Browser,
+  wordpress: { url: string; adminUser: string; adminPassword: string },
+  options: { width?: number; height?: number; timeoutMs?: number } = {},
+): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({
+    viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
+  });
+  page.setDefaultTimeout(options.timeoutMs ?? 20_000);
+  await logIn(page, wordpress.url, wordpress.adminUser, wordpress.adminPassword);
+  await page.waitForLoadState('networkidle');
+  return { page, errors: collectPageErrors(page) };
+}

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 
 import type { Browser, Page } from 'playwright-core';
 
-import { collectPageErrors, launchBrowser, logIn, screenshot } from '../../src/browser.js';
+import { adminPage, launchBrowser, screenshot } from '../../src/browser.js';
 import { asAdmin, restUrl } from '../../src/helpers.js';
 import { startGraphEmulator } from '../../src/emulators/microsoft-graph/index.js';
 import type { GraphEmulator } from '../../src/emulators/microsoft-graph/index.js';
@@ -63,16 +63,7 @@ before(
     const run = await syncAndWait(site, SLUG);
     assert.equal(run.counts.failed, 1, JSON.stringify(run.details?.failures));
 
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.setDefaultTimeout(20_000);
-    await logIn(
-      page,
-      stack.wordpress.url,
-      stack.wordpress.adminUser,
-      stack.wordpress.adminPassword,
-    );
-    await page.waitForLoadState('networkidle');
-    pageErrors = collectPageErrors(page);
+    ({ page, errors: pageErrors } = await adminPage(browser, stack.wordpress));
   },
   { timeout: 240_000 },
 );

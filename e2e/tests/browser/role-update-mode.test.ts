@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 
 import type { Browser, Page } from 'playwright-core';
 
-import { collectPageErrors, launchBrowser, logIn, screenshot } from '../../src/browser.js';
+import { adminPage, launchBrowser, screenshot } from '../../src/browser.js';
 import { asAdmin, asService, restUrl, scimRequest } from '../../src/helpers.js';
 import { request, startStack, type Stack } from '../../src/stack/index.js';
 
@@ -72,16 +72,7 @@ before(
       },
     });
     assert.equal(config.status, 200, config.text);
-    page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
-    page.setDefaultTimeout(20_000);
-    await logIn(
-      page,
-      stack.wordpress.url,
-      stack.wordpress.adminUser,
-      stack.wordpress.adminPassword,
-    );
-    await page.waitForLoadState('networkidle');
-    pageErrors = collectPageErrors(page);
+    ({ page, errors: pageErrors } = await adminPage(browser, stack.wordpress, { height: 1100 }));
   },
   { timeout: 180_000 },
 );

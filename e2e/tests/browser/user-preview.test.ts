@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 
 import type { Browser, Page } from 'playwright-core';
 
-import { collectPageErrors, launchBrowser, logIn, screenshot } from '../../src/browser.js';
+import { adminPage, launchBrowser, screenshot } from '../../src/browser.js';
 import { asAdmin } from '../../src/helpers.js';
 import { startGraphEmulator } from '../../src/emulators/microsoft-graph/index.js';
 import type { GraphEmulator } from '../../src/emulators/microsoft-graph/index.js';
@@ -45,16 +45,7 @@ before(
         allowAdministrator: false,
       },
     });
-    page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
-    page.setDefaultTimeout(20_000);
-    await logIn(
-      page,
-      stack.wordpress.url,
-      stack.wordpress.adminUser,
-      stack.wordpress.adminPassword,
-    );
-    await page.waitForLoadState('networkidle');
-    pageErrors = collectPageErrors(page);
+    ({ page, errors: pageErrors } = await adminPage(browser, stack.wordpress, { height: 1400 }));
   },
   { timeout: 240_000 },
 );

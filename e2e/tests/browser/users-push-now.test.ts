@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 
 import type { Browser, Page } from 'playwright-core';
 
-import { collectPageErrors, launchBrowser, logIn, screenshot } from '../../src/browser.js';
+import { adminPage, launchBrowser, screenshot } from '../../src/browser.js';
 import type { Stack } from '../../src/stack/index.js';
 import { eventually } from '../../src/helpers.js';
 import {
@@ -45,16 +45,9 @@ before(
     });
     await pair(parent, child);
     await settled(parent);
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.setDefaultTimeout(30_000);
-    await logIn(
-      page,
-      parent.wordpress.url,
-      parent.wordpress.adminUser,
-      parent.wordpress.adminPassword,
-    );
-    await page.waitForLoadState('networkidle');
-    pageErrors = collectPageErrors(page);
+    ({ page, errors: pageErrors } = await adminPage(browser, parent.wordpress, {
+      timeoutMs: 30_000,
+    }));
   },
   { timeout: 240_000 },
 );

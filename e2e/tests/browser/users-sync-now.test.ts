@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 
 import type { Browser, Page } from 'playwright-core';
 
-import { collectPageErrors, launchBrowser, logIn, screenshot } from '../../src/browser.js';
+import { adminPage, launchBrowser, screenshot } from '../../src/browser.js';
 import { asAdmin, scimRequest } from '../../src/helpers.js';
 import { startGraphEmulator } from '../../src/emulators/microsoft-graph/index.js';
 import type { GraphEmulator } from '../../src/emulators/microsoft-graph/index.js';
@@ -54,17 +54,7 @@ before(
     });
     assert.equal(created.status, 201, created.text);
 
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.setDefaultTimeout(20_000);
-    await logIn(
-      page,
-      stack.wordpress.url,
-      stack.wordpress.adminUser,
-      stack.wordpress.adminPassword,
-    );
-    // The dashboard's own background requests end when the test leaves it; they are not ours.
-    await page.waitForLoadState('networkidle');
-    pageErrors = collectPageErrors(page);
+    ({ page, errors: pageErrors } = await adminPage(browser, stack.wordpress));
   },
   { timeout: 240_000 },
 );
