@@ -10,6 +10,7 @@ namespace UserSync\REST;
 use UserSync\Installer;
 use WP_Error;
 use WP_REST_Controller;
+use WP_REST_Server;
 
 defined( 'ABSPATH' ) || exit;
 
@@ -71,5 +72,27 @@ abstract class Controller extends WP_REST_Controller {
 	 */
 	protected static function manager_or_service() {
 		return self::require_any_cap( array( Installer::MANAGE_CAP, Installer::SERVICE_CAP ) );
+	}
+
+	/**
+	 * Registers one POST action under the namespace: create_item behind
+	 * create_item_permissions_check, its arguments from the item schema.
+	 *
+	 * @param string $route Route below the namespace, e.g. '/users/(?P<id>\d+)/push'.
+	 */
+	protected function register_action( string $route ): void {
+		register_rest_route(
+			$this->namespace,
+			$route,
+			array(
+				array(
+					'methods'             => WP_REST_Server::CREATABLE,
+					'callback'            => array( $this, 'create_item' ),
+					'permission_callback' => array( $this, 'create_item_permissions_check' ),
+					'args'                => $this->get_endpoint_args_for_item_schema( WP_REST_Server::CREATABLE ),
+				),
+				'schema' => array( $this, 'get_public_item_schema' ),
+			)
+		);
 	}
 }
