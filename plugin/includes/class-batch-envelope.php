@@ -63,6 +63,53 @@ final class Batch_Envelope {
 	}
 
 	/**
+	 * The parts every batch operation has, checked alike for users and groups: a JSON object
+	 * with known fields only, one of the writer's actions, the object's id (except on create)
+	 * and an optional ifMatch.
+	 *
+	 * @param mixed    $operation  Raw operation.
+	 * @param string[] $keys       The fields an operation of this writer may have.
+	 * @param string[] $actions    The writer's actions.
+	 * @param string   $id_message What a wrong id is told.
+	 * @return array{action: string, id: int|null, ifMatch: string|null}
+	 * @throws Operation_Error On invalid input.
+	 */
+	public static function header( $operation, array $keys, array $actions, string $id_message ): array {
+		if ( ! Json::is_object( $operation ) ) {
+			throw Operation_Error::invalid( 'usersync_invalid_operation', __( 'Each operation must be a JSON object.', 'usersync' ) );
+		}
+		$unknown = array_diff( array_keys( $operation ), $keys );
+		if ( $unknown ) {
+			/* translators: %s: field names */
+			throw Operation_Error::invalid( 'usersync_invalid_operation', sprintf( __( 'Unknown operation field(s): %s.', 'usersync' ), implode( ', ', $unknown ) ) );
+		}
+		$action = $operation['action'] ?? null;
+		if ( ! is_string( $action ) || ! in_array( $action, $actions, true ) ) {
+			/* translators: %s: allowed actions */
+			throw Operation_Error::invalid( 'usersync_invalid_action', sprintf( __( 'action must be one of: %s.', 'usersync' ), implode( ', ', $actions ) ) );
+		}
+		$id = null;
+		if ( 'create' !== $action ) {
+			$id = $operation['id'] ?? null;
+			if ( is_string( $id ) && ctype_digit( $id ) ) {
+				$id = (int) $id;
+			}
+			if ( ! is_int( $id ) || $id <= 0 ) {
+				throw Operation_Error::invalid( 'usersync_invalid_id', $id_message );
+			}
+		}
+		$if_match = $operation['ifMatch'] ?? null;
+		if ( null !== $if_match && ! is_string( $if_match ) ) {
+			throw Operation_Error::invalid( 'usersync_invalid_operation', __( 'ifMatch must be a string.', 'usersync' ) );
+		}
+		return array(
+			'action'  => $action,
+			'id'      => $id,
+			'ifMatch' => $if_match,
+		);
+	}
+
+	/**
 	 * The result of an operation that succeeded.
 	 *
 	 * @param string $ref    Ref.

@@ -118,36 +118,10 @@ final class User_Operation {
 	 * @throws Operation_Error On invalid input.
 	 */
 	public static function normalize( $operation, string $ref, Role_Mapper $roles ): array {
-		if ( ! Json::is_object( $operation ) ) {
-			throw Operation_Error::invalid( 'usersync_invalid_operation', __( 'Each operation must be a JSON object.', 'usersync' ) );
-		}
-		$unknown = array_diff( array_keys( $operation ), self::OPERATION_KEYS );
-		if ( $unknown ) {
-			/* translators: %s: field names */
-			throw Operation_Error::invalid( 'usersync_invalid_operation', sprintf( __( 'Unknown operation field(s): %s.', 'usersync' ), implode( ', ', $unknown ) ) );
-		}
-
-		$action = $operation['action'] ?? null;
-		if ( ! is_string( $action ) || ! in_array( $action, self::ACTIONS, true ) ) {
-			/* translators: %s: allowed actions */
-			throw Operation_Error::invalid( 'usersync_invalid_action', sprintf( __( 'action must be one of: %s.', 'usersync' ), implode( ', ', self::ACTIONS ) ) );
-		}
-
-		$id = null;
-		if ( 'create' !== $action ) {
-			$id = $operation['id'] ?? null;
-			if ( is_string( $id ) && ctype_digit( $id ) ) {
-				$id = (int) $id;
-			}
-			if ( ! is_int( $id ) || $id <= 0 ) {
-				throw Operation_Error::invalid( 'usersync_invalid_id', __( 'id must be the positive integer id of a WordPress user.', 'usersync' ) );
-			}
-		}
-
-		$if_match = $operation['ifMatch'] ?? null;
-		if ( null !== $if_match && ! is_string( $if_match ) ) {
-			throw Operation_Error::invalid( 'usersync_invalid_operation', __( 'ifMatch must be a string.', 'usersync' ) );
-		}
+		$header   = Batch_Envelope::header( $operation, self::OPERATION_KEYS, self::ACTIONS, __( 'id must be the positive integer id of a WordPress user.', 'usersync' ) );
+		$action   = $header['action'];
+		$id       = $header['id'];
+		$if_match = $header['ifMatch'];
 
 		$user = array();
 		if ( in_array( $action, array( 'create', 'update' ), true ) ) {
