@@ -4,8 +4,8 @@
 // The grammar is SCIM's (filter-syntax.ts); names are case-insensitive, strings compare
 // case-insensitively (the attribute map reads values, it does not check caseExact), and a
 // multi-valued attribute without a filter yields its primary (else first) value.
-import { FilterSyntaxError, parsePatchPath } from './filter-syntax.js';
-import type { CompValue, FilterNode } from './filter-syntax.js';
+import { FilterSyntaxError, orderCompare, parsePatchPath } from './filter-syntax.js';
+import type { CompareOp, CompValue, FilterNode } from './filter-syntax.js';
 
 export type Attributes = Record<string, unknown>;
 
@@ -143,13 +143,13 @@ function toBoolean(value: unknown): boolean | undefined {
   return undefined;
 }
 
-function compare(op: string, actual: unknown, expected: CompValue): boolean {
+function compare(op: CompareOp, actual: unknown, expected: CompValue): boolean {
   if (typeof actual === 'object') return false;
   if (typeof expected === 'boolean') return op === 'eq' && toBoolean(actual) === expected;
   if (typeof expected === 'number') {
     const number = Number(actual);
     if (Number.isNaN(number)) return false;
-    return order(op, number, expected);
+    return orderCompare(op, number, expected);
   }
   const have = String(actual).toLowerCase();
   const want = String(expected).toLowerCase();
@@ -161,24 +161,7 @@ function compare(op: string, actual: unknown, expected: CompValue): boolean {
     case 'ew':
       return have.endsWith(want);
     default:
-      return order(op, have, want);
-  }
-}
-
-function order<T extends string | number>(op: string, actual: T, expected: T): boolean {
-  switch (op) {
-    case 'eq':
-      return actual === expected;
-    case 'gt':
-      return actual > expected;
-    case 'ge':
-      return actual >= expected;
-    case 'lt':
-      return actual < expected;
-    case 'le':
-      return actual <= expected;
-    default:
-      return false;
+      return orderCompare(op, have, want);
   }
 }
 

@@ -258,3 +258,28 @@ export function parsePatchPath(text: string): PatchPath {
   if (!sub) throw fail(`unexpected '${rest}' after the value filter`);
   return { attribute, filter, subAttribute: sub[1] };
 }
+
+/** An ordering comparison of two numbers or two strings (NaN matches nothing). */
+export function orderCompare<T extends number | string>(
+  op: CompareOp,
+  actual: T,
+  expected: T,
+): boolean {
+  if (typeof actual === 'number' && Number.isNaN(actual)) return false;
+  switch (op) {
+    case 'eq':
+      return actual === expected;
+    case 'ne':
+      return actual !== expected;
+    case 'gt':
+      return actual > expected;
+    case 'ge':
+      return actual >= expected;
+    case 'lt':
+      return actual < expected;
+    case 'le':
+      return actual <= expected;
+    default:
+      return false;
+  }
+}

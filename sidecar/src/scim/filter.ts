@@ -8,6 +8,7 @@ import {
   parseFilter as parseFilterSyntax,
   parsePatchPath as parsePatchPathSyntax,
 } from '../provisioning/filter-syntax.js';
+import { orderCompare } from '../provisioning/filter-syntax.js';
 import type { CompareOp, CompValue, FilterNode, PatchPath } from '../provisioning/filter-syntax.js';
 import { badRequest } from './errors.js';
 import { findByName, getProp, resolveAttribute } from './schemas/model.js';
@@ -253,26 +254,6 @@ function comparator(
       return (actual) => typeof actual !== 'object' && fold(actual).endsWith(want);
     default:
       return (actual) => typeof actual !== 'object' && orderCompare(op, fold(actual), want);
-  }
-}
-
-function orderCompare<T extends number | string>(op: CompareOp, actual: T, expected: T): boolean {
-  if (typeof actual === 'number' && Number.isNaN(actual)) return false;
-  switch (op) {
-    case 'eq':
-      return actual === expected;
-    case 'ne':
-      return actual !== expected;
-    case 'gt':
-      return actual > expected;
-    case 'ge':
-      return actual >= expected;
-    case 'lt':
-      return actual < expected;
-    case 'le':
-      return actual <= expected;
-    default:
-      return false;
   }
 }
 
