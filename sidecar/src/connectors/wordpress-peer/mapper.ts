@@ -17,16 +17,37 @@ export const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 export const LOGIN = 'user_login';
 export const ACTIVE = 'active';
 
-/** Map rows this site sends out: direction outbound or both, with a target WordPress has. */
+/**
+ * Map rows this site sends out: direction outbound or both, with a target WordPress has —
+ * every kind the inbound paths write (core fields, biography, profile picture, meta,
+ * BuddyPress profile fields), so that no row is dropped on the way out.
+ */
 export function outboundEntries(map: AttributeMapping[]): AttributeMapping[] {
-  return map.filter((entry) => {
-    const target = targetKind(entry.target);
-    return (
+  return map.filter(
+    (entry) =>
       entry.direction !== 'inbound' &&
-      (target?.kind === 'core' || target?.kind === 'meta') &&
-      !/^username$/i.test(entry.source)
-    );
-  });
+      targetKind(entry.target) !== null &&
+      !/^username$/i.test(entry.source),
+  );
+}
+
+/** The value a snapshot holds for one map target. */
+function snapshotValue(snapshot: UserSnapshot, target: string): unknown {
+  const kind = targetKind(target);
+  switch (kind?.kind) {
+    case 'core':
+      return snapshot[kind.field];
+    case 'description':
+      return snapshot.description;
+    case 'avatar':
+      return snapshot.avatarUrl;
+    case 'meta':
+      return snapshot.meta?.[kind.key];
+    case 'xprofile':
+      return snapshot.xprofile?.[kind.field];
+    default:
+      return undefined;
+  }
 }
 
 /** Every attribute name a peer receives for these rows. */
@@ -45,16 +66,7 @@ export function localValues(snapshot: UserSnapshot, entries: AttributeMapping[])
     [LOGIN]: snapshot.login,
     [ACTIVE]: snapshot.active ? 'true' : 'false',
   };
-  for (const entry of entries) {
-    const target = targetKind(entry.target);
-    const value =
-      target?.kind === 'meta'
-        ? snapshot.meta?.[target.key]
-        : target?.kind === 'core'
-          ? snapshot[target.field]
-          : undefined;
-    values[entry.target] = clean(value);
-  }
+  for (const entry of entries) values[entry.target] = clean(snapshotValue(snapshot, entry.target));
   return values;
 }
 

@@ -70,6 +70,49 @@ describe('wordpress-peer mapper', () => {
     assert.deepEqual(peerValues(user, entries), values);
   });
 
+  it('sends every target kind an outbound row names: biography, profile picture, BuddyPress fields', () => {
+    const row = (source: string, target: string) => ({
+      source,
+      target,
+      direction: 'both' as const,
+      transform: 'none' as const,
+      default: null,
+    });
+    const wide = outboundEntries([
+      ...map,
+      row('urn:ietf:params:scim:schemas:extension:custom:2.0:User:bio', 'description'),
+      row('photos[type eq "thumbnail"].value', 'avatar'),
+      row('urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:division', 'xprofile:Team'),
+    ]);
+    assert.deepEqual(
+      wide.slice(-3).map((e) => e.target),
+      ['description', 'avatar', 'xprofile:Team'],
+    );
+    const values = localValues(
+      snapshot({
+        description: 'Wrote the first program',
+        avatarUrl: 'https://pics.example/ada.png',
+        xprofile: { Team: 'R&D <Engines>' },
+      }),
+      wide,
+    );
+    assert.equal(values.description, 'Wrote the first program');
+    assert.equal(values.avatar, 'https://pics.example/ada.png');
+    assert.equal(values['xprofile:Team'], 'R&D <Engines>');
+    const user = scimUser(values, wide, '7');
+    assert.deepEqual(
+      (
+        user['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'] as Record<
+          string,
+          unknown
+        >
+      ).division,
+      'R&D <Engines>',
+    );
+    assert.deepEqual(peerValues(user, wide)['xprofile:Team'], 'R&D <Engines>');
+    assert.deepEqual(peerValues(user, wide).avatar, 'https://pics.example/ada.png');
+  });
+
   it('patches the attributes asked for: replace values, remove empty ones, [primary] as a filter', () => {
     const values = localValues(snapshot({ url: '' }), entries);
     const ops = patchOperations(values, entries, ['user_email', 'user_url', 'active'], '7');
