@@ -63,6 +63,7 @@ export type {
   RoleRule,
   RoleUpdateMode,
   Run,
+  RunChange,
   RunCounts,
   RunState,
   SidecarHealth,

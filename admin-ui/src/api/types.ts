@@ -367,6 +367,16 @@ export interface RunFailure {
   message: string;
 }
 
+/** A change a run made (or, in a dry run, would make) to one user. */
+export interface RunChange {
+  action: 'create' | 'update' | 'disable' | 'reactivate' | 'deprovision' | 'delete';
+  externalId: string;
+  login: string | null;
+  wpUserId: number | null;
+  /** Names of the WordPress fields that differ, when known. */
+  fields?: string[];
+}
+
 /** A run of one source, with live progress. */
 export interface Run {
   id: string;
@@ -389,8 +399,13 @@ export interface Run {
   /** Users per second so far. */
   rate: number | null;
   elapsedSeconds: number | null;
-  /** One run: the failures (first 100); in lists: their number. */
-  details?: { failures: RunFailure[]; waiting?: RunWaiting | null; interruptions?: number };
+  /** One run: the failures and the changes (first 100 of each); in lists: their number. */
+  details?: {
+    failures: RunFailure[];
+    changes?: RunChange[];
+    waiting?: RunWaiting | null;
+    interruptions?: number;
+  };
   failures?: number;
   /** In a Sync now answer: true when the run was already going and was joined. */
   joined?: boolean;

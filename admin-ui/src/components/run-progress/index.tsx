@@ -14,7 +14,7 @@ import { __, _n, sprintf } from '@wordpress/i18n';
  * Internal dependencies
  */
 import { toApiError } from '../../api';
-import type { ApiError, RunCounts } from '../../api';
+import type { ApiError, RunChange, RunCounts } from '../../api';
 import ErrorNotice from '../error-notice';
 import { auditHref, formatDuration, formatRate, isActive, percent } from './format';
 import type { RunProgressProps } from './types';
@@ -32,6 +32,56 @@ export function countsText(counts: RunCounts): string {
     counts.disabled,
     counts.deleted,
     counts.failed,
+  );
+}
+
+/** How many of a dry run's changes its summary lists. */
+const DRY_RUN_SAMPLE = 10;
+
+function changeText(change: RunChange): string {
+  const who = change.login ?? change.externalId;
+  const fields = change.fields?.length ? ` (${change.fields.join(', ')})` : '';
+  switch (change.action) {
+    case 'create':
+      /* translators: %s: login or source id of a user. */
+      return sprintf(__('Create %s', 'usersync'), who);
+    case 'update':
+      /* translators: 1: login of a user, 2: the fields that would change, in parentheses. */
+      return sprintf(__('Update %1$s%2$s', 'usersync'), who, fields);
+    case 'disable':
+    case 'deprovision':
+      /* translators: %s: login of a user. */
+      return sprintf(__('Disable %s', 'usersync'), who);
+    case 'reactivate':
+      /* translators: %s: login of a user. */
+      return sprintf(__('Re-enable %s', 'usersync'), who);
+    default:
+      /* translators: %s: login of a user. */
+      return sprintf(__('Delete %s', 'usersync'), who);
+  }
+}
+
+/** What a dry run would change: the first few users, by what would happen to them. */
+function DryRunSample({ changes }: { changes: RunChange[] }) {
+  if (changes.length === 0) return null;
+  const shown = changes.slice(0, DRY_RUN_SAMPLE);
+  return (
+    <div className="usersync-dry-run-sample">
+      <p>
+        {changes.length > shown.length
+          ? sprintf(
+              /* translators: %d: number of users listed. */
+              __('What would change (the first %d):', 'usersync'),
+              shown.length,
+            )
+          : __('What would change:', 'usersync')}
+      </p>
+      <ul aria-label={__('What the dry run would change', 'usersync')}>
+        {shown.map((change) => (
+          <li key={`${change.action}:${change.externalId}`}>{changeText(change)}</li>
+        ))}
+      </ul>
+    </div>
   );
 }
 
@@ -166,6 +216,9 @@ export default function RunProgress({ run, onCancel }: RunProgressProps) {
             </strong>{' '}
             {countsText(run.counts)}.{run.error ? ` ${run.error}` : ''}
           </p>
+          {run.dryRun && run.state === 'succeeded' ? (
+            <DryRunSample changes={run.details?.changes ?? []} />
+          ) : null}
           <p>
             {run.counts.failed > 0 ? (
               <>

@@ -172,6 +172,24 @@ describe('SourcesCard', () => {
           processed: 20,
           total: 20,
           counts: { created: 12, updated: 3, unchanged: 5, disabled: 0, deleted: 0, failed: 0 },
+          details: {
+            failures: [],
+            changes: [
+              ...Array.from({ length: 12 }, (_, i) => ({
+                action: 'create' as const,
+                externalId: `new-${i}`,
+                login: `new.person${i}`,
+                wpUserId: null,
+              })),
+              {
+                action: 'update',
+                externalId: 'grace',
+                login: 'grace',
+                wpUserId: 7,
+                fields: ['first_name', 'meta:title'],
+              },
+            ],
+          },
         });
       },
     });
@@ -184,6 +202,10 @@ describe('SourcesCard', () => {
         'Dry run finished (nothing was written): 12 created, 3 updated, 5 unchanged',
       ),
     );
+    const sample = within(source).getByRole('list', { name: 'What the dry run would change' });
+    expect(within(sample).getAllByRole('listitem')).toHaveLength(10);
+    expect(within(sample).getAllByRole('listitem')[0]).toHaveTextContent('Create new.person0');
+    expect(source).toHaveTextContent('What would change (the first 10):');
   });
 
   it('checks the photos of the linked users on request and says what it found', async () => {
