@@ -31,15 +31,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function harness(
-  options: {
-    emulator?: GraphEmulatorOptions;
-    source?: Partial<SourceConnection>;
-    settings?: Record<string, unknown>;
-    engine?: Partial<EngineOptions>;
-    store?: () => Store;
-  } = {},
-): Promise<Harness> {
+export interface HarnessOptions {
+  emulator?: GraphEmulatorOptions;
+  source?: Partial<SourceConnection>;
+  settings?: Record<string, unknown>;
+  engine?: Partial<EngineOptions>;
+  store?: () => Store;
+}
+
+export async function harness(options: HarnessOptions = {}): Promise<Harness> {
   const emulator = await startGraphEmulator({ users: 30, ...options.emulator });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'usersync-engine-'));
   const makeStore = options.store ?? (() => new SqliteStore(path.join(dir, 'sidecar.sqlite')));

@@ -1,56 +1,24 @@
 // The engine's HTTP API: key check, Sync now (202, joining), run reads, cancel, Test
 // connection, and JSON errors.
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createApp } from '../../src/app.js';
-import { createLogger } from '../../src/logger.js';
-import { createMetrics } from '../../src/metrics.js';
-import { WordPressClient } from '../../src/wordpress/client.js';
-import type { Harness } from '../engine/harness.js';
-import { harness } from '../engine/harness.js';
 
-const KEY = 'a-sidecar-api-key-of-some-length';
+import type { Harness } from '../engine/harness.js';
+import type { EngineApi } from './engine-api.js';
+import { startEngineApi } from './engine-api.js';
 
 describe('engine HTTP API', () => {
+  let api: EngineApi;
   let h: Harness;
-  let server: Server;
-  let base: string;
 
   before(async () => {
-    h = await harness({ emulator: { users: 40 } });
-    const app = createApp({
-      store: h.store,
-      wordpress: new WordPressClient({
-        baseUrl: 'http://127.0.0.1:9',
-        user: 'x',
-        appPassword: 'y',
-      }),
-      logger: createLogger('silent'),
-      metrics: createMetrics(),
-      version: 'test',
-      engine: h.engine,
-      apiKey: KEY,
-    });
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
+    api = await startEngineApi({ emulator: { users: 40 } });
+    h = api.h;
   });
-  after(async () => {
-    server.close();
-    await h.close();
-  });
+  after(() => api.close());
 
-  const call = (path: string, init: RequestInit = {}, key: string | null = KEY) =>
-    fetch(`${base}${path}`, {
-      ...init,
-      headers: {
-        'Content-Type': 'application/json',
-        ...(key ? { Authorization: `Bearer ${key}` } : {}),
-        ...(init.headers as Record<string, string> | undefined),
-      },
-    });
+  const call = (path: string, init: RequestInit = {}, key?: string | null) =>
+    api.call(path, init, key);
 
   it('refuses calls without the API key', async () => {
     for (const key of [null, 'wrong']) {

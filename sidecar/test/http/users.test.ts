@@ -1,56 +1,24 @@
 // The one-person HTTP API: key check, Sync now of chosen users, Test with a user, and the
 // JSON errors of bad requests, unknown sources and sources that cannot fetch one person.
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createApp } from '../../src/app.js';
-import { createLogger } from '../../src/logger.js';
-import { createMetrics } from '../../src/metrics.js';
-import { WordPressClient } from '../../src/wordpress/client.js';
-import type { Harness } from '../engine/harness.js';
-import { harness } from '../engine/harness.js';
 
-const KEY = 'a-sidecar-api-key-of-some-length';
+import type { Harness } from '../engine/harness.js';
+import type { EngineApi } from './engine-api.js';
+import { startEngineApi } from './engine-api.js';
 
 describe('one-person HTTP API', () => {
+  let api: EngineApi;
   let h: Harness;
-  let server: Server;
-  let base: string;
 
   before(async () => {
-    h = await harness({ emulator: { users: 5 } });
-    const app = createApp({
-      store: h.store,
-      wordpress: new WordPressClient({
-        baseUrl: 'http://127.0.0.1:9',
-        user: 'x',
-        appPassword: 'y',
-      }),
-      logger: createLogger('silent'),
-      metrics: createMetrics(),
-      version: 'test',
-      engine: h.engine,
-      apiKey: KEY,
-    });
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
+    api = await startEngineApi({ emulator: { users: 5 } });
+    h = api.h;
   });
-  after(async () => {
-    server.close();
-    await h.close();
-  });
+  after(() => api.close());
 
-  const call = (path: string, body: unknown, key: string | null = KEY) =>
-    fetch(`${base}${path}`, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/json',
-        ...(key ? { Authorization: `Bearer ${key}` } : {}),
-      },
-      body: JSON.stringify(body),
-    });
+  const call = (path: string, body: unknown, key?: string | null) =>
+    api.call(path, { method: 'POST', body: JSON.stringify(body) }, key);
 
   it('refuses requests without the key', async () => {
     const answer = await call('/sources/contoso/users/preview', { lookup: 'x' }, null);
