@@ -75,6 +75,28 @@ abstract class Controller extends WP_REST_Controller {
 	}
 
 	/**
+	 * Registers one GET route under the namespace: get_item behind get_item_permissions_check.
+	 *
+	 * @param string               $route Route below the namespace, e.g. '/settings/export'.
+	 * @param array<string, mixed> $args  Query arguments of the route.
+	 */
+	protected function register_read( string $route, array $args = array() ): void {
+		register_rest_route(
+			$this->namespace,
+			$route,
+			array(
+				array(
+					'methods'             => WP_REST_Server::READABLE,
+					'callback'            => array( $this, 'get_item' ),
+					'permission_callback' => array( $this, 'get_item_permissions_check' ),
+					'args'                => $args,
+				),
+				'schema' => array( $this, 'get_public_item_schema' ),
+			)
+		);
+	}
+
+	/**
 	 * Registers one POST action under the namespace: create_item behind
 	 * create_item_permissions_check, its arguments from the item schema.
 	 *

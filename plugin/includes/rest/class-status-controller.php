@@ -11,7 +11,6 @@ use UserSync\Installer;
 use UserSync\Plugin;
 use WP_REST_Request;
 use WP_REST_Response;
-use WP_REST_Server;
 
 defined( 'ABSPATH' ) || exit;
 
@@ -31,23 +30,14 @@ class Status_Controller extends Controller {
 	 * Registers the route.
 	 */
 	public function register_routes(): void {
-		register_rest_route(
-			$this->namespace,
+		$this->register_read(
 			'/' . $this->rest_base,
 			array(
-				array(
-					'methods'             => WP_REST_Server::READABLE,
-					'callback'            => array( $this, 'get_item' ),
-					'permission_callback' => array( $this, 'get_item_permissions_check' ),
-					'args'                => array(
-						'sidecar' => array(
-							'description' => __( 'Whether to probe the sidecar (its own health check asks with sidecar=0).', 'usersync' ),
-							'type'        => 'boolean',
-							'default'     => true,
-						),
-					),
+				'sidecar' => array(
+					'description' => __( 'Whether to probe the sidecar (its own health check asks with sidecar=0).', 'usersync' ),
+					'type'        => 'boolean',
+					'default'     => true,
 				),
-				'schema' => array( $this, 'get_public_item_schema' ),
 			)
 		);
 	}
