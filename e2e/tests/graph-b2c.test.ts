@@ -5,14 +5,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { asAdmin, restUrl } from '../src/helpers.js';
-import { request, startStack, type Stack } from '../src/stack/index.js';
+import { asAdmin } from '../src/helpers.js';
+import { startStack, type Stack } from '../src/stack/index.js';
 import { seededId, startGraphEmulator } from '../src/emulators/microsoft-graph/index.js';
 import type { GraphEmulator } from '../src/emulators/microsoft-graph/index.js';
 import {
   connectEmulator,
   linkedUsers,
   putConfig,
+  runWrites,
   syncAndWait,
   type SiteAccess,
 } from '../src/emulators/microsoft-graph/stack.js';
@@ -99,14 +100,14 @@ describe('Azure AD B2C sync', () => {
     d.updateUser(seededId(SEED, 'user', 3), { department: 'Finance', surname: 'Changed' });
     d.deleteUser(seededId(SEED, 'user', 4), true);
     d.updateUser(seededId(SEED, 'user', 5), { accountEnabled: false });
-    const writesBefore = await runWrites();
+    const writesBefore = await runWrites(site);
     const run = await syncAndWait(site, SLUG);
     assert.equal(run.state, 'succeeded', run.error ?? '');
     assert.equal(run.full, true);
     assert.equal(run.counts.updated, 1);
     assert.equal(run.counts.disabled, 2, 'the disabled account and the one gone from the tenant');
     assert.equal(run.counts.unchanged, 257);
-    assert.equal(await runWrites(), writesBefore + 3, 'three users written, nobody else');
+    assert.equal(await runWrites(site), writesBefore + 3, 'three users written, nobody else');
 
     const users = await linkedUsers(site, SLUG, ['department']);
     const byIndex = (i: number) => users.find((u) => u.externalId === seededId(SEED, 'user', i));
@@ -117,15 +118,6 @@ describe('Azure AD B2C sync', () => {
 
     const quiet = await syncAndWait(site, SLUG);
     assert.equal(quiet.counts.unchanged, 259, 'every listed user, the disabled one too, unchanged');
-    assert.equal(await runWrites(), writesBefore + 3, 'a scan without changes writes nothing');
+    assert.equal(await runWrites(site), writesBefore + 3, 'a scan without changes writes nothing');
   });
 });
-
-/** Audit rows written by runs: one per WordPress write. */
-async function runWrites(): Promise<number> {
-  const answer = await request(restUrl(stack, 'usersync/v1/audit?source=run:*&per_page=1'), {
-    basic: asAdmin(stack),
-  });
-  assert.equal(answer.status, 200, answer.text);
-  return Number(answer.headers.get('x-wp-total'));
-}

@@ -13,6 +13,7 @@ import {
   connectEmulator,
   linkedUsers,
   putConfig,
+  runWrites,
   syncAndWait,
   type SiteAccess,
 } from '../src/emulators/microsoft-graph/stack.js';
@@ -40,15 +41,6 @@ after(async () => {
   await stack?.stop();
   await emulator?.close();
 });
-
-/** Audit rows written by runs: one per WordPress write. */
-async function runWrites(): Promise<number> {
-  const answer = await request(restUrl(stack, 'usersync/v1/audit?source=run:*&per_page=1'), {
-    basic: asAdmin(stack),
-  });
-  assert.equal(answer.status, 200, answer.text);
-  return Number(answer.headers.get('x-wp-total'));
-}
 
 describe('templated logins in a Microsoft Graph pull', () => {
   test('two people with the same names get John.Smith and John.Smith-2; the next run writes nothing', async () => {
@@ -115,7 +107,7 @@ describe('templated logins in a Microsoft Graph pull', () => {
     );
 
     // Nothing changed: the next run (delta) and a full scan write nothing.
-    const writes = await runWrites();
+    const writes = await runWrites(site);
     const next = await syncAndWait(site, SLUG);
     assert.equal(next.state, 'succeeded', next.error ?? '');
     assert.deepEqual(
@@ -126,7 +118,7 @@ describe('templated logins in a Microsoft Graph pull', () => {
     assert.equal(full.state, 'succeeded', full.error ?? '');
     assert.equal(full.counts.unchanged, 5);
     assert.equal(full.counts.failed, 0, JSON.stringify(full.details?.failures));
-    assert.equal(await runWrites(), writes, 'no WordPress write');
+    assert.equal(await runWrites(site), writes, 'no WordPress write');
     const after = await linkedUsers(site, SLUG);
     assert.deepEqual(
       after.map((user) => user.login).sort(),
