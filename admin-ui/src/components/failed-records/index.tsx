@@ -87,6 +87,67 @@ function RetryResult({ state }: { state: RetryState | undefined }) {
   );
 }
 
+/** A row's Retry button; `once`: disabled after a success too (a delivered change). */
+function RetryButton({
+  state,
+  label,
+  once = false,
+  onRetry,
+}: {
+  state: RetryState | undefined;
+  label: string;
+  once?: boolean;
+  onRetry: () => void;
+}) {
+  return (
+    <>
+      <Button
+        variant="secondary"
+        size="compact"
+        onClick={onRetry}
+        disabled={state?.status === 'pending' || (once && state?.status === 'success')}
+        accessibleWhenDisabled
+        label={label}
+      >
+        {__('Retry', 'usersync')}
+      </Button>
+      <RetryResult state={state} />
+    </>
+  );
+}
+
+/** A table of failures: its caption (for screen readers), column headings and rows. */
+function FailureTable({
+  caption,
+  columns,
+  children,
+}: {
+  caption: string;
+  columns: { label: string; numeric?: boolean }[];
+  children: React.ReactNode;
+}) {
+  return (
+    <div className="usersync-table-scroll">
+      <table className="widefat striped">
+        <caption className="screen-reader-text">{caption}</caption>
+        <thead>
+          <tr>
+            {columns.map((column) => (
+              <th key={column.label} scope="col" className={column.numeric ? 'num' : undefined}>
+                {column.label}
+              </th>
+            ))}
+            <th scope="col">
+              <span className="screen-reader-text">{__('Retry', 'usersync')}</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
 function InboundFailures({ sources }: Pick<FailedRecordsProps, 'sources'>) {
   const [connection, setConnection] = useState(sources[0]?.slug ?? '');
   const [page, setPage] = useState(1);
@@ -161,64 +222,51 @@ function InboundFailures({ sources }: Pick<FailedRecordsProps, 'sources'>) {
           <p className="usersync-empty">{__('No failed records.', 'usersync')}</p>
         ) : null}
         {result && result.entries.length > 0 ? (
-          <div className="usersync-table-scroll">
-            <table className="widefat striped">
-              <caption className="screen-reader-text">
-                {__('Records a sync could not write', 'usersync')}
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">{__('When', 'usersync')}</th>
-                  <th scope="col">{__('User', 'usersync')}</th>
-                  <th scope="col">{__('Action', 'usersync')}</th>
-                  <th scope="col">{__('Reason', 'usersync')}</th>
-                  <th scope="col">
-                    <span className="screen-reader-text">{__('Retry', 'usersync')}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {result.entries.map((entry) => {
-                  const slug = connectionOf(entry, connection);
-                  const canRetry = slug !== null && canFind(entry);
-                  const state = retries[entry.id];
-                  return (
-                    <tr key={entry.id}>
-                      <td>
-                        <FormattedDate date={entry.createdAt} />
-                      </td>
-                      <th scope="row">{entry.userLogin}</th>
-                      <td>{entry.action}</td>
-                      <td>{entry.error ?? __('(no reason given)', 'usersync')}</td>
-                      <td>
-                        {canRetry ? (
-                          <Button
-                            variant="secondary"
-                            size="compact"
-                            onClick={() => retry(entry)}
-                            disabled={state?.status === 'pending'}
-                            accessibleWhenDisabled
-                            label={sprintf(
-                              /* translators: %s: user login or external id. */
-                              __('Retry %s', 'usersync'),
-                              entry.userLogin,
-                            )}
-                          >
-                            {__('Retry', 'usersync')}
-                          </Button>
-                        ) : (
-                          <span className="description">
-                            {__('Choose its source to retry', 'usersync')}
-                          </span>
+          <FailureTable
+            caption={__('Records a sync could not write', 'usersync')}
+            columns={[
+              { label: __('When', 'usersync') },
+              { label: __('User', 'usersync') },
+              { label: __('Action', 'usersync') },
+              { label: __('Reason', 'usersync') },
+            ]}
+          >
+            {result.entries.map((entry) => {
+              const slug = connectionOf(entry, connection);
+              const canRetry = slug !== null && canFind(entry);
+              const state = retries[entry.id];
+              return (
+                <tr key={entry.id}>
+                  <td>
+                    <FormattedDate date={entry.createdAt} />
+                  </td>
+                  <th scope="row">{entry.userLogin}</th>
+                  <td>{entry.action}</td>
+                  <td>{entry.error ?? __('(no reason given)', 'usersync')}</td>
+                  <td>
+                    {canRetry ? (
+                      <RetryButton
+                        state={state}
+                        onRetry={() => retry(entry)}
+                        label={sprintf(
+                          /* translators: %s: user login or external id. */
+                          __('Retry %s', 'usersync'),
+                          entry.userLogin,
                         )}
+                      />
+                    ) : (
+                      <>
+                        <span className="description">
+                          {__('Choose its source to retry', 'usersync')}
+                        </span>
                         <RetryResult state={state} />
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+                      </>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </FailureTable>
         ) : null}
         {result && result.totalPages > 1 ? (
           <Pagination
@@ -292,65 +340,45 @@ function DeadLetters({ peerNames }: Pick<FailedRecordsProps, 'peerNames'>) {
           <p className="usersync-empty">{__('Every change was delivered.', 'usersync')}</p>
         ) : null}
         {letters && letters.length > 0 ? (
-          <div className="usersync-table-scroll">
-            <table className="widefat striped">
-              <caption className="screen-reader-text">
-                {__('Changes that could not be delivered', 'usersync')}
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">{__('When', 'usersync')}</th>
-                  <th scope="col">{__('User ID', 'usersync')}</th>
-                  <th scope="col">{__('Peer', 'usersync')}</th>
-                  <th scope="col">{__('Action', 'usersync')}</th>
-                  <th scope="col">{__('Reason', 'usersync')}</th>
-                  <th scope="col" className="num">
-                    {__('Attempts', 'usersync')}
-                  </th>
-                  <th scope="col">
-                    <span className="screen-reader-text">{__('Retry', 'usersync')}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {letters.map((letter) => {
-                  const state = retries[letter.id];
-                  return (
-                    <tr key={letter.id}>
-                      <td>
-                        <FormattedDate date={letter.createdAt} />
-                      </td>
-                      <th scope="row">{letter.userId}</th>
-                      <td>{peerNames?.[letter.target] ?? letter.target}</td>
-                      <td>{letter.action}</td>
-                      <td>
-                        {letter.message} <code>{letter.code}</code>
-                      </td>
-                      <td className="num">{letter.attempts}</td>
-                      <td>
-                        <Button
-                          variant="secondary"
-                          size="compact"
-                          onClick={() => retry(letter)}
-                          disabled={state?.status === 'pending' || state?.status === 'success'}
-                          accessibleWhenDisabled
-                          label={sprintf(
-                            /* translators: 1: user id, 2: peer name. */
-                            __('Retry user %1$d to %2$s', 'usersync'),
-                            letter.userId,
-                            peerNames?.[letter.target] ?? letter.target,
-                          )}
-                        >
-                          {__('Retry', 'usersync')}
-                        </Button>
-                        <RetryResult state={state} />
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+          <FailureTable
+            caption={__('Changes that could not be delivered', 'usersync')}
+            columns={[
+              { label: __('When', 'usersync') },
+              { label: __('User ID', 'usersync') },
+              { label: __('Peer', 'usersync') },
+              { label: __('Action', 'usersync') },
+              { label: __('Reason', 'usersync') },
+              { label: __('Attempts', 'usersync'), numeric: true },
+            ]}
+          >
+            {letters.map((letter) => (
+              <tr key={letter.id}>
+                <td>
+                  <FormattedDate date={letter.createdAt} />
+                </td>
+                <th scope="row">{letter.userId}</th>
+                <td>{peerNames?.[letter.target] ?? letter.target}</td>
+                <td>{letter.action}</td>
+                <td>
+                  {letter.message} <code>{letter.code}</code>
+                </td>
+                <td className="num">{letter.attempts}</td>
+                <td>
+                  <RetryButton
+                    state={retries[letter.id]}
+                    once
+                    onRetry={() => retry(letter)}
+                    label={sprintf(
+                      /* translators: 1: user id, 2: peer name. */
+                      __('Retry user %1$d to %2$s', 'usersync'),
+                      letter.userId,
+                      peerNames?.[letter.target] ?? letter.target,
+                    )}
+                  />
+                </td>
+              </tr>
+            ))}
+          </FailureTable>
         ) : null}
       </CardBody>
     </Card>
