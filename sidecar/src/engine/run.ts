@@ -4,39 +4,28 @@
 // resumes at the first page not applied. A full listing ends by deprovisioning the users it
 // did not contain. A dry run plans and reports but writes nothing, neither to WordPress nor
 // to the sync state or cursor.
+//
+// Its parts: plan.ts (what a user becomes), recovery.ts (collided creates), run-report.ts
+// (counts, details, audit of failures), run-photos.ts (avatars), run-groups.ts (group
+// changes for the role map), run-cursor.ts (the cursor and the directory it belongs to).
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { Logger } from '../logger.js';
 import type {
   CanonicalUser,
   Connector,
-  GroupChange,
   PullOptions,
   SourceDeletion,
   SourcePage,
-  SourcePhoto,
 } from '../connectors/types.js';
 import { CursorExpiredError } from '../connectors/types.js';
-import type {
-  Run,
-  RunChange,
-  RunCounts,
-  RunDetails,
-  RunFailure,
-  Store,
-  SyncState,
-  SyncStateInput,
-} from '../store/types.js';
-import { emptyCounts, emptyDetails } from '../store/types.js';
+import type { Run, Store, SyncStateInput } from '../store/types.js';
 import { isCollision } from '../provisioning/index.js';
 import {
   MappingError,
-  changedFields,
-  hashOf,
   inboundMappings,
   mapUser,
   mappingFingerprint,
-  readPath,
   roleGroups,
   rolesFor,
   sameRoles,
@@ -45,52 +34,18 @@ import {
 } from './mapping.js';
 import type { MappedUser } from './mapping.js';
 import { MemoryBudget } from './memory.js';
+import type { PhotoJob, PlannedOp } from './plan.js';
+import { deprovisionOp, dryRunStatus, failedState, planUser, stateInput } from './plan.js';
 import { recoverCollision } from './recovery.js';
-import type {
-  AuditEntry,
-  AvatarItem,
-  AvatarResult,
-  OperationResult,
-  SourceConnection,
-  SyncConfig,
-  UserOperation,
-  WordPressGateway,
-  WpUserInput,
-} from './types.js';
+import { RunCursor, sourceIdentity } from './run-cursor.js';
+import { applyGroupChanges } from './run-groups.js';
+import { RunReport } from './run-report.js';
+import type { RunProgress } from './run-report.js';
+import { applyPhotos } from './run-photos.js';
+import type { OperationResult, SourceConnection, SyncConfig, WordPressGateway } from './types.js';
 
-/** What the engine keeps as a source's cursor: the connector's cursor plus scan bookkeeping. */
-interface EngineCursor {
-  v: 1;
-  /** The connector's own cursor (opaque here). */
-  connector: string | null;
-  /** The full listing under way (spans runs after a crash), if any. */
-  scan: string | null;
-  /** A full listing that ended but whose vanished users are not deprovisioned yet. */
-  reconcile: string | null;
-  /** Mapping fingerprint the cursor was made with; another one means re-plan everyone. */
-  fingerprint: string;
-  /** Which directory the cursor belongs to; another one means start this source afresh. */
-  identity?: string;
-}
-
-/** Settings that say which directory a source reads (not how): a change means another one. */
-const IDENTITY_SETTINGS = [
-  'tenantId',
-  'b2c',
-  'cloud',
-  'graphUrl',
-  'authorityUrl',
-  'url',
-  'instanceUrl',
-];
-
-export interface RunProgress {
-  processed: number;
-  total: number | null;
-  counts: RunCounts;
-  details: RunDetails;
-  full: boolean;
-}
+export type { PhotoJob, PlannedOp } from './plan.js';
+export type { RunProgress } from './run-report.js';
 
 export interface RunDeps {
   store: Store;
@@ -119,72 +74,16 @@ export class RunCancelled extends Error {
   override name = 'RunCancelled';
 }
 
-const MAX_DETAILS = 100;
-
-const AVATARS_PER_REQUEST = 20;
 const RELINK_PAGE = 500;
 
-/** One user write a page plans, with what the run records when it is applied. */
-export interface PlannedOp {
-  op: UserOperation;
-  externalId: string;
-  login: string | null;
-  /** The state to save when the operation succeeds. */
-  next: SyncStateInput | null;
-  /** Drop the state instead (user deleted from WordPress). */
-  forget?: boolean;
-  mapped?: MappedUser;
-  /** Already a fallback attempt: no further fallback. */
-  retried?: boolean;
-  /**
-   * Logins a create tried before this one (the planned login, login-2 …): the planned login
-   * belongs to someone else. Counted apart from `retried`, which guards the one-off fallbacks.
-   */
-  loginAttempt?: number;
-  /** The person's own identifier at the source (its userName), for the recovery planner. */
-  userName?: string;
-  /** The update adopting an existing account for a create. */
-  adopting?: boolean;
-  /** WordPress accepted the operation. */
-  applied?: boolean;
-  /**
-   * A create whose answer never reached the sidecar (lost, or the process stopped), sent again
-   * as an update of the user it made: nobody counted that creation, so this one does.
-   */
-  replayedCreate?: boolean;
-  change: RunChange;
-  /** A changed profile photo to send once the user write succeeded. */
-  photo?: PhotoJob;
-}
-
-export interface PhotoJob {
-  externalId: string;
-  wpUserId: number | null;
-  /** The new picture, or null to remove the avatar. */
-  photo: SourcePhoto | null;
-  version: string | null;
-}
-
 export class SyncRun {
-  private readonly counts: RunCounts;
-  private readonly details: RunDetails;
-  /** Users of the pages completed (the page under way adds `pageCounted`). */
-  private processed: number;
-  /**
-   * Users whose outcome is counted in the page under way; a run resumed after an
-   * interruption starts with those its page counted before, so a replay counts them once.
-   */
-  private pageCounted: Set<string>;
-  private replayed: Set<string>;
-  private inPage = false;
-  private total: number | null = null;
-  private full = false;
+  private readonly report: RunReport;
   private readonly dryRun: boolean;
   private readonly batchSize: number;
   private readonly batchConcurrency: number;
   private readonly photos: boolean;
   private readonly pull: PullOptions;
-  private readonly fingerprint: string;
+  private readonly cursor: RunCursor;
   private readonly mappings;
   private scanId: string | null = null;
   /** Incremental runs: users whose groups changed, and users this run already upserted. */
@@ -192,28 +91,21 @@ export class SyncRun {
   private readonly upserted = new Set<string>();
   /** Dry run of a full listing: who was seen (only kept when there is state to compare). */
   private dryRunSeen: Set<string> | null = null;
-  private warnedAvatar = false;
   private readonly memory = new MemoryBudget();
-  /** Failures WordPress never saw (so never audited): written to the audit log per page. */
-  private readonly audit: AuditEntry[] = [];
 
   constructor(
     private readonly run: Run,
     private readonly deps: RunDeps,
   ) {
     this.dryRun = run.dryRun;
-    // A reopened run continues its record: what happened before the interruption stays.
-    this.counts = { ...emptyCounts(), ...run.counts };
-    this.details = {
-      ...emptyDetails(),
-      failures: [...(run.details?.failures ?? [])],
-      changes: [...(run.details?.changes ?? [])],
-      interruptions: run.details?.interruptions ?? 0,
-    };
-    this.replayed = new Set(run.details?.pageCounted ?? []);
-    this.pageCounted = new Set(this.replayed);
-    this.processed = Math.max(0, (run.processed ?? 0) - this.replayed.size);
-    this.total = run.total ?? null;
+    this.report = new RunReport({
+      run,
+      dryRun: run.dryRun,
+      source: deps.source.slug,
+      auditSource: deps.auditSource ?? `run:${run.id}`,
+      wordpress: deps.wordpress,
+      logger: deps.logger,
+    });
     this.batchSize = Math.min(Math.max(deps.source.batchSize ?? 100, 1), 500);
     this.batchConcurrency = Math.min(Math.max(deps.source.batchConcurrency ?? 2, 1), 8);
     this.photos = deps.source.photos && wantsPhotos(deps.config);
@@ -224,38 +116,16 @@ export class SyncRun {
       photos: this.photos,
       signal: deps.signal,
     };
-    this.fingerprint = mappingFingerprint(deps.config, this.photos, deps.source.slug);
-    const settings = deps.source.settings;
-    this.identity = hashOf({
-      type: deps.source.type,
-      createdAt: deps.source.createdAt ?? null,
-      settings: Object.fromEntries(
-        IDENTITY_SETTINGS.filter((key) => key in settings).map((key) => [key, settings[key]]),
-      ),
-    }).slice(0, 16);
+    this.cursor = new RunCursor(
+      deps.store,
+      deps.source.slug,
+      mappingFingerprint(deps.config, this.photos, deps.source.slug),
+      sourceIdentity(deps.source),
+    );
   }
-
-  private readonly identity: string;
 
   get progress(): RunProgress {
-    return {
-      processed: this.processed + this.pageCounted.size,
-      total: this.total,
-      counts: { ...this.counts },
-      details: this.dryRun ? this.details : { ...this.details, pageCounted: [...this.pageCounted] },
-      full: this.full,
-    };
-  }
-
-  /**
-   * Whether to count an outcome for this user: once per page, and not again for a user the
-   * interrupted run counted before it stopped in the page now replayed.
-   */
-  private counts1(externalId: string): boolean {
-    if (!this.inPage) return true;
-    if (this.pageCounted.has(externalId)) return false;
-    this.pageCounted.add(externalId);
-    return true;
+    return this.report.progress;
   }
 
   /** Persists the counts with every batch, so an interruption loses none of them. */
@@ -272,8 +142,8 @@ export class SyncRun {
 
   async execute(): Promise<RunProgress> {
     const { store, source } = this.deps;
-    let saved = await this.loadCursor();
-    if (saved && saved.identity !== this.identity) {
+    let saved = await this.cursor.load();
+    if (saved && saved.identity !== this.cursor.identity) {
       // The connection now points at another directory (or was deleted and created again
       // under the same slug): its cursor, sync state and groups are not this one's.
       this.deps.logger.warn({ source: source.slug }, 'the source changed; starting afresh');
@@ -283,7 +153,7 @@ export class SyncRun {
     let connectorCursor: string | null = saved?.connector ?? null;
     this.scanId = saved?.scan ?? null;
     const freshStart = this.run.full && !this.deps.resumed;
-    if (freshStart || !saved || saved.fingerprint !== this.fingerprint) {
+    if (freshStart || !saved || saved.fingerprint !== this.cursor.fingerprint) {
       // A full listing from scratch: the first sync, an admin's "full sync", or a mapping
       // change that can alter any user.
       connectorCursor = null;
@@ -312,11 +182,11 @@ export class SyncRun {
       const scan = this.scanId;
       this.scanId = null;
       if (!this.dryRun) {
-        await this.saveCursor({ connector: this.lastCursor, scan: null, reconcile: scan });
+        await this.cursor.save({ connector: this.lastCursor, scan: null, reconcile: scan });
       }
       await this.reconcile(scan);
       if (!this.dryRun) {
-        await this.saveCursor({ connector: this.lastCursor, scan: null, reconcile: null });
+        await this.cursor.save({ connector: this.lastCursor, scan: null, reconcile: null });
       }
     } else {
       await this.applyRoleChanges();
@@ -341,9 +211,9 @@ export class SyncRun {
       }
     }
     await this.applyPhotos(photos);
-    this.processed += users.length;
-    await this.flushAudit();
-    this.report();
+    this.report.addProcessed(users.length);
+    await this.report.flushAudit();
+    this.notify();
     return this.progress;
   }
 
@@ -366,9 +236,9 @@ export class SyncRun {
 
   private async applyPage(page: SourcePage): Promise<void> {
     const { store, source } = this.deps;
-    this.inPage = true;
+    this.report.beginPage();
     if (page.full) {
-      this.full = true;
+      this.report.full = true;
       if (!this.scanId) {
         this.scanId = randomUUID();
         // A new full listing rebuilds group memberships from scratch. A dry run leaves them
@@ -382,9 +252,15 @@ export class SyncRun {
         }
       }
     }
-    if (page.total !== undefined) this.total = page.total;
+    if (page.total !== undefined) this.report.total = page.total;
     if (page.groups && page.groups.length > 0 && !this.dryRun) {
-      await this.applyGroups(page.groups, page.full);
+      await applyGroupChanges(page.groups, {
+        store,
+        source: source.slug,
+        full: page.full,
+        scanId: this.scanId,
+        affected: this.affected,
+      });
     }
     const ops: PlannedOp[] = [];
     const photos: PhotoJob[] = [];
@@ -403,55 +279,15 @@ export class SyncRun {
       }
     }
     await this.applyPhotos(photos);
-    this.processed += page.upserts.length + page.deletes.length;
-    this.pageCounted.clear();
-    this.replayed.clear();
-    this.inPage = false;
-    await this.flushAudit();
-    this.report();
+    this.report.endPage(page.upserts.length + page.deletes.length);
+    await this.report.flushAudit();
+    this.notify();
     this.lastCursor = page.nextCursor;
     if (!this.dryRun) {
-      await this.saveCursor({ connector: page.nextCursor, scan: this.scanId, reconcile: null });
+      await this.cursor.save({ connector: page.nextCursor, scan: this.scanId, reconcile: null });
       await this.persistProgress();
     }
     this.memory.check();
-  }
-
-  private async applyGroups(groups: GroupChange[], full: boolean): Promise<void> {
-    const { store, source } = this.deps;
-    const slug = source.slug;
-    for (const group of groups) {
-      if (group.displayName === null) {
-        if (!full)
-          for (const id of await store.groupMembers(slug, [group.externalId]))
-            this.affected.add(id);
-        await store.deleteGroups(slug, [group.externalId]);
-        continue;
-      }
-      if (!full) {
-        // A rename can change every member's roles.
-        for (const id of await store.groupMembers(slug, [group.externalId])) this.affected.add(id);
-      }
-      await store.saveGroups(
-        slug,
-        [{ externalId: group.externalId, displayName: group.displayName }],
-        this.scanId ?? undefined,
-      );
-      if (!group.members) continue;
-      if ('all' in group.members) {
-        await store.setGroupMembers(slug, group.externalId, { all: group.members.all });
-        if (!full) group.members.all.forEach((id) => this.affected.add(id));
-      } else {
-        await store.setGroupMembers(slug, group.externalId, {
-          add: group.members.added,
-          remove: group.members.removed,
-        });
-        if (!full) {
-          group.members.added.forEach((id) => this.affected.add(id));
-          group.members.removed.forEach((id) => this.affected.add(id));
-        }
-      }
-    }
   }
 
   private async planUpserts(
@@ -476,7 +312,7 @@ export class SyncRun {
         mapped = mapUser(user, this.mappings);
       } catch (error) {
         if (!(error instanceof MappingError)) throw error;
-        this.fail(
+        this.report.fail(
           user.externalId,
           null,
           state?.wpUserId ? 'update' : 'create',
@@ -496,93 +332,16 @@ export class SyncRun {
         config.roleMap,
         source.slug,
       );
-      const photoVersion = user.photo?.version ?? null;
-      const linked = state && state.wpUserId !== null && state.status !== 'failed' ? state : null;
-      const photoJob = (appliedVersion: string | null): PhotoJob | undefined =>
-        this.photos && photoVersion !== appliedVersion
-          ? {
-              externalId: user.externalId,
-              wpUserId: linked?.wpUserId ?? null,
-              photo: user.photo ?? null,
-              version: photoVersion,
-            }
-          : undefined;
-
-      if (linked) {
-        if (full) seen.push(user.externalId);
-        const photo = photoJob(linked.photoVersion);
-        if (linked.hash === mapped.hash && sameRoles(linked.roles, roles)) {
-          if (this.counts1(user.externalId)) this.counts.unchanged++;
-          if (photo) photos.push(photo);
-          continue;
-        }
-        const fields: WpUserInput = { ...mapped.fields };
-        if (roles) fields.roles = roles;
-        // The link exists: resending the external id would only make WordPress look it up.
-        delete fields.externalId;
-        // A login is decided when the user is created; updates never rename it.
-        delete fields.login;
-        const wasOff = linked.status === 'deprovisioned' || linked.status === 'disabled';
-        const action = mapped.fields.active ? (wasOff ? 'reactivate' : 'update') : 'disable';
-        ops.push({
-          op: { ref: '', action: 'update', id: linked.wpUserId!, user: fields },
-          externalId: user.externalId,
-          login: mapped.fields.login,
-          mapped,
-          photo,
-          next: {
-            externalId: user.externalId,
-            wpUserId: linked.wpUserId,
-            hash: mapped.hash,
-            roles,
-            photoVersion: linked.photoVersion,
-            status: mapped.fields.active ? 'active' : 'disabled',
-            error: null,
-            seenScan: this.scanId,
-          },
-          change: {
-            action,
-            externalId: user.externalId,
-            login: mapped.fields.login,
-            wpUserId: linked.wpUserId,
-            fields: linked.hash === mapped.hash ? ['roles'] : undefined,
-          },
-        });
-        continue;
-      }
-
-      if (!mapped.fields.active) {
-        // Accounts disabled at the source are not created in WordPress.
-        if (this.counts1(user.externalId)) this.counts.unchanged++;
-        continue;
-      }
-      const fields: WpUserInput = { ...mapped.fields };
-      if (roles) fields.roles = roles;
-      ops.push({
-        op: { ref: '', action: 'create', user: fields },
-        externalId: user.externalId,
-        login: mapped.fields.login,
-        userName: readPath(user.attributes, 'userName') ?? undefined,
-        mapped,
-        photo: photoJob(null),
-        next: {
-          externalId: user.externalId,
-          wpUserId: null,
-          hash: mapped.hash,
-          roles,
-          photoVersion: null,
-          status: 'active',
-          error: null,
-          seenScan: this.scanId,
-        },
-        change: {
-          action: 'create',
-          externalId: user.externalId,
-          login: mapped.fields.login,
-          wpUserId: null,
-          fields: changedFields(null, { ...mapped.fields }).filter((f) => f !== 'externalId'),
-        },
+      const plan = planUser(user, mapped, state, roles, {
+        photos: this.photos,
+        scanId: this.scanId,
       });
+      // Linked users a full listing contains are still at the source.
+      const linked = state && state.wpUserId !== null && state.status !== 'failed';
+      if (full && linked) seen.push(user.externalId);
+      if (plan.kind === 'write') ops.push(plan.item);
+      else this.report.unchanged(user.externalId);
+      if (plan.kind === 'unchanged' && plan.photo) photos.push(plan.photo);
     }
     if (seen.length > 0 && this.scanId && !this.dryRun) {
       await store.markSeen(source.slug, seen, this.scanId);
@@ -605,39 +364,12 @@ export class SyncRun {
         continue;
       }
       if (!deletion.permanent && state.status === 'deprovisioned') {
-        if (this.counts1(deletion.externalId)) this.counts.unchanged++;
+        this.report.unchanged(deletion.externalId);
         continue;
       }
-      ops.push(this.deprovisionOp(state, deletion.permanent ? 'delete' : 'deprovision'));
+      ops.push(deprovisionOp(state, deletion.permanent ? 'delete' : 'deprovision'));
     }
     return ops;
-  }
-
-  private deprovisionOp(state: SyncState, action: 'delete' | 'deprovision'): PlannedOp {
-    return {
-      op: { ref: '', action, id: state.wpUserId! },
-      externalId: state.externalId,
-      login: null,
-      next:
-        action === 'delete'
-          ? null
-          : {
-              externalId: state.externalId,
-              wpUserId: state.wpUserId,
-              hash: null,
-              roles: null,
-              photoVersion: state.photoVersion,
-              status: 'deprovisioned',
-              error: null,
-            },
-      forget: action === 'delete',
-      change: {
-        action: action === 'delete' ? 'delete' : 'deprovision',
-        externalId: state.externalId,
-        login: null,
-        wpUserId: state.wpUserId,
-      },
-    };
   }
 
   /** Users a full listing did not contain are gone from the source: deprovision them. */
@@ -660,10 +392,10 @@ export class SyncRun {
           if (!this.dryRun) await store.deleteSyncStates(source.slug, [state.externalId]);
           continue;
         }
-        ops.push(this.deprovisionOp(state, 'deprovision'));
+        ops.push(deprovisionOp(state, 'deprovision'));
       }
       await this.applyOps(ops);
-      this.report();
+      this.notify();
     }
   }
 
@@ -700,7 +432,7 @@ export class SyncRun {
         });
       }
       await this.applyOps(ops);
-      this.report();
+      this.notify();
     }
   }
 
@@ -708,7 +440,7 @@ export class SyncRun {
   private async applyOps(planned: PlannedOp[]): Promise<void> {
     if (planned.length === 0) return;
     if (this.dryRun) {
-      for (const item of planned) this.record(item.change, dryRunStatus(item));
+      for (const item of planned) this.report.record(item.change, dryRunStatus(item));
       return;
     }
     const batches: PlannedOp[][] = [];
@@ -730,7 +462,7 @@ export class SyncRun {
             halted = true;
             throw error;
           }
-          this.report();
+          this.notify();
         }),
       ),
     );
@@ -758,7 +490,7 @@ export class SyncRun {
     for (const [index, item] of batch.entries()) {
       const result = byRef.get(String(index));
       if (!result) {
-        this.fail(
+        this.report.fail(
           item.externalId,
           item.login,
           item.op.action,
@@ -787,7 +519,7 @@ export class SyncRun {
         // The login WordPress holds (a suffixed one when the planned login was taken).
         if (item.change.login !== null && result.user?.login) item.change.login = result.user.login;
         item.applied = true;
-        this.record(item.change, item.replayedCreate ? 'created' : result.status);
+        this.report.record(item.change, item.replayedCreate ? 'created' : result.status);
         continue;
       }
       const error = result.error;
@@ -803,7 +535,7 @@ export class SyncRun {
           continue;
         }
         const planned = item.mapped?.fields.login ?? item.login;
-        this.fail(item.externalId, planned, item.op.action, error.code, outcome);
+        this.report.fail(item.externalId, planned, item.op.action, error.code, outcome);
         save.push(failedState(item.externalId, null, outcome, this.scanId, item.op.id ?? null));
         continue;
       }
@@ -828,7 +560,7 @@ export class SyncRun {
         forget.push(item.externalId);
         continue;
       }
-      this.fail(item.externalId, item.login, item.op.action, error.code, error.message);
+      this.report.fail(item.externalId, item.login, item.op.action, error.code, error.message);
       save.push(failedState(item.externalId, null, error.message, this.scanId, item.op.id ?? null));
     }
     // Counts first: a stop between the two writes replays the page without counting twice.
@@ -838,165 +570,20 @@ export class SyncRun {
     return retries;
   }
 
-  /** Downloads changed photos and hands them to WordPress as the users' avatars. */
   private async applyPhotos(jobs: PhotoJob[]): Promise<void> {
-    const { wordpress, source, store } = this.deps;
-    const ready = jobs.filter((job) => job.wpUserId !== null);
-    if (ready.length === 0) return;
-    if (this.dryRun) {
-      for (const job of ready) {
-        if (this.details.changes.length < MAX_DETAILS) {
-          this.details.changes.push({
-            action: 'update',
-            externalId: job.externalId,
-            login: null,
-            wpUserId: job.wpUserId,
-            fields: ['avatar'],
-          });
-        }
-      }
-      return;
-    }
-    const applied: { externalId: string; version: string | null }[] = [];
-    // A few pictures per request: they are small, but not tiny.
-    for (let i = 0; i < ready.length; i += AVATARS_PER_REQUEST) {
-      this.checkCancelled();
-      const part = ready.slice(i, i + AVATARS_PER_REQUEST);
-      // Downloads a few at a time; a picture that cannot be downloaded is skipped.
-      const loaded = await pLimit(4).map(part, async (job): Promise<AvatarItem | null> => {
-        try {
-          if (!job.photo) return { id: job.wpUserId!, remove: true };
-          const photo = await job.photo.load();
-          return {
-            id: job.wpUserId!,
-            contentType: photo.contentType,
-            data: photo.data.toString('base64'),
-            version: job.photo.version,
-          };
-        } catch (error) {
-          if (this.deps.signal.aborted) throw error;
-          this.warnPhoto(job, error);
-          return null;
-        }
-      });
-      const items = loaded.filter((item): item is AvatarItem => item !== null);
-      const sent = part.filter((_, index) => loaded[index] !== null);
-      if (items.length === 0) continue;
-      let results: AvatarResult[];
-      try {
-        results = await wordpress.setAvatars(source.slug, `run:${this.run.id}`, items);
-      } catch (error) {
-        if (this.deps.signal.aborted) throw error;
-        // Leave the applied versions as they were: the next run that sees the users retries.
-        this.warnPhoto(sent[0]!, error);
-        continue;
-      }
-      const byId = new Map(results.map((result) => [result.id, result]));
-      for (const job of sent) {
-        const result = byId.get(job.wpUserId!);
-        if (result?.ok) applied.push({ externalId: job.externalId, version: job.version });
-        else this.warnPhoto(job, new Error(result ? result.error.message : 'no result'));
-      }
-    }
-    if (applied.length === 0) return;
-    const states = await store.getSyncStates(
-      source.slug,
-      applied.map((a) => a.externalId),
-    );
-    await store.saveSyncStates(
-      source.slug,
-      applied
-        .filter((a) => states.has(a.externalId))
-        .map((a) => ({ ...stateInput(states.get(a.externalId)!), photoVersion: a.version })),
-    );
-  }
-
-  private warnPhoto(job: PhotoJob, error: unknown): void {
-    this.audit.push({
-      source: `run:${this.run.id}`,
-      action: 'update',
-      result: 'failure',
-      userId: job.wpUserId,
-      userLogin: job.externalId,
-      fields: ['avatar'],
-      message: `Profile photo not applied: ${(error as Error).message ?? String(error)}`,
+    await applyPhotos(jobs, {
+      wordpress: this.deps.wordpress,
+      store: this.deps.store,
+      source: this.deps.source.slug,
       runId: this.run.id,
+      dryRun: this.dryRun,
+      signal: this.deps.signal,
+      report: this.report,
+      checkCancelled: () => this.checkCancelled(),
     });
-    if (this.warnedAvatar) return;
-    this.warnedAvatar = true;
-    this.deps.logger.warn(
-      { source: this.deps.source.slug, externalId: job.externalId, err: error },
-      'profile photo not applied',
-    );
   }
 
-  private record(change: RunChange, status: string): void {
-    if (!this.counts1(change.externalId)) return;
-    switch (status) {
-      case 'created':
-        this.counts.created++;
-        break;
-      case 'unchanged':
-        this.counts.unchanged++;
-        break;
-      case 'disabled':
-        this.counts.disabled++;
-        break;
-      case 'deleted':
-        this.counts.deleted++;
-        break;
-      default:
-        this.counts.updated++;
-    }
-    if (status !== 'unchanged' && this.details.changes.length < MAX_DETAILS) {
-      this.details.changes.push(change);
-    }
-  }
-
-  private fail(
-    externalId: string,
-    login: string | null,
-    action: string,
-    code: string,
-    message: string,
-    audit: { audit: boolean; userId?: number | null } = { audit: false },
-  ) {
-    if (!this.counts1(externalId)) return;
-    this.counts.failed++;
-    if (audit.audit && !this.dryRun) {
-      this.audit.push({
-        source: this.deps.auditSource ?? `run:${this.run.id}`,
-        action,
-        result: 'failure',
-        userId: audit.userId ?? null,
-        userLogin: login ?? externalId,
-        fields: [],
-        message: `${message} (external id ${externalId})`,
-        runId: this.run.id,
-      });
-    }
-    if (this.details.failures.length < MAX_DETAILS) {
-      const failure: RunFailure = { externalId, login, action, code, message };
-      this.details.failures.push(failure);
-    }
-    this.deps.logger.warn(
-      { source: this.deps.source.slug, externalId, login, action, code, message },
-      'user not applied',
-    );
-  }
-
-  /** Writes the pending audit entries; the log is best effort and never stops a run. */
-  private async flushAudit(): Promise<void> {
-    if (this.audit.length === 0) return;
-    const entries = this.audit.splice(0);
-    try {
-      await this.deps.wordpress.writeAudit(entries);
-    } catch (error) {
-      this.deps.logger.warn({ err: error, entries: entries.length }, 'audit entries not written');
-    }
-  }
-
-  private report(): void {
+  private notify(): void {
     this.deps.onProgress?.(this.progress);
   }
 
@@ -1025,71 +612,5 @@ export class SyncRun {
       await store.saveSyncStates(source.slug, states);
       if (users.length < RELINK_PAGE) break;
     }
-  }
-
-  private async loadCursor(): Promise<EngineCursor | null> {
-    const cursor = await this.deps.store.getCursor(this.deps.source.slug);
-    if (!cursor) return null;
-    try {
-      const parsed = JSON.parse(cursor.value) as EngineCursor;
-      return parsed.v === 1 ? parsed : null;
-    } catch {
-      return null;
-    }
-  }
-
-  private async saveCursor(value: Omit<EngineCursor, 'v' | 'fingerprint'>): Promise<void> {
-    const cursor: EngineCursor = {
-      v: 1,
-      ...value,
-      fingerprint: this.fingerprint,
-      identity: this.identity,
-    };
-    await this.deps.store.saveCursor(this.deps.source.slug, JSON.stringify(cursor));
-  }
-}
-
-function stateInput(state: SyncState): SyncStateInput {
-  return {
-    externalId: state.externalId,
-    wpUserId: state.wpUserId,
-    hash: state.hash,
-    roles: state.roles,
-    photoVersion: state.photoVersion,
-    status: state.status,
-    error: state.error,
-  };
-}
-
-function failedState(
-  externalId: string,
-  state: SyncState | undefined | null,
-  error: string,
-  scanId: string | null,
-  wpUserId: number | null = state?.wpUserId ?? null,
-): SyncStateInput {
-  return {
-    externalId,
-    wpUserId,
-    hash: null,
-    roles: state?.roles ?? null,
-    photoVersion: state?.photoVersion ?? null,
-    // A failed user keeps its link, if it had one, so the next run updates rather than creates.
-    status: wpUserId !== null ? 'active' : 'failed',
-    error,
-    seenScan: scanId,
-  };
-}
-
-function dryRunStatus(item: PlannedOp): string {
-  switch (item.op.action) {
-    case 'create':
-      return 'created';
-    case 'delete':
-      return 'deleted';
-    case 'deprovision':
-      return 'disabled';
-    default:
-      return item.change.action === 'disable' ? 'disabled' : 'updated';
   }
 }
