@@ -1,6 +1,6 @@
 /**
  * Cron expressions read as the sidecar reads them: by croner, with the options the sidecar
- * uses (`CRON_OPTIONS` in sidecar/src/engine/schedule.ts), refusing what node-cron, which
+ * uses (`CRON_OPTIONS` of sidecar/src/provisioning/schedule.ts), refusing what node-cron, which
  * fires the runs, refuses too. What is here besides croner is presentation: which field an
  * error is in, said in the admin's language, and the site's time zone as croner takes it.
  */
@@ -15,8 +15,10 @@ import { Cron } from 'croner';
  */
 import { __, sprintf } from '@wordpress/i18n';
 
-/** 5 fields, or 6 with seconds first; day of month AND day of week must both match. */
-const CRON_OPTIONS = { mode: '5-or-6-parts', domAndDow: true } as const;
+/**
+ * Internal dependencies
+ */
+import { CRON_OPTIONS } from '@usersync/provisioning';
 
 /** The characters node-cron takes (croner takes a few more, such as `+`). */
 const ALLOWED = /^[a-zA-Z0-9\-*/,#? ]+$/;

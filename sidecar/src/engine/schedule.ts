@@ -14,17 +14,11 @@
 import { Cron } from 'croner';
 import type { CronOptions } from 'croner';
 import cron from 'node-cron';
+import { CRON_OPTIONS as SHARED_CRON_OPTIONS } from '../provisioning/index.js';
 import type { ScheduledTask } from 'node-cron';
 
-/**
- * How croner reads an expression as node-cron does: 5 fields, or 6 with seconds first, and
- * day of month AND day of week must both match. The admin UI (admin-ui/src/cron/) uses the
- * same options.
- */
-export const CRON_OPTIONS = {
-  mode: '5-or-6-parts',
-  domAndDow: true,
-} as const satisfies CronOptions;
+/** How croner reads an expression as node-cron does (provisioning's, shared with the UI). */
+export const CRON_OPTIONS = SHARED_CRON_OPTIONS satisfies CronOptions;
 
 /** The site's time zone as node-cron takes it (undefined: the process's own). */
 let siteTimeZone: string | undefined;

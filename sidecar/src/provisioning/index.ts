@@ -8,4 +8,5 @@ export * from './attribute-path.js';
 export * from './filter-syntax.js';
 export * from './logins.js';
 export * from './recovery.js';
+export * from './schedule.js';
 export * from './templates.js';
