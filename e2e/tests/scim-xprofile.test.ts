@@ -5,7 +5,9 @@
 // values through the same kses, balance and nofollow filters BuddyPress does. What this
 // proves: the configuration accepts the targets once the functions exist and refuses unknown
 // fields, the batch route writes and clears the values through those functions inside the
-// operation's transaction, snapshots and SCIM reads show them. What it does not prove: that
+// operation's transaction, snapshots and SCIM reads show them, and a value changed in
+// WordPress (the stand-in fires BuddyPress's xprofile_data_after_save/_after_delete, as
+// BP_XProfile_ProfileData does) becomes a change in the outbox. What it does not prove: that
 // BuddyPress's real functions accept these values (field types, visibility, validation).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -14,6 +16,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { asAdmin, asService, restUrl, scimRequest } from '../src/helpers.js';
 import { request, startStack, type Stack } from '../src/stack/index.js';
+import { feed, latestChange, wpEval } from './peer-support.js';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -49,7 +52,14 @@ function xprofile_set_field_data( $field, $user_id, $value, $is_required = false
 	}
 	$data                     = get_option( 'usersync_test_xprofile', array() );
 	$data[ $user_id ][ $id ] = usersync_test_xprofile_sanitize( $value );
-	return update_option( 'usersync_test_xprofile', $data ) || true;
+	update_option( 'usersync_test_xprofile', $data );
+	// BP_XProfile_ProfileData::save() passes itself (user_id, field_id, value).
+	do_action_ref_array( 'xprofile_data_after_save', array( (object) array( 'user_id' => $user_id, 'field_id' => $id, 'value' => $data[ $user_id ][ $id ] ) ) );
+	return true;
+}
+function xprofile_get_field( $field, $user_id = null, $get_data = true ) {
+	$name = array_search( (int) $field, USERSYNC_TEST_XPROFILE_FIELDS, true );
+	return false === $name ? null : (object) array( 'id' => (int) $field, 'name' => $name );
 }
 // BuddyPress's raw read (no display filters).
 class BP_XProfile_ProfileData {
@@ -59,9 +69,13 @@ class BP_XProfile_ProfileData {
 	}
 }
 function xprofile_delete_field_data( $field = '', $user_id = 0 ) {
+	$id   = usersync_test_xprofile_id( $field );
 	$data = get_option( 'usersync_test_xprofile', array() );
-	unset( $data[ $user_id ][ usersync_test_xprofile_id( $field ) ] );
-	return update_option( 'usersync_test_xprofile', $data );
+	unset( $data[ $user_id ][ $id ] );
+	update_option( 'usersync_test_xprofile', $data );
+	// BP_XProfile_ProfileData::delete() passes itself too.
+	do_action_ref_array( 'xprofile_data_after_delete', array( (object) array( 'user_id' => $user_id, 'field_id' => $id ) ) );
+	return true;
 }
 function xprofile_get_field_data( $field, $user_id = 0, $multi_format = 'array' ) {
 	global $allowedtags;
@@ -216,6 +230,24 @@ describe('BuddyPress profile fields through SCIM (stand-in xprofile functions)',
       [],
       'no write was audited',
     );
+  });
+
+  test('a profile field changed in WordPress is a change in the outbox (real-time pushes see it)', async () => {
+    const mark = await latestChange(stack);
+    await wpEval(stack, `xprofile_set_field_data( 'Division', ${id}, 'North' );`);
+    await wpEval(stack, `xprofile_delete_field_data( 'Cost Center', ${id} );`);
+    const rows = (await feed(stack, mark)).changes.map((r) => [
+      r.userId,
+      r.action,
+      r.changed,
+      r.origin,
+    ]);
+    assert.deepEqual(rows, [
+      [Number(id), 'update', ['xprofile:Division'], 'local'],
+      [Number(id), 'update', ['xprofile:Cost Center'], 'local'],
+    ]);
+    const user = await snapshot(id);
+    assert.equal(user.xprofile.Division, 'North');
   });
 
   test('a value the profile refuses fails the whole operation and writes nothing', async () => {

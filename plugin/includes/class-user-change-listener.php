@@ -15,7 +15,8 @@ defined( 'ABSPATH' ) || exit;
  * Listens to every path that changes a user (admin screens, REST, WP-CLI, other plugins,
  * the batch route) and records what changed, in the vocabulary of the attribute map:
  * core fields by column name (`user_email`), the standard profile meta by key
- * (`first_name`), other meta as `meta:<key>`, plus `roles`, `password` and `active`.
+ * (`first_name`), other meta as `meta:<key>`, BuddyPress profile fields as
+ * `xprofile:<Field Name>`, plus `roles`, `password` and `active`.
  */
 class User_Change_Listener {
 
@@ -161,6 +162,23 @@ class User_Change_Listener {
 		$name = self::attribute_for_meta( (string) $meta_key );
 		if ( null !== $name ) {
 			Plugin::outbox()->record( (int) $user_id, 'update', array( $name ) );
+		}
+	}
+
+	/**
+	 * BuddyPress's xprofile_data_after_save and xprofile_data_after_delete: a profile field
+	 * value saved or removed (BP_XProfile_ProfileData::save() and ::delete() pass themselves),
+	 * whether by the member's profile form, an admin or another plugin.
+	 *
+	 * @param object $data The profile data (user_id, field_id).
+	 */
+	public function on_xprofile_data( $data ): void {
+		if ( ! is_object( $data ) || empty( $data->user_id ) || empty( $data->field_id ) ) {
+			return;
+		}
+		$target = Xprofile::target_of_field( (int) $data->field_id );
+		if ( null !== $target ) {
+			Plugin::outbox()->record( (int) $data->user_id, 'update', array( $target ) );
 		}
 	}
 

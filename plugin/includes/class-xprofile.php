@@ -57,6 +57,21 @@ final class Xprofile {
 	}
 
 	/**
+	 * The outbox attribute of a profile field by id (`xprofile:Field Name`), or null when
+	 * BuddyPress does not know the field.
+	 *
+	 * @param int $field_id Field id.
+	 */
+	public static function target_of_field( int $field_id ): ?string {
+		if ( $field_id <= 0 || ! function_exists( 'xprofile_get_field' ) ) {
+			return null;
+		}
+		$field = xprofile_get_field( $field_id, null, false );
+		$name  = is_object( $field ) && isset( $field->name ) ? trim( (string) $field->name ) : '';
+		return '' === $name ? null : self::TARGET_PREFIX . $name;
+	}
+
+	/**
 	 * A user's value of a field as text, as it was sent and as BuddyPress shows it ('' when
 	 * empty), or null without BuddyPress.
 	 *

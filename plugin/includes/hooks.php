@@ -108,6 +108,8 @@ add_action( 'remove_user_role', array( $usersync_changes, 'on_role_change' ), 10
 add_action( 'added_user_meta', array( $usersync_changes, 'on_meta_set' ), 10, 4 );
 add_action( 'updated_user_meta', array( $usersync_changes, 'on_meta_set' ), 10, 4 );
 add_action( 'deleted_user_meta', array( $usersync_changes, 'on_meta_deleted' ), 10, 3 );
+add_action( 'xprofile_data_after_save', array( $usersync_changes, 'on_xprofile_data' ), 10, 1 );
+add_action( 'xprofile_data_after_delete', array( $usersync_changes, 'on_xprofile_data' ), 10, 1 );
 add_action( 'password_reset', array( $usersync_changes, 'on_password_reset_start' ), 10, 0 );
 add_action( 'after_password_reset', array( $usersync_changes, 'on_after_password_reset' ), 10, 1 );
 add_action( 'wp_set_password', array( $usersync_changes, 'on_set_password' ), 10, 2 );
