@@ -103,6 +103,7 @@ const FIELD_ORDER = [
   'apiVersion',
   `${MAP_PATH}[sfObject]`,
   `${MAP_PATH}[id]`,
+  `${MAP_PATH}[recordTypeId]`,
   `${MAP_PATH}[filter]`,
   `${MAP_PATH}[match][0][sf]`,
   `${MAP_PATH}[fields]`,
@@ -188,6 +189,8 @@ export default function SalesforceConnectionForm({
   );
 
   const fieldsForPicker = describedFieldsOf(described, object);
+  const recordTypes =
+    described?.describe && described.object === object ? described.describe.recordTypes : [];
   const missing = values.createPush ? missingRequiredFields(values.fields, fieldsForPicker) : [];
 
   const secretField = (secret: SalesforceSecret) => {
@@ -363,6 +366,33 @@ export default function SalesforceConnectionForm({
             readOnly={!isNew && connection?.objectMaps[0] !== undefined}
             spellCheck={false}
           />
+          {recordTypes.length > 0 || values.recordTypeId !== '' ? (
+            <div data-field={`${MAP_PATH}[recordTypeId]`}>
+              <SelectControl
+                {...fieldState(errors[`${MAP_PATH}[recordTypeId]`])}
+                label={__('Record type', 'usersync')}
+                value={values.recordTypeId}
+                options={[
+                  { value: '', label: __('Any (new records get the default)', 'usersync') },
+                  ...recordTypes.map((type) => ({
+                    value: type.id,
+                    label: type.default
+                      ? sprintf(
+                          /* translators: %s: record type name. */
+                          __('%s (default)', 'usersync'),
+                          type.name,
+                        )
+                      : type.name,
+                  })),
+                  ...(values.recordTypeId !== '' &&
+                  !recordTypes.some((type) => type.id === values.recordTypeId)
+                    ? [{ value: values.recordTypeId, label: values.recordTypeId }]
+                    : []),
+                ]}
+                onChange={(value: string) => set('recordTypeId', value)}
+              />
+            </div>
+          ) : null}
           <ConnectionField
             {...bind('filter')}
             name={`${MAP_PATH}[filter]`}

@@ -33,6 +33,8 @@ export interface SalesforceFormValues {
   enabled: boolean;
   mapId: string;
   sfObject: string;
+  /** Record type of created records and of the records pulled; '' for the org's default. */
+  recordTypeId: string;
   filter: string;
   createPush: boolean;
   createPull: boolean;

@@ -100,6 +100,7 @@ export function initialValues(connection?: SalesforceConnection): SalesforceForm
     enabled: connection?.enabled ?? true,
     mapId: map?.id ?? 'contacts',
     sfObject: map?.sfObject ?? 'Contact',
+    recordTypeId: map?.recordTypeId ?? '',
     filter: map?.filter ?? '',
     createPush: map ? has(map.operations.create, 'push') : true,
     createPull: map ? has(map.operations.create, 'pull') : true,
@@ -176,7 +177,7 @@ export function toInput(
     id: values.mapId.trim(),
     wpObject: 'user',
     sfObject: values.sfObject.trim(),
-    recordTypeId: stored?.recordTypeId ?? null,
+    recordTypeId: values.recordTypeId === '' ? null : values.recordTypeId,
     filter: values.filter.trim(),
     operations: {
       create: directions(values.createPush, values.createPull),

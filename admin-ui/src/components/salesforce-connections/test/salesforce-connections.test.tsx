@@ -111,7 +111,10 @@ const ORG_ROUTES = {
   'GET /usersync/v1/connections/acme/salesforce/objects/Contact': {
     name: 'Contact',
     label: 'Contact',
-    recordTypes: [],
+    recordTypes: [
+      { id: '012000000000001AAA', name: 'Customer', default: true },
+      { id: '012000000000002AAA', name: 'Partner', default: false },
+    ],
     fields: [
       describedField({ name: 'Email', label: 'Email' }),
       describedField({ name: 'FirstName', label: 'First Name', idLookup: false }),
@@ -249,7 +252,8 @@ describe('SalesforceConnections', () => {
     await user.type(within(form).getByRole('textbox', { name: 'Username' }), 'int@acme.com');
     // A password input drops the key's line breaks; they are put back before sending.
     const body64 = 'A'.repeat(100);
-    await user.type(key, `-----BEGIN PRIVATE KEY-----${body64}-----END PRIVATE KEY-----`);
+    await user.click(key);
+    await user.paste(`-----BEGIN PRIVATE KEY-----${body64}-----END PRIVATE KEY-----`);
     await user.click(within(form).getByRole('button', { name: 'Add connection' }));
     await screen.findByText(/Connection “Acme” added/);
     const body = lastBody('POST /usersync/v1/connections') as SalesforceConnectionInput;
@@ -326,11 +330,16 @@ describe('SalesforceConnections', () => {
       within(section).getByRole('combobox', { name: 'When cleared, row 3' }),
       'ignore',
     );
+    await user.selectOptions(
+      within(section).getByRole('combobox', { name: 'Record type' }),
+      'Partner',
+    );
     await user.click(within(section).getByRole('button', { name: 'Save connection' }));
 
     await screen.findByText('Connection “Acme” saved.');
     const body = lastBody('PUT /usersync/v1/connections/acme') as SalesforceConnectionInput;
     expect(body).not.toHaveProperty('clientSecret');
+    expect(body.objectMaps![0]!.recordTypeId).toBe('012000000000002AAA');
     expect(body.objectMaps![0]!.fields).toEqual([
       expect.objectContaining({ wp: 'user_email', sf: 'Email', direction: 'both' }),
       expect.objectContaining({ wp: 'last_name', sf: 'LastName', direction: 'outbound' }),
