@@ -405,6 +405,20 @@ describe('records', () => {
     assert.deepEqual(long.body[0]!.fields, ['Title']);
   });
 
+  test('a body that is not JSON is 400 JSON_PARSER_ERROR; an unknown record is 404 NOT_FOUND', async () => {
+    const response = await fetch(`${emulator.url}/services/data/v${V}/sobjects/Contact`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: '{"LastName": ',
+    });
+    assert.equal(response.status, 400);
+    const body = (await response.json()) as Errors;
+    assert.equal(body[0]!.errorCode, 'JSON_PARSER_ERROR');
+    const unknown = await api<Errors>('/sobjects/Contact/0035g0000ZZZZZZAAA');
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.body[0]!.errorCode, 'NOT_FOUND');
+  });
+
   test('upsert by external id: 201 created, 200 updated, 300 several, 404 not an external id, 405 empty', async () => {
     const created = await api<{ id: string; created: boolean }>(
       '/sobjects/Contact/UserSync_Id__c/site1:42',
@@ -533,6 +547,15 @@ describe('query', () => {
       'Abel',
       'Zed',
     ]);
+    assert.deepEqual(await rows('CreatedDate = TODAY'), ['Abel', "O'Brien", 'Zed']);
+    assert.deepEqual(await rows('CreatedDate = LAST_N_DAYS:3'), ['Abel', "O'Brien", 'Zed']);
+    assert.deepEqual(await rows('CreatedDate < YESTERDAY'), []);
+    assert.deepEqual(await rows('Birthdate < LAST_N_DAYS:365'), ['Abel']);
+    const quoted = await api<Errors>(
+      q("SELECT Id FROM Contact WHERE CreatedDate > '2024-01-01T00:00:00Z'"),
+    );
+    assert.equal(quoted.body[0]!.errorCode, 'INVALID_FIELD');
+    assert.match(quoted.body[0]!.message, /should not be enclosed in quotes/);
     const parent = await api<QueryPage>(
       q(`SELECT Id, Account.Name FROM Contact WHERE Id = '${ids[0]}'`),
     );

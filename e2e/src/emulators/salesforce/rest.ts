@@ -129,7 +129,8 @@ export function versionRouter(ctx: Context): Router {
     const now = ctx.org.clock.now();
     const from = minute(start);
     const to = minute(Math.min(end, now));
-    if (to - from < 60000) {
+    // The window must be longer than a minute (checked before seconds are truncated).
+    if (end - start <= 60000 || to <= from) {
       return sfError(
         res,
         400,
