@@ -119,6 +119,8 @@ export interface SalesforceEmulator {
   undelete(id: string): void;
   /** Merges losers (1 or 2) into the master: losers deleted with MasterRecordId. */
   merge(masterId: string, loserIds: string[]): void;
+  /** A system-only change: SystemModstamp moves, LastModifiedDate does not, no event. */
+  touch(id: string): void;
   /** A record as `GET /sobjects/{T}/{id}` shows it (deleted ones too), or undefined. */
   record(id: string): Record<string, unknown> | undefined;
   /** Sets the org clock (ISO string or epoch ms); `freeze` stops it there. */
@@ -356,6 +358,7 @@ export async function startSalesforceEmulator(
     delete: (id, origin = { api: 'control' }) => org.delete(id, origin),
     undelete: (id) => org.undelete(id, { api: 'control' }),
     merge: (masterId, loserIds) => org.merge(masterId, loserIds, { api: 'control' }),
+    touch: (id) => org.touch(id),
     record: (id) => {
       const record = org.get(id);
       return record ? fullRecord(ctx, record, apiVersion) : undefined;
