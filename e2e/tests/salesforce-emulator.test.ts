@@ -904,6 +904,44 @@ describe('limits and faults', () => {
     emulator.clearFaults();
   });
 
+  test('too many long-running requests at once: 403 ConcurrentRequests until they finish', async () => {
+    const small = await startSalesforceEmulator({ concurrentLongRunning: 2, longRunningMs: 100 });
+    try {
+      const own = small.token();
+      const call = (path: string) =>
+        fetch(`${small.url}/services/data/v${V}${path}`, {
+          headers: { Authorization: `Bearer ${own}` },
+        });
+      small.fault({ delayMs: 600, match: '/limits', count: 2 });
+      const slow = [call('/limits'), call('/limits')];
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const refused = await call('/sobjects');
+      assert.equal(refused.status, 403);
+      assert.deepEqual(await refused.json(), [
+        {
+          message: 'ConcurrentRequests (Concurrent API Requests) Limit exceeded.',
+          errorCode: 'REQUEST_LIMIT_EXCEEDED',
+        },
+      ]);
+      assert.deepEqual(
+        (await Promise.all(slow)).map((r) => r.status),
+        [200, 200],
+      );
+      assert.equal((await call('/sobjects')).status, 200);
+    } finally {
+      await small.close();
+    }
+  });
+
+  test('an insert with an Id is refused', async () => {
+    const answer = await api<Errors>('/sobjects/Contact', {
+      method: 'POST',
+      body: { Id: '0035g0000000001AAA', LastName: 'x' },
+    });
+    assert.equal(answer.status, 400);
+    assert.equal(answer.body[0]!.errorCode, 'INVALID_FIELD');
+  });
+
   test('stats count queries and writes per route and records written per Sforce-Call-Options client', async () => {
     emulator.resetStats();
     await api(q('SELECT Id FROM Contact LIMIT 1'));

@@ -183,6 +183,9 @@ export function versionRouter(ctx: Context): Router {
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
       return sfError(res, 400, 'JSON_PARSER_ERROR', 'The request body must be a JSON object');
     }
+    if (req.params.field === undefined && Object.keys(body).some((k) => k.toLowerCase() === 'id')) {
+      return sfError(res, 400, 'INVALID_FIELD', 'cannot specify Id in an insert call', ['Id']);
+    }
     const fault = recordFault(ctx, req);
     if (fault) return recordErrors(res, 400, [fault]);
     try {
