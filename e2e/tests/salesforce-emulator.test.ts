@@ -1266,6 +1266,37 @@ describe('Change Data Capture over CometD', () => {
     assert.equal(gone!.error, '403::Unknown client');
   });
 
+  test('the same change to several records in one call is one event listing every record', async () => {
+    const ids = [1, 2, 3].map((i) => emulator.create('Contact', { LastName: `Mass ${i}` }));
+    const clientId = await handshake();
+    await bayeux([
+      {
+        channel: '/meta/subscribe',
+        clientId,
+        subscription: '/data/ContactChangeEvent',
+        ext: { replay: { '/data/ContactChangeEvent': -1 } },
+      },
+    ]);
+    await api('/composite/sobjects', {
+      method: 'PATCH',
+      body: {
+        records: [
+          ...ids.map((id) => ({ attributes: { type: 'Contact' }, id, Title: 'Same' })),
+          { attributes: { type: 'Contact' }, id: ids[0], Department: 'Different' },
+        ],
+      },
+    });
+    const events = await connect(clientId);
+    assert.deepEqual(
+      events.map((e) => [e.data.payload.ChangeEventHeader.recordIds, e.data.payload.Title ?? null]),
+      [
+        [ids, 'Same'],
+        [[ids[0]], null],
+      ],
+    );
+    await bayeux([{ channel: '/meta/disconnect', clientId }]);
+  });
+
   test('replay -2 and replay N; invalid replay ids; /data/ChangeEvents; GAP_OVERFLOW; 72-hour retention', async () => {
     const first = emulator.changes.latestReplayId();
     const lead = emulator.create('Lead', { LastName: 'Replay', Company: 'Acme' });

@@ -443,8 +443,10 @@ export class Org extends EventEmitter {
       ]);
     }
     const losers = loserIds.map((id) => this.requireLive(master.type, id));
-    for (const loser of losers) this.prepareDelete(loser.id, origin, master.id).commit();
-    this.prepareUpdate(master.type, master.id, {}, origin).commit();
+    this.transaction(() => {
+      for (const loser of losers) this.prepareDelete(loser.id, origin, master.id).commit();
+      this.prepareUpdate(master.type, master.id, {}, origin).commit();
+    });
   }
 
   /**
@@ -484,8 +486,44 @@ export class Org extends EventEmitter {
     }
   }
 
+  private batch: ChangeRecord[] | null = null;
+
   private change(change: ChangeRecord): void {
-    if (this.emitChanges) this.emit('change', change);
+    if (!this.emitChanges) return;
+    if (this.batch) this.batch.push(change);
+    else this.emit('change', change);
+  }
+
+  /**
+   * Runs the writes of one API call as one transaction for change events: the same change
+   * made to several records of one object in a transaction is published as one event whose
+   * `recordIds` lists them all (Change Data Capture Developer Guide, "Change Event Header
+   * Fields": recordIds "can contain more than one ID … when the same change was made to
+   * multiple records of the same entity type in one transaction").
+   */
+  transaction<T>(fn: () => T): T {
+    if (this.batch) return fn();
+    this.batch = [];
+    try {
+      return fn();
+    } finally {
+      const changes = this.batch;
+      this.batch = null;
+      const merged = new Map<string, ChangeRecord>();
+      for (const change of changes) {
+        const key = JSON.stringify([
+          change.entityName,
+          change.changeType,
+          change.values,
+          change.changedFields,
+          change.origin,
+        ]);
+        const same = merged.get(key);
+        if (same) same.recordIds.push(...change.recordIds);
+        else merged.set(key, { ...change, recordIds: [...change.recordIds] });
+      }
+      for (const change of merged.values()) this.emit('change', change);
+    }
   }
 
   private computeName(object: ObjectDef, record: StoredRecord): void {
