@@ -1480,3 +1480,22 @@ describe('control API', () => {
     assert.deepEqual(stats.body.requests, { 'GET /sobjects': 1 });
   });
 });
+
+describe('reset', () => {
+  test('reset gives a fresh org, seeded as asked; Ids start over, sessions stay valid', async () => {
+    const answer = await fetch(`${emulator.url}/_emulator/reset`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ contacts: 2 }),
+    });
+    const seeded = (await answer.json()) as { contacts: string[] };
+    assert.equal(seeded.contacts.length, 2);
+    assert.equal(seeded.contacts[0], '0035g0000000001AAA');
+    const count = await api<QueryPage>(q('SELECT COUNT() FROM Contact'));
+    assert.equal(count.status, 200);
+    assert.equal(count.body.totalSize, 2);
+    const all = await api<QueryPage>(qa('SELECT COUNT() FROM Contact'));
+    assert.equal(all.body.totalSize, 2);
+    assert.equal(emulator.stats.total, 2);
+  });
+});

@@ -83,6 +83,11 @@ export class ChangeLog {
     this.listeners.clear();
   }
 
+  /** Forgets retained events (replay ids keep growing, so old ones stay invalid). */
+  clear(): void {
+    this.events.length = 0;
+  }
+
   listen(listener: (event: StoredEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -147,6 +147,11 @@ export interface SalesforceEmulator {
   /** An access token for tests that skip the OAuth dance. */
   token(): string;
   resetStats(): void;
+  /**
+   * A fresh org: every record and retained change event gone, clock, limits, faults and stats
+   * reset, then seeded with `options` (sessions stay valid).
+   */
+  reset(options?: SeedOptions): { contacts: string[]; leads: string[]; accounts: string[] };
   close(): Promise<void>;
 }
 
@@ -422,6 +427,14 @@ export async function startSalesforceEmulator(
     token: () => sessions.issue(clientId, username).token,
     resetStats: () => {
       Object.assign(stats, newStats());
+    },
+    reset: (seedOptions = {}) => {
+      org.clear();
+      changes.clear();
+      limits.set({ dailyMax: options.limits?.dailyMax ?? 100_000, used: 0 });
+      faults.length = 0;
+      Object.assign(stats, newStats());
+      return seedOrg(org, { seed: options.seed, ...seedOptions });
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -161,6 +161,16 @@ export class Org extends EventEmitter {
     this.schemaModified = Math.floor(Date.now() / 1000) * 1000;
   }
 
+  /** Removes every record and resets the clock and the delete log (a fresh org). */
+  clear(): void {
+    this.records.clear();
+    for (const list of this.byType.values()) list.length = 0;
+    this.counters.clear();
+    this.uniqueIndex.clear();
+    this.deleteLogPurgedBefore = 0;
+    this.clock.restore({ offset: 0, frozen: null });
+  }
+
   object(name: string): ObjectDef | undefined {
     return this.objects.get(name.toLowerCase());
   }
