@@ -1301,6 +1301,7 @@ describe('Change Data Capture over CometD', () => {
     const first = emulator.changes.latestReplayId();
     const lead = emulator.create('Lead', { LastName: 'Replay', Company: 'Acme' });
     const overflow = emulator.emitGap('Lead', 'GAP_OVERFLOW');
+    const injected = emulator.emitChange('Lead', 'UPDATE', [lead], { Title: 'Injected' });
     const clientId = await handshake();
     await bayeux([
       {
@@ -1320,8 +1321,11 @@ describe('Change Data Capture over CometD', () => {
       [
         ['/data/ChangeEvents', 'Lead', 'CREATE'],
         ['/data/ChangeEvents', 'Lead', 'GAP_OVERFLOW'],
+        ['/data/ChangeEvents', 'Lead', 'UPDATE'],
       ],
     );
+    assert.equal(events[2]!.data.event.replayId, injected);
+    assert.deepEqual(events[2]!.data.payload.ChangeEventHeader.changedFields, ['Title']);
     assert.deepEqual(events[0]!.data.payload.ChangeEventHeader.recordIds, [lead]);
     assert.equal(events[1]!.data.event.replayId, overflow);
 

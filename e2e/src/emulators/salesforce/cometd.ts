@@ -121,6 +121,29 @@ export class ChangeLog {
     });
   }
 
+  /**
+   * Publishes an arbitrary change event (no record is changed): e.g. a duplicate delivery,
+   * or an event for a record the org does not have.
+   */
+  inject(
+    entity: string,
+    changeType: string,
+    recordIds: string[],
+    fields: Record<string, unknown> = {},
+    changeOrigin = '',
+  ): number {
+    return this.publish(entity, {
+      ChangeEventHeader: this.header(
+        entity,
+        changeType,
+        recordIds,
+        changeType === 'UPDATE' ? Object.keys(fields) : [],
+        changeOrigin,
+      ),
+      ...fields,
+    });
+  }
+
   private header(
     entity: string,
     changeType: string,
