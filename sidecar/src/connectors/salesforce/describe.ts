@@ -61,6 +61,7 @@ const recordTypeInfoSchema = z.looseObject({
 export const objectDescribeSchema = z.looseObject({
   name: z.string(),
   label: z.string().default(''),
+  keyPrefix: z.string().nullable().default(null),
   queryable: z.boolean().default(false),
   createable: z.boolean().default(false),
   updateable: z.boolean().default(false),
