@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
-import type { CanonicalUser, ConnectionTest, PullOptions } from '../connectors/types.js';
+import type { CanonicalUser, ConnectionTest, Connector, PullOptions } from '../connectors/types.js';
 import { SourceError } from '../connectors/types.js';
 import type { Run, RunTrigger, RunWaiting, Store } from '../store/types.js';
 import { emptyCounts, emptyDetails } from '../store/types.js';
@@ -286,6 +286,11 @@ export class SyncEngine {
   }
 
   /** Sources without their secrets. */
+  /** The connector of a configured source, for routes that ask the source itself (Salesforce's describe). */
+  async connectorFor(slug: string): Promise<Connector> {
+    return this.connectors.get(await this.source(slug));
+  }
+
   listSources(): Omit<SourceConnection, 'settings'>[] {
     return [...this.sources.values()].map(({ settings: _settings, ...rest }) => rest);
   }
