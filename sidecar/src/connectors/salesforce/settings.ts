@@ -12,34 +12,48 @@ const baseUrl = z
 const direction = z.enum(['inbound', 'outbound', 'both']);
 const pushPull = z.array(z.enum(['push', 'pull']));
 
-const fieldRowSchema = z.object({
-  /** WordPress target as in the site attribute map: `user_email`, `meta:phone`, … */
-  wp: z.string().trim().min(1, 'wp is required'),
-  /** Salesforce field API name, dotted for compound sub-fields (`MailingAddress.city`). */
-  sf: z
-    .string()
-    .trim()
-    .regex(/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/, 'must be a field API name'),
-  direction: direction.default('both'),
-  transform: z
-    .enum([
-      'none',
-      'lowercase',
-      'uppercase',
-      'trim',
-      'template',
-      'picklist-map',
-      'date',
-      'datetime',
-      'boolean',
-    ])
-    .default('none'),
-  default: z.string().nullable().default(null),
-  template: z.string().nullable().default(null),
-  /** picklist-map: `{ wpValue: sfValue }`. */
-  valueMap: z.record(z.string(), z.string()).nullable().default(null),
-  nulls: z.enum(['propagate', 'ignore']).default('propagate'),
-});
+const fieldRowSchema = z
+  .object({
+    /** WordPress target as in the site attribute map: `user_email`, `meta:phone`, … */
+    wp: z.string().trim().min(1, 'wp is required'),
+    /** Salesforce field API name, dotted for compound sub-fields (`MailingAddress.city`). */
+    /** Empty on template rows whose value comes from `template` alone. */
+    sf: z
+      .string()
+      .trim()
+      .regex(/^([A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*)?$/, 'must be a field API name'),
+    direction: direction.default('both'),
+    transform: z
+      .enum([
+        'none',
+        'lowercase',
+        'uppercase',
+        'trim',
+        'template',
+        'picklist-map',
+        'date',
+        'datetime',
+        'boolean',
+      ])
+      .default('none'),
+    default: z.string().nullable().default(null),
+    template: z.string().nullable().default(null),
+    /** picklist-map: `{ wpValue: sfValue }`. */
+    valueMap: z.record(z.string(), z.string()).nullable().default(null),
+    nulls: z.enum(['propagate', 'ignore']).default('propagate'),
+  })
+  .superRefine((row, ctx) => {
+    if (!row.sf && row.transform !== 'template') {
+      ctx.addIssue({ code: 'custom', path: ['sf'], message: 'sf is required (a field API name)' });
+    }
+    if (row.transform === 'template' && !row.template) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['template'],
+        message: 'template rows need a template',
+      });
+    }
+  });
 
 export type SalesforceFieldRow = z.output<typeof fieldRowSchema>;
 
