@@ -16,7 +16,7 @@
 //   CursorExpiredError: the engine lists everything again and deprovisions who is gone.
 // Paging: keyset, never OFFSET —
 //   `WHERE (SystemModstamp > :t OR (SystemModstamp = :t AND Id > :id)) [AND (<filter>)]
-//   ORDER BY SystemModstamp, Id LIMIT 2000`, re-issued after each page from the last record
+//   ORDER BY SystemModstamp, Id LIMIT 2000` (`pageSize`), re-issued after each page from the last record
 //   read (so thousands of records sharing one SystemModstamp are all read, none twice);
 //   within one query Salesforce's own `nextRecordsUrl` batches are followed (instance host
 //   only) and each batch is a page.
@@ -64,8 +64,6 @@ export { SalesforceClient, SalesforceError } from './client.js';
 export { parseSalesforceSettings, SalesforceSettingsError } from './settings.js';
 export type { SalesforceSettings } from './settings.js';
 
-/** Records per keyset query (Salesforce's largest query batch). */
-export const PAGE_LIMIT = 2000;
 /** Get Deleted and the recycle bin keep deletions 15 days: an older cursor misses some. */
 export const DELETED_RETENTION_MS = 15 * 24 * 60 * 60_000;
 /** Ids per `Id IN (…)` query (keeps the URL far below Salesforce's 16,384 bytes). */
@@ -210,7 +208,7 @@ export class SalesforceConnector implements Connector {
           mapFilter(map),
         ],
         orderBy: ['SystemModstamp', 'Id'],
-        limit: PAGE_LIMIT,
+        limit: this.settings.pageSize,
       });
       let read = 0;
       let finished = false;
@@ -224,7 +222,7 @@ export class SalesforceConnector implements Connector {
           own.watermark = modstampOf(last);
           own.lastId = last.Id;
         }
-        if (batch.done && read < PAGE_LIMIT) {
+        if (batch.done && read < this.settings.pageSize) {
           // Listed: later changes are read from when the listing began (a change made
           // while it ran may carry a SystemModstamp behind the last record listed).
           finished = true;
@@ -272,7 +270,7 @@ export class SalesforceConnector implements Connector {
         from: describe.name,
         where: [keysetAfter(position)],
         orderBy: ['SystemModstamp', 'Id'],
-        limit: PAGE_LIMIT,
+        limit: this.settings.pageSize,
       });
       let read = 0;
       let finished = false;
@@ -308,7 +306,7 @@ export class SalesforceConnector implements Connector {
             own.watermark = position.modstamp;
           }
         }
-        if (batch.done && read < PAGE_LIMIT) {
+        if (batch.done && read < this.settings.pageSize) {
           finished = true;
           state.maps[map.id] = {
             phase: 'incr',
