@@ -10,8 +10,9 @@
 // Cursor: JSON `{ v: 1, maps: { <object map id>: { phase: 'full' | 'incr', watermark,
 //   lastId, at, since?, pass? } } }`, saved after every applied page, so a crash resumes
 //   after the last applied page: `full` — the keyset position of the full listing under
-//   way; `incr` — the watermark (highest SystemModstamp applied), `pass` the position inside
-//   a pass under way, `at` when the last pass began. A cursor whose last pass is older than
+//   way, and `since` the newest SystemModstamp when it began (changes made while it runs
+//   are read from there); `incr` — the watermark (highest SystemModstamp applied), `pass`
+//   the position inside a pass under way, `at` when the last pass began. A cursor whose last pass is older than
 //   the recycle bin keeps deletions (15 days), or that lacks an object map, raises
 //   CursorExpiredError: the engine lists everything again and deprovisions who is gone.
 // Paging: keyset, never OFFSET —
@@ -77,7 +78,10 @@ export interface MapCursor {
   lastId: string | null;
   /** When the last incremental pass (or the full listing) began (ISO 8601). */
   at: string | null;
-  /** full: when the listing began. */
+  /**
+   * full: the object's newest SystemModstamp when the listing began (the org's clock; null
+   * when it was empty): the incremental passes start there.
+   */
   since?: string | null;
   /** incr: the position inside a pass under way (resumed exactly, without the overlap). */
   pass?: { modstamp: string; id: string } | null;
@@ -197,7 +201,10 @@ export class SalesforceConnector implements Connector {
     const describe = await this.client.describe(map.sfObject);
     const fields = selectFields(map, describe);
     const own = state.maps[map.id]!;
-    own.since ??= new Date(this.now()).toISOString();
+    if (own.since === undefined) {
+      own.since = await this.latestModstamp(describe, options);
+      own.at = new Date(this.now()).toISOString();
+    }
     for (;;) {
       this.checkBudget();
       const soql = buildSelect({
@@ -226,10 +233,20 @@ export class SalesforceConnector implements Connector {
           // Listed: later changes are read from when the listing began (a change made
           // while it ran may carry a SystemModstamp behind the last record listed).
           finished = true;
-          const since = own.since ?? new Date(this.now()).toISOString();
+          const since = own.since ?? null;
           const watermark =
-            own.watermark && Date.parse(own.watermark) < Date.parse(since) ? own.watermark : since;
-          state.maps[map.id] = { phase: 'incr', watermark, lastId: '', at: since, pass: null };
+            since === null
+              ? null
+              : own.watermark && Date.parse(own.watermark) < Date.parse(since)
+                ? own.watermark
+                : since;
+          state.maps[map.id] = {
+            phase: 'incr',
+            watermark,
+            lastId: '',
+            at: own.at ?? new Date(this.now()).toISOString(),
+            pass: null,
+          };
         }
         yield { upserts, deletes: [], nextCursor: encodeCursor(state), full: true };
       }
@@ -255,10 +272,11 @@ export class SalesforceConnector implements Connector {
     if (findField(describe, 'MasterRecordId')) fields.push('MasterRecordId');
     const overlapMs = this.settings.overlapMinutes * 60_000;
     const startedAt = new Date(this.now()).toISOString();
+    // Nothing existed when the object was listed: everything since is a change.
     let position: { modstamp: string; id: string } = own.pass ?? {
-      modstamp: new Date(
-        (own.watermark ? Date.parse(own.watermark) : this.now()) - overlapMs,
-      ).toISOString(),
+      modstamp: own.watermark
+        ? new Date(Date.parse(own.watermark) - overlapMs).toISOString()
+        : new Date(0).toISOString(),
       id: '',
     };
     const passAt = own.pass ? (own.at ?? startedAt) : startedAt;
@@ -322,6 +340,30 @@ export class SalesforceConnector implements Connector {
       }
       if (finished) return;
     }
+  }
+
+  /**
+   * The newest SystemModstamp of an object (deleted records included), in the org's own
+   * clock: where changes made while a listing runs begin. Null for an empty object.
+   */
+  private async latestModstamp(
+    describe: ObjectDescribe,
+    options: PullOptions,
+  ): Promise<string | null> {
+    const soql = buildSelect({
+      fields: ['Id', 'SystemModstamp'],
+      from: describe.name,
+      orderBy: ['SystemModstamp DESC', 'Id DESC'],
+      limit: 1,
+    });
+    for await (const batch of this.client.query<SfRecord>(soql, {
+      all: true,
+      signal: options.signal,
+    })) {
+      const newest = batch.records[0];
+      return newest ? modstampOf(newest) : null;
+    }
+    return null;
   }
 
   /** Which of these records pass the object map's filter and record type now. */
