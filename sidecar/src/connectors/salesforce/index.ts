@@ -180,6 +180,7 @@ export class SalesforceConnector implements Connector {
         state.maps[map.id] = own;
       }
     }
+    await this.refreshPausedBudget(options);
     // While any map's listing is under way, this pull finishes the listing (every page
     // full); maps already listed catch up on the next, incremental, run.
     const full = maps.some((map) => state.maps[map.id]!.phase === 'full');
@@ -388,12 +389,31 @@ export class SalesforceConnector implements Connector {
     return passing;
   }
 
-  /** Stops the pull when the org's API usage reached the share the admin allows pulls. */
-  private checkBudget(): void {
+  /** The freshest API usage any client of this connection read. */
+  private latestUsage() {
     const candidates = [this.client.usage, apiUsageByConnection().get(this.connection)].filter(
       (usage) => usage !== null && usage !== undefined,
     );
-    const usage = candidates.sort((a, b) => b!.at - a!.at)[0];
+    return candidates.sort((a, b) => b!.at - a!.at)[0];
+  }
+
+  private overBudget(): boolean {
+    const usage = this.latestUsage();
+    return !!usage && usage.max > 0 && usage.used >= this.settings.apiBudgetShare * usage.max;
+  }
+
+  /**
+   * A pull that stopped at the budget knows only the usage of its last answer: before the
+   * next pull starts, one `GET /limits` reads it afresh (the 24-hour window has moved on, or
+   * the admin raised the share), else a paused connection would never query again.
+   */
+  private async refreshPausedBudget(options: PullOptions): Promise<void> {
+    if (this.overBudget()) await this.client.limits(options.signal);
+  }
+
+  /** Stops the pull when the org's API usage reached the share the admin allows pulls. */
+  private checkBudget(): void {
+    const usage = this.latestUsage();
     if (!usage || usage.max <= 0) return;
     const share = this.settings.apiBudgetShare;
     if (usage.used >= share * usage.max) {
