@@ -24,7 +24,7 @@ const SLUG = 'acme-salesforce';
 let stack: Stack;
 let emulator: SalesforceEmulator;
 let site: SiteAccess;
-let contacts: string[] = [];
+const contacts: string[] = [];
 
 before(
   async () => {
