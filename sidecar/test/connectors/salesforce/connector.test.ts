@@ -234,6 +234,41 @@ describe('Salesforce pulls against the emulator', () => {
     assert.equal(back.attributes.IsDeleted, undefined, 'no change-stream fields in the user');
   });
 
+  it('follows the object map delete policy: delete for good, or ignore', async () => {
+    emulator = await startSalesforceEmulator({ seed: 'delete-policy' });
+    const [a, b] = seedSpaced(emulator, 3);
+    const deleting = connectorFor(emulator, {
+      objectMaps: [
+        contactsMap({
+          deletePolicy: { pull: 'delete', push: 'ignore' },
+          operations: { create: ['pull'], update: ['pull'], delete: ['pull'] },
+        }),
+      ],
+    });
+    const ignoring = connectorFor(emulator, {
+      objectMaps: [contactsMap({ deletePolicy: { pull: 'ignore', push: 'ignore' } })],
+    });
+    // `delete` without pulls allowed to delete only disables.
+    const guarded = connectorFor(emulator, {
+      objectMaps: [contactsMap({ deletePolicy: { pull: 'delete', push: 'ignore' } })],
+    });
+    const cursors = await Promise.all(
+      [deleting, ignoring, guarded].map(
+        async (c) => (await all(c.pull(null, plain))).at(-1)!.nextCursor,
+      ),
+    );
+    emulator.advance(1000);
+    emulator.delete(a!);
+    emulator.update(b!, { Title: 'Changed' });
+    const [d, i, g] = await Promise.all(
+      [deleting, ignoring, guarded].map((c, n) => all(c.pull(cursors[n]!, plain))),
+    );
+    assert.deepEqual(deleted(d!), [{ externalId: a, permanent: true }]);
+    assert.deepEqual(deleted(i!), []);
+    assert.ok(ids(i!).includes(b!), 'changes still come');
+    assert.deepEqual(deleted(g!), [{ externalId: a, permanent: false }]);
+  });
+
   it('reports a merged loser as deleted and the winner as changed', async () => {
     emulator = await startSalesforceEmulator({ seed: 'merge' });
     const [winner, loser] = seedSpaced(emulator, 3);
