@@ -75,6 +75,10 @@ export function controlRouter(emulator: () => SalesforceEmulator): Router {
     emulator().undelete(String(req.params.id));
     res.status(204).end();
   });
+  control.post('/records/:type/:id/touch', (req, res) => {
+    emulator().touch(String(req.params.id));
+    res.status(204).end();
+  });
   control.post('/records/:type/:id/purge', (req, res) => {
     emulator().org.purge(String(req.params.id));
     res.status(204).end();
@@ -128,6 +132,15 @@ export function controlRouter(emulator: () => SalesforceEmulator): Router {
     const before = (req.body as { before?: string }).before;
     emulator().org.deleteLogPurgedBefore = before ? Date.parse(before) : emulator().org.clock.now();
     res.status(204).end();
+  });
+  control.post('/cdc/gap', (req, res) => {
+    const body = req.body as { entity?: string; changeType?: string; recordIds?: string[] };
+    const replayId = emulator().emitGap(
+      String(body.entity ?? 'Contact'),
+      (body.changeType ?? 'GAP_OVERFLOW') as 'GAP_OVERFLOW',
+      body.recordIds ?? [],
+    );
+    res.status(201).json({ replayId });
   });
   control.get('/stats', (_req, res) => res.json(emulator().stats));
   control.delete('/stats', (_req, res) => {

@@ -27,6 +27,8 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 
 import { bulk2Router } from './bulk2.js';
+import { ChangeLog, cometdRouter } from './cometd.js';
+import type { CometdSettings } from './cometd.js';
 import { newStats, sfError } from './context.js';
 import type { ActiveFault, Context, Fault, Stats } from './context.js';
 import { controlRouter } from './control.js';
@@ -45,6 +47,8 @@ export type { Fault, Stats } from './context.js';
 export { seededContact } from './seed.js';
 export type { SeedOptions } from './seed.js';
 export { signAssertion } from './oauth.js';
+export { ChangeLog } from './cometd.js';
+export type { ChangeEventMessage, CometdSettings } from './cometd.js';
 export { standardObjects } from './objects.js';
 
 /** API versions the org serves (`GET /services/data`); the last is the newest. */
@@ -68,6 +72,17 @@ export interface SalesforceEmulatorOptions extends SeedOptions {
   genericLoginHost?: string;
   /** Session timeout without use, in seconds (default 7200). */
   sessionSeconds?: number;
+  /**
+   * Concurrent long-running requests allowed (default 25, production orgs; 5 on Developer
+   * Edition): while this many API requests have run for `longRunningMs` (default 20,000)
+   * or more, further API requests are refused with 403 REQUEST_LIMIT_EXCEEDED
+   * "ConcurrentRequests (Concurrent API Requests) Limit exceeded." (Developer Limits and
+   * Allocations, "Concurrent API Request Limits").
+   */
+  concurrentLongRunning?: number;
+  longRunningMs?: number;
+  /** CometD timings (long-poll timeout, reconnect window, retention) and CDC-enabled objects. */
+  cometd?: Partial<CometdSettings>;
   /** How long a closed Bulk API 2.0 job waits before it is processed (default 50 ms). */
   bulkProcessDelayMs?: number;
   /** Daily API request allocation (default 100,000) and requests already used. */
@@ -93,6 +108,17 @@ export interface SalesforceEmulator {
   limits: Limits;
   stats: Stats;
   faults: ActiveFault[];
+  /** Retained change events (CDC) and their replay ids. */
+  changes: ChangeLog;
+  /**
+   * Publishes a gap event for an object (GAP_OVERFLOW: "more than 100,000 changes in one
+   * transaction"; GAP_* for changes the event bus could not describe); returns its replay id.
+   */
+  emitGap(
+    entity: string,
+    changeType: 'GAP_CREATE' | 'GAP_UPDATE' | 'GAP_DELETE' | 'GAP_UNDELETE' | 'GAP_OVERFLOW',
+    recordIds?: string[],
+  ): number;
   /** Creates seeded records (see SeedOptions); returns their Ids. */
   seed(options: SeedOptions): { contacts: string[]; leads: string[]; accounts: string[] };
   /** Writes as an admin in the UI would (no changeOrigin), or as `origin` says. */
@@ -102,6 +128,8 @@ export interface SalesforceEmulator {
   undelete(id: string): void;
   /** Merges losers (1 or 2) into the master: losers deleted with MasterRecordId. */
   merge(masterId: string, loserIds: string[]): void;
+  /** A system-only change: SystemModstamp moves, LastModifiedDate does not, no event. */
+  touch(id: string): void;
   /** A record as `GET /sobjects/{T}/{id}` shows it (deleted ones too), or undefined. */
   record(id: string): Record<string, unknown> | undefined;
   /** Sets the org clock (ISO string or epoch ms); `freeze` stops it there. */
@@ -165,6 +193,7 @@ export async function startSalesforceEmulator(
     sessionSeconds: options.sessionSeconds ?? 7200,
   };
   const sessions = new Sessions(oauthSettings, Date.now);
+  const changes = new ChangeLog(org, options.cometd);
   let url = '';
   const self: { emulator?: SalesforceEmulator } = {};
 
@@ -177,12 +206,34 @@ export async function startSalesforceEmulator(
     controlRouter(() => self.emulator!),
   );
 
+  // Long-running requests in flight (start times), for the concurrent request limit.
+  const inFlight = new Set<{ started: number }>();
+  const longRunningMs = options.longRunningMs ?? 20_000;
+  const concurrentLongRunning = options.concurrentLongRunning ?? 25;
+
   // Faults and counting apply to everything but the control API.
   app.use((req: Request, res: Response, next: NextFunction) => {
     stats.total++;
     const key = `${req.method} ${routeKey(req.path)}`;
     stats.requests[key] = (stats.requests[key] ?? 0) + 1;
     const api = /^\/services\/data\/v[\d.]+\//.test(req.path);
+    if (api) {
+      const now = Date.now();
+      let long = 0;
+      for (const entry of inFlight) if (now - entry.started >= longRunningMs) long++;
+      if (long >= concurrentLongRunning) {
+        res.setHeader('Sforce-Limit-Info', limits.header());
+        return sfError(
+          res,
+          403,
+          'REQUEST_LIMIT_EXCEEDED',
+          'ConcurrentRequests (Concurrent API Requests) Limit exceeded.',
+        );
+      }
+      const entry = { started: now };
+      inFlight.add(entry);
+      res.on('close', () => inFlight.delete(entry));
+    }
     if (api && req.method !== 'GET' && !/\/composite\/sobjects\/[^/]+$/.test(req.path)) {
       stats.writes++;
     }
@@ -286,6 +337,8 @@ export async function startSalesforceEmulator(
     });
   });
 
+  app.use('/cometd', cometdRouter(changes, sessions, API_VERSIONS));
+
   app.use((req: Request, res: Response) =>
     sfError(res, 404, 'NOT_FOUND', 'The requested resource does not exist'),
   );
@@ -328,12 +381,15 @@ export async function startSalesforceEmulator(
     limits,
     stats,
     faults,
+    changes,
+    emitGap: (entity, changeType, recordIds = []) => changes.gap(entity, changeType, recordIds),
     seed: (seedOptions) => seedOrg(org, { seed: options.seed, ...seedOptions }),
     create: (type, fields, origin = { api: 'control' }) => org.create(type, fields, origin),
     update: (id, fields, origin = { api: 'control' }) => org.update(id, fields, origin),
     delete: (id, origin = { api: 'control' }) => org.delete(id, origin),
     undelete: (id) => org.undelete(id, { api: 'control' }),
     merge: (masterId, loserIds) => org.merge(masterId, loserIds, { api: 'control' }),
+    touch: (id) => org.touch(id),
     record: (id) => {
       const record = org.get(id);
       return record ? fullRecord(ctx, record, apiVersion) : undefined;
@@ -369,6 +425,7 @@ export async function startSalesforceEmulator(
     },
     close: () =>
       new Promise<void>((resolve) => {
+        changes.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
