@@ -341,6 +341,42 @@ export class SalesforceClient {
       }));
   }
 
+  /**
+   * Bayeux messages to the Streaming API (`POST /cometd/<apiVersion>`, Change Data Capture
+   * over CometD), with the bearer token and the `BAYEUX_BROWSER` cookie a client must keep.
+   */
+  async cometd(
+    messages: Record<string, unknown>[],
+    session: { cookie?: string } = {},
+    signal?: AbortSignal,
+  ): Promise<Record<string, unknown>[]> {
+    const token = await this.signIn(signal);
+    const path = `/cometd/${this.settings.apiVersion}`;
+    this.calls.other++;
+    const response = await this.send(
+      () =>
+        this.http.post(`${token.instanceUrl}${path}`, JSON.stringify(messages), {
+          headers: {
+            Authorization: `Bearer ${token.accessToken}`,
+            'Content-Type': 'application/json',
+            Accept: 'application/json',
+            ...(session.cookie ? { Cookie: session.cookie } : {}),
+          },
+          signal,
+        }),
+      'POST',
+      path,
+      signal,
+    );
+    const cookies = response.headers['set-cookie'];
+    const bayeux = (Array.isArray(cookies) ? cookies : [])
+      .map((cookie) => String(cookie).split(';')[0]!)
+      .find((cookie) => cookie.startsWith('BAYEUX_BROWSER='));
+    if (bayeux) session.cookie = bayeux;
+    if (response.status >= 400) throw restError(response, 'POST', path);
+    return Array.isArray(response.data) ? (response.data as Record<string, unknown>[]) : [];
+  }
+
   /** `GET /limits`: the org's limits (DailyApiRequests …). */
   async limits(signal?: AbortSignal): Promise<Record<string, { Max: number; Remaining: number }>> {
     const { data } = await this.request<Record<string, { Max: number; Remaining: number }>>(

@@ -528,23 +528,8 @@ export class SalesforceConnector implements Connector {
       checks.push(this.requiredCheck(map, describe));
       if (map.filter || map.recordTypeId)
         checks.push(await this.filterCheck(map, describe, options));
-      if (settings.realtime === 'cometd') {
-        const name = `Change events`;
-        try {
-          await this.client.describe(changeEventName(object));
-          checks.push({
-            name,
-            ok: true,
-            message: `${changeEventName(object)} is readable; select ${object} for Change Data Capture in Setup so its changes are published.`,
-          });
-        } catch (error) {
-          checks.push({
-            name,
-            ok: false,
-            message: `The integration user cannot read ${changeEventName(object)} (${(error as SalesforceError).errorCode}): enable Change Data Capture for ${object} and grant "View All Data" or the object's read permission.`,
-          });
-        }
-      }
+      if (settings.realtime === 'cometd')
+        checks.push(await this.changeEventsCheck(object, options));
     }
     if (settings.objectMaps.length === 0) {
       checks.push({
@@ -634,6 +619,76 @@ export class SalesforceConnector implements Connector {
             : `Mapped: ${required.map((f) => f.name).join(', ')}.`
           : `${describe.name} cannot be created without ${lacking.map((f) => f.name).join(', ')}: map ${lacking.length === 1 ? 'it' : 'them'} outbound (or both ways) with a WordPress field or a default.`,
     };
+  }
+
+  /**
+   * "Change events": a CometD handshake and a subscription to the object's change channel
+   * (`/data/<Object>ChangeEvent`, which exists only when the object is selected for Change
+   * Data Capture), then a disconnect.
+   */
+  private async changeEventsCheck(object: string, options: PullOptions): Promise<ConnectionCheck> {
+    const name = 'Change events';
+    const channel = `/data/${changeEventName(object)}`;
+    const session: { cookie?: string } = {};
+    try {
+      const [hello] = await this.client.cometd(
+        [
+          {
+            channel: '/meta/handshake',
+            version: '1.0',
+            minimumVersion: '1.0',
+            supportedConnectionTypes: ['long-polling'],
+            id: '1',
+          },
+        ],
+        session,
+        options.signal,
+      );
+      if (!hello || hello.successful !== true || typeof hello.clientId !== 'string') {
+        const reason = (hello?.ext as { sfdc?: { failureReason?: string } } | undefined)?.sfdc
+          ?.failureReason;
+        return {
+          name,
+          ok: false,
+          message: `Salesforce refused the Streaming API handshake (${reason ?? String(hello?.error ?? 'no answer')}): the integration user needs the "Streaming API" and "API Enabled" permissions.`,
+        };
+      }
+      const clientId = hello.clientId;
+      const [subscribed] = await this.client.cometd(
+        [
+          {
+            channel: '/meta/subscribe',
+            subscription: channel,
+            clientId,
+            id: '2',
+            ext: { replay: { [channel]: -1 } },
+          },
+        ],
+        session,
+        options.signal,
+      );
+      await this.client
+        .cometd([{ channel: '/meta/disconnect', clientId, id: '3' }], session, options.signal)
+        .catch(() => undefined);
+      if (subscribed?.successful === true) {
+        return {
+          name,
+          ok: true,
+          message: `Subscribed to ${channel}: changes of ${object} arrive in real time.`,
+        };
+      }
+      return {
+        name,
+        ok: false,
+        message: `Salesforce has no change channel ${channel} (${String(subscribed?.error ?? 'refused')}): select ${object} for Change Data Capture in Setup.`,
+      };
+    } catch (error) {
+      return {
+        name,
+        ok: false,
+        message: `The Streaming API did not answer: ${(error as Error).message}`,
+      };
+    }
   }
 
   /** The object map's filter, run once. */

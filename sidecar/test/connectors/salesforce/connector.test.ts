@@ -466,6 +466,22 @@ describe('Salesforce Test connection', () => {
     assert.ok(test.missingPermissions.includes('Contact.Shoe_Size__c: Read'));
   });
 
+  it('checks Change events over CometD when real time is on', async () => {
+    const good = await connectorFor(emulator, { realtime: 'cometd' }).testConnection(plain);
+    const check = good.checks.find((c) => c.name === 'Change events');
+    assert.equal(check?.ok, true, check?.message);
+    assert.match(check!.message, /\/data\/ContactChangeEvent/);
+    const off = await startSalesforceEmulator({ seed: 'no-cdc', cometd: { entities: ['Lead'] } });
+    try {
+      const bad = await connectorFor(off, { realtime: 'cometd' }).testConnection(plain);
+      const refused = bad.checks.find((c) => c.name === 'Change events');
+      assert.equal(refused?.ok, false);
+      assert.match(refused!.message, /select Contact for Change Data Capture/);
+    } finally {
+      await off.close();
+    }
+  });
+
   it('checks the filter with Salesforce and says when it is refused', async () => {
     const test = await connectorFor(emulator, {
       objectMaps: [contactsMap({ filter: "Nope__c = 'x'" })],
