@@ -202,6 +202,8 @@ describe('Salesforce pulls against the emulator', () => {
     assert.equal(listed.length, 5000);
     assert.deepEqual(new Set(listed), new Set(created));
     assert.equal(full.length, 3, '2,000 per query: 2,000 + 2,000 + 1,000');
+    // Queries: the newest SystemModstamp when the listing began, then one per 2,000.
+    assert.equal(connector.client.calls.query, 4);
     // Still the same second: one more record, and a changed one, then the next pass.
     const extra = emulator.seed({ contacts: 1, from: 5000 }).contacts[0]!;
     emulator.update(created[4999]!, { Title: 'Same second' });
@@ -247,6 +249,20 @@ describe('Salesforce pulls against the emulator', () => {
     assert.ok(ids(late).includes(records[0]!), 'the overlap re-reads it');
     const missed = await all(without.pull(p2.at(-1)!.nextCursor, plain));
     assert.equal(ids(missed).includes(records[0]!), false, 'without overlap it is missed');
+  });
+
+  it('costs one query call per object map when nothing changed', async () => {
+    emulator = await startSalesforceEmulator({ seed: 'quiet' });
+    seedSpaced(emulator, 6);
+    const connector = connectorFor(emulator);
+    const full = await all(connector.pull(null, plain));
+    emulator.advance(60_000);
+    const before = { ...connector.client.calls };
+    const quiet = await all(connector.pull(full.at(-1)!.nextCursor, plain));
+    assert.equal(connector.client.calls.query - before.query, 1);
+    assert.equal(connector.client.calls.other - before.other, 0, 'describe is cached');
+    assert.equal(connector.client.calls.write, 0);
+    assert.equal(quiet.length, 1);
   });
 
   it('reports deletions and undeletions through queryAll', async () => {
