@@ -72,6 +72,8 @@ export interface SalesforceClientDeps {
   retry?: Partial<RetryPolicy>;
   /** Told of every api-usage read (metrics). */
   onUsage?(usage: ApiUsage): void;
+  /** How long a describe is used before it is revalidated (default 10 minutes). */
+  describeMaxAgeMs?: number;
 }
 
 export interface SalesforceToken {
@@ -174,12 +176,18 @@ export class SalesforceClient {
       // The bearer token is never sent along a redirect.
       maxRedirects: 0,
     });
-    this.describes = new DescribeCache(async (object) =>
-      objectDescribeSchema.parse(
-        (await this.request<unknown>('GET', `/sobjects/${encodeURIComponent(object)}/describe`))
-          .data,
-      ),
-    );
+    this.describes = new DescribeCache(async (object, previous) => {
+      const response = await this.request<unknown>(
+        'GET',
+        `/sobjects/${encodeURIComponent(object)}/describe`,
+        previous?.lastModified ? { headers: { 'If-Modified-Since': previous.lastModified } } : {},
+      );
+      if (response.status === 304 && previous) return previous;
+      return {
+        describe: objectDescribeSchema.parse(response.data),
+        lastModified: response.headers['last-modified'] ?? null,
+      };
+    }, deps.describeMaxAgeMs);
   }
 
   /** `/services/data/v62.0`: the pinned version's base path. */

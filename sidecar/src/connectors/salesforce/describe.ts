@@ -134,26 +134,50 @@ export function describeForAdmin(describe: ObjectDescribe) {
   };
 }
 
+/** A describe with the time Salesforce says it last changed (its Last-Modified). */
+export interface CachedDescribe {
+  describe: ObjectDescribe;
+  lastModified: string | null;
+}
+
 /**
- * Describes by object name, each fetched once per cache (one per client, i.e. per run or
- * per admin request): a describe is large and the same for the whole run. Concurrent asks
- * for one object share one request.
+ * Describes by object name for one client (one connection): fetched once, then revalidated
+ * with `If-Modified-Since` when older than `maxAgeMs` (Salesforce answers 304 while the
+ * object's metadata is unchanged), so a field added in Setup shows without a restart.
+ * Concurrent asks for one object share one request.
  */
 export class DescribeCache {
-  private readonly entries = new Map<string, Promise<ObjectDescribe>>();
+  private readonly entries = new Map<
+    string,
+    { value: Promise<CachedDescribe>; checkedAt: number }
+  >();
 
-  constructor(private readonly load: (object: string) => Promise<ObjectDescribe>) {}
+  constructor(
+    private readonly load: (
+      object: string,
+      previous: CachedDescribe | null,
+    ) => Promise<CachedDescribe>,
+    private readonly maxAgeMs = 10 * 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  get(object: string): Promise<ObjectDescribe> {
+  async get(object: string): Promise<ObjectDescribe> {
     const key = object.toLowerCase();
-    let entry = this.entries.get(key);
-    if (!entry) {
-      entry = this.load(object);
-      // A failed describe is asked again next time (the admin may fix the permission).
-      entry.catch(() => this.entries.delete(key));
-      this.entries.set(key, entry);
-    }
-    return entry;
+    const entry = this.entries.get(key);
+    if (entry && this.now() - entry.checkedAt <= this.maxAgeMs) return (await entry.value).describe;
+    const previous = entry ? await entry.value.catch(() => null) : null;
+    const value = this.load(object, previous);
+    const fresh = { value, checkedAt: this.now() };
+    this.entries.set(key, fresh);
+    // Its age counts from the answer; a failed describe is asked again next time (the
+    // admin may fix the permission).
+    value.then(
+      () => (fresh.checkedAt = this.now()),
+      () => {
+        if (this.entries.get(key) === fresh) this.entries.delete(key);
+      },
+    );
+    return (await value).describe;
   }
 
   clear(): void {

@@ -121,6 +121,34 @@ describe('Salesforce sign-in against the emulator', () => {
   });
 });
 
+describe('Salesforce describe cache', () => {
+  it('revalidates a describe with If-Modified-Since once it is old (304 keeps it)', async () => {
+    const emulator = await startSalesforceEmulator({ seed: 'describe-cache' });
+    try {
+      const { SalesforceClient } = await import('../../../src/connectors/salesforce/client.js');
+      const { parseSalesforceSettings } =
+        await import('../../../src/connectors/salesforce/settings.js');
+      const settings = parseSalesforceSettings(
+        (await import('./support.js')).settingsFor(emulator),
+      );
+      const client = new SalesforceClient(settings, {
+        logger,
+        retry: fastRetry,
+        describeMaxAgeMs: 50,
+      });
+      const first = await client.describe('Contact');
+      await client.describe('Contact');
+      assert.equal(emulator.stats.requests['GET /sobjects/Contact/describe'], 1, 'cached');
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      const again = await client.describe('Contact');
+      assert.equal(emulator.stats.requests['GET /sobjects/Contact/describe'], 2, 'revalidated');
+      assert.deepEqual(again, first, 'unchanged metadata: the cached describe');
+    } finally {
+      await emulator.close();
+    }
+  });
+});
+
 describe('Salesforce pulls against the emulator', () => {
   let emulator: SalesforceEmulator;
   afterEach(async () => {
