@@ -1255,6 +1255,8 @@ describe('Change Data Capture over CometD', () => {
       '',
       'UI changes have no origin',
     );
+    assert.equal('Email' in remove!.data.payload, false, 'DELETE carries the header only');
+    assert.equal(events[3]!.data.payload.Email, 'cdc@example.com', 'UNDELETE carries the record');
     assert.ok(events[1]!.data.event.replayId > events[0]!.data.event.replayId);
     const [bye] = await bayeux([{ channel: '/meta/disconnect', clientId }]);
     assert.equal(bye!.successful, true);
@@ -1264,10 +1266,42 @@ describe('Change Data Capture over CometD', () => {
     assert.equal(gone!.error, '403::Unknown client');
   });
 
+  test('the same change to several records in one call is one event listing every record', async () => {
+    const ids = [1, 2, 3].map((i) => emulator.create('Contact', { LastName: `Mass ${i}` }));
+    const clientId = await handshake();
+    await bayeux([
+      {
+        channel: '/meta/subscribe',
+        clientId,
+        subscription: '/data/ContactChangeEvent',
+        ext: { replay: { '/data/ContactChangeEvent': -1 } },
+      },
+    ]);
+    await api('/composite/sobjects', {
+      method: 'PATCH',
+      body: {
+        records: [
+          ...ids.map((id) => ({ attributes: { type: 'Contact' }, id, Title: 'Same' })),
+          { attributes: { type: 'Contact' }, id: ids[0], Department: 'Different' },
+        ],
+      },
+    });
+    const events = await connect(clientId);
+    assert.deepEqual(
+      events.map((e) => [e.data.payload.ChangeEventHeader.recordIds, e.data.payload.Title ?? null]),
+      [
+        [ids, 'Same'],
+        [[ids[0]], null],
+      ],
+    );
+    await bayeux([{ channel: '/meta/disconnect', clientId }]);
+  });
+
   test('replay -2 and replay N; invalid replay ids; /data/ChangeEvents; GAP_OVERFLOW; 72-hour retention', async () => {
     const first = emulator.changes.latestReplayId();
     const lead = emulator.create('Lead', { LastName: 'Replay', Company: 'Acme' });
     const overflow = emulator.emitGap('Lead', 'GAP_OVERFLOW');
+    const injected = emulator.emitChange('Lead', 'UPDATE', [lead], { Title: 'Injected' });
     const clientId = await handshake();
     await bayeux([
       {
@@ -1287,8 +1321,11 @@ describe('Change Data Capture over CometD', () => {
       [
         ['/data/ChangeEvents', 'Lead', 'CREATE'],
         ['/data/ChangeEvents', 'Lead', 'GAP_OVERFLOW'],
+        ['/data/ChangeEvents', 'Lead', 'UPDATE'],
       ],
     );
+    assert.equal(events[2]!.data.event.replayId, injected);
+    assert.deepEqual(events[2]!.data.payload.ChangeEventHeader.changedFields, ['Title']);
     assert.deepEqual(events[0]!.data.payload.ChangeEventHeader.recordIds, [lead]);
     assert.equal(events[1]!.data.event.replayId, overflow);
 
@@ -1445,5 +1482,24 @@ describe('control API', () => {
     const stats = await control<{ total: number; requests: Record<string, number> }>('/stats');
     assert.equal(stats.body.total, 1);
     assert.deepEqual(stats.body.requests, { 'GET /sobjects': 1 });
+  });
+});
+
+describe('reset', () => {
+  test('reset gives a fresh org, seeded as asked; Ids start over, sessions stay valid', async () => {
+    const answer = await fetch(`${emulator.url}/_emulator/reset`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ contacts: 2 }),
+    });
+    const seeded = (await answer.json()) as { contacts: string[] };
+    assert.equal(seeded.contacts.length, 2);
+    assert.equal(seeded.contacts[0], '0035g0000000001AAA');
+    const count = await api<QueryPage>(q('SELECT COUNT() FROM Contact'));
+    assert.equal(count.status, 200);
+    assert.equal(count.body.totalSize, 2);
+    const all = await api<QueryPage>(qa('SELECT COUNT() FROM Contact'));
+    assert.equal(all.body.totalSize, 2);
+    assert.equal(emulator.stats.total, 2);
   });
 });

@@ -266,7 +266,8 @@ function run(ctx: Context, req: Request, job: Job): void {
   }
   ctx.limits.bulkBatchesUsed += Math.max(1, Math.ceil(rows.length / 10_000));
   let written = 0;
-  for (const row of rows) {
+  // Records are committed in chunks of 200, each one transaction (as Bulk API processes them).
+  const processRow = (row: Record<string, string>) => {
     const input: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(row)) {
       if (value === '') continue;
@@ -328,6 +329,9 @@ function run(ctx: Context, req: Request, job: Job): void {
       job.failedRows.push({ sf__Id: id, sf__Error: errorText(error.errors), ...row });
     }
     job.processed++;
+  };
+  for (let start = 0; start < rows.length; start += 200) {
+    ctx.org.transaction(() => rows.slice(start, start + 200).forEach(processRow));
   }
   if (written) {
     const client = job.origin.client ?? '(none)';

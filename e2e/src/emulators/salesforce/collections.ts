@@ -64,12 +64,14 @@ function finish(
   });
   if (!(allOrNone && failed)) {
     let written = 0;
-    for (const o of outcomes) {
-      if ('write' in o) {
-        o.write.commit();
-        written++;
+    ctx.org.transaction(() => {
+      for (const o of outcomes) {
+        if ('write' in o) {
+          o.write.commit();
+          written++;
+        }
       }
-    }
+    });
     if (written) countWrite(ctx, req, written);
   }
   res.status(200).json(results);

@@ -6,9 +6,10 @@
 // (held until events arrive or the long-poll timeout, 110 s on real orgs), `/meta/unsubscribe`,
 // `/meta/disconnect`. Channels: `/data/ChangeEvents` and `/data/<Object>ChangeEvent`.
 //
-// Every record change of the org becomes an event: CREATE with every non-null field, UPDATE
-// with the changed fields and `changedFields` (LastModifiedDate included), DELETE and UNDELETE
-// with the header only. Compound fields are nested (`Name: {FirstName, LastName}`,
+// Every record change of the org becomes an event ("Change Event Body Fields", JSON change
+// event messages): CREATE with every non-empty field and the system fields, UPDATE with the
+// changed fields and `changedFields` (LastModifiedDate included), DELETE with the header only,
+// UNDELETE with every non-empty field of the original record. Compound fields are nested (`Name: {FirstName, LastName}`,
 // `MailingAddress: {City, …}`) and listed as `Name.LastName` in changedFields; CometD carries
 // no nulledFields/diffFields (those are Pub/Sub API only). `changeOrigin` is
 // `com/salesforce/api/rest/<version>;client=<id>` when the writer sent Sforce-Call-Options,
@@ -82,6 +83,11 @@ export class ChangeLog {
     this.listeners.clear();
   }
 
+  /** Forgets retained events (replay ids keep growing, so old ones stay invalid). */
+  clear(): void {
+    this.events.length = 0;
+  }
+
   listen(listener: (event: StoredEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -112,6 +118,29 @@ export class ChangeLog {
   ): number {
     return this.publish(entity, {
       ChangeEventHeader: this.header(entity, changeType, recordIds, [], ''),
+    });
+  }
+
+  /**
+   * Publishes an arbitrary change event (no record is changed): e.g. a duplicate delivery,
+   * or an event for a record the org does not have.
+   */
+  inject(
+    entity: string,
+    changeType: string,
+    recordIds: string[],
+    fields: Record<string, unknown> = {},
+    changeOrigin = '',
+  ): number {
+    return this.publish(entity, {
+      ChangeEventHeader: this.header(
+        entity,
+        changeType,
+        recordIds,
+        changeType === 'UPDATE' ? Object.keys(fields) : [],
+        changeOrigin,
+      ),
+      ...fields,
     });
   }
 
@@ -182,7 +211,7 @@ export class ChangeLog {
         changeOrigin,
         change.commitTimestamp,
       ),
-      ...(change.changeType === 'CREATE' || change.changeType === 'UPDATE' ? payload : {}),
+      ...(change.changeType === 'DELETE' ? {} : payload),
     });
   }
 

@@ -52,6 +52,9 @@ export function controlRouter(emulator: () => SalesforceEmulator): Router {
     if (!record) return res.status(404).json({ error: 'No such record' });
     res.json(record);
   });
+  control.post('/reset', (req, res) => {
+    res.json(emulator().reset((req.body ?? {}) as SeedOptions));
+  });
   control.post('/seed', (req, res) => {
     res.status(201).json(emulator().seed(req.body as SeedOptions));
   });

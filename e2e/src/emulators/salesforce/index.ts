@@ -119,6 +119,17 @@ export interface SalesforceEmulator {
     changeType: 'GAP_CREATE' | 'GAP_UPDATE' | 'GAP_DELETE' | 'GAP_UNDELETE' | 'GAP_OVERFLOW',
     recordIds?: string[],
   ): number;
+  /**
+   * Publishes a change event without changing any record (fields as they appear in the
+   * payload, changedFields = their names for UPDATE); returns its replay id.
+   */
+  emitChange(
+    entity: string,
+    changeType: 'CREATE' | 'UPDATE' | 'DELETE' | 'UNDELETE',
+    recordIds: string[],
+    fields?: Record<string, unknown>,
+    changeOrigin?: string,
+  ): number;
   /** Creates seeded records (see SeedOptions); returns their Ids. */
   seed(options: SeedOptions): { contacts: string[]; leads: string[]; accounts: string[] };
   /** Writes as an admin in the UI would (no changeOrigin), or as `origin` says. */
@@ -147,6 +158,11 @@ export interface SalesforceEmulator {
   /** An access token for tests that skip the OAuth dance. */
   token(): string;
   resetStats(): void;
+  /**
+   * A fresh org: every record and retained change event gone, clock, limits, faults and stats
+   * reset, then seeded with `options` (sessions stay valid).
+   */
+  reset(options?: SeedOptions): { contacts: string[]; leads: string[]; accounts: string[] };
   close(): Promise<void>;
 }
 
@@ -383,6 +399,8 @@ export async function startSalesforceEmulator(
     faults,
     changes,
     emitGap: (entity, changeType, recordIds = []) => changes.gap(entity, changeType, recordIds),
+    emitChange: (entity, changeType, recordIds, fields = {}, changeOrigin = '') =>
+      changes.inject(entity, changeType, recordIds, fields, changeOrigin),
     seed: (seedOptions) => seedOrg(org, { seed: options.seed, ...seedOptions }),
     create: (type, fields, origin = { api: 'control' }) => org.create(type, fields, origin),
     update: (id, fields, origin = { api: 'control' }) => org.update(id, fields, origin),
@@ -422,6 +440,14 @@ export async function startSalesforceEmulator(
     token: () => sessions.issue(clientId, username).token,
     resetStats: () => {
       Object.assign(stats, newStats());
+    },
+    reset: (seedOptions = {}) => {
+      org.clear();
+      changes.clear();
+      limits.set({ dailyMax: options.limits?.dailyMax ?? 100_000, used: 0 });
+      faults.length = 0;
+      Object.assign(stats, newStats());
+      return seedOrg(org, { seed: options.seed, ...seedOptions });
     },
     close: () =>
       new Promise<void>((resolve) => {

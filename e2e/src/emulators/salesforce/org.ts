@@ -2,9 +2,9 @@
 // change stream. Writes are validated against the schema (objects.ts) the way the REST API
 // answers them (REST API Developer Guide, "Status Codes and Error Responses"; SOAP API
 // Developer Guide, "StatusCode" for the per-record codes), and every committed write bumps
-// SystemModstamp to the org clock truncated to the second (Salesforce stores datetimes with
-// one-second precision: the REST answers always carry `.000`), so many writes within one
-// second share one SystemModstamp, as they do in a real org during a burst.
+// SystemModstamp to the org clock truncated to the second (system timestamps carry whole
+// seconds: REST answers show them as `….000+0000`), so many writes within one second share
+// one SystemModstamp, as they do in a real org during a burst.
 import { EventEmitter } from 'node:events';
 
 import { standardObjects } from './objects.js';
@@ -159,6 +159,16 @@ export class Org extends EventEmitter {
       this.byType.set(object.name, []);
     }
     this.schemaModified = Math.floor(Date.now() / 1000) * 1000;
+  }
+
+  /** Removes every record and resets the clock and the delete log (a fresh org). */
+  clear(): void {
+    this.records.clear();
+    for (const list of this.byType.values()) list.length = 0;
+    this.counters.clear();
+    this.uniqueIndex.clear();
+    this.deleteLogPurgedBefore = 0;
+    this.clock.restore({ offset: 0, frozen: null });
   }
 
   object(name: string): ObjectDef | undefined {
@@ -411,12 +421,17 @@ export class Org extends EventEmitter {
     });
     delete (record as StoredRecord & { deletedAt?: number }).deletedAt;
     this.index(record, true);
+    const restored = Object.fromEntries(
+      Object.entries(record.values).filter(
+        ([k, v]) => v !== null && k !== 'IsDeleted' && k !== 'SystemModstamp' && k !== 'Id',
+      ),
+    );
     this.change({
       entityName: record.type,
       changeType: 'UNDELETE',
       recordIds: [record.id],
       changedFields: [],
-      values: {},
+      values: restored,
       origin,
       commitTimestamp: this.clock.now(),
     });
@@ -438,8 +453,10 @@ export class Org extends EventEmitter {
       ]);
     }
     const losers = loserIds.map((id) => this.requireLive(master.type, id));
-    for (const loser of losers) this.prepareDelete(loser.id, origin, master.id).commit();
-    this.prepareUpdate(master.type, master.id, {}, origin).commit();
+    this.transaction(() => {
+      for (const loser of losers) this.prepareDelete(loser.id, origin, master.id).commit();
+      this.prepareUpdate(master.type, master.id, {}, origin).commit();
+    });
   }
 
   /**
@@ -479,8 +496,44 @@ export class Org extends EventEmitter {
     }
   }
 
+  private batch: ChangeRecord[] | null = null;
+
   private change(change: ChangeRecord): void {
-    if (this.emitChanges) this.emit('change', change);
+    if (!this.emitChanges) return;
+    if (this.batch) this.batch.push(change);
+    else this.emit('change', change);
+  }
+
+  /**
+   * Runs the writes of one API call as one transaction for change events: the same change
+   * made to several records of one object in a transaction is published as one event whose
+   * `recordIds` lists them all (Change Data Capture Developer Guide, "Change Event Header
+   * Fields": recordIds "can contain more than one ID … when the same change was made to
+   * multiple records of the same entity type in one transaction").
+   */
+  transaction<T>(fn: () => T): T {
+    if (this.batch) return fn();
+    this.batch = [];
+    try {
+      return fn();
+    } finally {
+      const changes = this.batch;
+      this.batch = null;
+      const merged = new Map<string, ChangeRecord>();
+      for (const change of changes) {
+        const key = JSON.stringify([
+          change.entityName,
+          change.changeType,
+          change.values,
+          change.changedFields,
+          change.origin,
+        ]);
+        const same = merged.get(key);
+        if (same) same.recordIds.push(...change.recordIds);
+        else merged.set(key, { ...change, recordIds: [...change.recordIds] });
+      }
+      for (const change of merged.values()) this.emit('change', change);
+    }
   }
 
   private computeName(object: ObjectDef, record: StoredRecord): void {
