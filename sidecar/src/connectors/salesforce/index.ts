@@ -30,7 +30,9 @@
 //   the admin's back. A record that no longer passes the object map's filter or record type
 //   → deletion, not permanent. The map's `deletePolicy.pull` decides (`removalOf`): disable
 //   (the above), delete (permanent, when `operations.delete` includes pull) or ignore. Full
-//   listings let the engine deprovision users they lack.
+//   listings let the engine deprovision users they lack. Each pass first asks Get Deleted
+//   how far back the delete log goes: an emptied recycle bin (deletions queryAll no longer
+//   shows) raises CursorExpiredError, so the engine reconciles with a full listing.
 // API budget: every answer's `Sforce-Limit-Info` (api-usage=N/M); when N ≥ apiBudgetShare ×
 //   M a pull stops before its next query with SourceError `api_budget` (the cursor of the
 //   pages applied is kept; the next run goes on from there).
@@ -58,7 +60,14 @@ import {
   writableField,
 } from './mapper.js';
 import type { FieldPlan } from './mapper.js';
-import { buildSelect, filterProblem, keysetAfter, soqlIn, soqlString } from './soql.js';
+import {
+  buildSelect,
+  filterProblem,
+  keysetAfter,
+  parseSalesforceDateTime,
+  soqlIn,
+  soqlString,
+} from './soql.js';
 import { parseSalesforceSettings } from './settings.js';
 import type { SalesforceObjectMap, SalesforceSettings } from './settings.js';
 import { apiUsageByConnection, recordApiUsage } from './usage.js';
@@ -137,10 +146,12 @@ export class SalesforceConnector implements Connector {
   private readonly plan: FieldPlan;
   private readonly connection: string;
   private readonly now: () => number;
+  private readonly logger: Logger;
 
   constructor(settings: Record<string, unknown>, deps: SalesforceConnectorDeps) {
     this.settings = parseSalesforceSettings(settings);
     this.connection = deps.connection ?? 'salesforce';
+    this.logger = deps.logger;
     this.now = deps.now ?? Date.now;
     this.client = new SalesforceClient(this.settings, {
       logger: deps.logger,
@@ -270,6 +281,7 @@ export class SalesforceConnector implements Connector {
       );
     }
     const describe = await this.client.describe(map.sfObject);
+    if (!own.pass && own.at) await this.checkDeleteLog(describe, own.at, options);
     const fields = selectFields(map, describe);
     fields.push('IsDeleted');
     if (findField(describe, 'MasterRecordId')) fields.push('MasterRecordId');
@@ -369,6 +381,50 @@ export class SalesforceConnector implements Connector {
       return newest ? modstampOf(newest) : null;
     }
     return null;
+  }
+
+  /**
+   * Deletions reach a pull through queryAll while they sit in the recycle bin; an emptied
+   * recycle bin takes them away. Get Deleted's `earliestDateAvailable` says how far back
+   * the delete log still goes: later than the last pass means deletions may be lost, so the
+   * engine reconciles with a full listing. Other refusals of the window are only logged.
+   */
+  private async checkDeleteLog(
+    describe: ObjectDescribe,
+    lastPassAt: string,
+    options: PullOptions,
+  ): Promise<void> {
+    const end = this.now();
+    // The window must be longer than a minute; seconds are truncated by Salesforce.
+    const start = Math.min(Date.parse(lastPassAt) - 60_000, end - 2 * 60_000);
+    try {
+      const { data } = await this.client.request<{ earliestDateAvailable?: unknown }>(
+        'GET',
+        `/sobjects/${encodeURIComponent(describe.name)}/deleted/`,
+        {
+          query: { start: new Date(start).toISOString(), end: new Date(end).toISOString() },
+          signal: options.signal,
+        },
+      );
+      const earliest =
+        typeof data?.earliestDateAvailable === 'string'
+          ? parseSalesforceDateTime(data.earliestDateAvailable)
+          : null;
+      if (earliest && earliest.getTime() > start) {
+        throw new CursorExpiredError(
+          `Salesforce keeps ${describe.name} deletions only since ${earliest.toISOString()}, after the last pull (${lastPassAt}): the recycle bin was emptied, so some deletions can only be found by a full listing`,
+        );
+      }
+    } catch (error) {
+      if (error instanceof SalesforceError && error.errorCode === 'INVALID_REPLICATION_DATE') {
+        this.logger.warn(
+          { object: describe.name, err: error },
+          'salesforce delete log not checked',
+        );
+        return;
+      }
+      throw error;
+    }
   }
 
   /** Which of these records pass the object map's filter and record type now. */

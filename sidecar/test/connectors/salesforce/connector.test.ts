@@ -288,7 +288,8 @@ describe('Salesforce pulls against the emulator', () => {
     const before = { ...connector.client.calls };
     const quiet = await all(connector.pull(full.at(-1)!.nextCursor, plain));
     assert.equal(connector.client.calls.query - before.query, 1);
-    assert.equal(connector.client.calls.other - before.other, 0, 'describe is cached');
+    // The delete log check; describe is cached.
+    assert.equal(connector.client.calls.other - before.other, 1);
     assert.equal(connector.client.calls.write, 0);
     assert.equal(quiet.length, 1);
   });
@@ -436,6 +437,22 @@ describe('Salesforce pulls against the emulator', () => {
       objectMaps: [contactsMap(), contactsMap({ id: 'leads', sfObject: 'Lead' })],
     });
     await assert.rejects(all(more.pull(full.at(-1)!.nextCursor, plain)), CursorExpiredError);
+  });
+
+  it('asks for a full listing when the recycle bin was emptied since the last pass', async () => {
+    emulator = await startSalesforceEmulator({ seed: 'purged' });
+    const [a] = seedSpaced(emulator, 3);
+    const connector = connectorFor(emulator);
+    const full = await all(connector.pull(null, plain));
+    const quiet = await all(connector.pull(full.at(-1)!.nextCursor, plain));
+    emulator.advance(1000);
+    emulator.delete(a!);
+    emulator.org.purge(a!);
+    emulator.org.deleteLogPurgedBefore = emulator.org.clock.now();
+    await assert.rejects(
+      all(connector.pull(quiet.at(-1)!.nextCursor, plain)),
+      (e: Error) => e instanceof CursorExpiredError && /recycle bin was emptied/.test(e.message),
+    );
   });
 
   it('finds one person by Id or by Email', async () => {

@@ -140,6 +140,21 @@ describe('engine runs over Salesforce', () => {
     assert.equal(s.wordpress.byExternalId('acme-sf', winner!)!.active, true);
   });
 
+  it('reconciles with a full listing when the recycle bin was emptied: the purged Contact is disabled', async () => {
+    const s = await setup(4);
+    assert.equal((await s.sync()).state, 'succeeded');
+    assert.equal((await s.sync()).state, 'succeeded');
+    const [gone] = contactIds(s.emulator);
+    s.emulator.advance(1000);
+    s.emulator.delete(gone!);
+    s.emulator.org.purge(gone!);
+    s.emulator.org.deleteLogPurgedBefore = s.emulator.org.clock.now();
+    const run = await s.sync();
+    assert.equal(run.state, 'succeeded', run.error ?? '');
+    assert.equal(s.wordpress.byExternalId('acme-sf', gone!)!.active, false);
+    assert.equal(s.wordpress.linked('acme-sf').filter((u) => u.active).length, 3);
+  });
+
   it('interrupts a run on lasting REQUEST_LIMIT_EXCEEDED and finishes it from the cursor', async () => {
     const s = await setup(30, { pageSize: 5 });
     let batches = 0;
