@@ -13,7 +13,12 @@
 //   cursors); users such a listing does not contain are gone and get deprovisioned.
 
 import type { Store } from '../store/types.js';
-import type { ChangeAction, OutboxChange, SyncConfig } from '../wordpress/types.js';
+import type {
+  AttributeMapping,
+  ChangeAction,
+  OutboxChange,
+  SyncConfig,
+} from '../wordpress/types.js';
 
 // =======================================================================================
 // Pull sources
@@ -104,6 +109,12 @@ export interface ConnectionTest {
 export interface Connector {
   /** The kind of source, e.g. `microsoft-graph`. */
   readonly kind: string;
+  /**
+   * A source that brings its own field map (e.g. Salesforce's object maps): the engine maps
+   * this source's users with these rows instead of the site attribute map. Absent: the site
+   * attribute map.
+   */
+  readonly attributeMap?: AttributeMapping[];
   /**
    * Changes since `cursor` as a stream of pages; from scratch (a full listing) when
    * `cursor` is null or the source cannot pull increments. Throws `CursorExpiredError`
