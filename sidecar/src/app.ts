@@ -7,6 +7,7 @@ import type { SyncEngine } from './engine/index.js';
 import { healthHandler } from './http/health.js';
 import { observe } from './http/observability.js';
 import { mountRunRoutes } from './http/runs.js';
+import { salesforceRouter } from './http/salesforce.js';
 import { tokensRouter } from './http/tokens.js';
 import { userPushesRouter } from './http/user-pushes.js';
 import { usersRouter } from './http/users.js';
@@ -82,6 +83,10 @@ export function createApp(deps: AppDeps): express.Express {
     app.use(
       '/api/v1',
       usersRouter({ engine: deps.engine, apiKey: deps.apiKey ?? null, logger: deps.logger }),
+    );
+    app.use(
+      '/api/v1',
+      salesforceRouter({ engine: deps.engine, apiKey: deps.apiKey ?? null, logger: deps.logger }),
     );
     mountRunRoutes(app, {
       engine: deps.engine,

@@ -1,11 +1,14 @@
 // Prometheus metrics for operators: one registry per process, served at /metrics.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { apiUsageByConnection } from './connectors/salesforce/usage.js';
 
 export interface Metrics {
   registry: Registry;
   httpRequests: Counter<'method' | 'route' | 'status'>;
   httpDuration: Histogram<'method' | 'route'>;
   wordpressRequests: Counter<'method' | 'outcome'>;
+  salesforceApiUsage: Gauge<'connection'>;
+  salesforceApiMax: Gauge<'connection'>;
 }
 
 export function createMetrics(): Metrics {
@@ -32,6 +35,29 @@ export function createMetrics(): Metrics {
       help: 'Requests made to the WordPress REST API',
       labelNames: ['method', 'outcome'],
       registers: [registry],
+    }),
+    // The last `Sforce-Limit-Info: api-usage=N/M` each Salesforce connection received.
+    salesforceApiUsage: new Gauge({
+      name: 'usersync_salesforce_api_usage',
+      help: 'API requests the Salesforce org has used in the last 24 hours, as its last answer said',
+      labelNames: ['connection'],
+      registers: [registry],
+      collect() {
+        for (const [connection, usage] of apiUsageByConnection()) {
+          this.set({ connection }, usage.used);
+        }
+      },
+    }),
+    salesforceApiMax: new Gauge({
+      name: 'usersync_salesforce_api_max',
+      help: 'API requests the Salesforce org may make in 24 hours, as its last answer said',
+      labelNames: ['connection'],
+      registers: [registry],
+      collect() {
+        for (const [connection, usage] of apiUsageByConnection()) {
+          this.set({ connection }, usage.max);
+        }
+      },
     }),
   };
 }

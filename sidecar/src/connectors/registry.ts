@@ -8,6 +8,7 @@ import type { Store } from '../store/types.js';
 import type { PluginFeed } from '../wordpress/feed.js';
 import type { SourceConnection } from '../wordpress/types.js';
 import { MicrosoftGraphConnector } from './microsoft-graph/index.js';
+import { SalesforceConnector } from './salesforce/index.js';
 import { salesforcePushTarget } from './salesforce/push.js';
 import type { Connector, OutboundTarget, PushTargetSpec } from './types.js';
 import { peerCompanionRouter } from './wordpress-peer/companion.js';
@@ -22,6 +23,8 @@ export function createPullSource(source: SourceConnection, logger: Logger): Conn
   switch (source.type) {
     case 'microsoft-graph':
       return new MicrosoftGraphConnector(source.settings, { logger });
+    case 'salesforce':
+      return new SalesforceConnector(source.settings, { logger, connection: source.slug });
     default:
       throw new UnknownSourceTypeError(
         `Source "${source.slug}" has type "${source.type}", which this sidecar cannot pull from`,

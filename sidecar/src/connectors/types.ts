@@ -14,6 +14,7 @@
 
 import type { Store } from '../store/types.js';
 import type {
+  AttributeMapping,
   ChangeAction,
   OutboxChange,
   PeerSettings,
@@ -110,6 +111,12 @@ export interface ConnectionTest {
 export interface Connector {
   /** The kind of source, e.g. `microsoft-graph`. */
   readonly kind: string;
+  /**
+   * A source that brings its own field map (e.g. Salesforce's object maps): the engine maps
+   * this source's users with these rows instead of the site attribute map. Absent: the site
+   * attribute map.
+   */
+  readonly attributeMap?: AttributeMapping[];
   /**
    * Changes since `cursor` as a stream of pages; from scratch (a full listing) when
    * `cursor` is null or the source cannot pull increments. Throws `CursorExpiredError`

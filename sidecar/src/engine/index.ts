@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
-import type { CanonicalUser, ConnectionTest, PullOptions } from '../connectors/types.js';
+import type { CanonicalUser, ConnectionTest, Connector, PullOptions } from '../connectors/types.js';
 import { SourceError } from '../connectors/types.js';
 import type { Run, RunTrigger, RunWaiting, Store } from '../store/types.js';
 import { emptyCounts, emptyDetails } from '../store/types.js';
@@ -27,7 +27,7 @@ import { inboundMappings, MappingError, mapUser, rolesFor } from './mapping.js';
 import { RunCancelled, SyncRun } from './run.js';
 import type { RunProgress } from './run.js';
 import { previousTick, scheduleSlot, startSchedule, validSchedule } from './schedule.js';
-import type { SourceConnection, WordPressGateway } from './types.js';
+import type { SourceConnection, SyncConfig, WordPressGateway } from './types.js';
 
 export type { SourceConnection, WordPressGateway } from './types.js';
 export type { PhotoReconciliation } from './photos.js';
@@ -286,6 +286,11 @@ export class SyncEngine {
   }
 
   /** Sources without their secrets. */
+  /** The connector of a configured source, for routes that ask the source itself (Salesforce's describe). */
+  async connectorFor(slug: string): Promise<Connector> {
+    return this.connectors.get(await this.source(slug));
+  }
+
   listSources(): Omit<SourceConnection, 'settings'>[] {
     return [...this.sources.values()].map(({ settings: _settings, ...rest }) => rest);
   }
@@ -411,7 +416,7 @@ export class SyncEngine {
         { trigger: run.trigger, dryRun: run.dryRun, full: run.full, resumed },
         resumed ? 'run resumed' : 'run started',
       );
-      const config = await this.options.wordpress.getConfig();
+      const config = await this.configFor(source);
       const connector = this.connectors.get(source);
       executor = new SyncRun(entry.run, {
         // Its record and cursor writes hold only while the run is still ours.
@@ -552,7 +557,7 @@ export class SyncEngine {
     if (running) return running;
     const work = (async () => {
       const source = await this.source(slug);
-      const config = await this.options.wordpress.getConfig();
+      const config = await this.configFor(source);
       const empty = { source: slug, checked: 0, updated: 0, removed: 0, failed: 0, seconds: 0 };
       if (!source.photos || !wantsPhotos(config)) return empty;
       const lease = `photos:${slug}`;
@@ -647,7 +652,7 @@ export class SyncEngine {
 
   async testConnection(slug: string): Promise<ConnectionTest> {
     const source = await this.source(slug);
-    const config = await this.options.wordpress.getConfig();
+    const config = await this.configFor(source);
     const connector = this.connectors.get(source);
     return connector.testConnection({
       groupNames: roleGroups(config.roleMap, source.slug),
@@ -656,11 +661,22 @@ export class SyncEngine {
     });
   }
 
+  /**
+   * The sync config for a source's runs, Test connection, previews and one-user refreshes:
+   * the site's, with the source's own field map in place of the attribute map when the
+   * source brings one (a Salesforce connection's object maps).
+   */
+  private async configFor(source: SourceConnection): Promise<SyncConfig> {
+    const config = await this.options.wordpress.getConfig();
+    const own = this.connectors.get(source).attributeMap;
+    return own ? { ...config, attributeMap: own } : config;
+  }
+
   private async pullOptions(source: SourceConnection): Promise<{
     config: Awaited<ReturnType<WordPressGateway['getConfig']>>;
     pull: PullOptions;
   }> {
-    const config = await this.options.wordpress.getConfig();
+    const config = await this.configFor(source);
     return {
       config,
       pull: {

@@ -1,0 +1,670 @@
+// The typed Salesforce REST client: OAuth 2.0 sign-in (client credentials, JWT bearer signed
+// with node:crypto, refresh token) against `<loginUrl>/services/oauth2/token`, every call
+// under the pinned `/services/data/v<apiVersion>` of the `instance_url` the token answer
+// names, SOQL pages that follow `nextRecordsUrl` only on that host, sObject Collections,
+// and the API budget read from every answer's `Sforce-Limit-Info`.
+//
+// Salesforce's token answers carry no `expires_in` (session timeout is org policy), so the
+// token is kept until an API call answers 401 INVALID_SESSION_ID, then fetched again once.
+// Retries (shared `retry.ts`: backoff with jitter, a run's patience inside a run): 5xx,
+// UNABLE_TO_LOCK_ROW, network failures, and 403 REQUEST_LIMIT_EXCEEDED — Salesforce's
+// throttling answer, which has no Retry-After, so it is waited out with a longer
+// exponential backoff and ends as a transient SalesforceError.
+import axios from 'axios';
+import type { AxiosInstance, AxiosResponse } from 'axios';
+import { createSign } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import type { Logger } from '../../logger.js';
+import { markTransient, withRetries } from '../../retry.js';
+import { SourceError } from '../types.js';
+import { DescribeCache, describeGlobalSchema, objectDescribeSchema } from './describe.js';
+import type { DescribeGlobalObject, ObjectDescribe } from './describe.js';
+import type { SalesforceSettings } from './settings.js';
+
+export type { DescribeGlobalObject, ObjectDescribe } from './describe.js';
+
+/** A Salesforce or sign-in failure, after retries. */
+export class SalesforceError extends SourceError {
+  override name = 'SalesforceError';
+  constructor(
+    message: string,
+    status: number,
+    /** Salesforce `errorCode` / `statusCode`, or the OAuth `error`. */
+    readonly errorCode: string,
+    readonly fields: string[] = [],
+    /** True when waiting may fix it: 5xx, UNABLE_TO_LOCK_ROW, REQUEST_LIMIT_EXCEEDED, network. */
+    readonly transient = false,
+  ) {
+    super(message, status, errorCode);
+    if (transient) markTransient(this);
+  }
+}
+
+/** The API budget as the last answer's `Sforce-Limit-Info: api-usage=N/M` told it. */
+export interface ApiUsage {
+  used: number;
+  max: number;
+  /** When it was read (epoch ms). */
+  at: number;
+}
+
+export interface RecordResult {
+  id?: string;
+  success: boolean;
+  created?: boolean;
+  errors: { statusCode: string; message: string; fields: string[] }[];
+}
+
+export interface RetryPolicy {
+  /** Retries outside a run (a run retries for its patience). */
+  retries: number;
+  /** First backoff of a failed call. */
+  baseMs: number;
+  /** First backoff after 403 REQUEST_LIMIT_EXCEEDED (no Retry-After exists). */
+  limitBaseMs: number;
+  /** Longest single wait. */
+  maxDelayMs: number;
+}
+
+export interface SalesforceClientDeps {
+  logger: Logger;
+  retry?: Partial<RetryPolicy>;
+  /** Told of every api-usage read (metrics). */
+  onUsage?(usage: ApiUsage): void;
+}
+
+export interface SalesforceToken {
+  accessToken: string;
+  instanceUrl: string;
+  /** The identity URL (`<login>/id/<orgId>/<userId>`). */
+  id: string | null;
+}
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+export interface RequestOptions {
+  body?: unknown;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface QueryPage<T> {
+  records: T[];
+  totalSize: number;
+  done: boolean;
+}
+
+/** Records per sObject Collections call (Salesforce refuses more: EXCEEDED_ID_LIMIT). */
+export const COLLECTION_LIMIT = 200;
+
+const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
+const TRANSIENT_CODES = new Set([
+  'UNABLE_TO_LOCK_ROW',
+  'REQUEST_LIMIT_EXCEEDED',
+  'SERVER_UNAVAILABLE',
+  'QUERY_TIMEOUT',
+]);
+
+/** `Sforce-Limit-Info: api-usage=10018/100000; api-bursts=1/750` → the api-usage part. */
+export function parseLimitInfo(header: unknown, now = Date.now()): ApiUsage | null {
+  if (typeof header !== 'string') return null;
+  for (const part of header.split(/[;,]/)) {
+    const match = /^\s*api-usage\s*=\s*(\d+)\s*\/\s*(\d+)\s*$/i.exec(part);
+    if (match) return { used: Number(match[1]), max: Number(match[2]), at: now };
+  }
+  return null;
+}
+
+/** An RS256 JWT for the OAuth 2.0 JWT bearer flow. */
+export function jwtAssertion(
+  settings: Pick<SalesforceSettings, 'clientId' | 'username' | 'loginUrl' | 'privateKey'>,
+  now = Date.now(),
+): string {
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const header = encode({ alg: 'RS256', typ: 'JWT' });
+  // Salesforce: `exp` within 3 minutes; `aud` the login URL (login/test/My Domain).
+  const claims = encode({
+    iss: settings.clientId,
+    sub: settings.username,
+    aud: settings.loginUrl,
+    exp: Math.floor(now / 1000) + 180,
+  });
+  const signer = createSign('RSA-SHA256');
+  signer.update(`${header}.${claims}`);
+  const signature = signer.sign(settings.privateKey).toString('base64url');
+  return `${header}.${claims}.${signature}`;
+}
+
+export class SalesforceClient {
+  private readonly http: AxiosInstance;
+  private readonly policy: RetryPolicy;
+  private token: SalesforceToken | null = null;
+  private tokenRequest: Promise<SalesforceToken> | null = null;
+  private readonly describes: DescribeCache;
+  private latestUsage: ApiUsage | null = null;
+  /** Latest api-usage read from Sforce-Limit-Info (null before the first answer). */
+  get usage(): ApiUsage | null {
+    return this.latestUsage;
+  }
+  /** Counts of calls made, by kind, for benchmarks and tests. */
+  readonly calls = { query: 0, write: 0, other: 0 };
+  /** Calls answered 403 REQUEST_LIMIT_EXCEEDED. */
+  throttled = 0;
+
+  constructor(
+    readonly settings: SalesforceSettings,
+    private readonly deps: SalesforceClientDeps,
+  ) {
+    this.policy = {
+      retries: settings.retries,
+      baseMs: 500,
+      limitBaseMs: 5_000,
+      maxDelayMs: 120_000,
+      ...deps.retry,
+    };
+    this.http = axios.create({
+      timeout: settings.timeoutMs,
+      validateStatus: () => true,
+      httpAgent: new http.Agent({ keepAlive: true, maxSockets: 16 }),
+      httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 16 }),
+      maxContentLength: 256 * 1024 * 1024,
+      // The bearer token is never sent along a redirect.
+      maxRedirects: 0,
+    });
+    this.describes = new DescribeCache(async (object) =>
+      objectDescribeSchema.parse(
+        (await this.request<unknown>('GET', `/sobjects/${encodeURIComponent(object)}/describe`))
+          .data,
+      ),
+    );
+  }
+
+  /** `/services/data/v62.0`: the pinned version's base path. */
+  get basePath(): string {
+    return `/services/data/v${this.settings.apiVersion}`;
+  }
+
+  /** A token, from the cache or signed in anew. */
+  async signIn(signal?: AbortSignal): Promise<SalesforceToken> {
+    if (this.token) return this.token;
+    this.tokenRequest ??= this.fetchToken(signal).finally(() => {
+      this.tokenRequest = null;
+    });
+    this.token = await this.tokenRequest;
+    return this.token;
+  }
+
+  /** Forgets the token (the next call signs in again). */
+  forgetToken(): void {
+    this.token = null;
+  }
+
+  private async fetchToken(signal?: AbortSignal): Promise<SalesforceToken> {
+    const { settings } = this;
+    const form = new URLSearchParams();
+    if (settings.flow === 'client_credentials') {
+      form.set('grant_type', 'client_credentials');
+      form.set('client_id', settings.clientId);
+      form.set('client_secret', settings.clientSecret);
+    } else if (settings.flow === 'jwt') {
+      let assertion: string;
+      try {
+        assertion = jwtAssertion(settings);
+      } catch (error) {
+        throw new SalesforceError(
+          `The private key cannot sign the sign-in request: ${(error as Error).message}`,
+          0,
+          'invalid_private_key',
+        );
+      }
+      form.set('grant_type', 'urn:ietf:params:oauth:grant-type:jwt-bearer');
+      form.set('assertion', assertion);
+    } else {
+      form.set('grant_type', 'refresh_token');
+      form.set('refresh_token', settings.refreshToken);
+      form.set('client_id', settings.clientId);
+      if (settings.clientSecret) form.set('client_secret', settings.clientSecret);
+    }
+    const path = '/services/oauth2/token';
+    const response = await this.send(
+      () =>
+        this.http.post(`${settings.loginUrl}${path}`, form.toString(), {
+          headers: {
+            'Content-Type': 'application/x-www-form-urlencoded',
+            Accept: 'application/json',
+          },
+          signal,
+        }),
+      'POST',
+      path,
+      signal,
+    );
+    const data = (response.data ?? {}) as {
+      access_token?: unknown;
+      instance_url?: unknown;
+      id?: unknown;
+      error?: unknown;
+      error_description?: unknown;
+    };
+    if (response.status !== 200 || typeof data.access_token !== 'string') {
+      throw tokenError(response.status, data, settings);
+    }
+    const instanceUrl = typeof data.instance_url === 'string' ? data.instance_url : '';
+    if (!/^https?:\/\/[^\s/]+/.test(instanceUrl)) {
+      throw new SalesforceError(
+        'Salesforce signed in but named no instance URL',
+        response.status,
+        'invalid_instance_url',
+      );
+    }
+    return {
+      accessToken: data.access_token,
+      instanceUrl: new URL(instanceUrl).origin,
+      id: typeof data.id === 'string' ? data.id : null,
+    };
+  }
+
+  /**
+   * Any REST call under `/services/data/v<apiVersion>`; `path` relative to it
+   * (`/sobjects/Contact/describe`), or a `/services/…` path the instance answered with
+   * (`nextRecordsUrl`). Retries transient failures; signs in again once on 401.
+   */
+  async request<T>(
+    method: Method,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<{ status: number; data: T; headers: Record<string, string> }> {
+    const write = method !== 'GET';
+    const kind = /^\/(query|queryAll)(\/|\?|$)/.test(path.replace(/^\/services\/data\/v[\d.]+/, ''))
+      ? 'query'
+      : write
+        ? 'write'
+        : 'other';
+    let signedInAgain = false;
+    for (;;) {
+      const token = await this.signIn(options.signal);
+      const url = this.resolve(token, path);
+      const headers: Record<string, string> = {
+        Authorization: `Bearer ${token.accessToken}`,
+        Accept: 'application/json',
+        ...(options.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...(write && this.settings.callOptionsClient
+          ? { 'Sforce-Call-Options': `client=${this.settings.callOptionsClient}` }
+          : {}),
+        ...options.headers,
+      };
+      this.calls[kind]++;
+      const response = await this.send(
+        () =>
+          this.http.request({
+            url,
+            method,
+            data: options.body === undefined ? undefined : JSON.stringify(options.body),
+            params: options.query,
+            headers,
+            signal: options.signal,
+          }),
+        method,
+        path.split('?')[0]!,
+        options.signal,
+        // A create sent twice would create twice: only reads and idempotent writes are
+        // resent after a network failure (the outbox redelivers the rest).
+        method !== 'POST' || kind === 'query',
+      );
+      if (response.status === 401 && !signedInAgain) {
+        // Sessions end by org policy (no expires_in): sign in again, once.
+        signedInAgain = true;
+        if (this.token?.accessToken === token.accessToken) this.token = null;
+        continue;
+      }
+      if (response.status >= 400) throw restError(response, method, path);
+      return {
+        status: response.status,
+        data: response.data as T,
+        headers: flatHeaders(response),
+      };
+    }
+  }
+
+  /** `GET /services/data`: the API versions the instance serves. */
+  async versions(signal?: AbortSignal): Promise<{ version: string; label: string; url: string }[]> {
+    const { data } = await this.request<unknown>('GET', '/services/data', { signal });
+    if (!Array.isArray(data)) return [];
+    return data
+      .filter((v): v is Record<string, unknown> => typeof v === 'object' && v !== null)
+      .map((v) => ({
+        version: String(v.version),
+        label: String(v.label ?? ''),
+        url: String(v.url ?? ''),
+      }));
+  }
+
+  /** `GET /limits`: the org's limits (DailyApiRequests …). */
+  async limits(signal?: AbortSignal): Promise<Record<string, { Max: number; Remaining: number }>> {
+    const { data } = await this.request<Record<string, { Max: number; Remaining: number }>>(
+      'GET',
+      '/limits',
+      { signal },
+    );
+    return data;
+  }
+
+  /**
+   * SOQL pages, following `nextRecordsUrl` (only on the instance host). `all` = queryAll,
+   * which also returns deleted and merged records; its next pages say `query` but continue
+   * the queryAll.
+   */
+  async *query<T = Record<string, unknown>>(
+    soql: string,
+    options: { all?: boolean; batchSize?: number; signal?: AbortSignal } = {},
+  ): AsyncIterable<QueryPage<T>> {
+    const batchSize = options.batchSize ?? this.settings.batchSize;
+    const headers = { 'Sforce-Query-Options': `batchSize=${batchSize}` };
+    let next: string | null = null;
+    let first = true;
+    while (first || next) {
+      const response: { data: unknown } = first
+        ? await this.request<unknown>('GET', options.all ? '/queryAll' : '/query', {
+            query: { q: soql },
+            headers,
+            signal: options.signal,
+          })
+        : await this.request<unknown>('GET', next!, { headers, signal: options.signal });
+      first = false;
+      const body = (response.data ?? {}) as {
+        records?: unknown;
+        totalSize?: unknown;
+        done?: unknown;
+        nextRecordsUrl?: unknown;
+      };
+      if (!Array.isArray(body.records)) {
+        throw new SalesforceError(
+          'Salesforce answered a query without records',
+          200,
+          'invalid_response',
+        );
+      }
+      const done = body.done !== false || typeof body.nextRecordsUrl !== 'string';
+      next = done ? null : (body.nextRecordsUrl as string);
+      yield { records: body.records as T[], totalSize: Number(body.totalSize ?? 0), done };
+    }
+  }
+
+  async describeGlobal(signal?: AbortSignal): Promise<{ sobjects: DescribeGlobalObject[] }> {
+    const { data } = await this.request<unknown>('GET', '/sobjects', { signal });
+    return describeGlobalSchema.parse(data);
+  }
+
+  /** An object's describe, fetched once per client. */
+  describe(object: string): Promise<ObjectDescribe> {
+    return this.describes.get(object);
+  }
+
+  /** sObject Collections create; each record has `attributes.type`. */
+  createRecords(
+    records: Record<string, unknown>[],
+    options: { allOrNone?: boolean } = {},
+  ): Promise<RecordResult[]> {
+    return this.collection('POST', '/composite/sobjects', records, options);
+  }
+
+  /** sObject Collections update; each record has `attributes.type` and `Id`. */
+  updateRecords(
+    records: Record<string, unknown>[],
+    options: { allOrNone?: boolean } = {},
+  ): Promise<RecordResult[]> {
+    return this.collection('PATCH', '/composite/sobjects', records, options);
+  }
+
+  /** sObject Collections upsert of one object type by an external-id field. */
+  upsertRecords(
+    object: string,
+    externalIdField: string,
+    records: Record<string, unknown>[],
+    options: { allOrNone?: boolean } = {},
+  ): Promise<RecordResult[]> {
+    const path = `/composite/sobjects/${encodeURIComponent(object)}/${encodeURIComponent(externalIdField)}`;
+    return this.collection(
+      'PATCH',
+      path,
+      records.map((record) => ({ attributes: { type: object }, ...record })),
+      options,
+    );
+  }
+
+  async deleteRecords(
+    ids: string[],
+    options: { allOrNone?: boolean } = {},
+  ): Promise<RecordResult[]> {
+    if (ids.length === 0) return [];
+    checkCollectionSize(ids.length);
+    const { data } = await this.request<unknown>('DELETE', '/composite/sobjects', {
+      query: { ids: ids.join(','), allOrNone: String(options.allOrNone ?? false) },
+    });
+    return recordResults(data);
+  }
+
+  private async collection(
+    method: 'POST' | 'PATCH',
+    path: string,
+    records: Record<string, unknown>[],
+    options: { allOrNone?: boolean },
+  ): Promise<RecordResult[]> {
+    if (records.length === 0) return [];
+    checkCollectionSize(records.length);
+    const { data } = await this.request<unknown>(method, path, {
+      body: { allOrNone: options.allOrNone ?? false, records },
+    });
+    return recordResults(data);
+  }
+
+  /** The absolute URL of a call; links are only ever followed on the instance host. */
+  private resolve(token: SalesforceToken, path: string): string {
+    if (/^https?:\/\//i.test(path)) {
+      if (new URL(path).origin !== token.instanceUrl) {
+        throw new SalesforceError(
+          `Salesforce returned a link to another host (${new URL(path).host}); refusing to follow it`,
+          0,
+          'foreign_link',
+        );
+      }
+      return path;
+    }
+    if (path.startsWith('/services/')) return `${token.instanceUrl}${path}`;
+    return `${token.instanceUrl}${this.basePath}${path}`;
+  }
+
+  /**
+   * Sends with retries of transient failures; returns the last response when retries of a
+   * 5xx end, throws a transient SalesforceError for network failures and throttling.
+   */
+  private async send(
+    request: () => Promise<AxiosResponse>,
+    method: string,
+    path: string,
+    signal?: AbortSignal,
+    resendAfterNetworkFailure = true,
+  ): Promise<AxiosResponse> {
+    let limitAttempts = 0;
+    return withRetries<AxiosResponse>(
+      async () => {
+        let response: AxiosResponse;
+        try {
+          response = await request();
+        } catch (error) {
+          if (signal?.aborted) throw signal.reason as Error;
+          const timedOut = axios.isAxiosError(error) && error.code === 'ECONNABORTED';
+          const failure = new SalesforceError(
+            `Salesforce request ${method} ${path} failed: ${(error as Error).message}`,
+            0,
+            timedOut ? 'timeout' : 'network_error',
+            [],
+            true,
+          );
+          if (!resendAfterNetworkFailure) throw failure;
+          return { failed: { error: failure } };
+        }
+        this.readUsage(response);
+        const code = errorCodeOf(response.data);
+        if (response.status === 403 && code === 'REQUEST_LIMIT_EXCEEDED') {
+          this.throttled++;
+          limitAttempts++;
+          // No Retry-After exists for this answer: a longer exponential backoff.
+          const cap = Math.min(
+            this.policy.maxDelayMs,
+            this.policy.limitBaseMs * 2 ** (limitAttempts - 1),
+          );
+          return {
+            failed: {
+              error: restError(response, method, path),
+              retryAfterMs: Math.round(cap / 2 + Math.random() * (cap / 2)),
+              throttled: true,
+            },
+          };
+        }
+        if (TRANSIENT_STATUS.has(response.status) || (code && TRANSIENT_CODES.has(code))) {
+          return { failed: { error: restError(response, method, path), fallback: response } };
+        }
+        return { done: response };
+      },
+      {
+        target: 'Salesforce',
+        retries: this.policy.retries,
+        baseMs: this.policy.baseMs,
+        maxDelayMs: this.policy.maxDelayMs,
+        signal,
+        onRetry: ({ attempt, delayMs, error }) =>
+          this.deps.logger.warn(
+            {
+              path,
+              status: (error as SalesforceError).status,
+              code: (error as SalesforceError).errorCode,
+              attempt,
+              delay: delayMs,
+            },
+            'salesforce request failed, retrying',
+          ),
+      },
+    );
+  }
+
+  private readUsage(response: AxiosResponse): void {
+    const usage = parseLimitInfo(response.headers['sforce-limit-info']);
+    if (!usage) return;
+    this.latestUsage = usage;
+    this.deps.onUsage?.(usage);
+  }
+}
+
+function checkCollectionSize(count: number): void {
+  if (count > COLLECTION_LIMIT) {
+    throw new SalesforceError(
+      `cannot submit more than ${COLLECTION_LIMIT} records into one call (got ${count})`,
+      0,
+      'EXCEEDED_ID_LIMIT',
+    );
+  }
+}
+
+function flatHeaders(response: AxiosResponse): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(response.headers ?? {})) {
+    if (value !== undefined && value !== null) out[key.toLowerCase()] = String(value);
+  }
+  return out;
+}
+
+/** The first error of a REST error body (`[{message, errorCode, fields}]`). */
+function firstError(data: unknown): { message?: unknown; errorCode?: unknown; fields?: unknown } {
+  const first: unknown = Array.isArray(data) ? data[0] : data;
+  return typeof first === 'object' && first !== null
+    ? (first as { message?: unknown; errorCode?: unknown; fields?: unknown })
+    : {};
+}
+
+function errorCodeOf(data: unknown): string | null {
+  const error = firstError(data);
+  return typeof error.errorCode === 'string' ? error.errorCode : null;
+}
+
+function restError(response: AxiosResponse, method: string, path: string): SalesforceError {
+  const error = firstError(response.data);
+  const code = typeof error.errorCode === 'string' ? error.errorCode : `http_${response.status}`;
+  const fields = Array.isArray(error.fields) ? error.fields.map(String) : [];
+  const message =
+    typeof error.message === 'string' && error.message
+      ? error.message
+      : `Salesforce answered HTTP ${response.status}`;
+  return new SalesforceError(
+    `${message} (${code}, ${method} ${path.split('?')[0]})`,
+    response.status,
+    code,
+    fields,
+    TRANSIENT_STATUS.has(response.status) || TRANSIENT_CODES.has(code),
+  );
+}
+
+/** Explains the OAuth errors an admin can fix. */
+function tokenError(
+  status: number,
+  body: { error?: unknown; error_description?: unknown },
+  settings: SalesforceSettings,
+): SalesforceError {
+  const code = typeof body.error === 'string' ? body.error : `http_${status}`;
+  const description = typeof body.error_description === 'string' ? body.error_description : '';
+  let hint = '';
+  if (/not supported on this domain/i.test(description)) {
+    hint =
+      "The client credentials flow only works on the org's My Domain URL (https://<domain>.my.salesforce.com), not login.salesforce.com or test.salesforce.com. ";
+  } else if (/audience/i.test(description)) {
+    hint = `The JWT audience must be the login URL (${settings.loginUrl}). `;
+  } else if (code === 'invalid_client_id' || code === 'invalid_client') {
+    hint = 'The consumer key (client id) or secret is wrong. ';
+  } else if (/expired/i.test(description) && settings.flow === 'refresh_token') {
+    hint = 'The refresh token was revoked or has expired: connect again. ';
+  } else if (/approved/i.test(description)) {
+    hint = 'The integration user has not been pre-authorized for this connected app. ';
+  }
+  const transient = TRANSIENT_STATUS.has(status);
+  return new SalesforceError(
+    `Sign-in to Salesforce failed: ${hint}(${code}${description ? `: ${description}` : ''})`,
+    status,
+    code,
+    [],
+    transient,
+  );
+}
+
+function recordResults(data: unknown): RecordResult[] {
+  if (!Array.isArray(data)) {
+    throw new SalesforceError(
+      'Salesforce answered a collection call without results',
+      200,
+      'invalid_response',
+    );
+  }
+  return data.map((item: unknown) => {
+    const row = (item ?? {}) as {
+      id?: unknown;
+      success?: unknown;
+      created?: unknown;
+      errors?: unknown;
+    };
+    const errors = Array.isArray(row.errors) ? row.errors : [];
+    return {
+      ...(typeof row.id === 'string' ? { id: row.id } : {}),
+      success: row.success === true,
+      ...(typeof row.created === 'boolean' ? { created: row.created } : {}),
+      errors: errors.map((error: unknown) => {
+        const e = (error ?? {}) as { statusCode?: unknown; message?: unknown; fields?: unknown };
+        return {
+          statusCode: typeof e.statusCode === 'string' ? e.statusCode : 'UNKNOWN_EXCEPTION',
+          message: typeof e.message === 'string' ? e.message : '',
+          fields: Array.isArray(e.fields) ? e.fields.map(String) : [],
+        };
+      }),
+    };
+  });
+}
