@@ -8,7 +8,6 @@ import type { SourceConnection } from '../../wordpress/types.js';
 import { SalesforceClient } from './client.js';
 import { parseSalesforceSettings } from './settings.js';
 import { SalesforceTarget, siteKeyOf } from './target.js';
-import type { SalesforceApi, SalesforcePushSettings } from './target.js';
 
 export interface SalesforcePushDeps {
   feed: PluginFeed;
@@ -37,10 +36,10 @@ export function salesforcePushTarget(
   return new SalesforceTarget({
     connection,
     settings: {
-      ...(settings as unknown as SalesforcePushSettings),
+      ...settings,
       includeAdministrators: connection.settings.includeAdministrators === true,
     },
-    client: client as unknown as SalesforceApi,
+    client,
     siteKey: siteKeyFor(connection, deps.feed),
     ...deps,
   });

@@ -45,6 +45,9 @@ import type {
   TargetDescription,
   UserChange,
 } from '../types.js';
+import type { RecordResult, SalesforceClient } from './client.js';
+import { findField } from './describe.js';
+import type { ObjectDescribe } from './describe.js';
 import {
   ACTIVE_TARGET,
   PushValueError,
@@ -52,11 +55,12 @@ import {
   changedFields,
   outboundRows,
   pushRecord,
-  resolveField,
   valuesHash,
   wordpressValue,
 } from './push-mapper.js';
-import type { FieldDescribe, PushMatchKey, PushObjectMap, PushRecord } from './push-mapper.js';
+import type { PushRecord } from './push-mapper.js';
+import type { SalesforceMatchKey, SalesforceObjectMap, SalesforceSettings } from './settings.js';
+import { soqlString } from './soql.js';
 
 export const KIND = 'salesforce';
 
@@ -79,45 +83,16 @@ const TRANSIENT_CODES = new Set([
 /** Per-record codes of an update whose record no longer exists. */
 const GONE_CODES = new Set(['ENTITY_IS_DELETED', 'INVALID_CROSS_REFERENCE_KEY', 'NOT_FOUND']);
 
-/** A per-record answer of sObject Collections. */
-export interface RecordResult {
-  id?: string;
-  success: boolean;
-  created?: boolean;
-  errors: { statusCode: string; message: string; fields?: string[] }[];
-}
+/** What the push uses of the Salesforce client. */
+export type SalesforceApi = Pick<
+  SalesforceClient,
+  'query' | 'describe' | 'createRecords' | 'updateRecords' | 'upsertRecords' | 'deleteRecords'
+>;
 
-/** What the push uses of the Salesforce client (client.ts). */
-export interface SalesforceApi {
-  query<T = Record<string, unknown>>(
-    soql: string,
-    options?: { all?: boolean; batchSize?: number; signal?: AbortSignal },
-  ): AsyncIterable<{ records: T[]; totalSize: number; done: boolean }>;
-  describe(object: string): Promise<{ name: string; fields: FieldDescribe[] }>;
-  createRecords(
-    records: Record<string, unknown>[],
-    options?: { allOrNone?: boolean },
-  ): Promise<RecordResult[]>;
-  updateRecords(
-    records: Record<string, unknown>[],
-    options?: { allOrNone?: boolean },
-  ): Promise<RecordResult[]>;
-  upsertRecords(
-    object: string,
-    externalIdField: string,
-    records: Record<string, unknown>[],
-    options?: { allOrNone?: boolean },
-  ): Promise<RecordResult[]>;
-  deleteRecords(ids: string[], options?: { allOrNone?: boolean }): Promise<RecordResult[]>;
-}
-
-/** What the target needs of the connection's settings (sf-contract.md). */
-export interface SalesforcePushSettings {
-  loginUrl: string;
-  objectMaps: PushObjectMap[];
-  /** Push administrators and other privileged users too (default: never). */
+/** The connection's settings, and whether privileged users are pushed too (default: never). */
+export type SalesforcePushSettings = Pick<SalesforceSettings, 'loginUrl' | 'objectMaps'> & {
   includeAdministrators?: boolean;
-}
+};
 
 export interface SalesforceTargetDeps {
   connection: SourceConnection;
@@ -176,18 +151,13 @@ export function siteKeyOf(url: string): string {
   }
 }
 
-/** A SOQL string literal (SOQL reference, "Quoted String Escape Sequences"). */
-export function soqlString(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
 const isPush = (list: string[] | undefined) => (list ?? []).includes('push');
+const pulls = (list: string[] | undefined) => (list ?? []).includes('pull');
 
 export class SalesforceTarget implements OutboundTarget {
   readonly kind = KIND;
   readonly slug: string;
-  private readonly map: PushObjectMap | null;
-  private describing: Promise<Map<string, FieldDescribe>> | null = null;
+  private readonly map: SalesforceObjectMap | null;
   private readonly writes = pLimit(CALLS_IN_FLIGHT);
 
   constructor(private readonly deps: SalesforceTargetDeps) {
@@ -213,7 +183,11 @@ export class SalesforceTarget implements OutboundTarget {
       name: this.deps.connection.name,
       kind: KIND,
       endpoint: this.deps.settings.loginUrl,
-      twoWay: true,
+      // Salesforce also writes here when the map pulls values into WordPress.
+      twoWay:
+        !!this.map &&
+        this.map.fields.some((row) => row.direction !== 'outbound') &&
+        (pulls(this.map.operations.update) || pulls(this.map.operations.create)),
     };
   }
 
@@ -311,9 +285,9 @@ export class SalesforceTarget implements OutboundTarget {
       for (const item of items) results.set(item.userId, ok(item.userId, 'unchanged'));
       return results;
     }
-    let fields: Map<string, FieldDescribe>;
+    let describe: ObjectDescribe;
     try {
-      fields = await this.fields();
+      describe = await this.fields();
     } catch (error) {
       const failure = toDeliveryError(error, `Describing ${map.sfObject} failed`);
       for (const item of items) results.set(item.userId, { ok: false, error: failure });
@@ -336,7 +310,7 @@ export class SalesforceTarget implements OutboundTarget {
       }
       let record: PushRecord;
       try {
-        record = pushRecord(snapshot, map, fields, this.externalField(fields, userId));
+        record = pushRecord(snapshot, map, describe, this.externalField(describe, userId));
       } catch (error) {
         if (!(error instanceof PushValueError)) throw error;
         results.set(userId, {
@@ -374,7 +348,7 @@ export class SalesforceTarget implements OutboundTarget {
     for (const write of unresolved) if (!results.has(write.item.userId)) writes.push(write);
 
     // Records gone from Salesforce (deleted there) are matched and created again, once.
-    const gone = await this.writeAll(writes, fields, done, results);
+    const gone = await this.writeAll(writes, describe, done, results);
     if (gone.length) {
       for (const write of gone) {
         write.id = null;
@@ -383,7 +357,7 @@ export class SalesforceTarget implements OutboundTarget {
       await this.match(gone, results);
       await this.writeAll(
         gone.filter((write) => !results.has(write.item.userId)),
-        fields,
+        describe,
         done,
         results,
       );
@@ -400,26 +374,18 @@ export class SalesforceTarget implements OutboundTarget {
   }
 
   private externalField(
-    fields: Map<string, FieldDescribe>,
+    describe: ObjectDescribe,
     userId: number,
   ): { field: string; value: string } | null {
     const key = this.externalKey;
     if (!key) return null;
-    const field = resolveField(fields, key);
+    const field = findField(describe, key);
     return { field: field?.name ?? key, value: this.externalValue(userId) };
   }
 
-  /** The object's fields by lower-case name (described once per target). */
-  private fields(): Promise<Map<string, FieldDescribe>> {
-    this.describing ??= this.deps.client
-      .describe(this.object)
-      .then(
-        (described) => new Map(described.fields.map((field) => [field.name.toLowerCase(), field])),
-      );
-    this.describing.catch(() => {
-      this.describing = null;
-    });
-    return this.describing;
+  /** The object's describe (the client describes each object once). */
+  private fields(): Promise<ObjectDescribe> {
+    return this.deps.client.describe(this.object);
   }
 
   /**
@@ -477,7 +443,7 @@ export class SalesforceTarget implements OutboundTarget {
   }
 
   /** The value a user has for a match key; null when empty (an empty key is never sent). */
-  private keyValue(key: PushMatchKey, item: Item): string | null {
+  private keyValue(key: SalesforceMatchKey, item: Item): string | null {
     if (key.kind === 'externalId') return this.externalValue(item.userId);
     const value = item.snapshot ? wordpressValue(item.snapshot, key.wp) : null;
     return value && value.trim() ? value.trim() : null;
@@ -525,7 +491,7 @@ export class SalesforceTarget implements OutboundTarget {
    */
   private async writeAll(
     writes: Write[],
-    fields: Map<string, FieldDescribe>,
+    describe: ObjectDescribe,
     done: Map<number, Done>,
     results: Map<number, DeliveryResult>,
   ): Promise<Write[]> {
@@ -540,7 +506,7 @@ export class SalesforceTarget implements OutboundTarget {
     }
     const gone: Write[] = [];
     const calls: Promise<void>[] = [];
-    const external = this.externalKey ? resolveField(fields, this.externalKey)?.name : undefined;
+    const external = this.externalKey ? findField(describe, this.externalKey)?.name : undefined;
     for (let i = 0; i < updates.length; i += COLLECTION_SIZE) {
       const chunk = updates.slice(i, i + COLLECTION_SIZE);
       calls.push(
@@ -549,7 +515,7 @@ export class SalesforceTarget implements OutboundTarget {
             chunk.map((write) => ({
               attributes: { type: map.sfObject },
               Id: write.id,
-              ...pick(write.record.fields, write.send, (name) => updatable(fields, name)),
+              ...pick(write.record.fields, write.send, (name) => updatable(describe, name)),
             })),
             { allOrNone: false },
           ),
@@ -573,7 +539,7 @@ export class SalesforceTarget implements OutboundTarget {
         const body: Record<string, unknown> = {
           attributes: { type: map.sfObject },
           ...pick(write.record.fields, Object.keys(write.record.fields), (name) =>
-            creatable(fields, name),
+            creatable(describe, name),
           ),
         };
         for (const [name, value] of Object.entries(body)) if (value === null) delete body[name];
@@ -796,10 +762,10 @@ function chunks<T>(list: T[], size: number): T[][] {
   return out;
 }
 
-const updatable = (fields: Map<string, FieldDescribe>, name: string) =>
-  fields.get(name.toLowerCase())?.updateable !== false;
-const creatable = (fields: Map<string, FieldDescribe>, name: string) =>
-  fields.get(name.toLowerCase())?.createable !== false;
+const updatable = (describe: ObjectDescribe, name: string) =>
+  findField(describe, name)?.updateable !== false;
+const creatable = (describe: ObjectDescribe, name: string) =>
+  findField(describe, name)?.createable !== false;
 
 function pick(
   values: Record<string, unknown>,
@@ -812,7 +778,7 @@ function pick(
 }
 
 /** A record Salesforce refused, as the dead letter shows it. */
-function recordError(map: PushObjectMap, answer: RecordResult): DeliveryError {
+function recordError(map: SalesforceObjectMap, answer: RecordResult): DeliveryError {
   const first = answer.errors[0];
   const code = first?.statusCode || 'salesforce_error';
   const details = answer.errors
