@@ -285,32 +285,40 @@ export class SalesforceTarget implements OutboundTarget {
       for (const item of items) results.set(item.userId, ok(item.userId, 'unchanged'));
       return results;
     }
-    let describe: ObjectDescribe;
-    try {
-      describe = await this.fields();
-    } catch (error) {
-      const failure = toDeliveryError(error, `Describing ${map.sfObject} failed`);
-      for (const item of items) results.set(item.userId, { ok: false, error: failure });
-      return results;
-    }
-
     const writes: Write[] = [];
     const unresolved: Write[] = [];
     const removals: Item[] = [];
+    const present: (Item & { snapshot: UserSnapshot })[] = [];
     const mapsActive = outboundRows(map).some((row) => row.wp === ACTIVE_TARGET);
     for (const item of items) {
-      const { snapshot, state, userId } = item;
+      const { snapshot, userId } = item;
       if (snapshot && this.excluded(snapshot)) {
         done.set(userId, { outcome: outcome(userId, 'excluded'), state: null, link: undefined });
-        continue;
-      }
-      if (!snapshot || (!snapshot.active && !mapsActive && map.deletePolicy.push === 'delete')) {
+      } else if (
+        !snapshot ||
+        (!snapshot.active && !mapsActive && map.deletePolicy.push === 'delete')
+      ) {
         removals.push(item);
-        continue;
+      } else {
+        present.push({ ...item, snapshot });
       }
+    }
+
+    let describe: ObjectDescribe | null = null;
+    if (present.length) {
+      try {
+        describe = await this.fields();
+      } catch (error) {
+        const failure = toDeliveryError(error, `Describing ${map.sfObject} failed`);
+        for (const item of present) results.set(item.userId, { ok: false, error: failure });
+        present.length = 0;
+      }
+    }
+    for (const item of present) {
+      const { snapshot, state, userId } = item;
       let record: PushRecord;
       try {
-        record = pushRecord(snapshot, map, describe, this.externalField(describe, userId));
+        record = pushRecord(snapshot, map, describe!, this.externalField(describe!, userId));
       } catch (error) {
         if (!(error instanceof PushValueError)) throw error;
         results.set(userId, {
@@ -348,8 +356,8 @@ export class SalesforceTarget implements OutboundTarget {
     for (const write of unresolved) if (!results.has(write.item.userId)) writes.push(write);
 
     // Records gone from Salesforce (deleted there) are matched and created again, once.
-    const gone = await this.writeAll(writes, describe, done, results);
-    if (gone.length) {
+    const gone = describe ? await this.writeAll(writes, describe, done, results) : [];
+    if (gone.length && describe) {
       for (const write of gone) {
         write.id = null;
         write.send = Object.keys(write.record.sent);
