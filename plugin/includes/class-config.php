@@ -516,6 +516,44 @@ class Config {
 	}
 
 	/**
+	 * Why a WordPress target (`user_email`, `meta:<key>`, `xprofile:<Field>`, …) cannot be
+	 * written by a sync, or null when it can: an unknown field, a meta key that is invalid or
+	 * protected (roles, capabilities, sessions, other plugins' private keys), a BuddyPress
+	 * profile field that does not exist. Every field map of the site (the attribute map, a
+	 * Salesforce object map) checks its WordPress side with this.
+	 *
+	 * @param string $target Target as written in the map.
+	 * @return array{0: string, 1: string}|null Error code and message.
+	 */
+	public static function target_problem( string $target ): ?array {
+		if ( 0 === strpos( $target, 'meta:' ) ) {
+			$key = substr( $target, 5 );
+			if ( ! Protected_Meta::is_valid_key( $key ) || Protected_Meta::is_protected( $key ) ) {
+				/* translators: %s: meta key */
+				return array( 'usersync_invalid_attribute_map', sprintf( __( 'the meta key "%s" cannot be written by a sync.', 'usersync' ), $key ) );
+			}
+			return null;
+		}
+		if ( 0 === strpos( $target, Xprofile::TARGET_PREFIX ) ) {
+			$profile_field = Xprofile::field_of_target( $target );
+			if ( ! Xprofile::is_available() ) {
+				/* translators: 1: target, 2: why it cannot be written */
+				return array( 'usersync_xprofile_unavailable', sprintf( __( '"%1$s" is a BuddyPress profile field. %2$s', 'usersync' ), $target, Xprofile::unavailable_message() ) );
+			}
+			if ( null === $profile_field || ! Xprofile::field_id( $profile_field ) ) {
+				/* translators: %s: field name */
+				return array( 'usersync_invalid_attribute_map', sprintf( __( 'there is no BuddyPress profile field named "%s".', 'usersync' ), (string) $profile_field ) );
+			}
+			return null;
+		}
+		if ( ! in_array( $target, self::CORE_TARGETS, true ) ) {
+			/* translators: %s: target */
+			return array( 'usersync_invalid_attribute_map', sprintf( __( 'unknown target "%s". Use a user field, "avatar", "meta:<key>" or, with BuddyPress, "xprofile:<Field Name>".', 'usersync' ), $target ) );
+		}
+		return null;
+	}
+
+	/**
 	 * Checks what the schema cannot: targets are known fields or writable meta keys and each
 	 * is written by one row, `user_login` is mapped exactly once, sources are readable
 	 * attributes, templates are well formed and only on inbound rows other than the avatar,
@@ -544,24 +582,10 @@ class Config {
 			$row    = $index + 1;
 			$field  = 'attributeMap[' . $index . ']';
 			$target = $item['target'];
-			if ( 0 === strpos( $target, 'meta:' ) ) {
-				$key = substr( $target, 5 );
-				if ( ! Protected_Meta::is_valid_key( $key ) || Protected_Meta::is_protected( $key ) ) {
-					/* translators: 1: attribute map row number, 2: meta key */
-					$add( 'usersync_invalid_attribute_map', $field . '[target]', sprintf( __( 'Attribute map row %1$d: the meta key "%2$s" cannot be written by a sync.', 'usersync' ), $row, $key ) );
-				}
-			} elseif ( 0 === strpos( $target, Xprofile::TARGET_PREFIX ) ) {
-				$profile_field = Xprofile::field_of_target( $target );
-				if ( ! Xprofile::is_available() ) {
-					/* translators: 1: attribute map row number, 2: target, 3: why it cannot be written */
-					$add( 'usersync_xprofile_unavailable', $field . '[target]', sprintf( __( 'Attribute map row %1$d: "%2$s" is a BuddyPress profile field. %3$s', 'usersync' ), $row, $target, Xprofile::unavailable_message() ) );
-				} elseif ( null === $profile_field || ! Xprofile::field_id( $profile_field ) ) {
-					/* translators: 1: attribute map row number, 2: field name */
-					$add( 'usersync_invalid_attribute_map', $field . '[target]', sprintf( __( 'Attribute map row %1$d: there is no BuddyPress profile field named "%2$s".', 'usersync' ), $row, (string) $profile_field ) );
-				}
-			} elseif ( ! in_array( $target, self::CORE_TARGETS, true ) ) {
-				/* translators: 1: attribute map row number, 2: target */
-				$add( 'usersync_invalid_attribute_map', $field . '[target]', sprintf( __( 'Attribute map row %1$d: unknown target "%2$s". Use a user field, "avatar", "meta:<key>" or, with BuddyPress, "xprofile:<Field Name>".', 'usersync' ), $row, $target ) );
+			$target_problem = self::target_problem( $target );
+			if ( null !== $target_problem ) {
+				/* translators: 1: attribute map row number, 2: what is wrong with the target */
+				$add( $target_problem[0], $field . '[target]', sprintf( __( 'Attribute map row %1$d: %2$s', 'usersync' ), $row, $target_problem[1] ) );
 			}
 
 			if ( 'template' === $item['transform'] ) {

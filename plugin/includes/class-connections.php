@@ -21,22 +21,8 @@ class Connections {
 
 	public const OPTION = 'usersync_connections';
 
-	public const TYPES  = array( 'microsoft-graph' );
-	public const CLOUDS = array( 'global', 'usgov', 'usgovdod', 'china' );
-
-	/**
-	 * Settings of a Microsoft Graph connection, with their defaults.
-	 */
-	private const GRAPH_DEFAULTS = array(
-		'tenantId'     => '',
-		'clientId'     => '',
-		'cloud'        => 'global',
-		'b2c'          => false,
-		'authorityUrl' => null,
-		'graphUrl'     => null,
-		'pageSize'     => 500,
-		'concurrency'  => 4,
-	);
+	public const TYPES  = array( 'microsoft-graph', 'salesforce' );
+	public const CLOUDS = Connections\Graph_Settings::CLOUDS;
 
 	/**
 	 * Fields common to every connection, with their defaults.
@@ -52,15 +38,51 @@ class Connections {
 	/**
 	 * Integer fields: [min, max].
 	 */
-	/** A tenant's domain, e.g. contoso.onmicrosoft.com or contoso.com. */
-	private const DOMAIN = '/^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i';
-
 	private const RANGES = array(
-		'pageSize'         => array( 1, 999 ),
-		'concurrency'      => array( 1, 32 ),
 		'batchSize'        => array( 1, 500 ),
 		'batchConcurrency' => array( 1, 8 ),
 	);
+
+	/**
+	 * The settings rules of a kind of connection.
+	 *
+	 * @param string $type Type (one of TYPES; anything else is Microsoft Graph, the first kind).
+	 */
+	public static function type( string $type ): Connections\Connection_Type {
+		return 'salesforce' === $type ? new Connections\Salesforce_Settings() : new Connections\Graph_Settings();
+	}
+
+	/**
+	 * Names of the secrets a connection of this type takes.
+	 *
+	 * @param string $type Type.
+	 * @return string[]
+	 */
+	public static function secret_names( string $type ): array {
+		return self::type( $type )->secrets();
+	}
+
+	/**
+	 * A connection not stored yet, with the defaults of its type.
+	 *
+	 * @param string $slug Slug.
+	 * @param string $type Type.
+	 * @param string $now  Creation time.
+	 * @return array<string, mixed>
+	 */
+	private static function blank( string $slug, string $type, string $now ): array {
+		return array_merge(
+			self::COMMON_DEFAULTS,
+			array(
+				'slug'      => $slug,
+				'name'      => '',
+				'type'      => $type,
+				'settings'  => self::type( $type )->defaults(),
+				'secrets'   => array(),
+				'createdAt' => $now,
+			)
+		);
+	}
 
 	/**
 	 * Stored connections, oldest first.
@@ -108,21 +130,18 @@ class Connections {
 				array( 'status' => 409 )
 			);
 		}
-		if ( ! isset( $input['clientSecret'] ) || '' === (string) $input['clientSecret'] ) {
-			return self::invalid( 'clientSecret', __( 'The client secret is required.', 'usersync' ) );
+		$type = $input['type'] ?? self::TYPES[0];
+		if ( ! in_array( $type, self::TYPES, true ) ) {
+			/* translators: %s: list of types */
+			return self::invalid( 'type', sprintf( __( 'The type must be one of: %s.', 'usersync' ), implode( ', ', self::TYPES ) ) );
+		}
+		foreach ( self::type( $type )->required_secrets( $input ) as $secret ) {
+			if ( ! isset( $input[ $secret ] ) || ! is_string( $input[ $secret ] ) || '' === $input[ $secret ] ) {
+				return self::invalid( $secret, self::secret_required( $secret ) );
+			}
 		}
 		$now        = gmdate( 'Y-m-d\TH:i:s\Z' );
-		$connection = array_merge(
-			self::COMMON_DEFAULTS,
-			array(
-				'slug'      => $slug,
-				'name'      => '',
-				'type'      => 'microsoft-graph',
-				'settings'  => self::GRAPH_DEFAULTS,
-				'secrets'   => array(),
-				'createdAt' => $now,
-			)
-		);
+		$connection = self::blank( $slug, $type, $now );
 		$connection = $this->merge( $connection, $input );
 		if ( is_wp_error( $connection ) ) {
 			return $connection;
@@ -156,6 +175,14 @@ class Connections {
 		if ( is_wp_error( $connection ) ) {
 			return $connection;
 		}
+		// A change of sign-in flow needs that flow's secrets.
+		$type   = self::type( $connection['type'] );
+		$needed = array_diff( $type->required_secrets( $connection['settings'] ), $type->required_secrets( $all[ $slug ]['settings'] ) );
+		foreach ( $needed as $secret ) {
+			if ( empty( $connection['secrets'][ $secret ] ) ) {
+				return self::invalid( $secret, self::secret_required( $secret ) );
+			}
+		}
 		$connection['modifiedAt'] = gmdate( 'Y-m-d\TH:i:s\Z' );
 		$all[ $slug ]             = $connection;
 		update_option( self::OPTION, $all, false );
@@ -185,8 +212,13 @@ class Connections {
 				$params[ $field ] = __( 'Each connection must be an object.', 'usersync' );
 				continue;
 			}
-			if ( array_key_exists( 'clientSecret', $item ) ) {
-				$params[ $field . '[clientSecret]' ] = __( 'A settings file carries no secrets; enter the client secret on the Connections tab.', 'usersync' );
+			$secret_keys = array_intersect( array_keys( $item ), array_merge( ...array_map( array( self::class, 'secret_names' ), self::TYPES ) ) );
+			if ( $secret_keys ) {
+				$secret                                 = (string) reset( $secret_keys );
+				$params[ $field . '[' . $secret . ']' ] = 'clientSecret' === $secret
+					? __( 'A settings file carries no secrets; enter the client secret on the Connections tab.', 'usersync' )
+					/* translators: %s: secret name */
+					: sprintf( __( 'A settings file carries no secrets; enter %s on the Connections tab.', 'usersync' ), $secret );
 				continue;
 			}
 			$slug = isset( $item['slug'] ) ? (string) $item['slug'] : '';
@@ -206,28 +238,31 @@ class Connections {
 				$params[ $field . '[type]' ] = __( 'The type of a connection cannot change. Create a new connection instead.', 'usersync' );
 				continue;
 			}
-			$base       = $existing ?? array_merge(
-				self::COMMON_DEFAULTS,
-				array(
-					'slug'      => $slug,
-					'name'      => '',
-					'type'      => 'microsoft-graph',
-					'settings'  => self::GRAPH_DEFAULTS,
-					'secrets'   => array(),
-					'createdAt' => $now,
-				)
-			);
+			$type = $existing['type'] ?? ( $item['type'] ?? self::TYPES[0] );
+			if ( ! in_array( $type, self::TYPES, true ) ) {
+				/* translators: %s: list of types */
+				$params[ $field . '[type]' ] = sprintf( __( 'The type must be one of: %s.', 'usersync' ), implode( ', ', self::TYPES ) );
+				continue;
+			}
+			$base       = $existing ?? self::blank( $slug, $type, $now );
 			$connection = $this->merge( $base, $item );
 			if ( is_wp_error( $connection ) ) {
-				$data = $connection->get_error_data();
-				$params[ $field . '[' . ( is_array( $data ) && isset( $data['field'] ) ? $data['field'] : 'slug' ) . ']' ] = $connection->get_error_message();
+				$data     = $connection->get_error_data();
+				$problems = is_array( $data ) && isset( $data['params'] ) ? (array) $data['params'] : array( ( is_array( $data ) && isset( $data['field'] ) ? $data['field'] : 'slug' ) => $connection->get_error_message() );
+				foreach ( $problems as $path => $message ) {
+					// objectMaps[0][id] of the connection is connections[3][objectMaps][0][id] of the file.
+					$params[ $field . preg_replace( '/^([^\[]+)/', '[$1]', (string) $path ) ] = $message;
+				}
 				continue;
 			}
 			if ( ! $existing ) {
 				$connection['enabled'] = false;
 				$created[]             = $slug;
-				/* translators: %s: connection slug */
-				$notes[] = sprintf( __( 'Connection "%s" arrives disabled: enter its client secret, then enable it.', 'usersync' ), $slug );
+				$notes[] = 'microsoft-graph' === $type
+					/* translators: %s: connection slug */
+					? sprintf( __( 'Connection "%s" arrives disabled: enter its client secret, then enable it.', 'usersync' ), $slug )
+					/* translators: %s: connection slug */
+					: sprintf( __( 'Connection "%s" arrives disabled: enter its secrets, then enable it.', 'usersync' ), $slug );
 			} else {
 				$updated[] = $slug;
 			}
@@ -278,7 +313,7 @@ class Connections {
 	}
 
 	/**
-	 * What admins see: settings flattened, secrets only as `{ "set": bool }`.
+	 * What admins see: settings flattened, each secret of the type only as `{ "set": bool }`.
 	 *
 	 * @param array<string, mixed> $connection Stored connection.
 	 * @return array<string, mixed>
@@ -292,14 +327,15 @@ class Connections {
 			'schedule' => $connection['schedule'],
 			'photos'   => (bool) $connection['photos'],
 		);
-		foreach ( self::GRAPH_DEFAULTS as $key => $default ) {
-			$public[ $key ] = $connection['settings'][ $key ] ?? $default;
-		}
+		$type                       = self::type( (string) $connection['type'] );
+		$public                    += $type->to_public( (array) $connection['settings'] );
 		$public['batchSize']        = (int) $connection['batchSize'];
 		$public['batchConcurrency'] = (int) $connection['batchConcurrency'];
-		$public['clientSecret']     = array( 'set' => isset( $connection['secrets']['clientSecret'] ) && '' !== $connection['secrets']['clientSecret'] );
-		$public['createdAt']        = $connection['createdAt'];
-		$public['modifiedAt']       = $connection['modifiedAt'] ?? $connection['createdAt'];
+		foreach ( $type->secrets() as $secret ) {
+			$public[ $secret ] = array( 'set' => isset( $connection['secrets'][ $secret ] ) && '' !== $connection['secrets'][ $secret ] );
+		}
+		$public['createdAt']  = $connection['createdAt'];
+		$public['modifiedAt'] = $connection['modifiedAt'] ?? $connection['createdAt'];
 		return $public;
 	}
 
@@ -310,7 +346,7 @@ class Connections {
 	 * @return array<string, mixed>
 	 */
 	public static function to_sidecar( array $connection ): array {
-		$settings = $connection['settings'];
+		$settings = self::type( (string) $connection['type'] )->to_sidecar( (array) $connection['settings'] );
 		$problems = array();
 		foreach ( (array) $connection['secrets'] as $key => $stored ) {
 			$plain = Secrets::decrypt( (string) $stored );
@@ -390,65 +426,23 @@ class Connections {
 			}
 		}
 
-		$settings = $connection['settings'];
-		foreach ( array( 'tenantId', 'clientId' ) as $key ) {
-			if ( array_key_exists( $key, $input ) ) {
-				$settings[ $key ] = trim( (string) $input[ $key ] );
-			}
-		}
-		// A client ID is a GUID; a tenant is a GUID or one of its domains.
-		if ( ! self::is_guid( $settings['tenantId'] ) && 1 !== preg_match( self::DOMAIN, $settings['tenantId'] ) ) {
-			return self::invalid( 'tenantId', __( 'tenantId must be the directory (tenant) ID, a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47, or a domain of the tenant such as contoso.onmicrosoft.com.', 'usersync' ) );
-		}
-		if ( ! self::is_guid( $settings['clientId'] ) ) {
-			return self::invalid( 'clientId', __( 'clientId must be the application (client) ID of the app registration, a GUID such as 5b1f7e2c-3d4a-4f6b-8c9d-0e1f2a3b4c5d.', 'usersync' ) );
-		}
-		if ( array_key_exists( 'cloud', $input ) ) {
-			if ( ! in_array( $input['cloud'], self::CLOUDS, true ) ) {
-				return self::invalid( 'cloud', __( 'The cloud must be global, usgov, usgovdod or china.', 'usersync' ) );
-			}
-			$settings['cloud'] = $input['cloud'];
-		}
-		if ( array_key_exists( 'b2c', $input ) ) {
-			$settings['b2c'] = (bool) $input['b2c'];
-		}
-		foreach ( array( 'authorityUrl', 'graphUrl' ) as $key ) {
-			if ( array_key_exists( $key, $input ) ) {
-				$url = null === $input[ $key ] ? '' : trim( (string) $input[ $key ] );
-				if ( '' !== $url && ( ! filter_var( $url, FILTER_VALIDATE_URL ) || 1 !== preg_match( '#^https?://#i', $url ) ) ) {
-					/* translators: %s: field name */
-					return self::invalid( $key, sprintf( __( '%s must be an http(s) URL, or empty for the cloud\'s own.', 'usersync' ), $key ) );
-				}
-				$settings[ $key ] = '' === $url ? null : untrailingslashit( $url );
-			}
-		}
-		foreach ( array( 'pageSize', 'concurrency' ) as $key ) {
-			if ( array_key_exists( $key, $input ) ) {
-				$value = self::integer( $key, $input[ $key ] );
-				if ( is_wp_error( $value ) ) {
-					return $value;
-				}
-				$settings[ $key ] = $value;
-			}
+		$type     = self::type( (string) $connection['type'] );
+		$settings = $type->merge( (array) $connection['settings'], $input );
+		if ( is_wp_error( $settings ) ) {
+			return $settings;
 		}
 		$connection['settings'] = $settings;
 
-		if ( isset( $input['clientSecret'] ) && is_string( $input['clientSecret'] ) && '' !== $input['clientSecret'] ) {
-			if ( strlen( $input['clientSecret'] ) > 1024 ) {
-				return self::invalid( 'clientSecret', __( 'The client secret is too long.', 'usersync' ) );
+		foreach ( $type->secrets() as $secret ) {
+			if ( isset( $input[ $secret ] ) && is_string( $input[ $secret ] ) && '' !== $input[ $secret ] ) {
+				$problem = $type->secret_problem( $secret, $input[ $secret ] );
+				if ( null !== $problem ) {
+					return self::invalid( $secret, $problem );
+				}
+				$connection['secrets'][ $secret ] = Secrets::encrypt( $input[ $secret ] );
 			}
-			$connection['secrets']['clientSecret'] = Secrets::encrypt( $input['clientSecret'] );
 		}
 		return $connection;
-	}
-
-	/**
-	 * Whether a value is a GUID (8-4-4-4-12 hexadecimal digits).
-	 *
-	 * @param string $value Candidate.
-	 */
-	private static function is_guid( string $value ): bool {
-		return 1 === preg_match( '/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i', $value );
 	}
 
 	/**
@@ -486,13 +480,31 @@ class Connections {
 	}
 
 	/**
+	 * "This secret is required", in words.
+	 *
+	 * @param string $secret Secret.
+	 */
+	private static function secret_required( string $secret ): string {
+		switch ( $secret ) {
+			case 'clientSecret':
+				return __( 'The client secret is required.', 'usersync' );
+			case 'privateKey':
+				return __( 'The JWT bearer flow needs the private key (PEM) whose certificate is uploaded to the connected app.', 'usersync' );
+			case 'refreshToken':
+				return __( 'The refresh token flow needs a refresh token of the connected app.', 'usersync' );
+		}
+		/* translators: %s: secret name */
+		return sprintf( __( '%s is required.', 'usersync' ), $secret );
+	}
+
+	/**
 	 * A 400 error naming the field.
 	 *
 	 * @param string $field   Field.
 	 * @param string $message Message.
 	 */
 	private static function invalid( string $field, string $message ): WP_Error {
-		return new WP_Error( 'usersync_invalid_connection', $message, array( 'status' => 400, 'field' => $field ) );
+		return Connections\Invalid_Input::field( $field, $message );
 	}
 
 	/**

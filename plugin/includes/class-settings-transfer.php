@@ -13,8 +13,9 @@ defined( 'ABSPATH' ) || exit;
 
 /**
  * The file holds the configuration (attribute map, login renames, role map, deprovisioning, audit retention),
- * the pull connections (settings and schedules) and the WordPress peers. It never holds a
- * secret: client secrets, peer tokens and SCIM tokens stay on the site that has them.
+ * the connections (settings and schedules) and the WordPress peers. It never holds a secret:
+ * client secrets, private keys, refresh tokens, peer tokens and SCIM tokens stay on the site
+ * that has them.
  *
  * An import is checked whole by the same rules as the settings page (Config, Connections,
  * Peers) before anything is written, and written in one database transaction: all of it or
@@ -42,7 +43,10 @@ class Settings_Transfer {
 		$connections = array();
 		foreach ( ( new Connections() )->all() as $connection ) {
 			$public = Connections::to_public( $connection );
-			unset( $public['clientSecret'], $public['createdAt'], $public['modifiedAt'] );
+			foreach ( Connections::secret_names( (string) $connection['type'] ) as $secret ) {
+				unset( $public[ $secret ] );
+			}
+			unset( $public['createdAt'], $public['modifiedAt'] );
 			$connections[] = $public;
 		}
 		$peers = array();

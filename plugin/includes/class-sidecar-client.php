@@ -168,7 +168,9 @@ class Sidecar_Client {
 			);
 		}
 		if ( $status >= 400 ) {
-			$code = isset( $data['error'] ) && is_string( $data['error'] ) ? preg_replace( '/[^a-z0-9_]/', '', strtolower( $data['error'] ) ) : 'error';
+			// `error` on most sidecar routes; `code` (ours or Salesforce's errorCode) on the Salesforce ones.
+			$named = $data['error'] ?? ( $data['code'] ?? null );
+			$code  = is_string( $named ) && '' !== $named ? preg_replace( '/[^a-z0-9_]/', '', strtolower( $named ) ) : 'error';
 			if ( 401 === $status ) {
 				// The plugin's key was refused: a configuration problem, not the admin's.
 				return new WP_Error(

@@ -26,6 +26,7 @@ add_action(
 			new REST\Audit_Controller(),
 			new REST\Roles_Controller(),
 			new REST\Connections_Controller(),
+			new REST\Salesforce_Objects_Controller(),
 			new REST\Runs_Controller(),
 			new REST\Avatars_Controller(),
 			new REST\Changes_Controller(),

@@ -20,6 +20,14 @@ export {
   updateConnection,
 } from './connections';
 export { findUsers, getUser, listRoles, listRuleConnections } from './roles';
+export {
+  createSalesforceConnection,
+  describeSalesforceObject,
+  isSalesforceConnection,
+  listSalesforceConnections,
+  listSalesforceObjects,
+  updateSalesforceConnection,
+} from './salesforce';
 export { exportSettings, importSettings } from './settings-transfer';
 export type { SettingsExport, SettingsImportSummary } from './settings-transfer';
 export { getStatus } from './status';
@@ -66,6 +74,17 @@ export type {
   RunChange,
   RunCounts,
   RunState,
+  SalesforceConnection,
+  SalesforceConnectionInput,
+  SalesforceDescribe,
+  SalesforceDirection,
+  SalesforceFieldInfo,
+  SalesforceFieldRow,
+  SalesforceFlow,
+  SalesforceMatchKey,
+  SalesforceObjectMap,
+  SalesforceObjectSummary,
+  SalesforceTransform,
   SidecarHealth,
   SidecarStatus,
   Status,

@@ -290,7 +290,7 @@ export interface Connection {
   /** `[a-z0-9-]{1,64}`; names runs and identity links; never changes. */
   slug: string;
   name: string;
-  /** Connector kind; `microsoft-graph` (Entra ID and Azure AD B2C) for now. */
+  /** Connector kind: `microsoft-graph` (Entra ID and Azure AD B2C); `salesforce` ones are `SalesforceConnection`s. */
   type: string;
   /** Scheduled runs happen only for enabled connections. */
   enabled: boolean;
@@ -319,6 +319,137 @@ export interface Connection {
 export type ConnectionInput = Partial<
   Omit<Connection, 'clientSecret' | 'createdAt' | 'modifiedAt'>
 > & { clientSecret?: string };
+
+/** How a Salesforce connection signs in. */
+export type SalesforceFlow = 'client_credentials' | 'jwt' | 'refresh_token';
+
+/** Who may create, update or delete: `push` (WordPress → Salesforce), `pull` (the reverse). */
+export type SalesforceDirection = 'push' | 'pull';
+
+export type SalesforceTransform =
+  | 'none'
+  | 'lowercase'
+  | 'uppercase'
+  | 'trim'
+  | 'template'
+  | 'picklist-map'
+  | 'date'
+  | 'datetime'
+  | 'boolean';
+
+/** One row of an object map's field map. */
+export interface SalesforceFieldRow {
+  /** WordPress target as in the attribute map: `user_email`, `meta:phone`, `xprofile:Bio`. */
+  wp: string;
+  /** Salesforce field API name, dotted for a compound field's part (`MailingAddress.city`). */
+  sf: string;
+  /** `inbound` = Salesforce → WordPress, `outbound` = WordPress → Salesforce. */
+  direction: MappingDirection;
+  transform: SalesforceTransform;
+  /** Used when the source side is empty. */
+  default: string | null;
+  /** `template` transform: e.g. `{FirstName} {LastName}`. */
+  template: string | null;
+  /** `picklist-map` transform: WordPress value → Salesforce value. */
+  valueMap: Record<string, string> | null;
+  /** `propagate`: clearing one side clears the other; `ignore`: empty values are not sent. */
+  nulls: 'propagate' | 'ignore';
+}
+
+/** How a record is found after the identity link: upsert by an external ID, or a lookup. */
+export type SalesforceMatchKey =
+  | { kind: 'externalId'; sf: string }
+  | { kind: 'idLookup'; sf: string; wp: string; caseInsensitive?: boolean };
+
+/** Which Salesforce object WordPress users sync with, and how. */
+export interface SalesforceObjectMap {
+  /** `[a-z0-9-]{1,40}`, stable: names the map's sync position. */
+  id: string;
+  wpObject: 'user';
+  sfObject: string;
+  recordTypeId: string | null;
+  /** SOQL WHERE condition ('' for none). */
+  filter: string;
+  operations: Record<'create' | 'update' | 'delete', SalesforceDirection[]>;
+  match: SalesforceMatchKey[];
+  deletePolicy: { pull: 'disable' | 'delete' | 'ignore'; push: 'delete' | 'ignore' };
+  conflict: 'last-writer-wins' | 'wordpress-wins' | 'salesforce-wins';
+  fields: SalesforceFieldRow[];
+}
+
+/** A Salesforce connection as admins see it: its three secrets only as `{ set }`. */
+export interface SalesforceConnection {
+  slug: string;
+  name: string;
+  type: 'salesforce';
+  enabled: boolean;
+  schedule: string | null;
+  photos: boolean;
+  /** `https://login.salesforce.com`, `https://test.salesforce.com` or the My Domain URL. */
+  loginUrl: string;
+  flow: SalesforceFlow;
+  /** Consumer key of the connected app. */
+  clientId: string;
+  /** JWT bearer flow: the user signed in as. */
+  username: string;
+  /** E.g. `62.0`. */
+  apiVersion: string;
+  callOptionsClient: string;
+  apiBudgetShare: number;
+  /** Deliver WordPress user changes to Salesforce. */
+  push: boolean;
+  realtime: 'none' | 'cometd';
+  objectMaps: SalesforceObjectMap[];
+  batchSize: number;
+  batchConcurrency: number;
+  clientSecret: { set: boolean };
+  privateKey: { set: boolean };
+  refreshToken: { set: boolean };
+  createdAt: string;
+  modifiedAt: string;
+}
+
+/** Fields sent to create or update a Salesforce connection; secrets only to set or replace them. */
+export type SalesforceConnectionInput = Partial<
+  Omit<
+    SalesforceConnection,
+    'clientSecret' | 'privateKey' | 'refreshToken' | 'createdAt' | 'modifiedAt'
+  >
+> & { clientSecret?: string; privateKey?: string; refreshToken?: string };
+
+/** An object of the org (`GET …/salesforce/objects`). */
+export interface SalesforceObjectSummary {
+  name: string;
+  label: string;
+  queryable: boolean;
+  createable: boolean;
+  updateable: boolean;
+}
+
+/** A field of an object's describe. */
+export interface SalesforceFieldInfo {
+  name: string;
+  label: string;
+  type: string;
+  length: number;
+  createable: boolean;
+  updateable: boolean;
+  nillable: boolean;
+  defaultedOnCreate: boolean;
+  externalId: boolean;
+  idLookup: boolean;
+  /** createable, not nillable and not defaulted on create: a create without it fails. */
+  requiredOnCreate: boolean;
+  picklistValues: { value: string; label: string; active: boolean }[];
+}
+
+/** `GET …/salesforce/objects/<object>`. */
+export interface SalesforceDescribe {
+  name: string;
+  label: string;
+  fields: SalesforceFieldInfo[];
+  recordTypes: { id: string; name: string; default: boolean }[];
+}
 
 /** One check of Test connection. */
 export interface ConnectionCheck {

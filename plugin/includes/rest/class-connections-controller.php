@@ -1,6 +1,6 @@
 <?php
 /**
- * /usersync/v1/connections: the sources the sidecar pulls from (Microsoft Graph, …).
+ * /usersync/v1/connections: the systems the sidecar syncs with (Microsoft Graph, Salesforce).
  *
  * @package UserSync
  */
@@ -18,7 +18,8 @@ defined( 'ABSPATH' ) || exit;
 
 /**
  * Site admins list, create, update and delete connections; secrets are write-only (GET shows
- * `"clientSecret": { "set": true }`). The sidecar reads them, secrets decrypted, from the
+ * `"clientSecret": { "set": true }`, likewise a Salesforce connection's `privateKey` and
+ * `refreshToken`). The sidecar reads them, secrets decrypted, from the
  * service-only `GET /usersync/v1/sidecar/connections`.
  */
 class Connections_Controller extends Controller {
@@ -426,6 +427,65 @@ class Connections_Controller extends Controller {
 				),
 				'pageSize'         => $integer( __( 'Users asked for per Graph page: a hint to delta queries (Graph picks the size), exact for B2C lists.', 'usersync' ), 1, 999 ),
 				'concurrency'      => $integer( __( 'Graph requests in flight (photos, group members).', 'usersync' ), 1, 32 ),
+				'loginUrl'          => array(
+					'description' => __( 'Salesforce: https://login.salesforce.com, https://test.salesforce.com or the org\'s My Domain URL (the client credentials flow needs My Domain).', 'usersync' ),
+					'type'        => 'string',
+					'maxLength'   => 2048,
+					'context'     => array( 'view', 'edit' ),
+				),
+				'flow'              => array(
+					'description' => __( 'Salesforce: how the sidecar signs in (client_credentials, jwt or refresh_token).', 'usersync' ),
+					'type'        => 'string',
+					'context'     => array( 'view', 'edit' ),
+				),
+				'username'          => array(
+					'description' => __( 'Salesforce, JWT bearer flow: the username the sidecar signs in as.', 'usersync' ),
+					'type'        => 'string',
+					'context'     => array( 'view', 'edit' ),
+				),
+				'privateKey'        => array(
+					'description' => __( 'Salesforce, JWT bearer flow: the RS256 private key (PEM). Write-only: reads show only whether one is set.', 'usersync' ),
+					'type'        => array( 'string', 'object' ),
+					'context'     => array( 'view', 'edit' ),
+					'properties'  => array( 'set' => array( 'type' => 'boolean' ) ),
+				),
+				'refreshToken'      => array(
+					'description' => __( 'Salesforce, refresh token flow: the refresh token. Write-only: reads show only whether one is set.', 'usersync' ),
+					'type'        => array( 'string', 'object' ),
+					'context'     => array( 'view', 'edit' ),
+					'properties'  => array( 'set' => array( 'type' => 'boolean' ) ),
+				),
+				'apiVersion'        => array(
+					'description' => __( 'Salesforce: the REST API version used, e.g. "62.0".', 'usersync' ),
+					'type'        => 'string',
+					'context'     => array( 'view', 'edit' ),
+				),
+				'callOptionsClient' => array(
+					'description' => __( 'Salesforce: client id sent in Sforce-Call-Options, so change events from the sync are recognised.', 'usersync' ),
+					'type'        => 'string',
+					'context'     => array( 'view', 'edit' ),
+				),
+				'apiBudgetShare'    => array(
+					'description' => __( 'Salesforce: share of the daily API allocation (0.1 to 1) at which pulls pause.', 'usersync' ),
+					'type'        => 'number',
+					'context'     => array( 'view', 'edit' ),
+				),
+				'push'              => array(
+					'description' => __( 'Salesforce: deliver WordPress user changes to Salesforce.', 'usersync' ),
+					'type'        => 'boolean',
+					'context'     => array( 'view', 'edit' ),
+				),
+				'realtime'          => array(
+					'description' => __( 'Salesforce: none, or cometd to receive change events as they happen.', 'usersync' ),
+					'type'        => 'string',
+					'context'     => array( 'view', 'edit' ),
+				),
+				'objectMaps'        => array(
+					'description' => __( 'Salesforce: 1 to 10 object maps (WordPress object, Salesforce object, filter, operations, match keys, delete and conflict policies, field rows).', 'usersync' ),
+					'type'        => 'array',
+					'items'       => array( 'type' => 'object' ),
+					'context'     => array( 'view', 'edit' ),
+				),
 				'batchSize'        => $integer( __( 'Users per WordPress write batch.', 'usersync' ), 1, 500 ),
 				'batchConcurrency' => $integer( __( 'WordPress write batches in flight.', 'usersync' ), 1, 8 ),
 				'createdAt'        => array(

@@ -16,6 +16,7 @@ import { __, sprintf } from '@wordpress/i18n';
 import {
   createConnection,
   deleteConnection,
+  isSalesforceConnection,
   listConnections,
   testConnection,
   toApiError,
@@ -51,7 +52,15 @@ interface TestState {
 }
 
 export default function GraphConnections({ scheduleHref }: GraphConnectionsProps) {
-  const { data: connections, error, reload, setData } = useRequest(listConnections);
+  // Salesforce connections share the list; they have a card of their own.
+  const {
+    data: connections,
+    error,
+    reload,
+    setData,
+  } = useRequest(async () =>
+    (await listConnections()).filter((connection) => !isSalesforceConnection(connection)),
+  );
   const [tests, setTests] = useState<Record<string, TestState>>({});
 
   const replace = (saved: Connection) =>

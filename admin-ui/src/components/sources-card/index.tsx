@@ -18,13 +18,14 @@ import {
   cancelRun,
   checkPhotos,
   getRun,
+  isSalesforceConnection,
   listConnections,
   listRuns,
   listTokens,
   startRun,
   toApiError,
 } from '../../api';
-import type { Connection, Run, ApiError } from '../../api';
+import type { Connection, Run, ApiError, SalesforceConnection } from '../../api';
 import { useRequest } from '../../hooks/use-request';
 import ErrorNotice from '../error-notice';
 import FormattedDate from '../formatted-date';
@@ -36,6 +37,18 @@ import { isActive } from '../run-progress/format';
 import type { SourcesCardProps } from './types';
 
 const RECENT_RUNS = 10;
+
+/** Whether a Salesforce connection holds the secrets its sign-in flow needs. */
+function salesforceSecretsSet(connection: SalesforceConnection): boolean {
+  switch (connection.flow) {
+    case 'jwt':
+      return connection.privateKey.set;
+    case 'refresh_token':
+      return connection.clientSecret.set && connection.refreshToken.set;
+    default:
+      return connection.clientSecret.set;
+  }
+}
 
 export default function SourcesCard({ pollMs = 1000 }: SourcesCardProps) {
   const connections = useRequest(listConnections);
@@ -179,6 +192,10 @@ export default function SourcesCard({ pollMs = 1000 }: SourcesCardProps) {
       const run = current[connection.slug];
       const last = lastRun(connection.slug);
       const active = run ? isActive(run) : false;
+      const salesforce = isSalesforceConnection(connection);
+      const secretMissing = salesforce
+        ? !salesforceSecretsSet(connection)
+        : !connection.clientSecret.set;
       return (
         <section key={connection.slug} className="usersync-source" aria-label={connection.name}>
           <div className="usersync-source__head">
@@ -186,9 +203,11 @@ export default function SourcesCard({ pollMs = 1000 }: SourcesCardProps) {
               <h3>{connection.name}</h3>
               <p className="usersync-source__state">
                 {[
-                  connection.b2c
-                    ? __('Azure AD B2C', 'usersync')
-                    : __('Microsoft Entra ID', 'usersync'),
+                  salesforce
+                    ? __('Salesforce', 'usersync')
+                    : connection.b2c
+                      ? __('Azure AD B2C', 'usersync')
+                      : __('Microsoft Entra ID', 'usersync'),
                   connection.enabled
                     ? connection.schedule
                       ? (describeExpression(connection.schedule) ??
@@ -199,7 +218,11 @@ export default function SourcesCard({ pollMs = 1000 }: SourcesCardProps) {
                         ))
                       : __('Sync now only', 'usersync')
                     : __('disabled', 'usersync'),
-                  connection.clientSecret.set ? null : __('no client secret', 'usersync'),
+                  secretMissing
+                    ? salesforce
+                      ? __('secrets missing', 'usersync')
+                      : __('no client secret', 'usersync')
+                    : null,
                 ]
                   .filter(Boolean)
                   .join(' · ')}
@@ -213,7 +236,7 @@ export default function SourcesCard({ pollMs = 1000 }: SourcesCardProps) {
               </p>
             </div>
             <div className="usersync-source__actions">
-              {connection.photos ? (
+              {connection.photos && !salesforce ? (
                 <Button
                   variant="tertiary"
                   isBusy={photoChecks[connection.slug]?.busy}

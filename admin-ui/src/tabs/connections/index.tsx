@@ -5,15 +5,10 @@
  */
 
 /**
- * WordPress dependencies
- */
-import { Card, CardBody, CardHeader } from '@wordpress/components';
-import { __ } from '@wordpress/i18n';
-
-/**
  * Internal dependencies
  */
 import GraphConnections from '../../components/graph-connections';
+import SalesforceConnections from '../../components/salesforce-connections';
 import ScimTokens from '../../components/scim-tokens';
 import WordPressPeers from '../../components/wordpress-peers';
 import { getAdminSettings } from '../../settings';
@@ -35,19 +30,7 @@ export default function Connections() {
       <ScimTokens scimUrl={scimUrl} />
       <GraphConnections scheduleHref={tabHref('schedule')} />
       <WordPressPeers scimUrl={scimUrl} />
-      <Card className="usersync-card usersync-salesforce">
-        <CardHeader>
-          <h2 className="usersync-card__title">{__('Salesforce', 'usersync')}</h2>
-        </CardHeader>
-        <CardBody>
-          <p>
-            {__(
-              'Not available in this version. Syncing WordPress users with Salesforce contacts and leads — field mapping with a direction per field, real-time pushes and scheduled pulls — will be set up here.',
-              'usersync',
-            )}
-          </p>
-        </CardBody>
-      </Card>
+      <SalesforceConnections scheduleHref={tabHref('schedule')} />
     </div>
   );
 }
