@@ -19,6 +19,7 @@
 // Deletes: a user deleted in WordPress follows the map's deletePolicy.push: `delete` deletes
 //   the record, `ignore` leaves it. A disabled user is sent like any change when the map has a
 //   row for `active` (e.g. a checkbox); otherwise it follows the delete policy too.
+// Unchanged users (same hash as last sent) cost no request; "Push now" sends every field.
 // Echo: the pipeline never delivers a change whose origin is this connection (the pull's own
 //   writes); every write carries `Sforce-Call-Options: client=<callOptionsClient>` (the
 //   client sets it) so change events of our writes name us.
@@ -115,6 +116,11 @@ interface Item {
   state: OutboundState | null;
   /** The user's actions in this change (empty for a full push). */
   actions: string[];
+  /**
+   * Sent in full even when Salesforce should have it: "Push now" (a change that is no outbox
+   * row), so that a record edited or deleted in Salesforce is brought back in line.
+   */
+  force: boolean;
 }
 
 /** What delivering one user produced besides the outcome. */
@@ -227,6 +233,7 @@ export class SalesforceTarget implements OutboundTarget {
         snapshot: snapshots.get(change.userId) ?? null,
         state: states.get(change.userId) ?? null,
         actions: change.actions,
+        force: change.ids.every((id) => id === 0),
       })),
     );
   }
@@ -258,6 +265,7 @@ export class SalesforceTarget implements OutboundTarget {
           snapshot: user,
           state: states.get(user.id) ?? null,
           actions: [],
+          force: false,
         })),
       );
       for (const [userId, result] of results) {
@@ -330,7 +338,7 @@ export class SalesforceTarget implements OutboundTarget {
       const hash = valuesHash(record.sent);
       const linked = (snapshot.linked && snapshot.externalId) || null;
       const remoteId = linked ?? state?.remoteId ?? null;
-      if (remoteId && state?.remoteId === remoteId && state.hash === hash) {
+      if (!item.force && remoteId && state?.remoteId === remoteId && state.hash === hash) {
         // Salesforce has these values from us: nothing to send (the link is recorded if lost).
         done.set(userId, {
           outcome: outcome(userId, 'unchanged'),
@@ -344,7 +352,8 @@ export class SalesforceTarget implements OutboundTarget {
         item,
         record,
         id: remoteId,
-        send: remoteId ? changedFields(record.sent, known) : Object.keys(record.sent),
+        send:
+          remoteId && !item.force ? changedFields(record.sent, known) : Object.keys(record.sent),
         requests: 0,
       };
       if (remoteId) writes.push(write);

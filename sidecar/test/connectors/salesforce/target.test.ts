@@ -247,6 +247,20 @@ describe('Salesforce push target', () => {
     assert.equal(contactOf(again).FirstName, 'Risen');
   });
 
+  it('"Push now" sends every field even when nothing changed here', async () => {
+    const user = s.feed.addUser('now', { firstName: 'Nowa', lastName: 'Here' });
+    outcomeOf(await s.deliver([change(user.id, ['create'])]), user.id);
+    const id = user.links.get(SLUG)!;
+    emulator.update(id, { FirstName: 'Edited in Salesforce' });
+    const pushNow = { ...change(user.id), ids: [0], changed: [] };
+    assert.equal(outcomeOf(await s.deliver([pushNow]), user.id).status, 'updated');
+    assert.equal(contactOf(id).FirstName, 'Nowa');
+
+    emulator.delete(id);
+    assert.equal(outcomeOf(await s.deliver([pushNow]), user.id).status, 'created');
+    assert.equal(contactOf(user.links.get(SLUG)!).FirstName, 'Nowa');
+  });
+
   it('keeps administrators and the service account out unless told otherwise', async () => {
     const admin = s.feed.addUser('boss', {
       firstName: 'Boss',
