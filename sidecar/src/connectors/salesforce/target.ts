@@ -143,13 +143,13 @@ interface Write {
 }
 
 /**
- * The site key of a WordPress URL: its host and path, lower case (`www.` and the port
- * dropped), e.g. `example.org` or `example.org/blog`.
+ * The site key of a WordPress URL: its host (with a port other than the scheme's) and path,
+ * lower case, `www.` dropped, e.g. `example.org` or `example.org/blog`.
  */
 export function siteKeyOf(url: string): string {
   try {
     const parsed = new URL(url);
-    const host = parsed.hostname.toLowerCase().replace(/^www\./, '');
+    const host = parsed.host.toLowerCase().replace(/^www\./, '');
     const path = parsed.pathname.replace(/\/+$/, '').toLowerCase();
     return `${host}${path}`;
   } catch {

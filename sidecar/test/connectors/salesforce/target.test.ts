@@ -8,7 +8,12 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { startSalesforceEmulator } from '../../../../e2e/src/emulators/salesforce/index.js';
 import type { SalesforceEmulator } from '../../../../e2e/src/emulators/salesforce/index.js';
+import { createPushTarget } from '../../../src/connectors/registry.js';
+import { siteKeyFor } from '../../../src/connectors/salesforce/push.js';
+import { siteKeyOf } from '../../../src/connectors/salesforce/target.js';
 import type { PushProgress } from '../../../src/connectors/types.js';
+import type { SourceConnection } from '../../../src/wordpress/types.js';
+import { FakeFeed } from '../../outbound/fake-feed.js';
 import {
   SITE_KEY,
   SLUG,
@@ -16,6 +21,7 @@ import {
   contactMap,
   errorOf,
   liveContacts,
+  logger,
   outcomeOf,
   pushSetup,
 } from './push-support.js';
@@ -401,5 +407,41 @@ describe('Salesforce push target', () => {
     assert.equal(second.unchanged, 450);
     assert.equal(emulator.stats.writes, 1);
     assert.deepEqual(failures, []);
+  });
+});
+
+describe('Salesforce push target: building', () => {
+  it('names this site by its WordPress URL unless the connection sets a site key', () => {
+    assert.equal(siteKeyOf('https://www.Example.org/'), 'example.org');
+    assert.equal(siteKeyOf('https://example.org/blog/'), 'example.org/blog');
+    assert.equal(siteKeyOf('http://127.0.0.1:8081'), '127.0.0.1:8081');
+    const feed = new FakeFeed().asFeed();
+    const connection = (settings: Record<string, unknown>): SourceConnection => ({
+      slug: 'crm',
+      name: 'CRM',
+      type: 'salesforce',
+      enabled: true,
+      schedule: null,
+      photos: false,
+      settings,
+    });
+    assert.equal(siteKeyFor(connection({}), feed), 'wordpress.test');
+    assert.equal(siteKeyFor(connection({ siteKey: ' shop-eu ' }), feed), 'shop-eu');
+  });
+
+  it('is what the registry builds for a Salesforce connection with pushes on', () => {
+    const built = createPushTarget(
+      { kind: 'salesforce', slug: SLUG, name: 'Acme CRM', connection: s.connection },
+      { feed: s.feed.asFeed(), store: s.store, logger },
+    );
+    assert.equal(built.kind, 'salesforce');
+    assert.equal(built.slug, SLUG);
+    assert.deepEqual(built.describe(), {
+      slug: SLUG,
+      name: 'Acme CRM',
+      kind: 'salesforce',
+      endpoint: emulator.url,
+      twoWay: true,
+    });
   });
 });
