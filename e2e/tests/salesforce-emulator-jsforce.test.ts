@@ -159,6 +159,37 @@ describe('jsforce against the emulator', () => {
     assert.equal(emulator.record(ids[0]!)!.IsDeleted, true);
   });
 
+  test('Bulk API 2.0: loadAndWaitForResults inserts, then updates, with per-record results', async () => {
+    const conn = await clientCredentials();
+    conn.bulk2.pollInterval = 50;
+    conn.bulk2.pollTimeout = 20_000;
+    const input = Array.from({ length: 3000 }, (_v, i) => ({
+      LastName: `Bulk ${i}`,
+      Email: `bulk.${i}@example.com`,
+      Department: 'Bulk2',
+    }));
+    input.push({ LastName: '', Email: 'no.last.name@example.com', Department: 'Bulk2' });
+    const inserted = await conn.bulk2.loadAndWaitForResults({
+      object: 'Contact',
+      operation: 'insert',
+      input,
+    });
+    assert.equal(inserted.successfulResults.length, 3000);
+    assert.equal(inserted.failedResults.length, 1);
+    assert.match(String(inserted.failedResults[0]!.sf__Error), /^REQUIRED_FIELD_MISSING/);
+    const count = await conn.query("SELECT COUNT() FROM Contact WHERE Department = 'Bulk2'");
+    assert.equal(count.totalSize, 3000);
+
+    const ids = inserted.successfulResults.slice(0, 10).map((r) => String(r.sf__Id));
+    const updated = await conn.bulk2.loadAndWaitForResults({
+      object: 'Contact',
+      operation: 'update',
+      input: ids.map((Id) => ({ Id, Title: 'Bulk updated' })),
+    });
+    assert.equal(updated.successfulResults.length, 10);
+    assert.equal(emulator.record(ids[0]!)!.Title, 'Bulk updated');
+  });
+
   test('an expired session is refreshed by the connection and the call retried', async () => {
     const conn = await clientCredentials();
     const before = conn.accessToken;

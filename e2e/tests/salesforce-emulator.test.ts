@@ -900,3 +900,184 @@ describe('limits and faults', () => {
     assert.deepEqual(await control.json(), JSON.parse(JSON.stringify(emulator.stats)));
   });
 });
+
+describe('replication: Get Updated and Get Deleted', () => {
+  test('ids changed or deleted in a window; seconds truncated; windows of 30 and 15 days; errors', async () => {
+    const day = 24 * 60 * 60 * 1000;
+    const base = Date.now() - 20 * day;
+    emulator.setClock(base);
+    const old = emulator.create('Account', { Name: 'Twenty days ago' });
+    emulator.delete(old);
+    emulator.setClock(base + 10 * day);
+    const recent = emulator.create('Account', { Name: 'Ten days ago' });
+    const gone = emulator.create('Account', { Name: 'Deleted ten days ago' });
+    emulator.delete(gone);
+    emulator.setClock(Date.now());
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const updated = await api<{ ids: string[]; latestDateCovered: string }>(
+      `/sobjects/Account/updated/?start=${iso(base - day)}&end=${iso(base + 11 * day + 15_000)}`,
+    );
+    assert.equal(updated.status, 200, JSON.stringify(updated.body));
+    assert.deepEqual(updated.body.ids, [recent], 'deleted records are not in Get Updated');
+    const end = new Date(base + 11 * day + 15_000);
+    end.setUTCSeconds(0, 0);
+    assert.equal(updated.body.latestDateCovered, end.toISOString().replace('Z', '+0000'));
+
+    const deleted = await api<{
+      deletedRecords: { id: string; deletedDate: string }[];
+      earliestDateAvailable: string;
+      latestDateCovered: string;
+    }>(`/sobjects/Account/deleted/?start=${iso(Date.now() - 14 * day)}&end=${iso(Date.now())}`);
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+    assert.deepEqual(
+      deleted.body.deletedRecords.map((r) => r.id),
+      [gone],
+    );
+    assert.match(deleted.body.deletedRecords[0]!.deletedDate, /\.000\+0000$/);
+    assert.ok(
+      Date.parse(deleted.body.earliestDateAvailable.replace('+0000', 'Z')) <=
+        Date.now() - 15 * day + 60_000,
+    );
+
+    const tooOld = await api<Errors>(
+      `/sobjects/Account/deleted/?start=${iso(Date.now() - 16 * day)}&end=${iso(Date.now())}`,
+    );
+    assert.equal(tooOld.status, 400);
+    assert.equal(tooOld.body[0]!.errorCode, 'INVALID_REPLICATION_DATE');
+    const tooOldUpdated = await api<Errors>(
+      `/sobjects/Account/updated/?start=${iso(Date.now() - 31 * day)}&end=${iso(Date.now())}`,
+    );
+    assert.equal(tooOldUpdated.body[0]!.errorCode, 'INVALID_REPLICATION_DATE');
+    const backwards = await api<Errors>(
+      `/sobjects/Account/updated/?start=${iso(Date.now())}&end=${iso(Date.now() - day)}`,
+    );
+    assert.equal(backwards.body[0]!.errorCode, 'INVALID_REPLICATION_DATE');
+    const short = await api<Errors>(
+      `/sobjects/Account/updated/?start=${iso(Date.now() - 30_000)}&end=${iso(Date.now())}`,
+    );
+    assert.equal(short.body[0]!.errorCode, 'INVALID_REPLICATION_DATE');
+
+    // An emptied Recycle Bin moves earliestDateAvailable past the window's start.
+    emulator.org.deleteLogPurgedBefore = Date.now() - day;
+    const purged = await api<{ deletedRecords: unknown[]; earliestDateAvailable: string }>(
+      `/sobjects/Account/deleted/?start=${iso(Date.now() - 14 * day)}&end=${iso(Date.now())}`,
+    );
+    assert.deepEqual(purged.body.deletedRecords, []);
+    assert.ok(
+      Date.parse(purged.body.earliestDateAvailable.replace('+0000', 'Z')) > Date.now() - 14 * day,
+    );
+    emulator.org.deleteLogPurgedBefore = 0;
+  });
+});
+
+describe('Bulk API 2.0 ingest', () => {
+  const csvHeaders = { 'Content-Type': 'text/csv' };
+  async function upload(jobId: string, csv: string) {
+    return fetch(`${emulator.url}/services/data/v${V}/jobs/ingest/${jobId}/batches`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${token}`, ...csvHeaders },
+      body: csv,
+    });
+  }
+  async function finished(jobId: string) {
+    for (let i = 0; i < 100; i++) {
+      const job = await api<Record<string, unknown>>(`/jobs/ingest/${jobId}`);
+      if (['JobComplete', 'Failed', 'Aborted'].includes(String(job.body.state))) return job.body;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error('job did not finish');
+  }
+  async function results(jobId: string, kind: string) {
+    const response = await fetch(
+      `${emulator.url}/services/data/v${V}/jobs/ingest/${jobId}/${kind}`,
+      {
+        headers: { Authorization: `Bearer ${token}` },
+      },
+    );
+    assert.match(String(response.headers.get('content-type')), /text\/csv/);
+    return response.text();
+  }
+
+  test('upsert job: Open → UploadComplete → JobComplete; successful and failed results as CSV', async () => {
+    emulator.create('Contact', { LastName: 'Existing', UserSync_Id__c: 'bulk:1' });
+    const created = await api<Record<string, unknown>>('/jobs/ingest', {
+      method: 'POST',
+      body: {
+        object: 'Contact',
+        operation: 'upsert',
+        externalIdFieldName: 'UserSync_Id__c',
+        lineEnding: 'LF',
+      },
+    });
+    assert.equal(created.status, 200);
+    assert.equal(created.body.state, 'Open');
+    assert.equal(
+      created.body.contentUrl,
+      `services/data/v${V}/jobs/ingest/${String(created.body.id)}/batches`,
+    );
+    const id = String(created.body.id);
+    const csv = [
+      'UserSync_Id__c,LastName,Title,Email',
+      'bulk:1,,Updated title,#N/A',
+      'bulk:2,New,,new.bulk@example.com',
+      'bulk:3,,No last name,',
+      'bulk:4,Bad,,not-an-email',
+    ].join('\n');
+    assert.equal((await upload(id, csv)).status, 201);
+    const closed = await api<Record<string, unknown>>(`/jobs/ingest/${id}`, {
+      method: 'PATCH',
+      body: { state: 'UploadComplete' },
+    });
+    assert.equal(closed.body.state, 'UploadComplete');
+    const job = await finished(id);
+    assert.equal(job.state, 'JobComplete');
+    assert.equal(job.numberRecordsProcessed, 4);
+    assert.equal(job.numberRecordsFailed, 2);
+    const ok = await results(id, 'successfulResults');
+    const lines = ok.trim().split('\n');
+    assert.equal(lines[0], 'sf__Id,sf__Created,UserSync_Id__c,LastName,Title,Email');
+    assert.match(lines[1]!, /^003\w{15},false,bulk:1,,Updated title,#N\/A$/);
+    assert.match(lines[2]!, /^003\w{15},true,bulk:2,New,,new\.bulk@example\.com$/);
+    const failed = await results(id, 'failedResults');
+    assert.match(failed, /^sf__Id,sf__Error,UserSync_Id__c,LastName,Title,Email\n/);
+    assert.match(failed, /REQUIRED_FIELD_MISSING:Required fields are missing: \[LastName\]/);
+    assert.match(failed, /INVALID_EMAIL_ADDRESS/);
+    const existing = (
+      await api<QueryPage>(q("SELECT Title, Email FROM Contact WHERE UserSync_Id__c = 'bulk:1'"))
+    ).body.records[0]!;
+    assert.equal(existing.Title, 'Updated title');
+    assert.equal(existing.Email, null, '#N/A sets null');
+    assert.equal((await api(`/jobs/ingest/${id}`, { method: 'DELETE' })).status, 204);
+    assert.equal((await api(`/jobs/ingest/${id}`)).status, 404);
+  });
+
+  test('an unknown column fails the job; uploads after closing are refused; abort', async () => {
+    const job = await api<Record<string, unknown>>('/jobs/ingest', {
+      method: 'POST',
+      body: { object: 'Contact', operation: 'insert' },
+    });
+    const id = String(job.body.id);
+    await upload(id, 'LastName,Nope__c\nX,1\n');
+    await api(`/jobs/ingest/${id}`, { method: 'PATCH', body: { state: 'UploadComplete' } });
+    const failed = await finished(id);
+    assert.equal(failed.state, 'Failed');
+    assert.equal(failed.errorMessage, 'InvalidBatch : Field name not found : Nope__c');
+    assert.equal((await upload(id, 'LastName\nY\n')).status, 409);
+
+    const other = await api<Record<string, unknown>>('/jobs/ingest', {
+      method: 'POST',
+      body: { object: 'Contact', operation: 'delete' },
+    });
+    const aborted = await api<Record<string, unknown>>(`/jobs/ingest/${String(other.body.id)}`, {
+      method: 'PATCH',
+      body: { state: 'Aborted' },
+    });
+    assert.equal(aborted.body.state, 'Aborted');
+    const bad = await api<Errors>('/jobs/ingest', {
+      method: 'POST',
+      body: { object: 'Nope', operation: 'insert' },
+    });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body[0]!.errorCode, 'INVALIDENTITY');
+  });
+});

@@ -26,6 +26,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 
+import { bulk2Router } from './bulk2.js';
 import { newStats, sfError } from './context.js';
 import type { ActiveFault, Context, Fault, Stats } from './context.js';
 import { controlRouter } from './control.js';
@@ -67,6 +68,8 @@ export interface SalesforceEmulatorOptions extends SeedOptions {
   genericLoginHost?: string;
   /** Session timeout without use, in seconds (default 7200). */
   sessionSeconds?: number;
+  /** How long a closed Bulk API 2.0 job waits before it is processed (default 50 ms). */
+  bulkProcessDelayMs?: number;
   /** Daily API request allocation (default 100,000) and requests already used. */
   limits?: LimitSettings;
 }
@@ -260,6 +263,7 @@ export async function startSalesforceEmulator(
     res.setHeader('Sforce-Limit-Info', limits.header());
     next();
   });
+  versioned.use('/jobs/ingest', bulk2Router(ctx, options.bulkProcessDelayMs ?? 50));
   versioned.use(versionRouter(ctx));
   app.use('/services/data/v:version', versioned);
 

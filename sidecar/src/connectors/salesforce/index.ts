@@ -10,13 +10,14 @@
 // Cursor: JSON `{ v: 1, maps: { <object map id>: { phase: 'full' | 'incr', watermark,
 //   lastId, at, since?, pass? } } }`, saved after every applied page, so a crash resumes
 //   after the last applied page: `full` — the keyset position of the full listing under
-//   way; `incr` — the watermark (highest SystemModstamp applied), `pass` the position inside
-//   a pass under way, `at` when the last pass began. A cursor whose last pass is older than
+//   way, and `since` the newest SystemModstamp when it began (changes made while it runs
+//   are read from there); `incr` — the watermark (highest SystemModstamp applied), `pass`
+//   the position inside a pass under way, `at` when the last pass began. A cursor whose last pass is older than
 //   the recycle bin keeps deletions (15 days), or that lacks an object map, raises
 //   CursorExpiredError: the engine lists everything again and deprovisions who is gone.
 // Paging: keyset, never OFFSET —
 //   `WHERE (SystemModstamp > :t OR (SystemModstamp = :t AND Id > :id)) [AND (<filter>)]
-//   ORDER BY SystemModstamp, Id LIMIT 2000`, re-issued after each page from the last record
+//   ORDER BY SystemModstamp, Id LIMIT 2000` (`pageSize`), re-issued after each page from the last record
 //   read (so thousands of records sharing one SystemModstamp are all read, none twice);
 //   within one query Salesforce's own `nextRecordsUrl` batches are followed (instance host
 //   only) and each batch is a page.
@@ -64,8 +65,6 @@ export { SalesforceClient, SalesforceError } from './client.js';
 export { parseSalesforceSettings, SalesforceSettingsError } from './settings.js';
 export type { SalesforceSettings } from './settings.js';
 
-/** Records per keyset query (Salesforce's largest query batch). */
-export const PAGE_LIMIT = 2000;
 /** Get Deleted and the recycle bin keep deletions 15 days: an older cursor misses some. */
 export const DELETED_RETENTION_MS = 15 * 24 * 60 * 60_000;
 /** Ids per `Id IN (…)` query (keeps the URL far below Salesforce's 16,384 bytes). */
@@ -79,7 +78,10 @@ export interface MapCursor {
   lastId: string | null;
   /** When the last incremental pass (or the full listing) began (ISO 8601). */
   at: string | null;
-  /** full: when the listing began. */
+  /**
+   * full: the object's newest SystemModstamp when the listing began (the org's clock; null
+   * when it was empty): the incremental passes start there.
+   */
   since?: string | null;
   /** incr: the position inside a pass under way (resumed exactly, without the overlap). */
   pass?: { modstamp: string; id: string } | null;
@@ -178,6 +180,7 @@ export class SalesforceConnector implements Connector {
         state.maps[map.id] = own;
       }
     }
+    await this.refreshPausedBudget(options);
     // While any map's listing is under way, this pull finishes the listing (every page
     // full); maps already listed catch up on the next, incremental, run.
     const full = maps.some((map) => state.maps[map.id]!.phase === 'full');
@@ -199,7 +202,10 @@ export class SalesforceConnector implements Connector {
     const describe = await this.client.describe(map.sfObject);
     const fields = selectFields(map, describe);
     const own = state.maps[map.id]!;
-    own.since ??= new Date(this.now()).toISOString();
+    if (own.since === undefined) {
+      own.since = await this.latestModstamp(describe, options);
+      own.at = new Date(this.now()).toISOString();
+    }
     for (;;) {
       this.checkBudget();
       const soql = buildSelect({
@@ -210,7 +216,7 @@ export class SalesforceConnector implements Connector {
           mapFilter(map),
         ],
         orderBy: ['SystemModstamp', 'Id'],
-        limit: PAGE_LIMIT,
+        limit: this.settings.pageSize,
       });
       let read = 0;
       let finished = false;
@@ -224,14 +230,24 @@ export class SalesforceConnector implements Connector {
           own.watermark = modstampOf(last);
           own.lastId = last.Id;
         }
-        if (batch.done && read < PAGE_LIMIT) {
+        if (batch.done && read < this.settings.pageSize) {
           // Listed: later changes are read from when the listing began (a change made
           // while it ran may carry a SystemModstamp behind the last record listed).
           finished = true;
-          const since = own.since ?? new Date(this.now()).toISOString();
+          const since = own.since ?? null;
           const watermark =
-            own.watermark && Date.parse(own.watermark) < Date.parse(since) ? own.watermark : since;
-          state.maps[map.id] = { phase: 'incr', watermark, lastId: '', at: since, pass: null };
+            since === null
+              ? null
+              : own.watermark && Date.parse(own.watermark) < Date.parse(since)
+                ? own.watermark
+                : since;
+          state.maps[map.id] = {
+            phase: 'incr',
+            watermark,
+            lastId: '',
+            at: own.at ?? new Date(this.now()).toISOString(),
+            pass: null,
+          };
         }
         yield { upserts, deletes: [], nextCursor: encodeCursor(state), full: true };
       }
@@ -257,10 +273,11 @@ export class SalesforceConnector implements Connector {
     if (findField(describe, 'MasterRecordId')) fields.push('MasterRecordId');
     const overlapMs = this.settings.overlapMinutes * 60_000;
     const startedAt = new Date(this.now()).toISOString();
+    // Nothing existed when the object was listed: everything since is a change.
     let position: { modstamp: string; id: string } = own.pass ?? {
-      modstamp: new Date(
-        (own.watermark ? Date.parse(own.watermark) : this.now()) - overlapMs,
-      ).toISOString(),
+      modstamp: own.watermark
+        ? new Date(Date.parse(own.watermark) - overlapMs).toISOString()
+        : new Date(0).toISOString(),
       id: '',
     };
     const passAt = own.pass ? (own.at ?? startedAt) : startedAt;
@@ -272,7 +289,7 @@ export class SalesforceConnector implements Connector {
         from: describe.name,
         where: [keysetAfter(position)],
         orderBy: ['SystemModstamp', 'Id'],
-        limit: PAGE_LIMIT,
+        limit: this.settings.pageSize,
       });
       let read = 0;
       let finished = false;
@@ -308,7 +325,7 @@ export class SalesforceConnector implements Connector {
             own.watermark = position.modstamp;
           }
         }
-        if (batch.done && read < PAGE_LIMIT) {
+        if (batch.done && read < this.settings.pageSize) {
           finished = true;
           state.maps[map.id] = {
             phase: 'incr',
@@ -324,6 +341,30 @@ export class SalesforceConnector implements Connector {
       }
       if (finished) return;
     }
+  }
+
+  /**
+   * The newest SystemModstamp of an object (deleted records included), in the org's own
+   * clock: where changes made while a listing runs begin. Null for an empty object.
+   */
+  private async latestModstamp(
+    describe: ObjectDescribe,
+    options: PullOptions,
+  ): Promise<string | null> {
+    const soql = buildSelect({
+      fields: ['Id', 'SystemModstamp'],
+      from: describe.name,
+      orderBy: ['SystemModstamp DESC', 'Id DESC'],
+      limit: 1,
+    });
+    for await (const batch of this.client.query<SfRecord>(soql, {
+      all: true,
+      signal: options.signal,
+    })) {
+      const newest = batch.records[0];
+      return newest ? modstampOf(newest) : null;
+    }
+    return null;
   }
 
   /** Which of these records pass the object map's filter and record type now. */
@@ -348,12 +389,31 @@ export class SalesforceConnector implements Connector {
     return passing;
   }
 
-  /** Stops the pull when the org's API usage reached the share the admin allows pulls. */
-  private checkBudget(): void {
+  /** The freshest API usage any client of this connection read. */
+  private latestUsage() {
     const candidates = [this.client.usage, apiUsageByConnection().get(this.connection)].filter(
       (usage) => usage !== null && usage !== undefined,
     );
-    const usage = candidates.sort((a, b) => b!.at - a!.at)[0];
+    return candidates.sort((a, b) => b!.at - a!.at)[0];
+  }
+
+  private overBudget(): boolean {
+    const usage = this.latestUsage();
+    return !!usage && usage.max > 0 && usage.used >= this.settings.apiBudgetShare * usage.max;
+  }
+
+  /**
+   * A pull that stopped at the budget knows only the usage of its last answer: before the
+   * next pull starts, one `GET /limits` reads it afresh (the 24-hour window has moved on, or
+   * the admin raised the share), else a paused connection would never query again.
+   */
+  private async refreshPausedBudget(options: PullOptions): Promise<void> {
+    if (this.overBudget()) await this.client.limits(options.signal);
+  }
+
+  /** Stops the pull when the org's API usage reached the share the admin allows pulls. */
+  private checkBudget(): void {
+    const usage = this.latestUsage();
     if (!usage || usage.max <= 0) return;
     const share = this.settings.apiBudgetShare;
     if (usage.used >= share * usage.max) {

@@ -142,6 +142,8 @@ export const salesforceSettingsSchema = z
     overlapMinutes: z.number().int().min(0).max(1440).default(5),
     /** Records per query batch asked for (`Sforce-Query-Options: batchSize`, 200–2000). */
     batchSize: z.number().int().min(200).max(2000).default(2000),
+    /** Records per keyset query of a pull (its LIMIT; at most Salesforce's 2,000 batch). */
+    pageSize: z.number().int().min(1).max(2000).default(2000),
     timeoutMs: z.number().int().min(1_000).max(600_000).default(60_000),
     /** Retries of a failed request outside a run (a run retries for its patience). */
     retries: z.number().int().min(0).max(20).default(6),

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { createVerify, generateKeyPairSync } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
+import type { SalesforceError } from '../../../src/connectors/salesforce/client.js';
 import {
   SalesforceClient,
-  SalesforceError,
   jwtAssertion,
   parseLimitInfo,
 } from '../../../src/connectors/salesforce/client.js';
