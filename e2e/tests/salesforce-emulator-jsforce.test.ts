@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { Connection } from 'jsforce';
+import { StreamingExtension } from 'jsforce/lib/api/streaming.js';
 
 import { startSalesforceEmulator } from '../src/emulators/salesforce/index.js';
 import type { SalesforceEmulator } from '../src/emulators/salesforce/index.js';
@@ -15,12 +16,12 @@ const VERSION = '62.0';
 let emulator: SalesforceEmulator;
 
 before(async () => {
-  emulator = await startSalesforceEmulator({ seed: 'jsforce' });
+  emulator = await startSalesforceEmulator({ seed: 'jsforce', cometd: { timeoutMs: 2000 } });
 });
 after(() => emulator.close());
 
 /** A connection signed in with client credentials, re-signing in when the session expires. */
-async function clientCredentials(): Promise<Connection> {
+async function clientCredentials(callOptions?: { client: string }): Promise<Connection> {
   const oauth2 = {
     clientId: emulator.clientId,
     clientSecret: emulator.clientSecret,
@@ -30,6 +31,7 @@ async function clientCredentials(): Promise<Connection> {
     oauth2,
     loginUrl: emulator.url,
     version: VERSION,
+    callOptions,
     refreshFn: (c, callback) => {
       c.oauth2
         .requestToken({ grant_type: 'client_credentials' })
@@ -188,6 +190,61 @@ describe('jsforce against the emulator', () => {
     });
     assert.equal(updated.successfulResults.length, 10);
     assert.equal(emulator.record(ids[0]!)!.Title, 'Bulk updated');
+  });
+
+  test('streaming: change events reach a faye subscriber with replay, carrying the writer client id', async () => {
+    const conn = await clientCredentials({ client: 'usersync' });
+    type Message = {
+      payload: Record<string, unknown> & { ChangeEventHeader: Record<string, unknown> };
+      event: { replayId: number };
+    };
+    const received: Message[] = [];
+    const arrived = new Promise<void>((resolve) => {
+      const client = conn.streaming.createClient([
+        new StreamingExtension.Replay('/data/ContactChangeEvent', -1),
+      ]);
+      const subscription = client.subscribe('/data/ContactChangeEvent', (message: Message) => {
+        received.push(message);
+        if (received.length === 2) {
+          (client as unknown as { disconnect(): void }).disconnect();
+          resolve();
+        }
+      });
+      void subscription.then(async () => {
+        const created = await conn.sobject('Contact').create({ LastName: 'Streamed' });
+        await conn.sobject('Contact').update({ Id: (created as { id: string }).id, Title: 'Live' });
+      });
+    });
+    await arrived;
+    assert.deepEqual(
+      received.map((m) => m.payload.ChangeEventHeader.changeType),
+      ['CREATE', 'UPDATE'],
+    );
+    assert.equal(
+      received[0]!.payload.ChangeEventHeader.changeOrigin,
+      `com/salesforce/api/rest/${VERSION};client=usersync`,
+    );
+    assert.equal(received[1]!.payload.Title, 'Live');
+  });
+
+  test('streaming: an invalid token is reported by the auth failure extension', async () => {
+    const conn = new Connection({
+      instanceUrl: emulator.url,
+      accessToken: 'invalid',
+      version: VERSION,
+    });
+    const failed = await new Promise<string>((resolve) => {
+      const client = conn.streaming.createClient([
+        new StreamingExtension.AuthFailure(
+          (message: { ext: { sfdc: { failureReason: string } } }) => {
+            (client as unknown as { disconnect(): void }).disconnect();
+            resolve(message.ext.sfdc.failureReason);
+          },
+        ),
+      ]);
+      void client.subscribe('/data/ContactChangeEvent', () => undefined);
+    });
+    assert.equal(failed, '401::Authentication invalid');
   });
 
   test('an expired session is refreshed by the connection and the call retried', async () => {

@@ -13,7 +13,11 @@ let emulator: SalesforceEmulator;
 let token: string;
 
 before(async () => {
-  emulator = await startSalesforceEmulator({ genericLoginHost: 'localhost', seed: 'contract' });
+  emulator = await startSalesforceEmulator({
+    genericLoginHost: 'localhost',
+    seed: 'contract',
+    cometd: { timeoutMs: 300 },
+  });
   token = (await tokenFor({ grant_type: 'client_credentials' })).body.access_token as string;
 });
 after(() => emulator.close());
@@ -1079,5 +1083,199 @@ describe('Bulk API 2.0 ingest', () => {
     });
     assert.equal(bad.status, 400);
     assert.equal(bad.body[0]!.errorCode, 'INVALIDENTITY');
+  });
+});
+
+describe('Change Data Capture over CometD', () => {
+  const bayeux = async (
+    messages: Record<string, unknown>[],
+    auth: string | null = `OAuth ${token}`,
+  ) => {
+    const response = await fetch(`${emulator.url}/cometd/${V}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...(auth ? { Authorization: auth } : {}) },
+      body: JSON.stringify(messages),
+    });
+    assert.equal(response.status, 200);
+    return (await response.json()) as Record<string, unknown>[];
+  };
+  const handshake = async () => {
+    const [answer] = await bayeux([
+      {
+        channel: '/meta/handshake',
+        version: '1.0',
+        supportedConnectionTypes: ['long-polling'],
+        ext: { replay: true },
+      },
+    ]);
+    assert.equal(answer!.successful, true);
+    return String(answer!.clientId);
+  };
+  type Event = {
+    channel: string;
+    data: {
+      payload: Record<string, unknown> & { ChangeEventHeader: Record<string, unknown> };
+      event: { replayId: number };
+    };
+  };
+  const connect = async (clientId: string) =>
+    (await bayeux([{ channel: '/meta/connect', clientId, connectionType: 'long-polling' }])).filter(
+      (m) => m.channel !== '/meta/connect',
+    ) as unknown as Event[];
+
+  test('a handshake without a valid token is denied with the Salesforce failure reason', async () => {
+    const [none] = await bayeux([{ channel: '/meta/handshake', version: '1.0' }], null);
+    assert.deepEqual(none!.ext, {
+      sfdc: { failureReason: '401::Request requires authentication' },
+      replay: true,
+    });
+    assert.equal(none!.error, '403::Handshake denied');
+    assert.deepEqual(none!.advice, { reconnect: 'none' });
+    const [bad] = await bayeux([{ channel: '/meta/handshake', version: '1.0' }], 'OAuth nope');
+    assert.equal(
+      (bad!.ext as { sfdc: { failureReason: string } }).sfdc.failureReason,
+      '401::Authentication invalid',
+    );
+  });
+
+  test('CREATE, UPDATE, DELETE, UNDELETE events: fields, changedFields, changeOrigin with the client id', async () => {
+    const clientId = await handshake();
+    const [subscribed] = await bayeux([
+      {
+        channel: '/meta/subscribe',
+        clientId,
+        subscription: '/data/ContactChangeEvent',
+        ext: { replay: { '/data/ContactChangeEvent': -1 } },
+      },
+    ]);
+    assert.equal(subscribed!.successful, true);
+    const created = await api<{ id: string }>('/sobjects/Contact', {
+      method: 'POST',
+      headers: { 'Sforce-Call-Options': 'client=usersync' },
+      body: { FirstName: 'Cdc', LastName: 'Person', MailingCity: 'Oslo', Email: 'cdc@example.com' },
+    });
+    const id = created.body.id;
+    await api(`/sobjects/Contact/${id}`, {
+      method: 'PATCH',
+      body: { LastName: 'Renamed', Title: 'Lead' },
+    });
+    emulator.delete(id);
+    emulator.undelete(id);
+    const events = await connect(clientId);
+    assert.deepEqual(
+      events.map((e) => e.data.payload.ChangeEventHeader.changeType),
+      ['CREATE', 'UPDATE', 'DELETE', 'UNDELETE'],
+    );
+    const [create, update, remove] = events;
+    assert.equal(create!.channel, '/data/ContactChangeEvent');
+    assert.deepEqual(create!.data.payload.ChangeEventHeader.recordIds, [id]);
+    assert.equal(
+      create!.data.payload.ChangeEventHeader.changeOrigin,
+      `com/salesforce/api/rest/${V};client=usersync`,
+    );
+    assert.deepEqual(create!.data.payload.Name, { FirstName: 'Cdc', LastName: 'Person' });
+    assert.deepEqual(create!.data.payload.MailingAddress, { City: 'Oslo' });
+    assert.equal(create!.data.payload.Email, 'cdc@example.com');
+    assert.equal('IsDeleted' in create!.data.payload, false);
+    assert.equal('SystemModstamp' in create!.data.payload, false);
+    assert.equal(
+      update!.data.payload.ChangeEventHeader.changeOrigin,
+      `com/salesforce/api/rest/${V}`,
+    );
+    assert.deepEqual(
+      [...(update!.data.payload.ChangeEventHeader.changedFields as string[])].sort(),
+      ['LastModifiedDate', 'Name.LastName', 'Title'],
+    );
+    assert.equal(update!.data.payload.Title, 'Lead');
+    assert.equal('Email' in update!.data.payload, false, 'UPDATE carries only changed fields');
+    assert.equal('nulledFields' in update!.data.payload.ChangeEventHeader, false);
+    assert.equal(
+      remove!.data.payload.ChangeEventHeader.changeOrigin,
+      '',
+      'UI changes have no origin',
+    );
+    assert.ok(events[1]!.data.event.replayId > events[0]!.data.event.replayId);
+    const [bye] = await bayeux([{ channel: '/meta/disconnect', clientId }]);
+    assert.equal(bye!.successful, true);
+    const [gone] = await bayeux([
+      { channel: '/meta/connect', clientId, connectionType: 'long-polling' },
+    ]);
+    assert.equal(gone!.error, '403::Unknown client');
+  });
+
+  test('replay -2 and replay N; invalid replay ids; /data/ChangeEvents; GAP_OVERFLOW; 72-hour retention', async () => {
+    const first = emulator.changes.latestReplayId();
+    const lead = emulator.create('Lead', { LastName: 'Replay', Company: 'Acme' });
+    const overflow = emulator.emitGap('Lead', 'GAP_OVERFLOW');
+    const clientId = await handshake();
+    await bayeux([
+      {
+        channel: '/meta/subscribe',
+        clientId,
+        subscription: '/data/ChangeEvents',
+        ext: { replay: { '/data/ChangeEvents': first } },
+      },
+    ]);
+    const events = await connect(clientId);
+    assert.deepEqual(
+      events.map((e) => [
+        e.channel,
+        e.data.payload.ChangeEventHeader.entityName,
+        e.data.payload.ChangeEventHeader.changeType,
+      ]),
+      [
+        ['/data/ChangeEvents', 'Lead', 'CREATE'],
+        ['/data/ChangeEvents', 'Lead', 'GAP_OVERFLOW'],
+      ],
+    );
+    assert.deepEqual(events[0]!.data.payload.ChangeEventHeader.recordIds, [lead]);
+    assert.equal(events[1]!.data.event.replayId, overflow);
+
+    const all = await handshake();
+    await bayeux([
+      {
+        channel: '/meta/subscribe',
+        clientId: all,
+        subscription: '/data/LeadChangeEvent',
+        ext: { replay: { '/data/LeadChangeEvent': -2 } },
+      },
+    ]);
+    const everything = await connect(all);
+    assert.ok(everything.length >= 2);
+    assert.ok(everything.every((e) => e.data.payload.ChangeEventHeader.entityName === 'Lead'));
+
+    const [invalid] = await bayeux([
+      {
+        channel: '/meta/subscribe',
+        clientId: all,
+        subscription: '/data/ContactChangeEvent',
+        ext: { replay: { '/data/ContactChangeEvent': 10_000_000 } },
+      },
+    ]);
+    assert.equal(invalid!.successful, false);
+    assert.match(
+      String(invalid!.error),
+      /^400::The replayId \{10000000\} you provided was invalid/,
+    );
+    const [unknown] = await bayeux([
+      { channel: '/meta/subscribe', clientId: all, subscription: '/data/FooChangeEvent' },
+    ]);
+    assert.equal(unknown!.successful, false);
+
+    emulator.advance(73 * 60 * 60 * 1000);
+    try {
+      const later = await handshake();
+      const [old] = await bayeux([
+        {
+          channel: '/meta/subscribe',
+          clientId: later,
+          subscription: '/data/LeadChangeEvent',
+          ext: { replay: { '/data/LeadChangeEvent': first } },
+        },
+      ]);
+      assert.equal(old!.successful, false, 'events older than 72 hours are gone');
+    } finally {
+      emulator.setClock(Date.now());
+    }
   });
 });

@@ -129,6 +129,15 @@ export function controlRouter(emulator: () => SalesforceEmulator): Router {
     emulator().org.deleteLogPurgedBefore = before ? Date.parse(before) : emulator().org.clock.now();
     res.status(204).end();
   });
+  control.post('/cdc/gap', (req, res) => {
+    const body = req.body as { entity?: string; changeType?: string; recordIds?: string[] };
+    const replayId = emulator().emitGap(
+      String(body.entity ?? 'Contact'),
+      (body.changeType ?? 'GAP_OVERFLOW') as 'GAP_OVERFLOW',
+      body.recordIds ?? [],
+    );
+    res.status(201).json({ replayId });
+  });
   control.get('/stats', (_req, res) => res.json(emulator().stats));
   control.delete('/stats', (_req, res) => {
     emulator().resetStats();

@@ -27,6 +27,8 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 
 import { bulk2Router } from './bulk2.js';
+import { ChangeLog, cometdRouter } from './cometd.js';
+import type { CometdSettings } from './cometd.js';
 import { newStats, sfError } from './context.js';
 import type { ActiveFault, Context, Fault, Stats } from './context.js';
 import { controlRouter } from './control.js';
@@ -45,6 +47,8 @@ export type { Fault, Stats } from './context.js';
 export { seededContact } from './seed.js';
 export type { SeedOptions } from './seed.js';
 export { signAssertion } from './oauth.js';
+export { ChangeLog } from './cometd.js';
+export type { ChangeEventMessage, CometdSettings } from './cometd.js';
 export { standardObjects } from './objects.js';
 
 /** API versions the org serves (`GET /services/data`); the last is the newest. */
@@ -68,6 +72,8 @@ export interface SalesforceEmulatorOptions extends SeedOptions {
   genericLoginHost?: string;
   /** Session timeout without use, in seconds (default 7200). */
   sessionSeconds?: number;
+  /** CometD timings (long-poll timeout, reconnect window, retention) and CDC-enabled objects. */
+  cometd?: Partial<CometdSettings>;
   /** How long a closed Bulk API 2.0 job waits before it is processed (default 50 ms). */
   bulkProcessDelayMs?: number;
   /** Daily API request allocation (default 100,000) and requests already used. */
@@ -93,6 +99,17 @@ export interface SalesforceEmulator {
   limits: Limits;
   stats: Stats;
   faults: ActiveFault[];
+  /** Retained change events (CDC) and their replay ids. */
+  changes: ChangeLog;
+  /**
+   * Publishes a gap event for an object (GAP_OVERFLOW: "more than 100,000 changes in one
+   * transaction"; GAP_* for changes the event bus could not describe); returns its replay id.
+   */
+  emitGap(
+    entity: string,
+    changeType: 'GAP_CREATE' | 'GAP_UPDATE' | 'GAP_DELETE' | 'GAP_UNDELETE' | 'GAP_OVERFLOW',
+    recordIds?: string[],
+  ): number;
   /** Creates seeded records (see SeedOptions); returns their Ids. */
   seed(options: SeedOptions): { contacts: string[]; leads: string[]; accounts: string[] };
   /** Writes as an admin in the UI would (no changeOrigin), or as `origin` says. */
@@ -165,6 +182,7 @@ export async function startSalesforceEmulator(
     sessionSeconds: options.sessionSeconds ?? 7200,
   };
   const sessions = new Sessions(oauthSettings, Date.now);
+  const changes = new ChangeLog(org, options.cometd);
   let url = '';
   const self: { emulator?: SalesforceEmulator } = {};
 
@@ -286,6 +304,8 @@ export async function startSalesforceEmulator(
     });
   });
 
+  app.use('/cometd', cometdRouter(changes, sessions, API_VERSIONS));
+
   app.use((req: Request, res: Response) =>
     sfError(res, 404, 'NOT_FOUND', 'The requested resource does not exist'),
   );
@@ -328,6 +348,8 @@ export async function startSalesforceEmulator(
     limits,
     stats,
     faults,
+    changes,
+    emitGap: (entity, changeType, recordIds = []) => changes.gap(entity, changeType, recordIds),
     seed: (seedOptions) => seedOrg(org, { seed: options.seed, ...seedOptions }),
     create: (type, fields, origin = { api: 'control' }) => org.create(type, fields, origin),
     update: (id, fields, origin = { api: 'control' }) => org.update(id, fields, origin),
@@ -369,6 +391,7 @@ export async function startSalesforceEmulator(
     },
     close: () =>
       new Promise<void>((resolve) => {
+        changes.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
