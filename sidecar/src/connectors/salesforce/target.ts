@@ -20,6 +20,8 @@
 //   the record, `ignore` leaves it. A disabled user is sent like any change when the map has a
 //   row for `active` (e.g. a checkbox); otherwise it follows the delete policy too.
 // Unchanged users (same hash as last sent) cost no request; "Push now" sends every field.
+// Updates send only what changed here; on two-way maps, fields Salesforce changed too are
+// settled by the map's conflict policy first (push-conflicts.ts), each verdict audited.
 // Echo: the pipeline never delivers a change whose origin is this connection (the pull's own
 //   writes); every write carries `Sforce-Call-Options: client=<callOptionsClient>` (the
 //   client sets it) so change events of our writes name us.
@@ -27,9 +29,10 @@
 // connection's `includeAdministrators` says so.
 import pLimit from 'p-limit';
 import type { Logger } from '../../logger.js';
-import type { OutboundState, OutboundStateInput, Store } from '../../store/types.js';
+import type { MappedValues, OutboundState, OutboundStateInput, Store } from '../../store/types.js';
 import type { PluginFeed } from '../../wordpress/feed.js';
 import type {
+  AuditEntry,
   OutboxChange,
   SourceConnection,
   SyncConfig,
@@ -56,11 +59,14 @@ import {
   changedFields,
   outboundRows,
   pushRecord,
+  rowReads,
   valuesHash,
   wordpressValue,
 } from './push-mapper.js';
 import type { PushRecord } from './push-mapper.js';
 import type { SalesforceMatchKey, SalesforceObjectMap, SalesforceSettings } from './settings.js';
+import { fromSalesforceValue, writableField } from './mapper.js';
+import { describeVerdict, planPush } from './push-conflicts.js';
 import { soqlString } from './soql.js';
 
 export const KIND = 'salesforce';
@@ -364,8 +370,16 @@ export class SalesforceTarget implements OutboundTarget {
     await this.match(unresolved, results);
     for (const write of unresolved) if (!results.has(write.item.userId)) writes.push(write);
 
+    const audit = describe ? await this.settleConflicts(writes, describe, results) : [];
     // Records gone from Salesforce (deleted there) are matched and created again, once.
-    const gone = describe ? await this.writeAll(writes, describe, done, results) : [];
+    const gone = describe
+      ? await this.writeAll(
+          writes.filter((write) => !results.has(write.item.userId)),
+          describe,
+          done,
+          results,
+        )
+      : [];
     if (gone.length && describe) {
       for (const write of gone) {
         write.id = null;
@@ -379,8 +393,132 @@ export class SalesforceTarget implements OutboundTarget {
         results,
       );
     }
-    await this.record(done, results, items);
+    await this.record(done, results, items, audit);
     return results;
+  }
+
+  /**
+   * Two-way maps: reads what Salesforce holds now for the fields it may also change, and
+   * settles each field both sides changed by the map's conflict policy (push-conflicts.ts);
+   * returns the audit entries of the verdicts.
+   */
+  private async settleConflicts(
+    writes: Write[],
+    describe: ObjectDescribe,
+    results: Map<number, DeliveryResult>,
+  ): Promise<AuditEntry[]> {
+    const map = this.map!;
+    if (map.conflict === 'wordpress-wins' || !pulls(map.operations.update)) return [];
+    // Fields Salesforce may change, with the WordPress attributes each carries.
+    const twoWay = new Map<string, string[]>();
+    for (const row of map.fields) {
+      if (row.direction !== 'both') continue;
+      const field = writableField(describe, row.sf);
+      if (field) twoWay.set(field.name, rowReads(row));
+    }
+    const candidates = writes.filter(
+      (write) =>
+        write.id &&
+        !write.item.force &&
+        write.item.state?.remoteId === write.id &&
+        write.item.state.confirmed &&
+        write.send.some((field) => twoWay.has(field)),
+    );
+    if (candidates.length === 0) return [];
+    const fields = [
+      ...new Set(candidates.flatMap((write) => write.send.filter((f) => twoWay.has(f)))),
+    ];
+    let current: Map<string, { values: MappedValues; modified: string | null }>;
+    try {
+      current = await this.current(
+        candidates.map((write) => write.id!),
+        fields,
+        describe,
+      );
+    } catch (error) {
+      const failure = toDeliveryError(error, `Reading ${map.sfObject} records failed`);
+      for (const write of candidates) results.set(write.item.userId, { ok: false, error: failure });
+      return [];
+    }
+    for (const write of candidates) write.requests++;
+    const clocks = await this.deps.feed
+      .clock(
+        candidates.map((write) => write.item.userId),
+        this.slug,
+      )
+      .catch((error: unknown) => {
+        this.deps.logger.warn({ err: error }, 'salesforce: change times unavailable');
+        return new Map<number, Record<string, string>>();
+      });
+    const audit: AuditEntry[] = [];
+    for (const write of candidates) {
+      const now = current.get(write.id!);
+      if (!now) continue; // Gone: the update says so, and the user is created again.
+      const clock = clocks.get(write.item.userId) ?? {};
+      const ourTimes: Record<string, string | null> = {};
+      for (const field of fields) {
+        const times = (twoWay.get(field) ?? []).map((name) => clock[name]).filter(Boolean);
+        ourTimes[field] = times.length ? times.sort().at(-1)! : null;
+      }
+      const plan = planPush({
+        send: write.send.filter((field) => twoWay.has(field)),
+        ours: write.record.sent,
+        confirmed: write.item.state!.confirmed!,
+        theirs: now.values,
+        policy: map.conflict,
+        ourTimes,
+        theirTime: now.modified,
+      });
+      write.send = [...write.send.filter((field) => !twoWay.has(field)), ...plan.send];
+      for (const [field, value] of Object.entries(plan.keep)) write.record.sent[field] = value;
+      for (const verdict of plan.verdicts) {
+        audit.push({
+          source: `salesforce:${this.deps.connection.name}`,
+          action: 'conflict',
+          result: verdict.winner === 'wordpress' ? 'success' : 'skipped',
+          userId: write.item.userId,
+          userLogin: write.item.snapshot?.login,
+          fields: twoWay.get(verdict.field) ?? [verdict.field],
+          message: describeVerdict(verdict, map.sfObject),
+        });
+      }
+    }
+    return audit;
+  }
+
+  /** The current values (as strings) and LastModifiedDate of records, by Id. */
+  private async current(
+    ids: string[],
+    fields: string[],
+    describe: ObjectDescribe,
+  ): Promise<Map<string, { values: MappedValues; modified: string | null }>> {
+    const found = new Map<string, { values: MappedValues; modified: string | null }>();
+    await Promise.all(
+      chunks(ids, COLLECTION_SIZE).map((chunk) =>
+        this.writes(async () => {
+          const soql = `SELECT Id, LastModifiedDate, ${fields.join(', ')} FROM ${this.object} WHERE Id IN (${chunk.map(soqlString).join(', ')})`;
+          for await (const page of this.deps.client.query<Record<string, unknown>>(soql)) {
+            for (const record of page.records) {
+              const values: MappedValues = {};
+              for (const name of fields) {
+                const value = fromSalesforceValue(findField(describe, name), record[name]);
+                values[name] =
+                  value === null || value === undefined || value === '' ? null : String(value);
+              }
+              const modified = fromSalesforceValue(
+                findField(describe, 'LastModifiedDate'),
+                record.LastModifiedDate,
+              );
+              found.set(String(record.Id), {
+                values,
+                modified: typeof modified === 'string' ? modified : null,
+              });
+            }
+          }
+        }),
+      ),
+    );
+    return found;
   }
 
   /** Whether a user is privileged and kept out of Salesforce (peers do the same). */
@@ -517,7 +655,8 @@ export class SalesforceTarget implements OutboundTarget {
     const creates: Write[] = [];
     for (const write of writes) {
       if (write.id) {
-        if (isPush(map.operations.update)) updates.push(write);
+        // Nothing to write (Salesforce's values kept): the state records them.
+        if (isPush(map.operations.update) && write.send.length) updates.push(write);
         else done.set(write.item.userId, this.finished(write, 'unchanged', write.id));
       } else creates.push(write);
     }
@@ -717,6 +856,7 @@ export class SalesforceTarget implements OutboundTarget {
     done: Map<number, Done>,
     results: Map<number, DeliveryResult>,
     items: Item[],
+    audit: AuditEntry[] = [],
   ): Promise<void> {
     const exists = new Set(items.filter((item) => item.snapshot).map((item) => item.userId));
     const states: OutboundStateInput[] = [];
@@ -754,6 +894,16 @@ export class SalesforceTarget implements OutboundTarget {
         );
         for (const link of links) failedLinks.set(link.userId, failure);
       }
+    }
+    if (audit.length) {
+      await this.deps.feed
+        .audit(audit)
+        .catch((error: unknown) =>
+          this.deps.logger.warn(
+            { err: error },
+            'salesforce: could not write conflict audit entries',
+          ),
+        );
     }
     for (const [userId, entry] of done) {
       const failure = failedLinks.get(userId);

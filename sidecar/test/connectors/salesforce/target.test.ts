@@ -98,7 +98,7 @@ describe('Salesforce push target', () => {
     alan.firstName = 'Alan M.';
     const outcome = outcomeOf(await s.deliver([change(alan.id)]), alan.id);
     assert.equal(outcome.status, 'updated');
-    assert.equal(emulator.stats.queries, 0, 'no lookup for a linked user');
+    assert.equal(emulator.stats.queries, 1, 'no lookup; one read of the two-way fields');
     assert.equal(emulator.stats.requests['PATCH /composite/sobjects'], 1);
     assert.equal(contactOf(id).FirstName, 'Alan M.');
     assert.equal(contactOf(id).Phone, '+44 1', 'a field WordPress did not change is left alone');
@@ -251,6 +251,63 @@ describe('Salesforce push target', () => {
     const again = user.links.get(SLUG)!;
     assert.notEqual(again, id);
     assert.equal(contactOf(again).FirstName, 'Risen');
+  });
+
+  describe('a field changed on both sides', () => {
+    const bothChanged = async (
+      policy: 'salesforce-wins' | 'wordpress-wins' | 'last-writer-wins',
+    ) => {
+      await fresh({ objectMaps: [contactMap({ conflict: policy })] });
+      emulator.setClock('2026-03-01T12:00:00Z');
+      const user = s.feed.addUser('both', { firstName: 'Original', lastName: 'Name' });
+      outcomeOf(await s.deliver([change(user.id, ['create'])]), user.id);
+      const id = user.links.get(SLUG)!;
+      emulator.setClock('2026-03-01T12:05:00Z');
+      emulator.update(id, { FirstName: 'From Salesforce' });
+      user.firstName = 'From WordPress';
+      return { user, id };
+    };
+
+    it("keeps Salesforce's value under salesforce-wins, and audits the verdict", async () => {
+      const { user, id } = await bothChanged('salesforce-wins');
+      user.lastName = 'Renamed'; // changed here only: sent
+      const outcome = outcomeOf(await s.deliver([change(user.id)]), user.id);
+      assert.equal(outcome.status, 'updated');
+      assert.equal(contactOf(id).FirstName, 'From Salesforce');
+      assert.equal(contactOf(id).LastName, 'Renamed');
+      const entry = s.feed.auditLog.find((e) => e.action === 'conflict');
+      assert.equal(entry?.result, 'skipped');
+      assert.deepEqual(entry?.fields, ['first_name']);
+      assert.match(entry?.message ?? '', /Salesforce's "From Salesforce" was kept/);
+      const state = (await s.store.getOutboundStates(SLUG, [user.id])).get(user.id)!;
+      assert.equal(state.sent?.FirstName, 'From Salesforce');
+    });
+
+    it("writes WordPress's value under wordpress-wins without reading first", async () => {
+      const { user, id } = await bothChanged('wordpress-wins');
+      emulator.resetStats();
+      outcomeOf(await s.deliver([change(user.id)]), user.id);
+      assert.equal(contactOf(id).FirstName, 'From WordPress');
+      assert.equal(emulator.stats.queries, 0);
+    });
+
+    it('lets the later change win under last-writer-wins', async () => {
+      const { user, id } = await bothChanged('last-writer-wins');
+      s.feed.clocks.set(user.id, { first_name: '2026-03-01T12:01:00Z' }); // before Salesforce
+      outcomeOf(await s.deliver([change(user.id)]), user.id);
+      assert.equal(contactOf(id).FirstName, 'From Salesforce');
+
+      user.firstName = 'Later in WordPress';
+      emulator.update(id, { FirstName: 'Salesforce again' });
+      s.feed.clocks.set(user.id, { first_name: '2026-03-01T12:09:00Z' }); // after Salesforce
+      outcomeOf(await s.deliver([change(user.id)]), user.id);
+      assert.equal(contactOf(id).FirstName, 'Later in WordPress');
+      const verdicts = s.feed.auditLog.filter((e) => e.action === 'conflict');
+      assert.deepEqual(
+        verdicts.map((e) => e.result),
+        ['skipped', 'success'],
+      );
+    });
   });
 
   it('"Push now" sends every field even when nothing changed here', async () => {
