@@ -16,6 +16,13 @@ import { createUser, deleteUser, outbound, startSite, updateUser } from './peer-
 
 const SLUG = 'acme-crm';
 
+interface DeadLetter {
+  id: number;
+  userId: number;
+  code: string;
+  message: string;
+}
+
 let stack: Stack;
 let emulator: SalesforceEmulator;
 
@@ -118,6 +125,33 @@ describe('WordPress users pushed to Salesforce', () => {
     assert.equal(answer.body.state, 'succeeded', answer.text);
     assert.equal(answer.body.status, 'updated');
     assert.equal(emulator.record(contactId)!.FirstName, 'Augusta');
+  });
+
+  test('a user Salesforce refuses becomes a dead letter with its message, then goes through', async () => {
+    const id = await createUser(stack, { username: 'nolast', email: 'nolast@example.com' });
+    const letter = await eventually(
+      async () => {
+        const answer = await request<{ deadLetters: DeadLetter[] }>(
+          `${stack.sidecar.url}/api/v1/outbound/dead-letters?target=${SLUG}`,
+          { bearer: stack.sidecar.apiKey },
+        );
+        const found = answer.body.deadLetters.find((l) => l.userId === id);
+        assert.ok(found, 'a dead letter');
+        return found;
+      },
+      { what: 'the dead letter', timeoutMs: 30_000 },
+    );
+    assert.equal(letter.code, 'REQUIRED_FIELD_MISSING');
+    assert.match(letter.message, /Required fields are missing: \[LastName\].*fields: LastName/);
+    assert.equal(contactsWithEmail('nolast@example.com').length, 0);
+
+    await updateUser(stack, id, { last_name: 'Fixed' });
+    const retried = await request<{ resolved: boolean; error: string | null }>(
+      `${stack.sidecar.url}/api/v1/outbound/dead-letters/${letter.id}/retry?wait=20000`,
+      { method: 'POST', bearer: stack.sidecar.apiKey },
+    );
+    assert.equal(retried.status, 200, retried.text);
+    await onlyContact('nolast@example.com', (c) => assert.equal(c.LastName, 'Fixed'));
   });
 
   test('a deleted user has their Contact deleted', async () => {
