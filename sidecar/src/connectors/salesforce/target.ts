@@ -146,6 +146,8 @@ interface Write {
   /** Fields to send (an update sends only what changed since the last write). */
   send: string[];
   requests: number;
+  /** How an existing record was found (an idLookup match), for the audit log. */
+  matched?: { field: string; value: string; attribute: string };
 }
 
 /**
@@ -393,6 +395,20 @@ export class SalesforceTarget implements OutboundTarget {
         results,
       );
     }
+    // Users linked to a record that was already there (found by Email, …) are audited.
+    for (const write of new Set([...writes, ...unresolved])) {
+      const result = done.get(write.item.userId);
+      if (!write.matched || !write.id || !result || results.has(write.item.userId)) continue;
+      audit.push({
+        source: `salesforce:${this.deps.connection.name}`,
+        action: 'link',
+        result: 'success',
+        userId: write.item.userId,
+        userLogin: write.item.snapshot?.login,
+        fields: [write.matched.attribute],
+        message: `Linked to the existing ${map.sfObject} ${write.id}, found by ${write.matched.field} "${write.matched.value}"`,
+      });
+    }
     await this.record(done, results, items, audit);
     return results;
   }
@@ -573,6 +589,7 @@ export class SalesforceTarget implements OutboundTarget {
         if (records.length === 1) {
           write.id = records[0]!.id;
           write.send = Object.keys(write.record.sent);
+          if (key.kind === 'idLookup') write.matched = { field: key.sf, value, attribute: key.wp };
         } else if (records.length > 1) {
           results.set(write.item.userId, {
             ok: false,
@@ -899,10 +916,7 @@ export class SalesforceTarget implements OutboundTarget {
       await this.deps.feed
         .audit(audit)
         .catch((error: unknown) =>
-          this.deps.logger.warn(
-            { err: error },
-            'salesforce: could not write conflict audit entries',
-          ),
+          this.deps.logger.warn({ err: error }, 'salesforce: could not write audit entries'),
         );
     }
     for (const [userId, entry] of done) {

@@ -69,6 +69,13 @@ describe('Salesforce push target', () => {
     assert.equal(contact.UserSync_Id__c, `${SITE_KEY}:${ada.id}`);
     const state = (await s.store.getOutboundStates(SLUG, [ada.id])).get(ada.id);
     assert.equal(state?.remoteId, existing);
+    const links = s.feed.auditLog.filter((entry) => entry.action === 'link');
+    assert.equal(links.length, 1);
+    assert.equal(links[0]!.userId, ada.id);
+    assert.match(
+      links[0]!.message ?? '',
+      new RegExp(`existing Contact ${existing}, found by Email`),
+    );
   });
 
   it('creates a Contact for a new user, upserting by the external id, with our client id', async () => {
