@@ -405,6 +405,20 @@ describe('records', () => {
     assert.deepEqual(long.body[0]!.fields, ['Title']);
   });
 
+  test('a body that is not JSON is 400 JSON_PARSER_ERROR; an unknown record is 404 NOT_FOUND', async () => {
+    const response = await fetch(`${emulator.url}/services/data/v${V}/sobjects/Contact`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: '{"LastName": ',
+    });
+    assert.equal(response.status, 400);
+    const body = (await response.json()) as Errors;
+    assert.equal(body[0]!.errorCode, 'JSON_PARSER_ERROR');
+    const unknown = await api<Errors>('/sobjects/Contact/0035g0000ZZZZZZAAA');
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.body[0]!.errorCode, 'NOT_FOUND');
+  });
+
   test('upsert by external id: 201 created, 200 updated, 300 several, 404 not an external id, 405 empty', async () => {
     const created = await api<{ id: string; created: boolean }>(
       '/sobjects/Contact/UserSync_Id__c/site1:42',
@@ -533,6 +547,15 @@ describe('query', () => {
       'Abel',
       'Zed',
     ]);
+    assert.deepEqual(await rows('CreatedDate = TODAY'), ['Abel', "O'Brien", 'Zed']);
+    assert.deepEqual(await rows('CreatedDate = LAST_N_DAYS:3'), ['Abel', "O'Brien", 'Zed']);
+    assert.deepEqual(await rows('CreatedDate < YESTERDAY'), []);
+    assert.deepEqual(await rows('Birthdate < LAST_N_DAYS:365'), ['Abel']);
+    const quoted = await api<Errors>(
+      q("SELECT Id FROM Contact WHERE CreatedDate > '2024-01-01T00:00:00Z'"),
+    );
+    assert.equal(quoted.body[0]!.errorCode, 'INVALID_FIELD');
+    assert.match(quoted.body[0]!.message, /should not be enclosed in quotes/);
     const parent = await api<QueryPage>(
       q(`SELECT Id, Account.Name FROM Contact WHERE Id = '${ids[0]}'`),
     );
@@ -879,6 +902,44 @@ describe('limits and faults', () => {
     assert.equal((await api('/limits')).status, 200);
     assert.ok(Date.now() - started >= 280);
     emulator.clearFaults();
+  });
+
+  test('too many long-running requests at once: 403 ConcurrentRequests until they finish', async () => {
+    const small = await startSalesforceEmulator({ concurrentLongRunning: 2, longRunningMs: 100 });
+    try {
+      const own = small.token();
+      const call = (path: string) =>
+        fetch(`${small.url}/services/data/v${V}${path}`, {
+          headers: { Authorization: `Bearer ${own}` },
+        });
+      small.fault({ delayMs: 600, match: '/limits', count: 2 });
+      const slow = [call('/limits'), call('/limits')];
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const refused = await call('/sobjects');
+      assert.equal(refused.status, 403);
+      assert.deepEqual(await refused.json(), [
+        {
+          message: 'ConcurrentRequests (Concurrent API Requests) Limit exceeded.',
+          errorCode: 'REQUEST_LIMIT_EXCEEDED',
+        },
+      ]);
+      assert.deepEqual(
+        (await Promise.all(slow)).map((r) => r.status),
+        [200, 200],
+      );
+      assert.equal((await call('/sobjects')).status, 200);
+    } finally {
+      await small.close();
+    }
+  });
+
+  test('an insert with an Id is refused', async () => {
+    const answer = await api<Errors>('/sobjects/Contact', {
+      method: 'POST',
+      body: { Id: '0035g0000000001AAA', LastName: 'x' },
+    });
+    assert.equal(answer.status, 400);
+    assert.equal(answer.body[0]!.errorCode, 'INVALID_FIELD');
   });
 
   test('stats count queries and writes per route and records written per Sforce-Call-Options client', async () => {
@@ -1277,5 +1338,112 @@ describe('Change Data Capture over CometD', () => {
     } finally {
       emulator.setClock(Date.now());
     }
+  });
+});
+
+describe('control API', () => {
+  const control = async <T>(path: string, method = 'GET', body?: unknown) => {
+    const response = await fetch(`${emulator.url}/_emulator${path}`, {
+      method,
+      headers: body !== undefined ? { 'Content-Type': 'application/json' } : {},
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
+  };
+
+  test('seed a same-second burst, change records, touch, merge and undelete over HTTP', async () => {
+    const seeded = await control<{ contacts: string[] }>('/seed', 'POST', {
+      contacts: 3,
+      from: 90_000,
+      at: '2024-03-01T12:00:00.000+0000',
+      fields: { Department: 'Control' },
+    });
+    assert.equal(seeded.status, 201);
+    const [a, b, c] = seeded.body.contacts;
+    const listed = await control<{ total: number; totalPages: number }>(
+      '/records/Contact?per_page=200',
+    );
+    assert.equal(listed.body.totalPages, Math.ceil(listed.body.total / 200));
+    const mine = await Promise.all(
+      seeded.body.contacts.map(
+        async (id) => (await control<Record<string, unknown>>(`/records/Contact/${id}`)).body,
+      ),
+    );
+    assert.deepEqual(
+      [...new Set(mine.map((r) => r.SystemModstamp))],
+      ['2024-03-01T12:00:00.000+0000'],
+    );
+    assert.equal(
+      (await control(`/records/Contact/${a}`, 'PATCH', { Title: 'Changed in the UI' })).status,
+      204,
+    );
+    const refused = await control<{ errors: { statusCode: string }[] }>(
+      `/records/Contact/${a}`,
+      'PATCH',
+      { LastName: null },
+    );
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.errors[0]!.statusCode, 'REQUIRED_FIELD_MISSING');
+
+    assert.equal((await control(`/records/Contact/${b}/touch`, 'POST')).status, 204);
+    const touched = (await control<Record<string, unknown>>(`/records/Contact/${b}`)).body;
+    assert.notEqual(touched.SystemModstamp, '2024-03-01T12:00:00.000+0000');
+    assert.equal(touched.LastModifiedDate, '2024-03-01T12:00:00.000+0000');
+    const bySystem = await api<QueryPage>(
+      q(
+        "SELECT Id FROM Contact WHERE Department = 'Control' AND SystemModstamp > 2024-03-01T12:00:00Z AND LastModifiedDate = 2024-03-01T12:00:00Z",
+      ),
+    );
+    assert.deepEqual(
+      bySystem.body.records.map((r) => r.Id),
+      [b],
+    );
+
+    assert.equal((await control('/merge', 'POST', { masterId: a, ids: [c] })).status, 204);
+    const loser = (await control<Record<string, unknown>>(`/records/Contact/${c}`)).body;
+    assert.equal(loser.IsDeleted, true);
+    assert.equal(loser.MasterRecordId, a);
+    assert.equal((await control(`/records/Contact/${c}/undelete`, 'POST')).status, 204);
+    const back = (await control<Record<string, unknown>>(`/records/Contact/${c}`)).body;
+    assert.equal(back.IsDeleted, false);
+    assert.equal(back.MasterRecordId, null);
+  });
+
+  test('clock, limits, faults, session expiry and stats over HTTP', async () => {
+    const frozen = await control<{ now: string; frozen: boolean }>('/clock', 'POST', {
+      now: '2024-05-05T05:05:05Z',
+      freeze: true,
+    });
+    assert.deepEqual(frozen.body, { now: '2024-05-05T05:05:05.000+0000', frozen: true });
+    const later = await control<{ now: string }>('/clock', 'POST', { advanceMs: 60_000 });
+    assert.equal(later.body.now, '2024-05-05T05:06:05.000+0000');
+    await control('/clock', 'POST', { now: new Date().toISOString() });
+
+    const limits = await control<{ dailyMax: number; used: number }>('/limits', 'POST', {
+      dailyMax: 15_000,
+      used: 14_999,
+    });
+    assert.deepEqual(limits.body, { dailyMax: 15_000, used: 14_999 });
+    assert.equal((await api('/limits')).status, 200);
+    assert.equal((await api('/limits')).status, 403);
+    await control('/limits', 'POST', { dailyMax: 100_000, used: 0 });
+
+    await control('/faults', 'POST', { status: 500, match: '/sobjects', count: 1 });
+    const failed = await api<Errors>('/sobjects');
+    assert.equal(failed.status, 500);
+    assert.equal(failed.body[0]!.errorCode, 'UNKNOWN_EXCEPTION');
+    assert.equal((await api('/sobjects')).status, 200);
+    assert.equal((await control('/faults', 'DELETE')).status, 204);
+
+    assert.equal((await control('/expire-tokens', 'POST')).status, 204);
+    assert.equal((await api('/sobjects')).status, 401);
+    token = String((await tokenFor({ grant_type: 'client_credentials' })).body.access_token);
+
+    assert.equal((await control('/stats', 'DELETE')).status, 204);
+    await api('/sobjects');
+    const stats = await control<{ total: number; requests: Record<string, number> }>('/stats');
+    assert.equal(stats.body.total, 1);
+    assert.deepEqual(stats.body.requests, { 'GET /sobjects': 1 });
   });
 });

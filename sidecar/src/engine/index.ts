@@ -285,12 +285,19 @@ export class SyncEngine {
     return list;
   }
 
-  /** Sources without their secrets. */
-  /** The connector of a configured source, for routes that ask the source itself (Salesforce's describe). */
-  async connectorFor(slug: string): Promise<Connector> {
-    return this.connectors.get(await this.source(slug));
+  /**
+   * The connector of a configured source of this kind, for routes that ask the source itself
+   * (Salesforce's describe); SourceNotFoundError when there is none.
+   */
+  async connectorFor(slug: string, kind: string): Promise<Connector> {
+    const source = await this.source(slug);
+    if (source.type !== kind) {
+      throw new SourceNotFoundError(`The source "${slug}" is not a ${kind} connection`);
+    }
+    return this.connectors.get(source);
   }
 
+  /** Sources without their secrets. */
   listSources(): Omit<SourceConnection, 'settings'>[] {
     return [...this.sources.values()].map(({ settings: _settings, ...rest }) => rest);
   }

@@ -32,11 +32,10 @@ export function salesforceRouter(deps: SalesforceRoutesDeps): Router {
   router.use('/sources/:source/salesforce', requireApiKey(deps.apiKey));
 
   const connectorOf = async (req: Request): Promise<SalesforceConnector> => {
-    const connector = await deps.engine.connectorFor(String(req.params.source));
+    const slug = String(req.params.source);
+    const connector = await deps.engine.connectorFor(slug, 'salesforce');
     if (!(connector instanceof SalesforceConnector)) {
-      throw new SourceNotFoundError(
-        `The source "${req.params.source}" is not a Salesforce connection`,
-      );
+      throw new SourceNotFoundError(`The source "${slug}" is not a Salesforce connection`);
     }
     return connector;
   };

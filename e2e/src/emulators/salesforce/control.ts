@@ -75,6 +75,10 @@ export function controlRouter(emulator: () => SalesforceEmulator): Router {
     emulator().undelete(String(req.params.id));
     res.status(204).end();
   });
+  control.post('/records/:type/:id/touch', (req, res) => {
+    emulator().touch(String(req.params.id));
+    res.status(204).end();
+  });
   control.post('/records/:type/:id/purge', (req, res) => {
     emulator().org.purge(String(req.params.id));
     res.status(204).end();

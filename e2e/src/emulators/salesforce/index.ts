@@ -72,6 +72,15 @@ export interface SalesforceEmulatorOptions extends SeedOptions {
   genericLoginHost?: string;
   /** Session timeout without use, in seconds (default 7200). */
   sessionSeconds?: number;
+  /**
+   * Concurrent long-running requests allowed (default 25, production orgs; 5 on Developer
+   * Edition): while this many API requests have run for `longRunningMs` (default 20,000)
+   * or more, further API requests are refused with 403 REQUEST_LIMIT_EXCEEDED
+   * "ConcurrentRequests (Concurrent API Requests) Limit exceeded." (Developer Limits and
+   * Allocations, "Concurrent API Request Limits").
+   */
+  concurrentLongRunning?: number;
+  longRunningMs?: number;
   /** CometD timings (long-poll timeout, reconnect window, retention) and CDC-enabled objects. */
   cometd?: Partial<CometdSettings>;
   /** How long a closed Bulk API 2.0 job waits before it is processed (default 50 ms). */
@@ -119,6 +128,8 @@ export interface SalesforceEmulator {
   undelete(id: string): void;
   /** Merges losers (1 or 2) into the master: losers deleted with MasterRecordId. */
   merge(masterId: string, loserIds: string[]): void;
+  /** A system-only change: SystemModstamp moves, LastModifiedDate does not, no event. */
+  touch(id: string): void;
   /** A record as `GET /sobjects/{T}/{id}` shows it (deleted ones too), or undefined. */
   record(id: string): Record<string, unknown> | undefined;
   /** Sets the org clock (ISO string or epoch ms); `freeze` stops it there. */
@@ -195,12 +206,34 @@ export async function startSalesforceEmulator(
     controlRouter(() => self.emulator!),
   );
 
+  // Long-running requests in flight (start times), for the concurrent request limit.
+  const inFlight = new Set<{ started: number }>();
+  const longRunningMs = options.longRunningMs ?? 20_000;
+  const concurrentLongRunning = options.concurrentLongRunning ?? 25;
+
   // Faults and counting apply to everything but the control API.
   app.use((req: Request, res: Response, next: NextFunction) => {
     stats.total++;
     const key = `${req.method} ${routeKey(req.path)}`;
     stats.requests[key] = (stats.requests[key] ?? 0) + 1;
     const api = /^\/services\/data\/v[\d.]+\//.test(req.path);
+    if (api) {
+      const now = Date.now();
+      let long = 0;
+      for (const entry of inFlight) if (now - entry.started >= longRunningMs) long++;
+      if (long >= concurrentLongRunning) {
+        res.setHeader('Sforce-Limit-Info', limits.header());
+        return sfError(
+          res,
+          403,
+          'REQUEST_LIMIT_EXCEEDED',
+          'ConcurrentRequests (Concurrent API Requests) Limit exceeded.',
+        );
+      }
+      const entry = { started: now };
+      inFlight.add(entry);
+      res.on('close', () => inFlight.delete(entry));
+    }
     if (api && req.method !== 'GET' && !/\/composite\/sobjects\/[^/]+$/.test(req.path)) {
       stats.writes++;
     }
@@ -356,6 +389,7 @@ export async function startSalesforceEmulator(
     delete: (id, origin = { api: 'control' }) => org.delete(id, origin),
     undelete: (id) => org.undelete(id, { api: 'control' }),
     merge: (masterId, loserIds) => org.merge(masterId, loserIds, { api: 'control' }),
+    touch: (id) => org.touch(id),
     record: (id) => {
       const record = org.get(id);
       return record ? fullRecord(ctx, record, apiVersion) : undefined;

@@ -78,6 +78,14 @@ export class Clock {
   get isFrozen(): boolean {
     return this.frozen !== null;
   }
+  /** The clock's setting, to put back with restore(). */
+  state(): { offset: number; frozen: number | null } {
+    return { offset: this.offset, frozen: this.frozen };
+  }
+  restore(state: { offset: number; frozen: number | null }): void {
+    this.offset = state.offset;
+    this.frozen = state.frozen;
+  }
 }
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -432,6 +440,17 @@ export class Org extends EventEmitter {
     const losers = loserIds.map((id) => this.requireLive(master.type, id));
     for (const loser of losers) this.prepareDelete(loser.id, origin, master.id).commit();
     this.prepareUpdate(master.type, master.id, {}, origin).commit();
+  }
+
+  /**
+   * A system-only change (a formula or roll-up recalculated after the commit, a sharing
+   * recalculation): SystemModstamp moves, LastModifiedDate does not, and no change event is
+   * published (SystemModstamp is "updated … whenever a user or an automated process" changes
+   * the record; LastModifiedDate only for user changes — Object Reference, "System Fields").
+   */
+  touch(id: string): void {
+    const record = this.requireLive(null, id);
+    record.values.SystemModstamp = this.stamp();
   }
 
   /** Removes deleted records for good (Recycle Bin emptied): gone from queryAll too. */

@@ -129,7 +129,8 @@ export function versionRouter(ctx: Context): Router {
     const now = ctx.org.clock.now();
     const from = minute(start);
     const to = minute(Math.min(end, now));
-    if (to - from < 60000) {
+    // The window must be longer than a minute (checked before seconds are truncated).
+    if (end - start <= 60000 || to <= from) {
       return sfError(
         res,
         400,
@@ -181,6 +182,9 @@ export function versionRouter(ctx: Context): Router {
     const body = req.body as Record<string, unknown> | undefined;
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
       return sfError(res, 400, 'JSON_PARSER_ERROR', 'The request body must be a JSON object');
+    }
+    if (req.params.field === undefined && Object.keys(body).some((k) => k.toLowerCase() === 'id')) {
+      return sfError(res, 400, 'INVALID_FIELD', 'cannot specify Id in an insert call', ['Id']);
     }
     const fault = recordFault(ctx, req);
     if (fault) return recordErrors(res, 400, [fault]);

@@ -2,6 +2,7 @@
 // can address them (`seededContact(seed, i)`).
 import crypto from 'node:crypto';
 
+import { parseDatetime } from './org.js';
 import type { Org } from './org.js';
 
 const FIRST = [
@@ -86,6 +87,11 @@ export interface SeedOptions {
   from?: number;
   /** Emit change events for the seeded records (default false: a data load before tests). */
   events?: boolean;
+  /**
+   * Create every record at this instant (ISO datetime): they all share one CreatedDate and
+   * SystemModstamp, like a same-second burst from a data load.
+   */
+  at?: string;
   /** Extra fields for every seeded record. */
   fields?: Record<string, unknown>;
 }
@@ -99,6 +105,12 @@ export function seedOrg(
   const from = options.from ?? 0;
   const emit = org.emitChanges;
   org.emitChanges = options.events ?? false;
+  const clock = org.clock.state();
+  if (options.at) {
+    const at = parseDatetime(options.at);
+    if (Number.isNaN(at)) throw new Error(`Not a datetime: ${options.at}`);
+    org.clock.set(at, true);
+  }
   try {
     const accounts: string[] = [];
     for (let i = 0; i < (options.accounts ?? 0); i++) {
@@ -140,5 +152,6 @@ export function seedOrg(
     return { contacts, leads, accounts };
   } finally {
     org.emitChanges = emit;
+    org.clock.restore(clock);
   }
 }

@@ -34,7 +34,7 @@ interface Column {
 }
 
 type Node =
-  | { kind: 'cond'; field: Column; operator: string; values: unknown[]; literalTypes: string[] }
+  | { kind: 'cond'; field: Column; operator: string; literals: Literal[] }
   | { kind: 'not'; child: Node }
   | { kind: 'and'; children: Node[] }
   | { kind: 'or'; children: Node[] };
@@ -119,7 +119,9 @@ export function plan(org: Org, soql: string): QueryPlan {
       nullsFirst: o.nulls ? o.nulls === 'FIRST' : !desc,
     };
   });
-  const where = parsed.where ? buildTree(flatten(parsed.where), soql, resolve) : null;
+  const where = parsed.where
+    ? buildTree(flatten(parsed.where), soql, resolve, org.clock.now())
+    : null;
   return { object, columns, count, where, order, limit: parsed.limit, offset: parsed.offset ?? 0 };
 }
 
@@ -167,6 +169,9 @@ function resolveColumn(org: Org, object: ObjectDef, raw: string, soql: string): 
   return { path, relationships };
 }
 
+/** A literal ready to compare: a value, or a range for date literals such as LAST_N_DAYS:7. */
+type Literal = Value | { from: number; to: number };
+
 type Token =
   | { t: '(' }
   | { t: ')' }
@@ -196,7 +201,12 @@ function flatten(where: WhereClause): Token[] {
   return out;
 }
 
-function buildTree(tokens: Token[], soql: string, resolve: (raw: string) => Column): Node {
+function buildTree(
+  tokens: Token[],
+  soql: string,
+  resolve: (raw: string) => Column,
+  now: number,
+): Node {
   let i = 0;
   const expression = (): Node => {
     const terms: Node[] = [unary()];
@@ -235,12 +245,13 @@ function buildTree(tokens: Token[], soql: string, resolve: (raw: string) => Colu
       const types = Array.isArray(c.literalType)
         ? (c.literalType as string[])
         : values.map(() => String(c.literalType ?? 'STRING'));
+      const field = resolve(c.field);
+      const f = field.path[field.path.length - 1]!;
       return {
         kind: 'cond',
-        field: resolve(c.field),
+        field,
         operator: c.operator.toUpperCase(),
-        values,
-        literalTypes: types,
+        literals: values.map((v, n) => literal(f, v, types[n] ?? 'STRING', now)),
       };
     }
     throw new SoqlError('MALFORMED_QUERY', `unexpected token: '${token.t}'`);
@@ -261,8 +272,37 @@ function valueOf(org: Org, record: StoredRecord | undefined, column: Column): Va
   return current.values[column.path[column.path.length - 1]!.name] ?? null;
 }
 
+const DAY = 24 * 60 * 60 * 1000;
+
+/**
+ * Date literals as ranges of the org's days in UTC ("Date Formats and Date Literals"):
+ * TODAY, YESTERDAY, TOMORROW, LAST_N_DAYS:n (today and the n days before), NEXT_N_DAYS:n,
+ * N_DAYS_AGO:n.
+ */
+function dateRange(text: string, now: number): { from: number; to: number } {
+  const today = Math.floor(now / DAY) * DAY;
+  const [name, arg] = text.toUpperCase().split(':');
+  const n = Number(arg ?? 0);
+  switch (name) {
+    case 'TODAY':
+      return { from: today, to: today + DAY };
+    case 'YESTERDAY':
+      return { from: today - DAY, to: today };
+    case 'TOMORROW':
+      return { from: today + DAY, to: today + 2 * DAY };
+    case 'LAST_N_DAYS':
+      return { from: today - n * DAY, to: today + DAY };
+    case 'NEXT_N_DAYS':
+      return { from: today + DAY, to: today + (n + 1) * DAY };
+    case 'N_DAYS_AGO':
+      return { from: today - n * DAY, to: today - (n - 1) * DAY };
+    default:
+      throw new SoqlError('MALFORMED_QUERY', `unexpected token: '${text}'`);
+  }
+}
+
 /** A literal as a comparable value for the field's type. */
-function literal(f: FieldDef, raw: unknown, type: string): Value {
+function literal(f: FieldDef, raw: unknown, type: string, now: number): Literal {
   const text = String(raw);
   if (type === 'NULL') return null;
   if (type === 'BOOLEAN') return text.toUpperCase() === 'TRUE';
@@ -271,6 +311,12 @@ function literal(f: FieldDef, raw: unknown, type: string): Value {
       .replace(/^'|'$/g, '')
       .replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c));
     if (f.type === 'id' || f.type === 'reference') return normalizeId(unquoted) ?? unquoted;
+    if (f.type === 'datetime' || f.type === 'date' || f.type === 'boolean') {
+      throw new SoqlError(
+        'INVALID_FIELD',
+        `value of filter criterion for field '${f.name}' must be of type ${f.type} and should not be enclosed in quotes`,
+      );
+    }
     return unquoted;
   }
   if (type === 'DATETIME') {
@@ -285,6 +331,12 @@ function literal(f: FieldDef, raw: unknown, type: string): Value {
   if (type === 'DATE') {
     if (f.type === 'datetime') return Date.parse(`${text}T00:00:00Z`);
     return text;
+  }
+  if (type === 'DATE_LITERAL' || type === 'DATE_N_LITERAL') {
+    if (f.type !== 'datetime' && f.type !== 'date') {
+      throw new SoqlError('INVALID_FIELD', `${f.name} is not a date or datetime field`);
+    }
+    return dateRange(text, now);
   }
   if (type === 'INTEGER' || type === 'DECIMAL') return Number(text);
   throw new SoqlError('MALFORMED_QUERY', `Unsupported literal: ${text}`);
@@ -315,25 +367,54 @@ function test(org: Org, record: StoredRecord, node: Node): boolean {
   if (node.kind === 'not') return !test(org, record, node.child);
   const f = node.field.path[node.field.path.length - 1]!;
   const value = valueOf(org, record, node.field) ?? null;
-  const literals = node.values.map((v, i) => literal(f, v, node.literalTypes[i] ?? 'STRING'));
-  const equal = (b: Value) =>
-    value === null || b === null ? value === b : compare(value, b, f) === 0;
+  const literals = node.literals;
+  const first = literals[0] ?? null;
+  if (first !== null && typeof first === 'object') {
+    if (value === null) return node.operator === '!=';
+    const at = f.type === 'date' ? Date.parse(`${String(value)}T00:00:00Z`) : Number(value);
+    const within = (l: Literal) =>
+      l !== null && typeof l === 'object' ? at >= l.from && at < l.to : false;
+    switch (node.operator) {
+      case '=':
+        return within(first);
+      case '!=':
+        return !within(first);
+      case 'IN':
+        return literals.some(within);
+      case 'NOT IN':
+        return !literals.some(within);
+      case '<':
+        return at < first.from;
+      case '<=':
+        return at < first.to;
+      case '>':
+        return at >= first.to;
+      case '>=':
+        return at >= first.from;
+      default:
+        throw new SoqlError('MALFORMED_QUERY', `unexpected token: '${node.operator}'`);
+    }
+  }
+  const equal = (l: Literal) => {
+    const b = l as Value;
+    return value === null || b === null ? value === b : compare(value, b, f) === 0;
+  };
   switch (node.operator) {
     case '=':
-      return equal(literals[0]!);
+      return equal(first);
     case '!=':
-      return !equal(literals[0]!);
+      return !equal(first);
     case 'IN':
       return literals.some(equal);
     case 'NOT IN':
       return !literals.some(equal);
     case 'LIKE':
-      return value !== null && like(String(value), String(literals[0]));
+      return value !== null && like(String(value), String(first));
     case '<':
     case '<=':
     case '>':
     case '>=': {
-      const b = literals[0]!;
+      const b = first as Value;
       if (value === null || b === null) return false;
       const c = compare(value, b, f);
       return node.operator === '<'
@@ -364,19 +445,31 @@ export function runQuery(org: Org, soql: string, all: boolean, version: string):
   }
   if (p.order.length) {
     const keys = p.order;
-    rows = [...rows].sort((a, b) => {
-      for (const key of keys) {
+    // Sort keys computed once per row; strings other than ids compare case-insensitively.
+    const keyed = rows.map((r) => ({
+      r,
+      k: keys.map((key) => {
         const f = key.column.path[key.column.path.length - 1]!;
-        const x = valueOf(org, a, key.column) ?? null;
-        const y = valueOf(org, b, key.column) ?? null;
-        if (x === null && y === null) continue;
+        const v = valueOf(org, r, key.column) ?? null;
+        return typeof v === 'string' && f.type !== 'id' && f.type !== 'reference'
+          ? v.toLowerCase()
+          : v;
+      }),
+    }));
+    keyed.sort((a, b) => {
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        const x = a.k[i] ?? null;
+        const y = b.k[i] ?? null;
+        if (x === y) continue;
         if (x === null) return key.nullsFirst ? -1 : 1;
         if (y === null) return key.nullsFirst ? 1 : -1;
-        const c = compare(x, y, f);
-        if (c !== 0) return key.desc ? -c : c;
+        const c = x < y ? -1 : 1;
+        return key.desc ? -c : c;
       }
       return 0;
     });
+    rows = keyed.map((e) => e.r);
   }
   rows = rows.slice(p.offset, p.limit !== undefined ? p.offset + p.limit : undefined);
   if (p.count) return { totalSize: rows.length, records: [] };

@@ -28,7 +28,9 @@
 //   The loser's identity link stays on its WordPress user (disabled); the winner is linked
 //   by the engine's own matching (email), so a link does not jump to another record behind
 //   the admin's back. A record that no longer passes the object map's filter or record type
-//   → deletion, not permanent. Full listings let the engine deprovision users they lack.
+//   → deletion, not permanent. The map's `deletePolicy.pull` decides (`removalOf`): disable
+//   (the above), delete (permanent, when `operations.delete` includes pull) or ignore. Full
+//   listings let the engine deprovision users they lack.
 // API budget: every answer's `Sforce-Limit-Info` (api-usage=N/M); when N ≥ apiBudgetShare ×
 //   M a pull stops before its next query with SourceError `api_budget` (the cursor of the
 //   pages applied is kept; the next run goes on from there).
@@ -282,6 +284,7 @@ export class SalesforceConnector implements Connector {
     };
     const passAt = own.pass ? (own.at ?? startedAt) : startedAt;
     const filter = mapFilter(map);
+    const removal = removalOf(map);
     for (;;) {
       this.checkBudget();
       const soql = buildSelect({
@@ -301,15 +304,16 @@ export class SalesforceConnector implements Connector {
         const deletes: SourceDeletion[] = [];
         const live: SfRecord[] = [];
         for (const record of batch.records) {
-          if (record.IsDeleted === true) deletes.push({ externalId: record.Id, permanent: false });
-          else live.push(record);
+          if (record.IsDeleted === true) {
+            if (removal) deletes.push({ externalId: record.Id, permanent: removal.permanent });
+          } else live.push(record);
         }
         const passing = filter ? await this.passing(describe, filter, live, options) : null;
         const upserts: CanonicalUser[] = [];
         for (const record of live) {
           if (passing && !passing.has(record.Id)) {
             // Left the object map's filter or record type: no longer this source's user.
-            deletes.push({ externalId: record.Id, permanent: false });
+            if (removal) deletes.push({ externalId: record.Id, permanent: removal.permanent });
             continue;
           }
           const user = toCanonicalUser(record, map, describe, this.plan);
@@ -657,6 +661,23 @@ export class SalesforceConnector implements Connector {
         message: `Salesforce refused the filter: ${(error as Error).message}`,
       };
     }
+  }
+}
+
+/**
+ * What a record leaving Salesforce (deleted, merged away, out of the filter) does to its
+ * WordPress user, by the map's `deletePolicy.pull`: `disable` — deprovisioned, link kept
+ * (it may come back); `delete` — gone for good, when `operations.delete` lets pulls delete
+ * (else disabled); `ignore` — nothing (a full listing still deprovisions who it lacks).
+ */
+export function removalOf(map: SalesforceObjectMap): { permanent: boolean } | null {
+  switch (map.deletePolicy.pull) {
+    case 'ignore':
+      return null;
+    case 'delete':
+      return { permanent: map.operations.delete.includes('pull') };
+    default:
+      return { permanent: false };
   }
 }
 

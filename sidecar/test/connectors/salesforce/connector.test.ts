@@ -212,6 +212,43 @@ describe('Salesforce pulls against the emulator', () => {
     assert.ok(next.every((p) => !p.full));
   });
 
+  it('reads a record again when only its SystemModstamp moves (a formula recalculated)', async () => {
+    emulator = await startSalesforceEmulator({ seed: 'touch' });
+    const [a] = seedSpaced(emulator, 3);
+    const connector = connectorFor(emulator);
+    const full = await all(connector.pull(null, plain));
+    emulator.advance(1000);
+    emulator.touch(a!);
+    const next = await all(connector.pull(full.at(-1)!.nextCursor, plain));
+    assert.ok(ids(next).includes(a!));
+  });
+
+  it('catches a change committed late with an earlier SystemModstamp within the overlap window', async () => {
+    emulator = await startSalesforceEmulator({ seed: 'late-commit' });
+    const records = seedSpaced(emulator, 4);
+    const withOverlap = connectorFor(emulator, { overlapMinutes: 5 });
+    const without = connectorFor(emulator, { overlapMinutes: 0 });
+    const [c1, c2] = await Promise.all(
+      [withOverlap, without].map(async (c) => (await all(c.pull(null, plain))).at(-1)!.nextCursor),
+    );
+    emulator.advance(60_000);
+    emulator.update(records[3]!, { Title: 'Seen' });
+    const [p1, p2] = await Promise.all([
+      all(withOverlap.pull(c1!, plain)),
+      all(without.pull(c2!, plain)),
+    ]);
+    // A transaction that began two minutes ago commits now: its SystemModstamp is behind
+    // the watermark both connectors reached.
+    const now = Date.parse(emulator.clock().now);
+    emulator.setClock(now - 120_000);
+    emulator.update(records[0]!, { Title: 'Committed late' });
+    emulator.setClock(now + 1000);
+    const late = await all(withOverlap.pull(p1.at(-1)!.nextCursor, plain));
+    assert.ok(ids(late).includes(records[0]!), 'the overlap re-reads it');
+    const missed = await all(without.pull(p2.at(-1)!.nextCursor, plain));
+    assert.equal(ids(missed).includes(records[0]!), false, 'without overlap it is missed');
+  });
+
   it('reports deletions and undeletions through queryAll', async () => {
     emulator = await startSalesforceEmulator({ seed: 'deletes' });
     const [a, b] = seedSpaced(emulator, 4);
@@ -232,6 +269,41 @@ describe('Salesforce pulls against the emulator', () => {
     assert.ok(back, 'the undeleted record comes back as an upsert');
     assert.equal(back.active, true);
     assert.equal(back.attributes.IsDeleted, undefined, 'no change-stream fields in the user');
+  });
+
+  it('follows the object map delete policy: delete for good, or ignore', async () => {
+    emulator = await startSalesforceEmulator({ seed: 'delete-policy' });
+    const [a, b] = seedSpaced(emulator, 3);
+    const deleting = connectorFor(emulator, {
+      objectMaps: [
+        contactsMap({
+          deletePolicy: { pull: 'delete', push: 'ignore' },
+          operations: { create: ['pull'], update: ['pull'], delete: ['pull'] },
+        }),
+      ],
+    });
+    const ignoring = connectorFor(emulator, {
+      objectMaps: [contactsMap({ deletePolicy: { pull: 'ignore', push: 'ignore' } })],
+    });
+    // `delete` without pulls allowed to delete only disables.
+    const guarded = connectorFor(emulator, {
+      objectMaps: [contactsMap({ deletePolicy: { pull: 'delete', push: 'ignore' } })],
+    });
+    const cursors = await Promise.all(
+      [deleting, ignoring, guarded].map(
+        async (c) => (await all(c.pull(null, plain))).at(-1)!.nextCursor,
+      ),
+    );
+    emulator.advance(1000);
+    emulator.delete(a!);
+    emulator.update(b!, { Title: 'Changed' });
+    const [d, i, g] = await Promise.all(
+      [deleting, ignoring, guarded].map((c, n) => all(c.pull(cursors[n]!, plain))),
+    );
+    assert.deepEqual(deleted(d!), [{ externalId: a, permanent: true }]);
+    assert.deepEqual(deleted(i!), []);
+    assert.ok(ids(i!).includes(b!), 'changes still come');
+    assert.deepEqual(deleted(g!), [{ externalId: a, permanent: false }]);
   });
 
   it('reports a merged loser as deleted and the winner as changed', async () => {
