@@ -1255,6 +1255,8 @@ describe('Change Data Capture over CometD', () => {
       '',
       'UI changes have no origin',
     );
+    assert.equal('Email' in remove!.data.payload, false, 'DELETE carries the header only');
+    assert.equal(events[3]!.data.payload.Email, 'cdc@example.com', 'UNDELETE carries the record');
     assert.ok(events[1]!.data.event.replayId > events[0]!.data.event.replayId);
     const [bye] = await bayeux([{ channel: '/meta/disconnect', clientId }]);
     assert.equal(bye!.successful, true);

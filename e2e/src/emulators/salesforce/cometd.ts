@@ -6,9 +6,10 @@
 // (held until events arrive or the long-poll timeout, 110 s on real orgs), `/meta/unsubscribe`,
 // `/meta/disconnect`. Channels: `/data/ChangeEvents` and `/data/<Object>ChangeEvent`.
 //
-// Every record change of the org becomes an event: CREATE with every non-null field, UPDATE
-// with the changed fields and `changedFields` (LastModifiedDate included), DELETE and UNDELETE
-// with the header only. Compound fields are nested (`Name: {FirstName, LastName}`,
+// Every record change of the org becomes an event ("Change Event Body Fields", JSON change
+// event messages): CREATE with every non-empty field and the system fields, UPDATE with the
+// changed fields and `changedFields` (LastModifiedDate included), DELETE with the header only,
+// UNDELETE with every non-empty field of the original record. Compound fields are nested (`Name: {FirstName, LastName}`,
 // `MailingAddress: {City, …}`) and listed as `Name.LastName` in changedFields; CometD carries
 // no nulledFields/diffFields (those are Pub/Sub API only). `changeOrigin` is
 // `com/salesforce/api/rest/<version>;client=<id>` when the writer sent Sforce-Call-Options,
@@ -182,7 +183,7 @@ export class ChangeLog {
         changeOrigin,
         change.commitTimestamp,
       ),
-      ...(change.changeType === 'CREATE' || change.changeType === 'UPDATE' ? payload : {}),
+      ...(change.changeType === 'DELETE' ? {} : payload),
     });
   }
 

@@ -2,9 +2,9 @@
 // change stream. Writes are validated against the schema (objects.ts) the way the REST API
 // answers them (REST API Developer Guide, "Status Codes and Error Responses"; SOAP API
 // Developer Guide, "StatusCode" for the per-record codes), and every committed write bumps
-// SystemModstamp to the org clock truncated to the second (Salesforce stores datetimes with
-// one-second precision: the REST answers always carry `.000`), so many writes within one
-// second share one SystemModstamp, as they do in a real org during a burst.
+// SystemModstamp to the org clock truncated to the second (system timestamps carry whole
+// seconds: REST answers show them as `….000+0000`), so many writes within one second share
+// one SystemModstamp, as they do in a real org during a burst.
 import { EventEmitter } from 'node:events';
 
 import { standardObjects } from './objects.js';
@@ -411,12 +411,17 @@ export class Org extends EventEmitter {
     });
     delete (record as StoredRecord & { deletedAt?: number }).deletedAt;
     this.index(record, true);
+    const restored = Object.fromEntries(
+      Object.entries(record.values).filter(
+        ([k, v]) => v !== null && k !== 'IsDeleted' && k !== 'SystemModstamp' && k !== 'Id',
+      ),
+    );
     this.change({
       entityName: record.type,
       changeType: 'UNDELETE',
       recordIds: [record.id],
       changedFields: [],
-      values: {},
+      values: restored,
       origin,
       commitTimestamp: this.clock.now(),
     });
