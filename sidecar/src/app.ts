@@ -92,7 +92,13 @@ export function createApp(deps: AppDeps): express.Express {
       engine: deps.engine,
       apiKey: deps.apiKey ?? null,
       logger: deps.logger,
-      replicas: deps.replicas,
+      replicas: {
+        reloaded: async () => {
+          // Connections name push targets too (Salesforce with pushes on).
+          deps.outbound?.pipeline?.nudge(true);
+          await deps.replicas?.reloaded();
+        },
+      },
     });
   }
 

@@ -91,7 +91,10 @@ async function main(): Promise<void> {
     store,
     self: engine.owner,
     logger,
-    reloadSources: () => engine.reloadSources(),
+    reloadSources: () => {
+      outbound.pipeline.nudge(true); // Connections name push targets too.
+      return engine.reloadSources();
+    },
     nudgeOutbound: (reload) => outbound.pipeline.nudge(reload),
   });
   await replicas.listen();

@@ -6,10 +6,11 @@ import type { TokenVerifier } from '../auth/scim-tokens.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/types.js';
 import type { PluginFeed } from '../wordpress/feed.js';
-import type { PeerSettings, SourceConnection } from '../wordpress/types.js';
+import type { SourceConnection } from '../wordpress/types.js';
 import { MicrosoftGraphConnector } from './microsoft-graph/index.js';
 import { SalesforceConnector } from './salesforce/index.js';
-import type { Connector, OutboundTarget } from './types.js';
+import { salesforcePushTarget } from './salesforce/push.js';
+import type { Connector, OutboundTarget, PushTargetSpec } from './types.js';
 import { peerCompanionRouter } from './wordpress-peer/companion.js';
 import { wordpressPeerTarget } from './wordpress-peer/index.js';
 
@@ -37,9 +38,14 @@ export interface PushTargetDeps {
   logger: Logger;
 }
 
-/** The push target of a peer WordPress site. */
-export function createPushTarget(peer: PeerSettings, deps: PushTargetDeps): OutboundTarget {
-  return wordpressPeerTarget({ peer, ...deps });
+/** The push target of a peer WordPress site, or of a connection that receives pushes. */
+export function createPushTarget(target: PushTargetSpec, deps: PushTargetDeps): OutboundTarget {
+  switch (target.kind) {
+    case 'wordpress-peer':
+      return wordpressPeerTarget({ peer: target.peer, ...deps });
+    case 'salesforce':
+      return salesforcePushTarget(target.connection, deps);
+  }
 }
 
 /** The routes push targets' peers call on this site (mounted at /peer/v1). */

@@ -17,6 +17,8 @@ import type {
   AttributeMapping,
   ChangeAction,
   OutboxChange,
+  PeerSettings,
+  SourceConnection,
   SyncConfig,
 } from '../wordpress/types.js';
 
@@ -265,6 +267,15 @@ export interface OutboundTarget {
   /** Pushes every existing user (on demand), skipping those the target already has. */
   fullPush(context: PushContext): Promise<PushProgress>;
 }
+
+/**
+ * What a push target is built from: a peer WordPress site (pushes on), or a connection whose
+ * settings say it receives pushes (Salesforce, `push: true`). The slug names the target's
+ * cursor, lease, outbound states and dead letters.
+ */
+export type PushTargetSpec =
+  | { kind: 'wordpress-peer'; slug: string; name: string; peer: PeerSettings }
+  | { kind: 'salesforce'; slug: string; name: string; connection: SourceConnection };
 
 /** What targets are built from: the pipeline's shared services. */
 export interface TargetDeps {

@@ -1,5 +1,5 @@
 // Outbound delivery, assembled: the plugin's change feed, the pipeline with one worker per
-// target (WordPress peers today), its API for the plugin and the routes peers call.
+// target (WordPress peers, Salesforce connections with pushes on), its API for the plugin and the routes peers call.
 import type { Router } from 'express';
 import type { TokenVerifier } from '../auth/scim-tokens.js';
 import { createPeerRoutes, createPushTarget } from '../connectors/registry.js';
@@ -48,11 +48,11 @@ export function createOutbound(deps: OutboundDeps): Outbound {
     logger,
     settings: deps.settings,
     metrics: outboundMetrics(deps.metrics.registry),
-    targetFactory: (peer) =>
-      createPushTarget(peer, {
+    targetFactory: (target) =>
+      createPushTarget(target, {
         feed,
         store: deps.store,
-        logger: logger.child({ target: peer.slug }),
+        logger: logger.child({ target: target.slug }),
       }),
   });
   return {

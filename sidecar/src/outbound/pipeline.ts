@@ -30,12 +30,13 @@ import { hostname } from 'node:os';
 import type { Logger } from '../logger.js';
 import type { Command, Run, Store } from '../store/types.js';
 import type { PeerSettings, PluginFeed } from './feed.js';
+import type { SourceConnection } from '../wordpress/types.js';
 import type { OutboundMetrics } from './metrics.js';
 import { DEFAULT_OUTBOUND_SETTINGS } from './settings.js';
 import type { OutboundSettings } from './settings.js';
 import { cursorKey, TargetWorker } from './target-worker.js';
 import type { TargetStatus } from './target-worker.js';
-import type { OutboundTarget } from './types.js';
+import type { OutboundTarget, PushTargetSpec } from './types.js';
 
 export type { TargetCounts, TargetPhase, TargetStatus } from './target-worker.js';
 
@@ -43,8 +44,8 @@ export interface PipelineOptions {
   store: Store;
   feed: PluginFeed;
   logger: Logger;
-  /** Builds the target for a peer (tests inject fakes). */
-  targetFactory: (peer: PeerSettings) => OutboundTarget;
+  /** Builds a target (tests inject fakes). */
+  targetFactory: (target: PushTargetSpec) => OutboundTarget;
   settings?: Partial<OutboundSettings>;
   metrics?: OutboundMetrics;
   now?: () => Date;
@@ -56,7 +57,27 @@ export class TargetNotFoundError extends Error {
 
 export const pushSource = (slug: string) => `push:${slug}`;
 
-const fingerprint = (peer: PeerSettings) => JSON.stringify(peer);
+const fingerprint = (target: PushTargetSpec) => JSON.stringify(target);
+
+/**
+ * The targets to deliver to: peers with pushes on (and a SCIM URL and token), and enabled
+ * Salesforce connections whose settings say `push: true`. A slug is one target (peers first).
+ */
+export function pushTargets(
+  peers: PeerSettings[],
+  connections: SourceConnection[],
+): PushTargetSpec[] {
+  const targets: PushTargetSpec[] = peers
+    .filter((peer) => peer.push && peer.scimUrl && peer.token)
+    .map((peer) => ({ kind: 'wordpress-peer', slug: peer.slug, name: peer.name, peer }));
+  for (const connection of connections) {
+    if (connection.type !== 'salesforce' || !connection.enabled) continue;
+    if (connection.settings.push !== true) continue;
+    if (targets.some((target) => target.slug === connection.slug)) continue;
+    targets.push({ kind: 'salesforce', slug: connection.slug, name: connection.name, connection });
+  }
+  return targets;
+}
 
 /** What a dead-letter retry came to. */
 export interface RetryOutcome {
@@ -124,7 +145,7 @@ export class OutboundPipeline {
         return null;
       });
     await this.reload().catch((error: unknown) =>
-      this.logger.warn({ err: error }, 'outbound: could not load peers; retrying later'),
+      this.logger.warn({ err: error }, 'outbound: could not load targets; retrying later'),
     );
     this.timers.push(
       setInterval(() => void this.reloadQuietly(), this.settings.reloadMs),
@@ -168,19 +189,22 @@ export class OutboundPipeline {
 
   private async reloadQuietly(): Promise<void> {
     await this.reload().catch((error: unknown) =>
-      this.logger.warn({ err: error }, 'outbound: could not reload peers'),
+      this.logger.warn({ err: error }, 'outbound: could not reload targets'),
     );
   }
 
-  /** Re-reads the peers: starts, replaces and stops workers to match. */
+  /** Re-reads the peers and connections: starts, replaces and stops workers to match. */
   async reload(): Promise<void> {
     this.reloading ??= Promise.resolve().then(async () => {
       try {
-        const peers = await this.feed.peers();
+        const [peers, connections] = await Promise.all([
+          this.feed.peers(),
+          this.feed.connections(),
+        ]);
         this.loadedAt = Date.now();
         if (this.stopped) return;
-        const wanted = peers.filter((peer) => peer.push && peer.scimUrl && peer.token);
-        const slugs = new Set(wanted.map((peer) => peer.slug));
+        const wanted = pushTargets(peers, connections);
+        const slugs = new Set(wanted.map((target) => target.slug));
         for (const [slug, worker] of this.workers) {
           if (!slugs.has(slug)) {
             this.workers.delete(slug);
@@ -188,32 +212,45 @@ export class OutboundPipeline {
             await worker.stop();
           }
         }
-        for (const peer of wanted) {
-          const existing = this.workers.get(peer.slug);
-          const print = fingerprint(peer);
+        for (const spec of wanted) {
+          const existing = this.workers.get(spec.slug);
+          const print = fingerprint(spec);
+          const build = () => {
+            try {
+              return this.options.targetFactory(spec);
+            } catch (error) {
+              // Settings the target cannot work with: the others go on; fixed, it starts.
+              this.logger.error({ err: error, target: spec.slug }, 'outbound: target not built');
+              return null;
+            }
+          };
           if (existing) {
             if (existing.peerFingerprint !== print) {
+              const target = build();
+              if (!target) continue;
               // Picked up at the next page: the cursor and state stay.
-              existing.target = this.options.targetFactory(peer);
+              existing.target = target;
               existing.peerFingerprint = print;
-              existing.name = peer.name;
-              this.logger.info({ target: peer.slug }, 'outbound: target settings changed');
+              existing.name = spec.name;
+              this.logger.info({ target: spec.slug }, 'outbound: target settings changed');
             }
             existing.wake();
             continue;
           }
+          const target = build();
+          if (!target) continue;
           // A push a previous process was running will not finish: say so (on PostgreSQL only
           // when its heartbeat has stopped, since another replica may be running it).
           const staleMs = this.store.kind === 'sqlite' ? 0 : 60_000;
           await this.store.interruptRuns({
-            source: pushSource(peer.slug),
+            source: pushSource(spec.slug),
             staleBefore: new Date(this.now().getTime() - staleMs).toISOString(),
             error: 'Interrupted: the sidecar stopped during the push',
           });
-          const worker = new TargetWorker(this.options.targetFactory(peer), print, peer.name, this);
-          this.workers.set(peer.slug, worker);
+          const worker = new TargetWorker(target, print, spec.name, this);
+          this.workers.set(spec.slug, worker);
           this.logger.info(
-            { target: peer.slug, kind: worker.target.kind },
+            { target: spec.slug, kind: worker.target.kind },
             'outbound: target added',
           );
           worker.start();
@@ -349,7 +386,7 @@ export class OutboundPipeline {
   private async targetOf(slug: string): Promise<void> {
     if (!this.workers.has(slug)) await this.reload();
     if (!this.workers.has(slug))
-      throw new TargetNotFoundError(`No peer "${slug}" is set up to receive pushes`);
+      throw new TargetNotFoundError(`No target "${slug}" is set up to receive pushes`);
   }
 
   /** Wakes the lease holder of the command's target, on whichever replica it is. */

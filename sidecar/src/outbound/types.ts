@@ -1,5 +1,5 @@
-// The outbound side: WordPress user changes delivered to targets (a peer WordPress site now;
-// Salesforce and Graph write-back later). The pipeline knows nothing about any target beyond
+// The outbound side: WordPress user changes delivered to targets (peer WordPress sites and
+// Salesforce connections now; Graph write-back later). The pipeline knows nothing about any target beyond
 // `OutboundTarget`.
 //
 // Glossary
@@ -24,6 +24,7 @@ export type {
   OutboundTarget,
   PushContext,
   PushProgress,
+  PushTargetSpec,
   TargetDeps,
   TargetDescription,
   UserChange,

@@ -1,8 +1,8 @@
 // The view of the local WordPress that pushes use (the outbound pipeline and push targets),
 // over the plugin's typed client (`plugin.ts`, which checks every answer): the change feed, its ack and
 // per-attribute clock, user snapshots, the sync configuration and the connections holding
-// this site's SCIM tokens (both cached for a few seconds), peers, identity links, audit
-// entries and password hashes.
+// this site's SCIM tokens (both cached for a few seconds), peers and connections (push
+// targets), identity links, audit entries and password hashes.
 import type { UserSnapshot } from './types.js';
 import type {
   AuditEntry,
@@ -10,6 +10,7 @@ import type {
   LinkResult,
   PasswordResult,
   PeerSettings,
+  SourceConnection,
   SyncConfig,
 } from './types.js';
 import { WordPressPlugin } from './plugin.js';
@@ -28,6 +29,11 @@ export class PluginFeed {
 
   constructor(wordpress: WordPressTransport | WordPressPlugin) {
     this.plugin = wordpress instanceof WordPressPlugin ? wordpress : new WordPressPlugin(wordpress);
+  }
+
+  /** The WordPress URL the sidecar talks to. */
+  get baseUrl(): string {
+    return this.plugin.baseUrl;
   }
 
   /** Outbox rows after `after`, oldest first. */
@@ -70,6 +76,11 @@ export class PluginFeed {
   /** Peers with their tokens; [] when the plugin has no peers route (older version). */
   peers(): Promise<PeerSettings[]> {
     return this.plugin.peers();
+  }
+
+  /** Configured connections with their settings and secrets (those that push are targets). */
+  connections(): Promise<SourceConnection[]> {
+    return this.plugin.connections();
   }
 
   /** Connections that hold a SCIM token of this site, i.e. that write to it. */

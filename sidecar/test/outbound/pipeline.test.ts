@@ -309,7 +309,7 @@ describe('outbound pipeline', () => {
     assert.equal(run.processed, 3);
     assert.equal(run.counts.created, 2);
     assert.equal(child.pushes, 1);
-    await assert.rejects(pipeline.requestPush('nobody'), /No peer "nobody"/);
+    await assert.rejects(pipeline.requestPush('nobody'), /No target "nobody"/);
   });
 
   it('follows the peers: a removed one stops, a changed one is rebuilt', async () => {

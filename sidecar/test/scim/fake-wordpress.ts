@@ -1,7 +1,7 @@
 // The plugin's routes as the contract describes them, in memory, at the transport level
 // (the real typed client talks to it): users, groups, config and the batch routes the SCIM
-// store uses, and the outbox feed, ack, clock, peers, tokens, links, audit and password
-// routes pushes use. One WordPress for both, so what a SCIM write does is what the feed
+// store uses, and the outbox feed, ack, clock, peers, connections, tokens, links, audit and
+// password routes pushes use. One WordPress for both, so what a SCIM write does is what the feed
 // serves (the real plugin is exercised by the e2e suite).
 import { createHash } from 'node:crypto';
 import { WordPressError } from '../../src/wordpress/client.js';
@@ -19,6 +19,7 @@ import type {
   GroupSnapshot,
   OutboxChange,
   PeerSettings,
+  SourceConnection,
   SyncConfig,
   UserSnapshot,
 } from '../../src/wordpress/types.js';
@@ -80,6 +81,8 @@ export class FakeWordPress implements WordPressTransport {
   outbox: OutboxChange[] = [];
   acked = 0;
   peerList: PeerSettings[] = [];
+  /** Connections as `GET sidecar/connections` serves them (secrets included). */
+  connectionList: SourceConnection[] = [];
   auditLog: AuditEntry[] = [];
   /** Connections holding a SCIM token of this site (they write to it). */
   inbound = new Set<string>();
@@ -224,6 +227,8 @@ export class FakeWordPress implements WordPressTransport {
       }
       case 'GET /usersync/v1/sidecar/peers':
         return ok(this.peerList);
+      case 'GET /usersync/v1/sidecar/connections':
+        return ok(this.connectionList);
       case 'GET /usersync/v1/sidecar/tokens':
         return ok(
           [...this.inbound].map((connection, i) => ({
