@@ -117,13 +117,14 @@ describe('WordPress users pushed to Salesforce', () => {
 
   test('"Push now" brings a Contact edited in Salesforce back to the WordPress values', async () => {
     emulator.update(contactId, { FirstName: 'Edited in Salesforce' });
-    const answer = await request<{ state: string; status: string | null }>(
-      `${stack.sidecar.url}/api/v1/targets/${SLUG}/users/${adaId}/push?wait=20000`,
-      { method: 'POST', bearer: stack.sidecar.apiKey },
+    // The profile's Push now: the plugin relays to the sidecar and waits for the delivery.
+    const answer = await request<{ outcome: string; connection: string; message: string }>(
+      restUrl(stack, `usersync/v1/users/${adaId}/push`),
+      { method: 'POST', basic: asAdmin(stack), body: { target: SLUG } },
     );
     assert.equal(answer.status, 200, answer.text);
-    assert.equal(answer.body.state, 'succeeded', answer.text);
-    assert.equal(answer.body.status, 'updated');
+    assert.equal(answer.body.outcome, 'synced', answer.text);
+    assert.match(answer.body.message, /: updated\.$/);
     assert.equal(emulator.record(contactId)!.FirstName, 'Augusta');
   });
 

@@ -45,7 +45,8 @@ class User_Refresh {
 	}
 
 	/**
-	 * Peers this site pushes its users to (slug ⇒ name): where "Push now" can send a user.
+	 * Where this site pushes its users (slug ⇒ name), so where "Push now" can send a user:
+	 * peers that receive pushes and enabled Salesforce connections with push on.
 	 *
 	 * @return array<string, string>
 	 */
@@ -54,6 +55,11 @@ class User_Refresh {
 		foreach ( ( new Peers() )->stored() as $slug => $peer ) {
 			if ( Peers::pushes( $peer ) ) {
 				$targets[ (string) $slug ] = (string) ( $peer['name'] ?? $slug );
+			}
+		}
+		foreach ( ( new Connections() )->all() as $slug => $connection ) {
+			if ( 'salesforce' === ( $connection['type'] ?? '' ) && ! empty( $connection['enabled'] ) && ! empty( $connection['settings']['push'] ) ) {
+				$targets[ (string) $slug ] = (string) ( $connection['name'] ?? $slug );
 			}
 		}
 		return $targets;
@@ -216,10 +222,10 @@ class User_Refresh {
 	}
 
 	/**
-	 * Delivers a user's current state to a peer now.
+	 * Delivers a user's current state to a push target (a peer, or Salesforce) now.
 	 *
 	 * @param int    $user_id User.
-	 * @param string $target  Peer slug.
+	 * @param string $target  Target slug.
 	 * @return array{outcome: string, connection: ?string, message: ?string}|WP_Error
 	 */
 	public function push( int $user_id, string $target ) {
@@ -228,17 +234,17 @@ class User_Refresh {
 		}
 		$targets = self::push_targets();
 		if ( ! isset( $targets[ $target ] ) ) {
-			return new WP_Error( 'usersync_target_not_found', __( 'No peer with this slug receives pushes from this site.', 'usersync' ), array( 'status' => 404 ) );
+			return new WP_Error( 'usersync_target_not_found', __( 'No peer or Salesforce connection with this slug receives pushes from this site.', 'usersync' ), array( 'status' => 404 ) );
 		}
 		return $this->push_outcome( $user_id, $target, $targets[ $target ] );
 	}
 
 	/**
-	 * Pushes one user to one peer and says how it went.
+	 * Pushes one user to one target and says how it went.
 	 *
 	 * @param int    $user_id User.
-	 * @param string $slug    Peer slug.
-	 * @param string $name    Peer name.
+	 * @param string $slug    Target slug.
+	 * @param string $name    Target name.
 	 * @return array{outcome: string, connection: ?string, message: ?string}
 	 */
 	private function push_outcome( int $user_id, string $slug, string $name ): array {
@@ -249,30 +255,30 @@ class User_Refresh {
 			30
 		);
 		if ( is_wp_error( $answer ) ) {
-			/* translators: 1: peer name, 2: error message */
+			/* translators: 1: target name, 2: error message */
 			return self::outcome( 'failed', $slug, sprintf( __( '%1$s: %2$s', 'usersync' ), $name, $answer->get_error_message() ) );
 		}
 		$data  = $answer instanceof WP_REST_Response ? (array) $answer->get_data() : array();
 		$state = (string) ( $data['state'] ?? '' );
 		if ( 'failed' === $state ) {
-			/* translators: 1: peer name, 2: error message */
+			/* translators: 1: target name, 2: error message */
 			return self::outcome( 'failed', $slug, sprintf( __( '%1$s: %2$s', 'usersync' ), $name, (string) ( $data['error'] ?? __( 'the push failed', 'usersync' ) ) ) );
 		}
 		if ( 'succeeded' !== $state ) {
-			/* translators: %s: peer name */
+			/* translators: %s: target name */
 			return self::outcome( 'synced', $slug, sprintf( __( '%s: the push is queued and will be delivered shortly.', 'usersync' ), $name ) );
 		}
 		$status   = (string) ( $data['status'] ?? '' );
 		$messages = array(
-			/* translators: %s: peer name */
-			'created'   => __( '%s: created on the peer.', 'usersync' ),
-			/* translators: %s: peer name */
-			'updated'   => __( '%s: updated on the peer.', 'usersync' ),
-			/* translators: %s: peer name */
+			/* translators: %s: target name */
+			'created'   => __( '%s: created.', 'usersync' ),
+			/* translators: %s: target name */
+			'updated'   => __( '%s: updated.', 'usersync' ),
+			/* translators: %s: target name */
 			'unchanged' => __( '%s: already up to date.', 'usersync' ),
-			/* translators: %s: peer name */
-			'deleted'   => __( '%s: removed from the peer.', 'usersync' ),
-			/* translators: %s: peer name */
+			/* translators: %s: target name */
+			'deleted'   => __( '%s: removed.', 'usersync' ),
+			/* translators: %s: target name */
 			'excluded'  => __( '%s: not sent (administrators and excluded users stay on this site).', 'usersync' ),
 		);
 		if ( 'excluded' === $status ) {

@@ -1,11 +1,12 @@
-// The Salesforce card of the Connections tab in a real browser: the admin adds a connection
-// with the JWT bearer flow (only that flow's fields shown), a field map row of their own and
-// a filter; WordPress stores it with the key encrypted and write-only, and the card lists it.
-// Editing it shows the key as stored, keeps it on save, and a refused WordPress field (a
-// capability meta key) is shown next to its row with nothing saved.
+// The Salesforce card of the Connections tab in a real browser, against the emulated org: the
+// admin adds a connection with the JWT bearer flow (only that flow's fields shown), a field
+// map row of their own and a filter; WordPress stores it with the key encrypted and
+// write-only, and the card lists it. Editing it shows the key as stored and the org's own
+// Contact fields to choose from (read through the plugin's relay and the sidecar's describe),
+// flags a required Salesforce field nothing fills, keeps the key on save, and a refused
+// WordPress field (a capability meta key) is shown next to its row with nothing saved.
 // Screenshot: e2e/artifacts/salesforce-connection.png.
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import { after, before, test } from 'node:test';
 
 import type { Browser, Page } from 'playwright-core';
@@ -13,24 +14,25 @@ import type { Browser, Page } from 'playwright-core';
 import { adminPage, launchBrowser, screenshot } from '../../src/browser.js';
 import { asAdmin, asService, restUrl } from '../../src/helpers.js';
 import { request, startStack, type Stack } from '../../src/stack/index.js';
+import { startSalesforceEmulator } from '../../src/emulators/salesforce/index.js';
+import type { SalesforceEmulator } from '../../src/emulators/salesforce/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are checked field by field
 type Json = any;
 
 let stack: Stack;
+let org: SalesforceEmulator;
 let browser: Browser;
 let page: Page;
 let pageErrors: string[];
 const failedResponses: string[] = [];
 
-const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-const PEM = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-
 before(
   async () => {
-    [stack, browser] = await Promise.all([
+    [stack, browser, org] = await Promise.all([
       startStack({ name: 'salesforce-browser' }),
       launchBrowser(),
+      startSalesforceEmulator({ contacts: 5 }),
     ]);
     ({ page, errors: pageErrors } = await adminPage(browser, stack.wordpress));
     page.on('response', (response) => {
@@ -43,6 +45,7 @@ before(
 after(async () => {
   await browser?.close();
   await stack?.stop();
+  await org?.close();
 });
 
 const card = () =>
@@ -63,14 +66,12 @@ test('the admin adds a JWT bearer connection with a field map; WordPress stores 
   await card().getByRole('button', { name: 'Add a Salesforce connection' }).click();
   const form = card().getByRole('region', { name: 'New Salesforce connection' });
   await form.getByRole('textbox', { name: 'Name', exact: true }).fill('Acme Salesforce');
-  await form
-    .getByRole('textbox', { name: 'Login or My Domain URL' })
-    .fill('https://login.salesforce.com');
+  await form.getByRole('textbox', { name: 'Login or My Domain URL' }).fill(org.url);
   await form.getByRole('combobox', { name: 'Sign-in flow' }).selectOption('jwt');
   assert.equal(await form.getByLabel('Consumer secret').count(), 0, 'no secret for JWT bearer');
-  await form.getByRole('textbox', { name: 'Consumer key' }).fill('3MVG9acmeKey');
-  await form.getByRole('textbox', { name: 'Username' }).fill('integration@acme.com');
-  await form.getByLabel('Private key (PEM)').fill(PEM);
+  await form.getByRole('textbox', { name: 'Consumer key' }).fill(org.clientId);
+  await form.getByRole('textbox', { name: 'Username' }).fill(org.username);
+  await form.getByLabel('Private key (PEM)').fill(org.privateKeyPem);
   await form.getByRole('textbox', { name: 'Filter' }).fill("LeadSource = 'Web'");
   await form.getByRole('button', { name: 'Add a field' }).click();
   await form.getByRole('combobox', { name: 'WordPress field, row 4' }).fill('meta:phone');
@@ -84,15 +85,19 @@ test('the admin adds a JWT bearer connection with a field map; WordPress stores 
 
   const section = card().getByRole('region', { name: 'Acme Salesforce' });
   const text = await section.innerText();
-  assert.match(text, /https:\/\/login\.salesforce\.com/);
+  assert.ok(text.includes(org.url), text);
   assert.match(text, /JWT bearer/);
   assert.match(text, /Contact \(4 fields mapped\)/);
   assert.equal((await page.content()).includes('PRIVATE KEY'), false, 'the key is not on the page');
 
   const connection = await stored();
   assert.equal(connection.settings.flow, 'jwt');
-  assert.equal(connection.settings.username, 'integration@acme.com');
-  assert.equal(connection.settings.privateKey.trim(), PEM.trim(), 'the key, line breaks and all');
+  assert.equal(connection.settings.username, org.username);
+  assert.equal(
+    connection.settings.privateKey.trim(),
+    org.privateKeyPem.trim(),
+    'the key, line breaks and all',
+  );
   const map = connection.settings.objectMaps[0];
   assert.equal(map.filter, "LeadSource = 'Web'");
   assert.deepEqual(
@@ -114,7 +119,19 @@ test('editing keeps the stored key; a capability meta key is refused next to its
   const section = card().getByRole('region', { name: 'Acme Salesforce' });
   await section.getByRole('button', { name: 'Edit connection “Acme Salesforce”' }).click();
   await section.getByText('Stored. It is kept encrypted and never shown.').waitFor();
-  await section.getByText(/The org’s objects could not be read/).waitFor();
+  // The org's own Contact fields, from its describe: a picker, required ones starred.
+  const sf = section.getByRole('combobox', { name: 'Salesforce field, row 4' });
+  await sf.locator('option[value="MobilePhone"]').waitFor({ state: 'attached' });
+  assert.equal(await sf.inputValue(), 'Phone');
+  assert.ok(
+    (await sf.locator('option').allInnerTexts()).some((t) => /\(LastName\) \*$/.test(t)),
+    'LastName is required on create',
+  );
+  // Taking LastName's only outbound row away leaves a required field unfilled: flagged.
+  const lastNameDirection = section.getByRole('combobox', { name: 'Direction, row 3' });
+  await lastNameDirection.selectOption('inbound');
+  await section.getByText(/Salesforce needs these fields to create a record/).waitFor();
+  await lastNameDirection.selectOption('both');
 
   const wp = section.getByRole('combobox', { name: 'WordPress field, row 4' });
   await wp.fill('meta:wp_capabilities');
@@ -133,17 +150,14 @@ test('editing keeps the stored key; a capability meta key is refused next to its
   const connection = await stored();
   assert.equal(connection.name, 'Acme production');
   assert.equal(connection.settings.objectMaps[0].fields[3].wp, 'meta:mobile');
-  assert.equal(connection.settings.privateKey.trim(), PEM.trim(), 'the key is kept');
+  assert.equal(connection.settings.privateKey.trim(), org.privateKeyPem.trim(), 'the key is kept');
 
-  // Only the org's objects relay may fail here: this stack has no Salesforce org. The form
-  // said so and offered typed field names instead.
+  // The refused save answered 400; nothing else failed.
   assert.deepEqual(
-    failedResponses.filter((line) => !/\/salesforce\/objects/.test(line)),
+    failedResponses.filter((line) => !/^400 .*\/usersync\/v1\/connections\//.test(line)),
     [],
     'no other request failed',
   );
-  const failedLoads = failedResponses.length;
   const unexpected = pageErrors.filter((error) => !/Failed to load resource/.test(error));
   assert.deepEqual(unexpected, []);
-  assert.equal(pageErrors.length - unexpected.length, failedLoads, 'each failed load is the relay');
 });

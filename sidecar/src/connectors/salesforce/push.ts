@@ -8,6 +8,7 @@ import type { SourceConnection } from '../../wordpress/types.js';
 import { SalesforceClient } from './client.js';
 import { parseSalesforceSettings } from './settings.js';
 import { SalesforceTarget, siteKeyOf } from './target.js';
+import { recordApiUsage } from './usage.js';
 
 export interface SalesforcePushDeps {
   feed: PluginFeed;
@@ -32,7 +33,11 @@ export function salesforcePushTarget(
   deps: SalesforcePushDeps,
 ): SalesforceTarget {
   const settings = parseSalesforceSettings(connection.settings);
-  const client = new SalesforceClient(settings, { logger: deps.logger });
+  // Pushes count toward the connection's API budget (and its gauges) like its pulls.
+  const client = new SalesforceClient(settings, {
+    logger: deps.logger,
+    onUsage: (usage) => recordApiUsage(connection.slug, usage),
+  });
   return new SalesforceTarget({
     connection,
     settings: {
