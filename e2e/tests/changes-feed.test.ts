@@ -493,7 +493,7 @@ describe('routes of the outbound side', () => {
     const ids = await wpEval<number[]>(
       stack,
       `$ids = array();
-       for ( $i = 0; $i < 90; $i++ ) {
+       for ( $i = 0; $i < 500; $i++ ) {
          $ids[] = wp_insert_user( array( 'user_login' => "link-race-$i", 'user_email' => "link-race-$i@example.com", 'user_pass' => wp_generate_password( 12 ) ) );
        }
        echo wp_json_encode( $ids );`,
@@ -516,11 +516,11 @@ describe('routes of the outbound side', () => {
          sort( $index );
          echo wp_json_encode( array( 'meta' => $meta, 'index' => $index ) );`,
       );
-    // A links the first 60 users, B the last 60: the middle 30 are in both requests.
-    const a = ids.slice(0, 60);
-    const b = ids.slice(30);
-    const both = new Set(ids.slice(30, 60));
-    for (let round = 0; round < 3; round++) {
+    // A links the first 300 users, B the last 300: the middle 100 are in both requests.
+    const a = ids.slice(0, 300);
+    const b = ids.slice(200);
+    const both = new Set(ids.slice(200, 300));
+    for (let round = 0; round < 2; round++) {
       // The same external ids in both requests: one of them links, the other finds it done.
       const same = `race-same-${round}`;
       const [first, second] = await Promise.all([
@@ -580,7 +580,7 @@ describe('routes of the outbound side', () => {
       const claim = `race-claim-${round}`;
       const [p, q] = await Promise.all([
         post(claim, [{ userId: ids[round]!, externalId: 'shared' }]),
-        post(claim, [{ userId: ids[89 - round]!, externalId: 'shared' }]),
+        post(claim, [{ userId: ids[499 - round]!, externalId: 'shared' }]),
       ]);
       const claims = [p.body.results[0]!, q.body.results[0]!];
       assert.deepEqual(
@@ -594,5 +594,18 @@ describe('routes of the outbound side', () => {
         index: [`${owner}:shared`],
       });
     }
+
+    // A request of the most links it may carry (500 users, 500 external ids to claim).
+    const full = await post(
+      'race-full',
+      ids.map((id) => ({ userId: id, externalId: `full-${id}` })),
+    );
+    assert.equal(full.status, 200, full.text);
+    assert.ok(
+      full.body.results.every((r) => r.ok && r.status === 'linked'),
+      full.text,
+    );
+    const all = ids.map((id) => `${id}:full-${id}`).sort();
+    assert.deepEqual(await stored('race-full'), { meta: all, index: all });
   });
 });

@@ -108,15 +108,15 @@ class Sidecar_Links_Controller extends Controller {
 		$ids        = array_values( array_unique( array_map( static fn( array $link ): int => (int) $link['userId'], $links ) ) );
 		$wanted     = array_values( array_unique( array_filter( array_map( static fn( array $link ) => $link['externalId'], $links ), static fn( $v ): bool => is_string( $v ) && '' !== $v ) ) );
 
-		// The users' locks (those the user writer holds while it writes a user) and the claims
-		// on the external ids: a concurrent write of the same users or ids waits, then this one
-		// reads what it committed. Sorted, so two requests take their common locks in the same
-		// order.
-		$keys = array_merge(
-			array_map( static fn( int $id ): string => 'user:' . $id, $ids ),
-			array_map( static fn( string $external ): string => 'link:' . $connection . ':' . $external, $wanted )
-		);
-		sort( $keys );
+		// The users' locks (those the user writer holds while it writes a user), then the claims
+		// on the external ids (those it takes when it links one): a concurrent write of the same
+		// users or ids waits, then this one reads what it committed. Each kind sorted, users
+		// first as the writer does, so two requests take their common locks in the same order.
+		$users  = array_map( static fn( int $id ): string => 'user:' . $id, $ids );
+		$claims = array_map( static fn( string $external ): string => 'link:' . $connection . ':' . $external, $wanted );
+		sort( $users );
+		sort( $claims );
+		$keys = array_merge( $users, $claims );
 
 		$results = array();
 		try {
