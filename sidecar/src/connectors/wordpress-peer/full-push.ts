@@ -23,7 +23,7 @@ import type { Delivered, PeerTargetDeps } from './types.js';
 const BULK_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
 const PUSH_PAGE = 500;
 const BULK_SIZE = 100;
-const BULK_IN_FLIGHT = 2;
+const BULK_IN_FLIGHT = 3;
 const UPDATE_CONCURRENCY = 4;
 
 /** What the full push uses of its target. */
