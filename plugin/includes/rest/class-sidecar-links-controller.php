@@ -165,7 +165,7 @@ class Sidecar_Links_Controller extends Controller {
 		$exists = array_flip( array_map( 'intval', $wpdb->get_col( "SELECT ID FROM {$wpdb->users} WHERE ID IN ($in)" ) ) );
 		// Each user's link as stored (several rows of the key count as a link to rewrite).
 		$stored = array();
-		foreach ( (array) $wpdb->get_results( $wpdb->prepare( "SELECT user_id, meta_value FROM {$wpdb->usermeta} WHERE meta_key = %s AND user_id IN ($in)", $key ) ) as $row ) {
+		foreach ( (array) $wpdb->get_results( $wpdb->prepare( "SELECT user_id, meta_value FROM {$wpdb->usermeta} WHERE meta_key = %s AND user_id IN ($in) ORDER BY umeta_id", $key ) ) as $row ) {
 			$stored[ (int) $row->user_id ][] = (string) $row->meta_value;
 		}
 		$current = array_map( static fn( array $values ): ?string => 1 === count( $values ) ? $values[0] : null, $stored );
