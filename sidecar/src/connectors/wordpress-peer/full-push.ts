@@ -56,8 +56,9 @@ export class FullPush {
    *
    * Three stages overlap. One window of BULK_IN_FLIGHT /Bulk requests serves the whole push
    * and is fed across page boundaries, so it never drains while a page ends; the next page is
-   * listed and planned while the window works; pages complete in order (roles, passwords,
-   * states and links recorded, then progress saved), each once all its creates are answered.
+   * listed and planned while the window works; pages complete in order (roles and password
+   * hashes sent while the links are recorded, states saved once the roles are sent, then
+   * progress saved), each once all its creates are answered.
    * At most two pages' creates wait for the window. After a failure nothing more is sent, the
    * pages before it are still recorded, and the push ends once every request has settled.
    */
