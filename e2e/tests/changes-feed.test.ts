@@ -488,4 +488,124 @@ describe('routes of the outbound side', () => {
     const found = await audit(stack, { action: 'conflict' });
     assert.ok(found.some((e) => e.actor === 'sidecar' && e.error === 'kept "X"' && e.userId === a));
   });
+
+  test('two link requests at once for overlapping users: every link is stored once, none is lost', async () => {
+    const ids = await wpEval<number[]>(
+      stack,
+      `$ids = array();
+       for ( $i = 0; $i < 500; $i++ ) {
+         $ids[] = wp_insert_user( array( 'user_login' => "link-race-$i", 'user_email' => "link-race-$i@example.com", 'user_pass' => wp_generate_password( 12 ) ) );
+       }
+       echo wp_json_encode( $ids );`,
+    );
+    type Result = { userId: number; ok: boolean; status?: string; error?: { status: number } };
+    const post = (connection: string, links: { userId: number; externalId: string }[]) =>
+      request<{ results: Result[] }>(restUrl(stack, 'usersync/v1/sidecar/links'), {
+        basic: asService(stack),
+        method: 'POST',
+        body: { connection, links },
+      });
+    /** The link meta rows and the index rows of a connection, as "user:external id". */
+    const stored = (connection: string) =>
+      wpEval<{ meta: string[]; index: string[] }>(
+        stack,
+        `global $wpdb;
+         $meta  = $wpdb->get_col( $wpdb->prepare( "SELECT CONCAT(user_id, ':', meta_value) FROM {$wpdb->usermeta} WHERE meta_key = %s ORDER BY umeta_id", 'usersync_link_${connection}' ) );
+         $index = $wpdb->get_col( $wpdb->prepare( "SELECT CONCAT(user_id, ':', external_id) FROM " . \\UserSync\\Links::table() . " WHERE connection = %s", '${connection}' ) );
+         sort( $meta );
+         sort( $index );
+         echo wp_json_encode( array( 'meta' => $meta, 'index' => $index ) );`,
+      );
+    // A links the first 300 users, B the last 300: the middle 100 are in both requests.
+    const a = ids.slice(0, 300);
+    const b = ids.slice(200);
+    const both = new Set(ids.slice(200, 300));
+    for (let round = 0; round < 2; round++) {
+      // The same external ids in both requests: one of them links, the other finds it done.
+      const same = `race-same-${round}`;
+      const [first, second] = await Promise.all([
+        post(
+          same,
+          a.map((id) => ({ userId: id, externalId: `ext-${id}` })),
+        ),
+        post(
+          same,
+          b.map((id) => ({ userId: id, externalId: `ext-${id}` })),
+        ),
+      ]);
+      assert.equal(first.status, 200, first.text);
+      assert.equal(second.status, 200, second.text);
+      const results = [...first.body.results, ...second.body.results];
+      assert.ok(
+        results.every((r) => r.ok),
+        JSON.stringify(results.filter((r) => !r.ok)),
+      );
+      for (const id of both) {
+        const statuses = results
+          .filter((r) => r.userId === id)
+          .map((r) => r.status)
+          .sort();
+        assert.deepEqual(statuses, ['linked', 'unchanged'], `user ${id} is linked once`);
+      }
+      const expected = ids.map((id) => `${id}:ext-${id}`).sort();
+      assert.deepEqual(await stored(same), { meta: expected, index: expected });
+
+      // Other external ids for the users in both: one request's link stays, in meta and index.
+      const other = `race-other-${round}`;
+      const [x, y] = await Promise.all([
+        post(
+          other,
+          a.map((id) => ({ userId: id, externalId: `a-${id}` })),
+        ),
+        post(
+          other,
+          b.map((id) => ({ userId: id, externalId: `b-${id}` })),
+        ),
+      ]);
+      assert.equal(x.status, 200, x.text);
+      assert.equal(y.status, 200, y.text);
+      assert.ok([...x.body.results, ...y.body.results].every((r) => r.ok && r.status === 'linked'));
+      const rows = await stored(other);
+      assert.equal(rows.meta.length, ids.length, `one link per user: ${rows.meta.join(' ')}`);
+      assert.deepEqual(rows.index, rows.meta, 'the index holds what the meta holds');
+      const value = new Map(rows.meta.map((row) => row.split(':') as [string, string]));
+      for (const id of ids) {
+        const allowed = both.has(id)
+          ? [`a-${id}`, `b-${id}`]
+          : [a.includes(id) ? `a-${id}` : `b-${id}`];
+        assert.ok(allowed.includes(value.get(String(id))!), `user ${id}: ${value.get(String(id))}`);
+      }
+
+      // Two users claiming one external id at once: one holds it, the other is refused.
+      const claim = `race-claim-${round}`;
+      const [p, q] = await Promise.all([
+        post(claim, [{ userId: ids[round]!, externalId: 'shared' }]),
+        post(claim, [{ userId: ids[499 - round]!, externalId: 'shared' }]),
+      ]);
+      const claims = [p.body.results[0]!, q.body.results[0]!];
+      assert.deepEqual(
+        claims.map((r) => (r.ok ? r.status : r.error?.status)).sort(),
+        [409, 'linked'].sort(),
+        JSON.stringify(claims),
+      );
+      const owner = claims.find((r) => r.ok)!.userId;
+      assert.deepEqual(await stored(claim), {
+        meta: [`${owner}:shared`],
+        index: [`${owner}:shared`],
+      });
+    }
+
+    // A request of the most links it may carry (500 users, 500 external ids to claim).
+    const full = await post(
+      'race-full',
+      ids.map((id) => ({ userId: id, externalId: `full-${id}` })),
+    );
+    assert.equal(full.status, 200, full.text);
+    assert.ok(
+      full.body.results.every((r) => r.ok && r.status === 'linked'),
+      full.text,
+    );
+    const all = ids.map((id) => `${id}:full-${id}`).sort();
+    assert.deepEqual(await stored('race-full'), { meta: all, index: all });
+  });
 });

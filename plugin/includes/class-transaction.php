@@ -28,6 +28,9 @@ class Transaction {
 	/** Error code of a write the database refused for a deadlock or a lock wait timeout. */
 	public const DEADLOCK = 'usersync_deadlock';
 
+	/** Named locks taken (or released) by one statement. */
+	private const LOCKS_PER_STATEMENT = 50;
+
 	/**
 	 * Whether a transaction is open.
 	 *
@@ -147,7 +150,7 @@ class Transaction {
 	}
 
 	/**
-	 * Takes named locks, all or none.
+	 * Takes named locks, all or none, in the order given.
 	 *
 	 * @param string[] $keys Values to lock.
 	 * @return string[] Lock names taken.
@@ -160,12 +163,18 @@ class Transaction {
 			return array();
 		}
 		$names = array_map( static fn( string $key ): string => 'usersync:' . md5( $wpdb->prefix . strtolower( $key ) ), $keys );
-		$sql   = 'SELECT ' . implode( ' + ', array_map( static fn( string $name ): string => $wpdb->prepare( 'COALESCE(GET_LOCK(%s, 10), 0)', $name ), $names ) );
-		// phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared, WordPress.DB.DirectDatabaseQuery
-		$granted = (int) $wpdb->get_var( $sql );
-		if ( count( $names ) !== $granted ) {
-			self::release( $names );
-			throw new Operation_Error( 503, 'usersync_busy', __( 'Another request is writing the same user; try again.', 'usersync' ) );
+		$taken = array();
+		// A statement per LOCKS_PER_STATEMENT locks: one expression of hundreds of them
+		// overruns the database thread's stack.
+		foreach ( array_chunk( $names, self::LOCKS_PER_STATEMENT ) as $chunk ) {
+			$sql = 'SELECT ' . implode( ' + ', array_map( static fn( string $name ): string => $wpdb->prepare( 'COALESCE(GET_LOCK(%s, 10), 0)', $name ), $chunk ) );
+			// phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared, WordPress.DB.DirectDatabaseQuery
+			$granted = (int) $wpdb->get_var( $sql );
+			$taken   = array_merge( $taken, $chunk );
+			if ( count( $chunk ) !== $granted ) {
+				self::release( $taken );
+				throw new Operation_Error( 503, 'usersync_busy', __( 'Another request is writing the same user; try again.', 'usersync' ) );
+			}
 		}
 		return $names;
 	}
@@ -177,12 +186,11 @@ class Transaction {
 	 */
 	private static function release( array $names ): void {
 		global $wpdb;
-		if ( ! $names ) {
-			return;
+		foreach ( array_chunk( $names, self::LOCKS_PER_STATEMENT ) as $chunk ) {
+			$sql = 'SELECT ' . implode( ', ', array_map( static fn( string $name ): string => $wpdb->prepare( 'RELEASE_LOCK(%s)', $name ), $chunk ) );
+			// phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared, WordPress.DB.DirectDatabaseQuery
+			$wpdb->query( $sql );
 		}
-		$sql = 'SELECT ' . implode( ', ', array_map( static fn( string $name ): string => $wpdb->prepare( 'RELEASE_LOCK(%s)', $name ), $names ) );
-		// phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared, WordPress.DB.DirectDatabaseQuery
-		$wpdb->query( $sql );
 	}
 
 	/**

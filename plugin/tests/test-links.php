@@ -183,3 +183,55 @@ check(
 		same( null, Links::owner( $connection, 'x-1' ), 'the id is free for the retry' );
 	}
 );
+
+check(
+	'links route: one request links, relinks and unlinks; the meta, its cache and the index agree; an id goes to one user',
+	static function (): void {
+		$service    = make_user( 'usersync_service' );
+		$connection = connection();
+		$key        = Connection::link_key( $connection );
+		$a          = make_user( 'subscriber' );
+		$b          = make_user( 'subscriber' );
+		$c          = make_user( 'subscriber' );
+		$post       = static fn( array $links ): array => rest( $service, 'POST', '/sidecar/links', array( 'connection' => $connection, 'links' => $links ) );
+		$statuses   = static fn( array $answer ): array => array_map( static fn( array $r ) => $r['ok'] ? $r['status'] : $r['error']['status'], $answer['data']['results'] );
+
+		// Warm the meta cache: the route must not leave a stale copy behind.
+		same( '', get_user_meta( $a, $key, true ), 'no link yet' );
+		$first = $post(
+			array(
+				array( 'userId' => $a, 'externalId' => 'p-1' ),
+				array( 'userId' => $b, 'externalId' => 'p-1' ),
+				array( 'userId' => $c, 'externalId' => 'p-3' ),
+				array( 'userId' => 999999999, 'externalId' => 'p-9' ),
+			)
+		);
+		same( 200, $first['status'], 'links status' );
+		same( array( 'linked', 409, 'linked', 404 ), $statuses( $first ), 'the id goes to the first user; an unknown user is 404' );
+		same( 'p-1', get_user_meta( $a, $key, true ), 'the link is read back through the cache' );
+		same( array( "$a:p-1", "$c:p-3" ), link_rows( $connection ), 'the index follows' );
+
+		// Relink, unlink and hand the freed id over, in that order, in one request.
+		$second = $post(
+			array(
+				array( 'userId' => $a, 'externalId' => 'p-2' ),
+				array( 'userId' => $b, 'externalId' => 'p-1' ),
+				array( 'userId' => $c, 'externalId' => null ),
+				array( 'userId' => $c, 'externalId' => null ),
+			)
+		);
+		same( array( 'linked', 'linked', 'unlinked', 'unchanged' ), $statuses( $second ), 'judged in order' );
+		same( array( 'p-2' ), get_user_meta( $a, $key, false ), 'one row for the relinked user' );
+		same( array( 'p-1' ), get_user_meta( $b, $key, false ), 'the freed id is linked to the other user' );
+		same( array(), get_user_meta( $c, $key, false ), 'unlinked' );
+		same( array( "$a:p-2", "$b:p-1" ), link_rows( $connection ), 'the index follows' );
+		same( $b, Links::owner( $connection, 'p-1' ), 'owner of the handed-over id' );
+
+		// A user with two rows of the key (written by other code) ends with the one link.
+		add_user_meta( $a, $key, 'stray' );
+		$third = $post( array( array( 'userId' => $a, 'externalId' => 'p-2' ) ) );
+		same( array( 'unchanged' ), $statuses( $third ), 'the link was already so' );
+		same( array( 'p-2' ), get_user_meta( $a, $key, false ), 'the stray row is gone' );
+		same( array( "$a:p-2", "$b:p-1" ), link_rows( $connection ), 'and so is its index row' );
+	}
+);

@@ -104,23 +104,28 @@ class Sidecar_Links_Controller extends Controller {
 	 */
 	public function create_items( $request ) {
 		$connection = (string) $request['connection'];
-		$key        = Connection::link_key( $connection );
 		$links      = (array) $request['links'];
-		$ids        = array_map( static fn( array $link ): int => (int) $link['userId'], $links );
-		cache_users( $ids );
+		$ids        = array_values( array_unique( array_map( static fn( array $link ): int => (int) $link['userId'], $links ) ) );
+		$wanted     = array_values( array_unique( array_filter( array_map( static fn( array $link ) => $link['externalId'], $links ), static fn( $v ): bool => is_string( $v ) && '' !== $v ) ) );
 
-		// Who holds each external id already, in one query.
-		$wanted = array_values( array_filter( array_map( static fn( array $link ) => $link['externalId'], $links ), static fn( $v ): bool => is_string( $v ) && '' !== $v ) );
-		$owners = Links::owners( $connection, $wanted );
+		// The users' locks (those the user writer holds while it writes a user), then the claims
+		// on the external ids (those it takes when it links one): a concurrent write of the same
+		// users or ids waits, then this one reads what it committed. Each kind sorted, users
+		// first as the writer does, so two requests take their common locks in the same order.
+		$users  = array_map( static fn( int $id ): string => 'user:' . $id, $ids );
+		$claims = array_map( static fn( string $external ): string => 'link:' . $connection . ':' . $external, $wanted );
+		sort( $users );
+		sort( $claims );
+		$keys = array_merge( $users, $claims );
 
 		$results = array();
 		try {
 			Transaction::retry(
-				function () use ( $links, $key, $connection, $owners, $ids, &$results ) {
+				function () use ( $links, $connection, $ids, $wanted, $keys, &$results ) {
 					$transaction = new Transaction();
-					$transaction->begin();
+					$transaction->begin( $keys );
 					try {
-						$results = $this->write_links( $links, $key, $connection, $owners );
+						$results = $this->write_links( $links, $connection, $ids, $wanted );
 						$transaction->commit();
 					} catch ( \Throwable $error ) {
 						$transaction->rollback( $ids );
@@ -135,32 +140,58 @@ class Sidecar_Links_Controller extends Controller {
 	}
 
 	/**
-	 * Writes the links of one request inside the caller's transaction.
+	 * Writes the links of one request inside the caller's transaction, under its locks: the
+	 * users, their current links and the owners of the wanted ids are read once, the items
+	 * are judged in order, and what changed is written in a few multi-row statements (the
+	 * link meta and its index row, see Links) instead of several queries per link. The link
+	 * keys are UserSync's own, which no other code hooks, so the meta hooks are not fired;
+	 * the index is written here instead.
 	 *
 	 * @param array<int, array<string, mixed>> $links      The request's links.
-	 * @param string                           $key        The connection's link meta key.
 	 * @param string                           $connection Connection slug.
-	 * @param array<string, int>               $owners     Who holds each wanted external id.
+	 * @param int[]                            $ids        The users named.
+	 * @param string[]                         $wanted     The external ids to link.
 	 * @return array<int, array<string, mixed>> A result per link.
+	 * @throws Operation_Error When a statement fails (the caller rolls back).
 	 */
-	private function write_links( array $links, string $key, string $connection, array $owners ): array {
+	private function write_links( array $links, string $connection, array $ids, array $wanted ): array {
+		global $wpdb;
+		$key     = Connection::link_key( $connection );
+		$in      = implode( ',', array_map( 'intval', $ids ) );
+		$table   = Links::table();
+		$owners  = Links::owners( $connection, $wanted );
 		$results = array();
+		// phpcs:disable WordPress.DB.DirectDatabaseQuery, WordPress.DB.PreparedSQL.InterpolatedNotPrepared, WordPress.DB.SlowDBQuery
+		$exists = array_flip( array_map( 'intval', $wpdb->get_col( "SELECT ID FROM {$wpdb->users} WHERE ID IN ($in)" ) ) );
+		// Each user's link as stored (several rows of the key count as a link to rewrite).
+		$stored = array();
+		foreach ( (array) $wpdb->get_results( $wpdb->prepare( "SELECT user_id, meta_value FROM {$wpdb->usermeta} WHERE meta_key = %s AND user_id IN ($in) ORDER BY umeta_id", $key ) ) as $row ) {
+			$stored[ (int) $row->user_id ][] = (string) $row->meta_value;
+		}
+		$current = array_map( static fn( array $values ): ?string => 1 === count( $values ) ? $values[0] : null, $stored );
+
+		// The links as they will be: null for none.
+		$final = array();
+		foreach ( $stored as $id => $values ) {
+			$final[ $id ] = $values[0];
+		}
 		foreach ( $links as $link ) {
 			$id       = (int) $link['userId'];
 			$external = null === $link['externalId'] ? null : (string) $link['externalId'];
-			if ( ! get_userdata( $id ) ) {
+			if ( ! isset( $exists[ $id ] ) ) {
 				$results[] = self::failure( $id, 404, 'usersync_not_found', __( 'There is no such user.', 'usersync' ) );
 				continue;
 			}
-			$current = get_user_meta( $id, $key, false );
+			$was = $final[ $id ] ?? null;
 			if ( null === $external ) {
-				if ( $current ) {
-					delete_user_meta( $id, $key );
+				$final[ $id ] = null;
+				if ( null !== $was && ( $owners[ $was ] ?? null ) === $id ) {
+					unset( $owners[ $was ] );
 				}
 				$results[] = array(
 					'userId' => $id,
 					'ok'     => true,
-					'status' => $current ? 'unlinked' : 'unchanged',
+					'status' => null !== $was ? 'unlinked' : 'unchanged',
 				);
 				continue;
 			}
@@ -169,7 +200,7 @@ class Sidecar_Links_Controller extends Controller {
 				$results[] = self::failure( $id, 409, 'usersync_external_id_exists', sprintf( __( 'The external id "%1$s" is already linked to another user in "%2$s".', 'usersync' ), $external, $connection ) );
 				continue;
 			}
-			if ( $current && (string) $current[0] === $external ) {
+			if ( $was === $external ) {
 				$results[] = array(
 					'userId' => $id,
 					'ok'     => true,
@@ -177,13 +208,49 @@ class Sidecar_Links_Controller extends Controller {
 				);
 				continue;
 			}
-			update_user_meta( $id, $key, wp_slash( $external ) );
-			$owners[ $external ] = $id;
-			$results[]           = array(
+			if ( null !== $was && ( $owners[ $was ] ?? null ) === $id ) {
+				unset( $owners[ $was ] );
+			}
+			$final[ $id ] = $external;
+			if ( '' !== $external ) {
+				$owners[ $external ] = $id;
+			}
+			$results[] = array(
 				'userId' => $id,
 				'ok'     => true,
 				'status' => 'linked',
 			);
+		}
+
+		// Users whose stored link differs from the final one: their rows are replaced.
+		$changed = array();
+		foreach ( $final as $id => $external ) {
+			$unchanged = array_key_exists( $id, $current ) ? $current[ $id ] === $external : null === $external;
+			if ( ! $unchanged ) {
+				$changed[ $id ] = $external;
+			}
+		}
+		if ( ! $changed ) {
+			return $results;
+		}
+		$touched = implode( ',', array_map( 'intval', array_keys( $changed ) ) );
+		$rows    = array();
+		$index   = array();
+		foreach ( $changed as $id => $external ) {
+			if ( null !== $external ) {
+				$rows[]  = $wpdb->prepare( '(%d, %s, %s)', $id, $key, $external );
+				$index[] = $wpdb->prepare( '(%s, %d, %s)', $connection, $id, $external );
+			}
+		}
+		$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->usermeta} WHERE meta_key = %s AND user_id IN ($touched)", $key ) );
+		$wpdb->query( $wpdb->prepare( "DELETE FROM {$table} WHERE connection = %s AND user_id IN ($touched)", $connection ) );
+		if ( $rows ) {
+			$wpdb->query( "INSERT INTO {$wpdb->usermeta} (user_id, meta_key, meta_value) VALUES " . implode( ', ', $rows ) );
+			$wpdb->query( "INSERT IGNORE INTO {$table} (connection, user_id, external_id) VALUES " . implode( ', ', $index ) );
+		}
+		// phpcs:enable
+		foreach ( array_keys( $changed ) as $id ) {
+			wp_cache_delete( $id, 'user_meta' );
 		}
 		return $results;
 	}

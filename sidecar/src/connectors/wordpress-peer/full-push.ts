@@ -18,12 +18,12 @@ import type { PeerClient } from './client.js';
 import type { CompanionClient } from './companion.js';
 import { idFromLocation, localValues, outboundEntries, scimUser, valuesHash } from './mapper.js';
 import type { PeerRoleGroups } from './roles.js';
-import type { Delivered, PeerTargetDeps } from './types.js';
+import type { Delivered, PeerTargetDeps, RecordAfter } from './types.js';
 
 const BULK_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
 const PUSH_PAGE = 500;
 const BULK_SIZE = 100;
-const BULK_IN_FLIGHT = 2;
+const BULK_IN_FLIGHT = 3;
 const UPDATE_CONCURRENCY = 4;
 
 /** What the full push uses of its target. */
@@ -42,6 +42,7 @@ export interface FullPushHost {
     delivered: Map<number, Delivered>,
     results: Map<number, DeliveryResult>,
     snapshots: Map<number, UserSnapshot>,
+    after?: RecordAfter,
   ): Promise<void>;
   deliver(changes: UserChange[], context: DeliveryContext): Promise<Map<number, DeliveryResult>>;
 }
@@ -55,8 +56,9 @@ export class FullPush {
    *
    * Three stages overlap. One window of BULK_IN_FLIGHT /Bulk requests serves the whole push
    * and is fed across page boundaries, so it never drains while a page ends; the next page is
-   * listed and planned while the window works; pages complete in order (roles, passwords,
-   * states and links recorded, then progress saved), each once all its creates are answered.
+   * listed and planned while the window works; pages complete in order (roles and password
+   * hashes sent while the links are recorded, states saved once the roles are sent, then
+   * progress saved), each once all its creates are answered.
    * At most two pages' creates wait for the window. After a failure nothing more is sent, the
    * pages before it are still recorded, and the push ends once every request has settled.
    */
@@ -233,36 +235,21 @@ export class FullPush {
       });
     }
 
-    // Roles of the new users: one membership change per role for the whole chunk.
-    if (this.host.peer.roles) {
-      const byRole = new Map<string, string[]>();
-      for (const [userId, done] of delivered) {
-        const user = snapshots.get(userId)!;
-        if (!user.active) continue;
-        for (const role of user.roles ?? []) {
-          if (role === 'usersync_service') continue;
-          byRole.set(role, [...(byRole.get(role) ?? []), String(done.link)]);
-        }
-      }
-      for (const [role, members] of byRole) {
-        for (let i = 0; i < members.length; i += 500)
-          await this.host.roles.changeMembership(role, { add: members.slice(i, i + 500) });
-      }
-    }
-    if (this.host.peer.sendPasswords && this.host.companion && delivered.size) {
-      const list = [...delivered]
-        .filter(([userId]) => hashes.has(userId))
-        .map(([userId, done]) => ({ id: String(done.link), hash: hashes.get(userId)! }));
-      for (let i = 0; i < list.length; i += 500) {
-        const answers = await this.host.companion.sendPasswords(list.slice(i, i + 500));
-        for (const answer of answers.filter((a) => !a.ok))
-          this.host.deps.logger.warn(
-            { target: this.host.slug, id: answer.id, error: answer.error },
-            'peer: password hash refused',
-          );
-      }
-    }
-    await this.host.record(delivered, results, snapshots);
+    // The peer's side of the new users (roles, password hashes) overlaps their links here. A
+    // link recorded before the roles are sent is safe: a replay updates a linked user without
+    // an outbound state one by one, which reads its memberships on the peer. The states say
+    // the roles were sent, so they are saved only once they are; and the links wait for the
+    // password hashes when there are some (a replay of a linked user would not send them).
+    const peerSide = Promise.all([
+      this.sendRoles(delivered, snapshots),
+      this.sendPasswords(delivered, hashes),
+    ]);
+    peerSide.catch(() => undefined); // Awaited through record(); a failure surfaces there.
+    const sendingPasswords = this.host.peer.sendPasswords && hashes.size > 0;
+    await this.host.record(delivered, results, snapshots, {
+      states: peerSide,
+      links: sendingPasswords ? peerSide : undefined,
+    });
 
     // Changed (or unresolved) users: one by one, as in real time.
     const rest = await pLimit(UPDATE_CONCURRENCY).map(others, (change) =>
@@ -280,6 +267,46 @@ export class FullPush {
         progress.failed++;
         await context.onFailure(userId, result.error);
       }
+    }
+  }
+
+  /** Roles of the new users: one membership change per role for the whole page. */
+  private async sendRoles(
+    delivered: Map<number, Delivered>,
+    snapshots: Map<number, UserSnapshot>,
+  ): Promise<void> {
+    if (!this.host.peer.roles) return;
+    const byRole = new Map<string, string[]>();
+    for (const [userId, done] of delivered) {
+      const user = snapshots.get(userId)!;
+      if (!user.active) continue;
+      for (const role of user.roles ?? []) {
+        if (role === 'usersync_service') continue;
+        byRole.set(role, [...(byRole.get(role) ?? []), String(done.link)]);
+      }
+    }
+    for (const [role, members] of byRole) {
+      for (let i = 0; i < members.length; i += 500)
+        await this.host.roles.changeMembership(role, { add: members.slice(i, i + 500) });
+    }
+  }
+
+  /** Password hashes of the new users, through the peer's companion route. */
+  private async sendPasswords(
+    delivered: Map<number, Delivered>,
+    hashes: Map<number, string>,
+  ): Promise<void> {
+    if (!this.host.peer.sendPasswords || !this.host.companion || !delivered.size) return;
+    const list = [...delivered]
+      .filter(([userId]) => hashes.has(userId))
+      .map(([userId, done]) => ({ id: String(done.link), hash: hashes.get(userId)! }));
+    for (let i = 0; i < list.length; i += 500) {
+      const answers = await this.host.companion.sendPasswords(list.slice(i, i + 500));
+      for (const answer of answers.filter((a) => !a.ok))
+        this.host.deps.logger.warn(
+          { target: this.host.slug, id: answer.id, error: answer.error },
+          'peer: password hash refused',
+        );
     }
   }
 

@@ -55,7 +55,7 @@ import {
   valuesHash,
 } from './mapper.js';
 import { PeerRoleGroups } from './roles.js';
-import type { Delivered, PeerTargetDeps } from './types.js';
+import type { Delivered, PeerTargetDeps, RecordAfter } from './types.js';
 
 export type { PeerTargetDeps } from './types.js';
 
@@ -167,11 +167,16 @@ export class WordPressPeerTarget implements OutboundTarget {
     return results;
   }
 
-  /** Saves states, links and audit entries of what was delivered; fills in the results. */
+  /**
+   * Saves states, links and audit entries of what was delivered; fills in the results. The
+   * links are recorded while the states are saved (or while `after.states` is awaited); a
+   * failure of what they wait for fails the recording, once both have settled.
+   */
   private async record(
     delivered: Map<number, Delivered>,
     results: Map<number, DeliveryResult>,
     snapshots: Map<number, UserSnapshot>,
+    after: RecordAfter = {},
   ): Promise<void> {
     const states: OutboundStateInput[] = [];
     const forget: number[] = [];
@@ -184,33 +189,19 @@ export class WordPressPeerTarget implements OutboundTarget {
         links.push({ userId, externalId: done.link });
       audit.push(...done.audit);
     }
-    await this.deps.store.saveOutboundStates(this.slug, states);
-    await this.deps.store.deleteOutboundStates(this.slug, forget);
-    const failedLinks = new Map<number, DeliveryError>();
-    if (links.length) {
-      try {
-        for (const result of await this.deps.feed.links(this.slug, links)) {
-          if (!result.ok)
-            failedLinks.set(
-              result.userId,
-              new DeliveryError(
-                `The link to ${this.peer.name}'s user could not be recorded: ${result.error?.message ?? 'unknown error'}`,
-                result.error?.code ?? 'link_failed',
-                false,
-                result.error?.status ?? 0,
-              ),
-            );
-        }
-      } catch (error) {
-        // The states are saved: a retry finds the peer's ids and records the links then.
-        const failure = new DeliveryError(
-          `Recording links in WordPress failed: ${(error as Error).message}`,
-          'wordpress_unavailable',
-          true,
-        );
-        for (const link of links) failedLinks.set(link.userId, failure);
-      }
-    }
+    const saved = (async () => {
+      await after.states;
+      await this.deps.store.saveOutboundStates(this.slug, states);
+      await this.deps.store.deleteOutboundStates(this.slug, forget);
+    })();
+    const linked = (async () => {
+      await after.links;
+      return this.recordLinks(links);
+    })();
+    const [statesSaved, linksRecorded] = await Promise.allSettled([saved, linked]);
+    if (statesSaved.status === 'rejected') throw statesSaved.reason;
+    if (linksRecorded.status === 'rejected') throw linksRecorded.reason;
+    const failedLinks = linksRecorded.value;
     if (audit.length) {
       await this.deps.feed
         .audit(audit)
@@ -225,6 +216,37 @@ export class WordPressPeerTarget implements OutboundTarget {
         failure ? { ok: false, error: failure } : { ok: true, outcome: done.outcome },
       );
     }
+  }
+
+  /** Records links in WordPress; the users whose link could not be recorded, and why. */
+  private async recordLinks(
+    links: { userId: number; externalId: string | null }[],
+  ): Promise<Map<number, DeliveryError>> {
+    const failedLinks = new Map<number, DeliveryError>();
+    if (!links.length) return failedLinks;
+    try {
+      for (const result of await this.deps.feed.links(this.slug, links)) {
+        if (!result.ok)
+          failedLinks.set(
+            result.userId,
+            new DeliveryError(
+              `The link to ${this.peer.name}'s user could not be recorded: ${result.error?.message ?? 'unknown error'}`,
+              result.error?.code ?? 'link_failed',
+              false,
+              result.error?.status ?? 0,
+            ),
+          );
+      }
+    } catch (error) {
+      // The states are saved: a retry finds the peer's ids and records the links then.
+      const failure = new DeliveryError(
+        `Recording links in WordPress failed: ${(error as Error).message}`,
+        'wordpress_unavailable',
+        true,
+      );
+      for (const link of links) failedLinks.set(link.userId, failure);
+    }
+    return failedLinks;
   }
 
   private excluded(snapshot: UserSnapshot): boolean {
@@ -602,7 +624,8 @@ export class WordPressPeerTarget implements OutboundTarget {
       },
       excluded: (snapshot) => this.excluded(snapshot),
       passwordHashes: (ids) => this.passwordHashes(ids),
-      record: (delivered, results, snapshots) => this.record(delivered, results, snapshots),
+      record: (delivered, results, snapshots, after) =>
+        this.record(delivered, results, snapshots, after),
       deliver: (changes, context) => this.deliver(changes, context),
     }).run(context);
   }

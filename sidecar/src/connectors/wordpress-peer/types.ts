@@ -24,3 +24,13 @@ export interface Delivered {
   link: string | null | undefined;
   audit: AuditEntry[];
 }
+
+/**
+ * What recording delivered users waits for: the outbound states until `states` has settled
+ * (and are not saved when it failed), the links until `links` has (likewise). Nothing waits
+ * when left out.
+ */
+export interface RecordAfter {
+  states?: Promise<unknown>;
+  links?: Promise<unknown>;
+}

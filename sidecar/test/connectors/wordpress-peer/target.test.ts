@@ -124,19 +124,31 @@ class WatchedClient extends PeerClient {
     const first = Number((req.body as { Operations: { bulkId: string }[] }).Operations[0]!.bulkId);
     if (this.failedAt !== null) this.startedAfterFailure++;
     this.started.push({ first, alongside: [...this.inFlight] });
+    const nth = this.started.length;
     this.inFlight.add(first);
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight.size);
     try {
       // A peer takes a while per request, so that requests overlap as they would.
       await new Promise((resolve) => setTimeout(resolve, 5));
-      if (this.started.length === this.failAt) {
-        this.failedAt = this.started.length;
+      if (nth === this.failAt) {
+        this.failedAt = nth;
         throw new DeliveryError('The peer is unreachable', 'network_error', true);
       }
       return await super.request<T>(req);
     } finally {
       this.inFlight.delete(first);
     }
+  }
+}
+
+/** A client whose role group changes fail (as an unreachable peer's would) while asked to. */
+class GroupsFailingClient extends PeerClient {
+  failGroups = false;
+
+  override async request<T = Record<string, unknown>>(req: PeerRequest): Promise<PeerResponse<T>> {
+    if (this.failGroups && req.method === 'PATCH' && req.path.startsWith('/Groups/'))
+      throw new DeliveryError('The peer is unreachable', 'network_error', true);
+    return super.request<T>(req);
   }
 }
 
@@ -439,7 +451,7 @@ describe('WordPress peer target', () => {
       },
     });
 
-  it('keeps two /Bulk requests in flight across page boundaries, and records pages in order', async () => {
+  it('keeps three /Bulk requests in flight across page boundaries, and records pages in order', async () => {
     let client: WatchedClient | null = null;
     const h = await harness({ roles: false }, 'us_entra', (options) => {
       client = new WatchedClient(options);
@@ -452,7 +464,7 @@ describe('WordPress peer target', () => {
     assert.deepEqual([result.created, result.failed, result.processed], [1250, 0, 1250]);
     const watched = client! as WatchedClient;
     assert.equal(watched.started.length, 13, '100 users a request');
-    assert.equal(watched.maxInFlight, 2, 'never more than two in flight');
+    assert.equal(watched.maxInFlight, 3, 'never more than three in flight');
     assert.ok(
       watched.started.some(
         ({ first, alongside }) =>
@@ -469,6 +481,39 @@ describe('WordPress peer target', () => {
     assert.equal(ours.length, 1250);
     for (const user of h.feed.people.values())
       assert.ok(user.links.get('child'), `user ${user.id} is linked`);
+  });
+
+  it('saves no outbound state before the roles are sent: the next push repairs a push whose roles failed', async () => {
+    let client: GroupsFailingClient | null = null;
+    const h = await harness({}, 'us_entra', (options) => {
+      client = new GroupsFailingClient(options);
+      return client;
+    });
+    const ids = Array.from(
+      { length: 30 },
+      (_, i) => h.feed.addUser(`role${i}`, { roles: ['editor'] }).id,
+    );
+    const failing = client! as GroupsFailingClient;
+    failing.failGroups = true;
+    await assert.rejects(pushOf(h), /unreachable/);
+    const states = await h.store.getOutboundStates('child', ids);
+    assert.equal(states.size, 0, 'no state says the roles were sent');
+
+    failing.failGroups = false;
+    const second = await pushOf(h);
+    assert.deepEqual([second.failed, second.processed], [0, 30]);
+    const ours = [...server.dir.users.values()].filter((u) => u.connection === PEER_CONNECTION);
+    assert.equal(ours.length, 30, 'nobody created twice');
+    const group = [...server.dir.groups.values()].find((g) => g.resource.displayName === 'editor');
+    for (const user of ours)
+      assert.ok(
+        group?.members.has(user.id),
+        `${String(user.resource.userName)} is an editor there`,
+      );
+    const after = await h.store.getOutboundStates('child', ids);
+    for (const id of ids) assert.deepEqual(after.get(id)?.roles, ['editor'], `state of ${id}`);
+    for (const id of ids)
+      assert.equal(h.feed.people.get(id)?.links.get('child'), after.get(id)?.remoteId);
   });
 
   it('sends nothing after a failed /Bulk, keeps the pages before it, and a second push creates nobody twice', async () => {
