@@ -195,6 +195,9 @@ export function run(
       if (timer) clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // A command that exits without reading its input closes the pipe: that is no error of
+    // ours (its exit code says how it went), and unhandled it would crash the test process.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }
