@@ -5,9 +5,11 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { startSalesforceEmulator } from '../../../../e2e/src/emulators/salesforce/index.js';
 import type { SalesforceEmulator } from '../../../../e2e/src/emulators/salesforce/index.js';
+import { SalesforceClient } from '../../../src/connectors/salesforce/client.js';
+import { parseSalesforceSettings } from '../../../src/connectors/salesforce/settings.js';
 import { jobErrors } from '../../../src/connectors/salesforce/target.js';
 import type { DeliveryError, PushProgress } from '../../../src/connectors/types.js';
-import { SITE_KEY, SLUG, liveContacts, pushSetup } from './push-support.js';
+import { SITE_KEY, SLUG, liveContacts, logger, pushSetup } from './push-support.js';
 import type { PushSetup } from './push-support.js';
 
 let emulator: SalesforceEmulator;
@@ -48,6 +50,20 @@ function pushContext() {
     },
   };
 }
+
+/** A client of its own over the emulated org. */
+const client = () =>
+  new SalesforceClient(
+    parseSalesforceSettings({
+      loginUrl: emulator.url,
+      flow: 'client_credentials',
+      clientId: emulator.clientId,
+      clientSecret: emulator.clientSecret,
+      apiVersion: emulator.apiVersion,
+      retries: 0,
+    }),
+    { logger, retry: { retries: 0, baseMs: 1, limitBaseMs: 1, maxDelayMs: 5 } },
+  );
 
 const jobCalls = () =>
   Object.entries(emulator.stats.requests)
@@ -165,6 +181,65 @@ describe('Salesforce full push through Bulk API 2.0', () => {
     assert.equal(jobCalls(), 0, 'no Bulk API job');
     assert.equal(emulator.stats.writes, Math.ceil(1_500 / 200));
     assert.equal(liveContacts(emulator).length, 1_500);
+  });
+});
+
+describe('Salesforce full push through Bulk API 2.0: failures', () => {
+  beforeEach(() => fresh());
+
+  const addUsers = (count: number) =>
+    Array.from({ length: count }, (_v, i) =>
+      s.feed.addUser(`many${i}`, { firstName: `M${i}`, lastName: `N${i}` }),
+    );
+
+  it('a job Salesforce refuses to create fails every user with its error, and writes nothing', async () => {
+    const users = addUsers(2_100);
+    emulator.fault({
+      status: 403,
+      errorCode: 'INSUFFICIENT_ACCESS_OR_READONLY',
+      message: 'insufficient access rights on object id',
+      match: '/jobs/ingest',
+      method: 'POST',
+    });
+    const { context, failures } = pushContext();
+    const progress = await s.target.fullPush(context);
+
+    assert.equal(progress.failed, 2_100);
+    assert.equal(failures.size, 2_100);
+    const failure = failures.get(users[0]!.id)!;
+    assert.equal(failure.code, 'INSUFFICIENT_ACCESS_OR_READONLY');
+    assert.match(failure.message, /insufficient access rights/);
+    assert.equal(liveContacts(emulator).length, 0);
+    assert.equal(users[0]!.links.get(SLUG), undefined);
+  });
+
+  it('an upload that fails aborts the job, and every user fails transiently', async () => {
+    addUsers(2_100);
+    const jobStates = async () =>
+      (
+        await client().request<{ records: { state: string }[] }>('GET', '/jobs/ingest')
+      ).data.records.map((job) => job.state);
+    const earlier = (await jobStates()).length;
+    emulator.fault({ status: 500, match: '/batches', method: 'PUT', count: 10 });
+    const { context, failures } = pushContext();
+    await s.target.fullPush(context);
+
+    assert.equal(failures.size, 2_100);
+    assert.ok([...failures.values()].every((failure) => failure.transient));
+    assert.deepEqual(
+      (await jobStates()).slice(earlier),
+      ['Aborted'],
+      'nothing of it is processed later',
+    );
+    assert.equal(liveContacts(emulator).length, 0);
+  });
+
+  it("reads a results call's error answer as Salesforce's JSON error", async () => {
+    await assert.rejects(client().successfulResults('750000000000000AAA'), {
+      name: 'SalesforceError',
+      status: 404,
+      errorCode: 'NOT_FOUND',
+    });
   });
 });
 
