@@ -468,7 +468,8 @@ export class SalesforceTarget implements OutboundTarget {
     const { done, results, describe, writes, unresolved, audit, items } = round;
     const map = this.map;
     if (!map) return results;
-    const settled = (write: Write) => results.has(write.item.userId) || done.has(write.item.userId);
+    const settled = (write: Write) =>
+      results.has(write.item.userId) || done.has(write.item.userId) || round.gone.includes(write);
     // Records gone from Salesforce (deleted there) are matched and created again, once.
     const gone = [...round.gone];
     if (describe)

@@ -148,22 +148,32 @@ describe('Salesforce full push through Bulk API 2.0', () => {
     await s.target.fullPush(pushContext().context);
     for (const user of users) user.firstName = `Renamed ${user.id}`;
     users[5]!.meta.phone = '+1 555 0100';
+    // Deleted in Salesforce since: the job's update is refused, and the Contact made anew.
+    const deleted = users[9]!.links.get(SLUG)!;
+    emulator.delete(deleted);
     emulator.resetStats();
 
     const { context, failures } = pushContext();
     const progress = await s.target.fullPush(context);
 
-    assert.equal(progress.updated, 2_100);
+    assert.equal(progress.updated, 2_099);
+    assert.equal(progress.created, 1);
     assert.equal(failures.size, 0);
     assert.equal(emulator.stats.requests['POST /jobs/ingest'], 1);
     assert.equal(emulator.stats.requests['PATCH /composite/sobjects'], undefined);
+    const remade = users[9]!.links.get(SLUG)!;
+    assert.notEqual(remade, deleted);
+    assert.equal(emulator.record(remade)!.FirstName, `Renamed ${users[9]!.id}`);
     assert.equal(
-      emulator.stats.queries,
-      Math.ceil(2_100 / 200),
-      'no lookup of linked users: only the read of the two-way fields before writing',
+      emulator.stats.requests['PATCH /composite/sobjects/Contact/UserSync_Id__c'],
+      1,
+      'one collection upsert makes the deleted Contact again',
     );
     assert.equal(liveContacts(emulator).length, 2_100);
     const contact = emulator.record(users[5]!.links.get(SLUG)!)!;
+    // Linked users are not looked up: the queries are the reads of the two-way fields before
+    // writing, and the lookups of the one Contact deleted in Salesforce (external id, Email).
+    assert.equal(emulator.stats.queries, Math.ceil(2_100 / 200) + 2);
     assert.equal(contact.FirstName, `Renamed ${users[5]!.id}`);
     assert.equal(contact.Phone, '+1 555 0100');
     assert.equal(contact.LastName, 'B5', 'fields not sent are left alone');
