@@ -2,7 +2,7 @@
 // with node:crypto, refresh token) against `<loginUrl>/services/oauth2/token`, every call
 // under the pinned `/services/data/v<apiVersion>` of the `instance_url` the token answer
 // names, SOQL pages that follow `nextRecordsUrl` only on that host, sObject Collections,
-// and the API budget read from every answer's `Sforce-Limit-Info`.
+// Bulk API 2.0 ingest jobs (CSV uploads and results, read with csv-parse), and the API budget read from every answer's `Sforce-Limit-Info`.
 //
 // Salesforce's token answers carry no `expires_in` (session timeout is org policy), so the
 // token is kept until an API call answers 401 INVALID_SESSION_ID, then fetched again once.
@@ -11,12 +11,14 @@
 // throttling answer, which has no Retry-After, so it is waited out with a longer
 // exponential backoff and ends as a transient SalesforceError.
 import axios from 'axios';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import { createSign } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { Logger } from '../../logger.js';
-import { markTransient, withRetries } from '../../retry.js';
+import { markTransient, sleep, withRetries } from '../../retry.js';
 import { SourceError } from '../types.js';
 import { DescribeCache, describeGlobalSchema, objectDescribeSchema } from './describe.js';
 import type { DescribeGlobalObject, ObjectDescribe } from './describe.js';
@@ -86,7 +88,12 @@ export interface SalesforceToken {
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 export interface RequestOptions {
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as is with its content type instead (a Bulk API 2.0 CSV upload: `text/csv`). */
+  raw?: { data: string; type: string };
+  /** Reads the answer as text (Bulk API 2.0 results are CSV); error answers are still read as JSON. */
+  text?: boolean;
   query?: Record<string, string>;
   headers?: Record<string, string>;
   signal?: AbortSignal;
@@ -97,6 +104,42 @@ export interface QueryPage<T> {
   totalSize: number;
   done: boolean;
 }
+
+/** A Bulk API 2.0 ingest job's operation. */
+export type IngestOperation = 'insert' | 'update' | 'upsert' | 'delete' | 'hardDelete';
+
+/** Bulk API 2.0 job states; the last three are final. */
+export type JobState =
+  'Open' | 'UploadComplete' | 'InProgress' | 'JobComplete' | 'Failed' | 'Aborted';
+
+/** `GET /jobs/ingest/{id}` (the fields a client relies on). */
+export interface JobInfo {
+  id: string;
+  state: JobState;
+  object: string;
+  operation: IngestOperation;
+  numberRecordsProcessed: number;
+  numberRecordsFailed: number;
+  errorMessage: string | null;
+}
+
+/** A row of an ingest job's results: `sf__Id`, `sf__Created` or `sf__Error`, the uploaded columns. */
+export type JobResultRow = Record<string, string>;
+
+/** How a wait for an ingest job polls (Salesforce processes jobs asynchronously). */
+export interface JobWait {
+  /** First wait between polls (doubles up to maxMs). */
+  firstMs?: number;
+  maxMs?: number;
+  /** Gives up (the job keeps running in Salesforce) after this long. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+const FINAL_STATES = new Set<JobState>(['JobComplete', 'Failed', 'Aborted']);
+
+/** Bulk API 2.0 CSV's null: "#N/A" sets a field to null (an empty field leaves it alone). */
+export const CSV_NULL = '#N/A';
 
 /** Records per sObject Collections call (Salesforce refuses more: EXCEEDED_ID_LIMIT). */
 export const COLLECTION_LIMIT = 200;
@@ -297,8 +340,12 @@ export class SalesforceClient {
       const url = this.resolve(token, path);
       const headers: Record<string, string> = {
         Authorization: `Bearer ${token.accessToken}`,
-        Accept: 'application/json',
-        ...(options.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        Accept: options.text ? 'text/csv, application/json' : 'application/json',
+        ...(options.raw
+          ? { 'Content-Type': options.raw.type }
+          : options.body === undefined
+            ? {}
+            : { 'Content-Type': 'application/json' }),
         ...(write && this.settings.callOptionsClient
           ? { 'Sforce-Call-Options': `client=${this.settings.callOptionsClient}` }
           : {}),
@@ -310,10 +357,20 @@ export class SalesforceClient {
           this.http.request({
             url,
             method,
-            data: options.body === undefined ? undefined : JSON.stringify(options.body),
+            data:
+              options.raw?.data ??
+              (options.body === undefined ? undefined : JSON.stringify(options.body)),
             params: options.query,
             headers,
             signal: options.signal,
+            ...(options.text
+              ? {
+                  responseType: 'text' as const,
+                  // Errors keep Salesforce's JSON envelope: read it as such.
+                  transformResponse: (data: unknown, _headers: unknown, status?: number) =>
+                    typeof data === 'string' && (status ?? 200) >= 400 ? jsonOrText(data) : data,
+                }
+              : {}),
           }),
         method,
         path.split('?')[0]!,
@@ -505,6 +562,125 @@ export class SalesforceClient {
     return recordResults(data);
   }
 
+  /**
+   * Bulk API 2.0: creates an ingest job for CSV data (comma-separated, LF line endings);
+   * `externalIdFieldName` for upserts.
+   */
+  async createIngestJob(job: {
+    object: string;
+    operation: IngestOperation;
+    externalIdFieldName?: string;
+    signal?: AbortSignal;
+  }): Promise<JobInfo> {
+    const { data } = await this.request<unknown>('POST', '/jobs/ingest', {
+      body: {
+        object: job.object,
+        operation: job.operation,
+        ...(job.externalIdFieldName ? { externalIdFieldName: job.externalIdFieldName } : {}),
+        contentType: 'CSV',
+        columnDelimiter: 'COMMA',
+        lineEnding: 'LF',
+      },
+      signal: job.signal,
+    });
+    return jobInfoOf(data);
+  }
+
+  /** Uploads a job's CSV (one upload per job; at most 150 MB). */
+  async uploadJobData(jobId: string, csv: string, signal?: AbortSignal): Promise<void> {
+    await this.request<unknown>('PUT', `/jobs/ingest/${encodeURIComponent(jobId)}/batches`, {
+      raw: { data: csv, type: 'text/csv' },
+      signal,
+    });
+  }
+
+  /** Closes a job's upload (`UploadComplete`): Salesforce starts processing it. */
+  async closeJob(jobId: string, signal?: AbortSignal): Promise<JobInfo> {
+    return this.setJobState(jobId, 'UploadComplete', signal);
+  }
+
+  /** Aborts a job that is not processed yet (nothing of it is written). */
+  async abortJob(jobId: string, signal?: AbortSignal): Promise<JobInfo> {
+    return this.setJobState(jobId, 'Aborted', signal);
+  }
+
+  private async setJobState(
+    jobId: string,
+    state: 'UploadComplete' | 'Aborted',
+    signal?: AbortSignal,
+  ): Promise<JobInfo> {
+    const { data } = await this.request<unknown>(
+      'PATCH',
+      `/jobs/ingest/${encodeURIComponent(jobId)}`,
+      { body: { state }, signal },
+    );
+    return jobInfoOf(data);
+  }
+
+  /**
+   * A job's state and counts; with `wait`, polled with backoff until it is final
+   * (JobComplete, Failed or Aborted).
+   */
+  async jobInfo(jobId: string, wait?: JobWait): Promise<JobInfo> {
+    const path = `/jobs/ingest/${encodeURIComponent(jobId)}`;
+    const read = async () =>
+      jobInfoOf((await this.request<unknown>('GET', path, { signal: wait?.signal })).data);
+    let info = await read();
+    if (!wait) return info;
+    const started = Date.now();
+    let delay = wait.firstMs ?? 500;
+    while (!FINAL_STATES.has(info.state)) {
+      if (Date.now() - started + delay > (wait.timeoutMs ?? 30 * 60_000)) {
+        throw new SalesforceError(
+          `Bulk API job ${jobId} is still ${info.state} after ${Math.round((Date.now() - started) / 1000)} s`,
+          0,
+          'job_timeout',
+          [],
+          true,
+        );
+      }
+      await sleep(delay, wait.signal);
+      delay = Math.min(wait.maxMs ?? 10_000, delay * 2);
+      info = await read();
+    }
+    return info;
+  }
+
+  /** A finished job's records written (`sf__Id`, `sf__Created`, the uploaded columns). */
+  successfulResults(jobId: string, signal?: AbortSignal): Promise<JobResultRow[]> {
+    return this.jobResults(jobId, 'successfulResults', signal);
+  }
+
+  /** A finished job's records refused (`sf__Id`, `sf__Error`, the uploaded columns). */
+  failedResults(jobId: string, signal?: AbortSignal): Promise<JobResultRow[]> {
+    return this.jobResults(jobId, 'failedResults', signal);
+  }
+
+  private async jobResults(
+    jobId: string,
+    kind: 'successfulResults' | 'failedResults',
+    signal?: AbortSignal,
+  ): Promise<JobResultRow[]> {
+    const { data } = await this.request<unknown>(
+      'GET',
+      `/jobs/ingest/${encodeURIComponent(jobId)}/${kind}`,
+      { text: true, signal },
+    );
+    try {
+      return parseCsv(typeof data === 'string' ? data : '', {
+        columns: true,
+        skip_empty_lines: true,
+        bom: true,
+      }) as JobResultRow[];
+    } catch (error) {
+      throw new SalesforceError(
+        `Salesforce answered ${kind} of job ${jobId} with unreadable CSV: ${(error as Error).message}`,
+        200,
+        'invalid_response',
+      );
+    }
+  }
+
   /** The absolute URL of a call; links are only ever followed on the instance host. */
   private resolve(token: SalesforceToken, path: string): string {
     if (/^https?:\/\//i.test(path)) {
@@ -600,6 +776,47 @@ export class SalesforceClient {
     if (!usage) return;
     this.latestUsage = usage;
     this.deps.onUsage?.(usage);
+  }
+}
+
+/**
+ * Bulk API 2.0 CSV of records: a header of `columns`, then one line per record; null is
+ * `#N/A`, an absent value an empty field (left alone by Salesforce).
+ */
+export function ingestCsv(columns: string[], rows: Record<string, unknown>[]): string {
+  return stringifyCsv(
+    rows.map((row) =>
+      columns.map((column) => {
+        const value = row[column];
+        if (value === null) return CSV_NULL;
+        return value === undefined ? '' : String(value);
+      }),
+    ),
+    { header: true, columns, record_delimiter: 'unix' },
+  );
+}
+
+function jobInfoOf(data: unknown): JobInfo {
+  const body = (data ?? {}) as Record<string, unknown>;
+  if (typeof body.id !== 'string' || typeof body.state !== 'string') {
+    throw new SalesforceError('Salesforce answered without a job', 200, 'invalid_response');
+  }
+  return {
+    id: body.id,
+    state: body.state as JobState,
+    object: String(body.object ?? ''),
+    operation: String(body.operation ?? '') as IngestOperation,
+    numberRecordsProcessed: Number(body.numberRecordsProcessed ?? 0),
+    numberRecordsFailed: Number(body.numberRecordsFailed ?? 0),
+    errorMessage: typeof body.errorMessage === 'string' ? body.errorMessage : null,
+  };
+}
+
+function jsonOrText(data: string): unknown {
+  try {
+    return JSON.parse(data) as unknown;
+  } catch {
+    return data;
   }
 }
 

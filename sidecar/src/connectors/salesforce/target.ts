@@ -10,6 +10,9 @@
 //   (PATCH /composite/sobjects/{object}/{field}), or plain creates (POST) without one;
 //   deletes by Id (DELETE /composite/sobjects?ids=). `allOrNone` is false, so each record
 //   succeeds or fails on its own (per-record `statusCode`, `message`, `fields`).
+//   A full push of more than 2,000 users writes more than 2,000 updates (by Id) or creates
+//   (upserts by the external-id key) in one Bulk API 2.0 ingest job each (CSV, `#N/A` for
+//   null); each row's result (sf__Id, sf__Created, sf__Error) is that user's outcome.
 // Matching, for a user not linked yet: the map's match keys in order — the external-id field
 //   holding `<site key>:<user id>`, then idLookup fields such as Email — each looked up with
 //   chunked `IN (…)` queries. One record found: updated and linked. Several: a conflict naming
@@ -49,7 +52,8 @@ import type {
   TargetDescription,
   UserChange,
 } from '../types.js';
-import type { RecordResult, SalesforceClient } from './client.js';
+import { ingestCsv } from './client.js';
+import type { JobResultRow, RecordResult, SalesforceClient } from './client.js';
 import { findField } from './describe.js';
 import type { ObjectDescribe } from './describe.js';
 import {
@@ -75,6 +79,14 @@ export const KIND = 'salesforce';
 export const COLLECTION_SIZE = 200;
 /** Collection calls in flight at once, per target. */
 export const CALLS_IN_FLIGHT = 4;
+/**
+ * Records of one kind (updates by Id, creates by the external id) above which a full push
+ * writes them in one Bulk API 2.0 job instead of collection calls (Salesforce's guidance:
+ * Bulk API for more than 2,000 records).
+ */
+export const BULK_THRESHOLD = 2_000;
+/** Largest CSV upload of one job (Salesforce takes 150 MB; room kept for encoding). */
+const JOB_BYTES = 100 * 1024 * 1024;
 /** Users listed per page by a full push (a multiple of COLLECTION_SIZE, ≤ the plugin's 500). */
 const PUSH_PAGE = 400;
 /** Longest `IN (…)` list of one match query, in characters (the query goes in the URL). */
@@ -93,7 +105,19 @@ const GONE_CODES = new Set(['ENTITY_IS_DELETED', 'INVALID_CROSS_REFERENCE_KEY', 
 /** What the push uses of the Salesforce client. */
 export type SalesforceApi = Pick<
   SalesforceClient,
-  'query' | 'describe' | 'createRecords' | 'updateRecords' | 'upsertRecords' | 'deleteRecords'
+  | 'query'
+  | 'describe'
+  | 'createRecords'
+  | 'updateRecords'
+  | 'upsertRecords'
+  | 'deleteRecords'
+  | 'createIngestJob'
+  | 'uploadJobData'
+  | 'closeJob'
+  | 'abortJob'
+  | 'jobInfo'
+  | 'successfulResults'
+  | 'failedResults'
 >;
 
 /** The connection's settings, and whether privileged users are pushed too (default: never). */
@@ -113,6 +137,8 @@ export interface SalesforceTargetDeps {
    * sites can push to one org without taking each other's records.
    */
   siteKey: string;
+  /** First wait between polls of a Bulk API job (default 500 ms). */
+  jobPollMs?: number;
 }
 
 /** One user to bring over. */
@@ -135,6 +161,20 @@ interface Done {
   state: OutboundStateInput | 'forget' | null;
   /** The link to record (null removes it), undefined for none. */
   link: string | null | undefined;
+}
+
+/** The users of one page (or one delivery): what was decided for each, and what is to write. */
+interface Round {
+  items: Item[];
+  results: Map<number, DeliveryResult>;
+  done: Map<number, Done>;
+  writes: Write[];
+  /** Writes of users not linked before this round (matched or created). */
+  unresolved: Write[];
+  describe: ObjectDescribe | null;
+  audit: AuditEntry[];
+  /** Updates a Bulk API job found deleted in Salesforce (matched and created again). */
+  gone: Write[];
 }
 
 /** A user whose record is written in this round. */
@@ -246,7 +286,12 @@ export class SalesforceTarget implements OutboundTarget {
     );
   }
 
-  /** Every user, 400 a page (two pages at a time), skipping those Salesforce already has. */
+  /**
+   * Every user, 400 a page (two pages at a time), skipping those Salesforce already has.
+   * Up to 2,000 users, each page is written as it is read (collection calls); above, every
+   * page is matched first and the writes of one kind (updates by Id, creates by the external
+   * id) go in one Bulk API 2.0 job when they are more than 2,000.
+   */
   async fullPush(context: PushContext): Promise<PushProgress> {
     const progress: PushProgress = {
       processed: 0,
@@ -256,27 +301,8 @@ export class SalesforceTarget implements OutboundTarget {
       unchanged: 0,
       failed: 0,
     };
-    const list = (page: number) => this.deps.feed.listUsers(this.slug, page, PUSH_PAGE);
-    for (let page = 1; ; page += 2) {
-      if (context.signal.aborted) throw new Error('stopped');
-      const [first, second] = await Promise.all([list(page), list(page + 1)]);
-      progress.total = first.total;
-      const users = [...first.users, ...second.users];
-      if (users.length === 0) break;
-      const states = await this.deps.store.getOutboundStates(
-        this.slug,
-        users.map((user) => user.id),
-      );
-      const results = await this.bring(
-        users.map((user) => ({
-          userId: user.id,
-          snapshot: user,
-          state: states.get(user.id) ?? null,
-          actions: [],
-          force: false,
-        })),
-      );
-      for (const [userId, result] of results) {
+    const tally = async (round: Round) => {
+      for (const [userId, result] of round.results) {
         if (!result.ok) {
           progress.failed++;
           await context.onFailure(userId, result.error);
@@ -285,21 +311,76 @@ export class SalesforceTarget implements OutboundTarget {
           progress.updated++;
         else progress.unchanged++;
       }
-      progress.processed += users.length;
+      progress.processed += round.items.length;
       await context.onProgress({ ...progress });
+    };
+    const list = (page: number) => this.deps.feed.listUsers(this.slug, page, PUSH_PAGE);
+    const held: Round[] = [];
+    let bulk: boolean | null = null;
+    for (let page = 1; ; page += 2) {
+      if (context.signal.aborted) throw new Error('stopped');
+      const [first, second] = await Promise.all([list(page), list(page + 1)]);
+      progress.total = first.total;
+      bulk ??= first.total > BULK_THRESHOLD;
+      const users = [...first.users, ...second.users];
+      if (users.length === 0) break;
+      const states = await this.deps.store.getOutboundStates(
+        this.slug,
+        users.map((user) => user.id),
+      );
+      const round = await this.prepare(
+        users.map((user) => ({
+          userId: user.id,
+          snapshot: user,
+          state: states.get(user.id) ?? null,
+          actions: [],
+          force: false,
+        })),
+      );
+      if (bulk) held.push(round);
+      else {
+        await this.complete(round);
+        await tally(round);
+      }
       if (second.users.length < PUSH_PAGE) break;
+    }
+    if (held.length) {
+      await this.bulkWrite(held, context.signal);
+      // What the jobs wrote is recorded even when the push is being stopped.
+      for (const round of held) {
+        await this.complete(round);
+        await tally(round);
+      }
     }
     return progress;
   }
 
   /** Brings these users over; one result each, never a throw for one user's failure. */
   private async bring(items: Item[]): Promise<Map<number, DeliveryResult>> {
+    return this.complete(await this.prepare(items));
+  }
+
+  /**
+   * Everything before the writes: users sorted into removals (done here), unchanged ones and
+   * writes; records of users not linked yet found by the match keys; two-way conflicts settled.
+   */
+  private async prepare(items: Item[]): Promise<Round> {
     const results = new Map<number, DeliveryResult>();
     const done = new Map<number, Done>();
+    const round: Round = {
+      items,
+      results,
+      done,
+      writes: [],
+      unresolved: [],
+      describe: null,
+      audit: [],
+      gone: [],
+    };
     const map = this.map;
     if (!map) {
       for (const item of items) results.set(item.userId, ok(item.userId, 'unchanged'));
-      return results;
+      return round;
     }
     const writes: Write[] = [];
     const unresolved: Write[] = [];
@@ -372,16 +453,34 @@ export class SalesforceTarget implements OutboundTarget {
     await this.match(unresolved, results);
     for (const write of unresolved) if (!results.has(write.item.userId)) writes.push(write);
 
-    const audit = describe ? await this.settleConflicts(writes, describe, results) : [];
+    round.audit = describe ? await this.settleConflicts(writes, describe, results) : [];
+    round.writes = writes;
+    round.unresolved = unresolved;
+    round.describe = describe;
+    return round;
+  }
+
+  /**
+   * The writes of a round not written yet (by a Bulk API job) in collection calls, records
+   * gone from Salesforce matched and created again, then states, links and audit entries.
+   */
+  private async complete(round: Round): Promise<Map<number, DeliveryResult>> {
+    const { done, results, describe, writes, unresolved, audit, items } = round;
+    const map = this.map;
+    if (!map) return results;
+    const settled = (write: Write) =>
+      results.has(write.item.userId) || done.has(write.item.userId) || round.gone.includes(write);
     // Records gone from Salesforce (deleted there) are matched and created again, once.
-    const gone = describe
-      ? await this.writeAll(
-          writes.filter((write) => !results.has(write.item.userId)),
+    const gone = [...round.gone];
+    if (describe)
+      gone.push(
+        ...(await this.writeAll(
+          writes.filter((write) => !settled(write)),
           describe,
           done,
           results,
-        )
-      : [];
+        )),
+      );
     if (gone.length && describe) {
       for (const write of gone) {
         write.id = null;
@@ -658,6 +757,161 @@ export class SalesforceTarget implements OutboundTarget {
   }
 
   /**
+   * Full pushes above BULK_THRESHOLD users: the writes of the held rounds, by kind, in one
+   * Bulk API 2.0 job each when they are more than BULK_THRESHOLD — updates of linked records
+   * by Id (`update`), creates as upserts by the external-id field (`upsert`, so a job run
+   * twice never duplicates). Creates without an external-id key stay in collection calls:
+   * a job's results could not be told apart per user. Users matched by Email were looked up
+   * before (prepare), so they are updates by Id here, never creates.
+   */
+  private async bulkWrite(rounds: Round[], signal: AbortSignal): Promise<void> {
+    const map = this.map!;
+    const describe = rounds.find((round) => round.describe)?.describe;
+    if (!describe) return;
+    const external = this.externalKey ? findField(describe, this.externalKey)?.name : undefined;
+    const updates: [Write, Round][] = [];
+    const creates: [Write, Round][] = [];
+    for (const round of rounds) {
+      for (const write of round.writes) {
+        const userId = write.item.userId;
+        if (round.results.has(userId) || round.done.has(userId)) continue;
+        if (write.id) {
+          if (isPush(map.operations.update) && write.send.length) updates.push([write, round]);
+        } else creates.push([write, round]);
+      }
+    }
+    if (updates.length > BULK_THRESHOLD) {
+      const rows = updates.map(([write]) => ({
+        Id: write.id,
+        ...pick(write.record.fields, write.send, (name) => updatable(describe, name)),
+      }));
+      await this.ingest('update', 'Id', updates, rows, signal);
+    }
+    if (external && creates.length > BULK_THRESHOLD) {
+      const rows = creates.map(([write]) => {
+        const row: Record<string, unknown> = pick(
+          write.record.fields,
+          Object.keys(write.record.fields),
+          (name) => creatable(describe, name),
+        );
+        // As in collection creates: no value is left to the field's default.
+        for (const [name, value] of Object.entries(row)) if (value === null) delete row[name];
+        if (map.recordTypeId) row.RecordTypeId = map.recordTypeId;
+        return row;
+      });
+      await this.ingest('upsert', external, creates, rows, signal);
+    }
+  }
+
+  /**
+   * One ingest job per 100 MB of CSV: created, uploaded, closed, waited for; each user's
+   * record then found in the results by `key` (Id or the external-id value). Written: the
+   * state and link are recorded (sf__Id, sf__Created). Refused: a failure with Salesforce's
+   * message (sf__Error), or, for an update of a record deleted there, matched and created
+   * again. Neither: a transient failure (the job did not process it).
+   */
+  private async ingest(
+    operation: 'update' | 'upsert',
+    key: string,
+    entries: [Write, Round][],
+    rows: Record<string, unknown>[],
+    signal: AbortSignal,
+  ): Promise<void> {
+    const map = this.map!;
+    const client = this.deps.client;
+    const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+    if (operation === 'update') columns.sort((a, b) => Number(b === 'Id') - Number(a === 'Id'));
+    const fail = (part: [Write, Round][], error: DeliveryError) => {
+      for (const [write, round] of part) round.results.set(write.item.userId, { ok: false, error });
+    };
+    for (const [start, end] of jobSlices(columns, rows)) {
+      const part = entries.slice(start, end);
+      const keyOf = (row: Record<string, unknown>) => String(row[key] ?? '');
+      const byKey = new Map(part.map(([write], index) => [keyOf(rows[start + index]!), write]));
+      const roundOf = new Map(part);
+      let requests = 0;
+      let jobId: string | null = null;
+      let success: JobResultRow[];
+      let failed: JobResultRow[];
+      try {
+        const job = await client.createIngestJob({
+          object: map.sfObject,
+          operation,
+          ...(operation === 'upsert' ? { externalIdFieldName: key } : {}),
+          signal,
+        });
+        jobId = job.id;
+        await client.uploadJobData(job.id, ingestCsv(columns, rows.slice(start, end)), signal);
+        await client.closeJob(job.id, signal);
+        requests += 3;
+        const info = await client.jobInfo(job.id, { signal, firstMs: this.deps.jobPollMs ?? 500 });
+        requests += 1;
+        if (info.state !== 'JobComplete') {
+          fail(
+            part,
+            new DeliveryError(
+              `Salesforce's Bulk API job ${job.id} ended ${info.state}${info.errorMessage ? `: ${info.errorMessage}` : ''}`,
+              'bulk_job_failed',
+              info.state === 'Aborted',
+            ),
+          );
+          continue;
+        }
+        [success, failed] = await Promise.all([
+          client.successfulResults(job.id, signal),
+          client.failedResults(job.id, signal),
+        ]);
+        requests += 2;
+      } catch (error) {
+        // A job not closed is aborted, so nothing of it is written after the failure.
+        if (jobId && requests < 3)
+          await client
+            .abortJob(jobId)
+            .catch((abort: unknown) =>
+              this.deps.logger.warn({ err: abort, job: jobId }, 'salesforce: could not abort job'),
+            );
+        fail(
+          part,
+          toDeliveryError(error, `Writing ${map.sfObject} records in a Bulk API job failed`),
+        );
+        continue;
+      }
+      part[0]![0].requests += requests;
+      const seen = new Set<Write>();
+      for (const row of success) {
+        const write = byKey.get(row[key] ?? '');
+        const id = row.sf__Id;
+        if (!write || !id || seen.has(write)) continue;
+        seen.add(write);
+        const round = roundOf.get(write)!;
+        const created = operation === 'upsert' && row.sf__Created === 'true';
+        round.done.set(
+          write.item.userId,
+          this.finished(write, created ? 'created' : 'updated', id),
+        );
+      }
+      for (const row of failed) {
+        const write = byKey.get(row[key] ?? '');
+        if (!write || seen.has(write)) continue;
+        seen.add(write);
+        const round = roundOf.get(write)!;
+        const answer: RecordResult = { success: false, errors: jobErrors(row.sf__Error ?? '') };
+        if (operation === 'update' && answer.errors.some((e) => GONE_CODES.has(e.statusCode)))
+          round.gone.push(write);
+        else round.results.set(write.item.userId, { ok: false, error: recordError(map, answer) });
+      }
+      fail(
+        part.filter(([write]) => !seen.has(write)),
+        new DeliveryError(
+          `Salesforce's Bulk API job ${jobId} did not process this ${map.sfObject}`,
+          'bulk_unprocessed',
+          true,
+        ),
+      );
+    }
+  }
+
+  /**
    * Sends the writes in collection calls (updates by Id, creates as upserts by the external
    * id or plain creates); returns the updates whose record is gone from Salesforce.
    */
@@ -927,6 +1181,52 @@ export class SalesforceTarget implements OutboundTarget {
       );
     }
   }
+}
+
+/** Row ranges of the jobs: as many rows a job as fit in JOB_BYTES of CSV. */
+function jobSlices(columns: string[], rows: Record<string, unknown>[]): [number, number][] {
+  const slices: [number, number][] = [];
+  const header = Buffer.byteLength(ingestCsv(columns, []));
+  let start = 0;
+  let bytes = header;
+  rows.forEach((row, index) => {
+    const size = Buffer.byteLength(ingestCsv(columns, [row])) - header;
+    if (index > start && bytes + size > JOB_BYTES) {
+      slices.push([start, index]);
+      start = index;
+      bytes = header;
+    }
+    bytes += size;
+  });
+  if (rows.length > start) slices.push([start, rows.length]);
+  return slices;
+}
+
+/**
+ * The errors of a failed job row: `sf__Error` holds `CODE:message:field,field --` per error
+ * (e.g. `REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --`).
+ */
+export function jobErrors(text: string): RecordResult['errors'] {
+  const errors = text
+    .split(/\s*--\s*/)
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const first = part.indexOf(':');
+      if (first < 0) return { statusCode: part, message: part, fields: [] };
+      const statusCode = part.slice(0, first);
+      const rest = part.slice(first + 1);
+      const last = rest.lastIndexOf(':');
+      const tail = last < 0 ? '' : rest.slice(last + 1);
+      // A last part that is a list of field names; otherwise the colon is the message's own.
+      const fields = /^[A-Za-z0-9_.]*(,[A-Za-z0-9_.]+)*$/.test(tail) ? tail : null;
+      return {
+        statusCode: /^[A-Z_]+$/.test(statusCode) ? statusCode : 'UNKNOWN_EXCEPTION',
+        message: fields === null ? rest : rest.slice(0, last),
+        fields: fields ? fields.split(',').filter(Boolean) : [],
+      };
+    });
+  return errors.length ? errors : [{ statusCode: 'UNKNOWN_EXCEPTION', message: text, fields: [] }];
 }
 
 function outcome(userId: number, status: DeliveryOutcome['status'], requests = 0): DeliveryOutcome {
