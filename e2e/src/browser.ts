@@ -46,9 +46,17 @@ export function collectPageErrors(page: Page): string[] {
     if (message.type() === 'error') errors.push(`console: ${message.text()}`);
   });
   page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
-  page.on('requestfailed', (request) =>
-    errors.push(`request failed: ${request.url()} (${request.failure()?.errorText ?? 'unknown'})`),
-  );
+  page.on('requestfailed', (request) => {
+    const reason = request.failure()?.errorText ?? 'unknown';
+    // A page left while a script or image still loads cancels it: no failure of the page.
+    if (
+      reason === 'net::ERR_ABORTED' &&
+      request.resourceType() !== 'fetch' &&
+      request.resourceType() !== 'xhr'
+    )
+      return;
+    errors.push(`request failed: ${request.url()} (${reason})`);
+  });
   return errors;
 }
 
