@@ -167,10 +167,22 @@ export function planUser(
   };
 }
 
-/** Deprovisioning (or deleting) a linked user gone from the source. */
-export function deprovisionOp(state: SyncState, action: 'delete' | 'deprovision'): PlannedOp {
+/**
+ * Deprovisioning (or deleting) a linked user gone from the source; `purge` when the source's
+ * removal policy says delete (the user is deleted whatever the site's deprovisioning action).
+ */
+export function deprovisionOp(
+  state: SyncState,
+  action: 'delete' | 'deprovision',
+  purge = false,
+): PlannedOp {
   return {
-    op: { ref: '', action, id: state.wpUserId! },
+    op: {
+      ref: '',
+      action,
+      id: state.wpUserId!,
+      ...(purge && action === 'delete' ? { purge } : {}),
+    },
     externalId: state.externalId,
     login: null,
     next:

@@ -374,7 +374,7 @@ export class SyncRun {
         this.report.unchanged(deletion.externalId);
         continue;
       }
-      ops.push(deprovisionOp(state, permanent ? 'delete' : 'deprovision'));
+      ops.push(deprovisionOp(state, permanent ? 'delete' : 'deprovision', removal === 'delete'));
     }
     return ops;
   }
@@ -404,7 +404,11 @@ export class SyncRun {
           if (!this.dryRun) await store.deleteSyncStates(source.slug, [state.externalId]);
           continue;
         }
-        ops.push(deprovisionOp(state, removal === 'delete' ? 'delete' : 'deprovision'));
+        ops.push(
+          removal === 'delete'
+            ? deprovisionOp(state, 'delete', true)
+            : deprovisionOp(state, 'deprovision'),
+        );
       }
       await this.applyOps(ops);
       this.notify();

@@ -30,7 +30,8 @@
 //   the admin's back. A record that no longer passes the object map's filter or record type
 //   → deletion, not permanent. The map's `deletePolicy.pull` decides (`removalOf`): disable
 //   (the above), delete (permanent, when `operations.delete` includes pull) or ignore. Full
-//   listings let the engine deprovision users they lack. Each pass first asks Get Deleted
+//   listings let the engine deprovision users they lack, as `removal` (the same policy) says.
+//   `writes` tells the engine whether pulls may create and update users (`operations`). Each pass first asks Get Deleted
 //   how far back the delete log goes: an emptied recycle bin (deletions queryAll no longer
 //   shows) raises CursorExpiredError, so the engine reconciles with a full listing.
 // API budget: every answer's `Sforce-Limit-Info` (api-usage=N/M); when N ≥ apiBudgetShare ×

@@ -243,7 +243,7 @@ describe('engine runs over Salesforce', () => {
     assert.equal(s.wordpress.linked('acme-sf').filter((u) => u.active).length, 4, 'none touched');
   });
 
-  it('deletes the users of a source whose deletePolicy.pull is delete, on deletion and on a full listing: the site policy decides how', async () => {
+  it('deletes the users of a source whose deletePolicy.pull is delete, on deletion and on a full listing, under the site policy disable', async () => {
     const s = await setup(4, {
       objectMaps: [
         contactsMap({
@@ -252,19 +252,19 @@ describe('engine runs over Salesforce', () => {
         }),
       ],
     });
+    assert.equal(s.wordpress.config.deprovision.action, 'disable', "the site's own policy");
     assert.equal((await s.sync()).state, 'succeeded');
     assert.equal((await s.sync()).state, 'succeeded');
-    const [deleted, purged, third] = contactIds(s.emulator);
-    const userOf = (id: string) => s.wordpress.byExternalId('acme-sf', id)!;
-    const purgedUser = userOf(purged!);
-    // The site's policy "disable": a deleted resource's user is disabled and unlinked.
+    const [deleted, purged] = contactIds(s.emulator);
+    const idOf = (externalId: string) => s.wordpress.byExternalId('acme-sf', externalId)!.id;
+    const deletedUser = idOf(deleted!);
+    const purgedUser = idOf(purged!);
     s.emulator.advance(1000);
     s.emulator.delete(deleted!);
-    const deletedUser = userOf(deleted!);
     const run = await s.sync();
     assert.equal(run.state, 'succeeded', run.error ?? '');
-    assert.equal(s.wordpress.byExternalId('acme-sf', deleted!), undefined, 'unlinked');
-    assert.equal(deletedUser.active, false);
+    assert.equal(run.counts.deleted, 1);
+    assert.equal(s.wordpress.users.has(deletedUser), false, 'deleted from WordPress');
 
     s.emulator.advance(1000);
     s.emulator.delete(purged!);
@@ -272,21 +272,10 @@ describe('engine runs over Salesforce', () => {
     s.emulator.org.deleteLogPurgedBefore = s.emulator.org.clock.now();
     const full = await s.sync();
     assert.equal(full.state, 'succeeded', full.error ?? '');
-    assert.equal(
-      s.wordpress.byExternalId('acme-sf', purged!),
-      undefined,
-      'unlinked by the listing',
-    );
-    assert.equal(purgedUser.active, false);
-
-    // The site's policy "delete": the WordPress user is deleted.
-    s.wordpress.config.deprovision = { ...s.wordpress.config.deprovision, action: 'delete' };
-    s.emulator.advance(1000);
-    s.emulator.delete(third!);
-    const last = await s.sync();
-    assert.equal(last.state, 'succeeded', last.error ?? '');
-    assert.equal(last.counts.deleted, 1);
-    assert.equal(s.wordpress.users.size, 3, 'deleted from WordPress');
+    assert.equal(full.counts.deleted, 1, JSON.stringify(full.counts));
+    assert.equal(s.wordpress.users.has(purgedUser), false, 'deleted by the listing');
+    assert.equal(s.wordpress.users.size, 2);
+    assert.equal(s.wordpress.linked('acme-sf').filter((u) => u.active).length, 2);
   });
 
   it('interrupts a run on lasting REQUEST_LIMIT_EXCEEDED and finishes it from the cursor', async () => {
