@@ -77,7 +77,9 @@ test('Sync now on the Salesforce card shows the run, then a WordPress user per C
   const expected = contacts().length;
   assert.equal(expected, 5);
   await page.goto(`${stack.wordpress.url}/wp-admin/users.php?page=usersync&tab=connections`);
-  await section().getByRole('button', { name: `Sync now: ${NAME}` }).click();
+  await section()
+    .getByRole('button', { name: `Sync now: ${NAME}` })
+    .click();
   await section()
     .getByRole('progressbar', { name: `Progress of the run of ${SLUG}` })
     .waitFor();
