@@ -3,7 +3,8 @@
 // Test connection, the object and field pickers, Sync now making WordPress users of
 // Contacts through the object map's field rows, a second run writing nothing, a Contact
 // whose email an existing WordPress user has linked to that user (not duplicated) while an
-// administrator with a Contact's email is left alone, and a deleted Contact disabled.
+// administrator with a Contact's email is left alone, and a deleted Contact disabled — or,
+// once the object map's deletePolicy.pull says delete, its WordPress user deleted.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -11,7 +12,7 @@ import { asAdmin, restUrl } from '../src/helpers.js';
 import { request, startStack, type Stack } from '../src/stack/index.js';
 import { startSalesforceEmulator } from '../src/emulators/salesforce/index.js';
 import type { SalesforceEmulator } from '../src/emulators/salesforce/index.js';
-import { connectEmulator } from '../src/emulators/salesforce/stack.js';
+import { connectEmulator, contactMap } from '../src/emulators/salesforce/stack.js';
 import {
   linkedUsers,
   putConfig,
@@ -226,5 +227,34 @@ describe('Salesforce Contacts as WordPress users', () => {
     const user = (await linkedUsers(site, SLUG)).find((u) => u.externalId === contacts[0]);
     assert.ok(user, 'still linked');
     assert.equal(user.active, false);
+  });
+
+  test('with deletePolicy.pull delete, a deleted Contact deletes its WordPress user under the site policy disable', async () => {
+    const changed = await request(restUrl(stack, `usersync/v1/connections/${SLUG}`), {
+      method: 'PATCH',
+      basic: asAdmin(stack),
+      body: {
+        objectMaps: [
+          contactMap({
+            operations: { create: ['push', 'pull'], update: ['push', 'pull'], delete: ['pull'] },
+            deletePolicy: { pull: 'delete', push: 'ignore' },
+          }),
+        ],
+      },
+    });
+    assert.equal(changed.status, 200, changed.text);
+    const user = (await linkedUsers(site, SLUG)).find((u) => u.externalId === contacts[1]);
+    assert.ok(user, 'linked before');
+    emulator.advance(1000);
+    emulator.delete(contacts[1]!);
+    const run = await syncAndWait(site, SLUG);
+    assert.equal(run.state, 'succeeded', run.error ?? '');
+    assert.ok(run.counts.deleted >= 1, JSON.stringify(run.counts));
+    const gone = await request(restUrl(stack, `wp/v2/users/${user.id}?context=edit`), {
+      basic: asAdmin(stack),
+    });
+    assert.equal(gone.status, 404, 'the WordPress user is deleted');
+    const others = await linkedUsers(site, SLUG);
+    assert.ok(others.length > 20, `the other Contacts' users stay: ${others.length}`);
   });
 });

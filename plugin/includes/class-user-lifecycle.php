@@ -109,10 +109,17 @@ final class User_Lifecycle {
 	 * @param string  $action 'deprovision' (gone from the source for now: stays linked, so its
 	 *                        source can enable it again) or 'delete' (the resource is gone).
 	 * @param WP_User $user   User.
+	 * @param bool    $purge  A delete the connection's own removal policy asks for (e.g. a
+	 *                        Salesforce object map's deletePolicy.pull "delete"): the user is
+	 *                        deleted at once, whatever the site's action, its content going
+	 *                        as the site's reassign rule says.
 	 * @return array{status: string, user_id: ?int}
 	 * @throws Operation_Error When the user may not be deleted or the write fails.
 	 */
-	public function deprovision( string $action, WP_User $user ): array {
+	public function deprovision( string $action, WP_User $user, bool $purge = false ): array {
+		if ( $purge && 'delete' === $action ) {
+			return $this->delete_user( $user );
+		}
 		$policy = $this->config['deprovision'];
 		$due    = null;
 		if ( 'delete' === $policy['action'] ) {

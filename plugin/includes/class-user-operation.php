@@ -19,7 +19,7 @@ final class User_Operation {
 
 	public const ACTIONS = array( 'create', 'update', 'deprovision', 'reactivate', 'delete' );
 
-	private const OPERATION_KEYS = array( 'ref', 'action', 'id', 'ifMatch', 'user' );
+	private const OPERATION_KEYS = array( 'ref', 'action', 'id', 'ifMatch', 'user', 'purge' );
 	private const USER_KEYS      = array( 'login', 'email', 'firstName', 'lastName', 'displayName', 'nickname', 'url', 'description', 'avatarUrl', 'password', 'roles', 'meta', 'xprofile', 'externalId', 'scim', 'active' );
 
 	/** Longest biographical info accepted (the user meta `description`). */
@@ -63,6 +63,9 @@ final class User_Operation {
 					'minimum' => 1,
 				),
 				'ifMatch' => array( 'type' => array( 'string', 'null' ) ),
+				// With "delete": the connection's own removal policy deletes the user, whatever
+				// the site's deprovisioning action (its reassign rule and protections apply).
+				'purge'   => array( 'type' => 'boolean' ),
 				'user'    => array(
 					'type'                 => array( 'object', 'null' ),
 					'additionalProperties' => false,
@@ -141,6 +144,7 @@ final class User_Operation {
 			'id'      => $id,
 			'ifMatch' => $if_match,
 			'user'    => $user,
+			'purge'   => 'delete' === $action && true === ( $operation['purge'] ?? false ),
 		);
 	}
 

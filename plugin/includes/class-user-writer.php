@@ -397,7 +397,7 @@ class User_Writer {
 				return $this->update( $op, $user );
 			case 'deprovision':
 			case 'delete':
-				return $this->lifecycle->deprovision( $op['action'], $user );
+				return $this->lifecycle->deprovision( $op['action'], $user, ! empty( $op['purge'] ) );
 			default:
 				return $this->lifecycle->reactivate( $user );
 		}

@@ -9,6 +9,7 @@
 
 namespace UserSync\Tests;
 
+use UserSync\Connection;
 use UserSync\Deprovision_Grace;
 use UserSync\Login_Guard;
 
@@ -303,5 +304,44 @@ check(
 		ok( null !== Deprovision_Grace::due( $pending['id'] ), 'scheduled' );
 		grace_policy( array( 'action' => 'disable', 'deactivate' => 'disable' ) );
 		same( null, Deprovision_Grace::due( $pending['id'] ), 'switching both to disable cancels it' );
+	}
+);
+
+check(
+	'deprovision: a purge delete deletes at once under the disable policy, the content going to the heir; without purge the user is only disabled',
+	static function (): void {
+		$service    = make_user( 'usersync_service' );
+		$connection = connection();
+		$heir       = (int) get_users( array( 'role' => 'administrator', 'number' => 1, 'fields' => 'ID', 'orderby' => 'ID' ) )[0];
+		grace_policy( array( 'action' => 'disable', 'graceDays' => 0, 'reassignTo' => $heir ) );
+
+		$kept    = grace_user( $service, $connection, 'pk' );
+		$results = user_batch( $service, $connection, array( array( 'ref' => 'x', 'action' => 'delete', 'id' => $kept['id'] ) ) );
+		same( 'deleted', $results[0]['status'], 'gone for the connection' );
+		ok( false !== get_userdata( $kept['id'] ) && Login_Guard::is_disabled( $kept['id'] ), 'without purge: kept, disabled' );
+
+		$gone = grace_user( $service, $connection, 'pg' );
+		$post = wp_insert_post(
+			array(
+				'post_title'  => 'Written by pg',
+				'post_author' => $gone['id'],
+				'post_status' => 'publish',
+			)
+		);
+		$results = user_batch( $service, $connection, array( array( 'ref' => 'y', 'action' => 'delete', 'id' => $gone['id'], 'purge' => true ) ) );
+		same( true, $results[0]['ok'], 'purge ok: ' . wp_json_encode( $results[0] ) );
+		same( 'deleted', $results[0]['status'], 'status' );
+		same( null, $results[0]['user'], 'no snapshot' );
+		same( false, get_userdata( $gone['id'] ), 'deleted at once' );
+		same( $heir, (int) get_post( $post )->post_author, 'the content went to the heir' );
+
+		$protected = make_user( 'administrator' );
+		update_user_meta( $protected, Connection::link_key( $connection ), 'ext-admin' );
+		$refused = user_batch( $service, $connection, array( array( 'ref' => 'z', 'action' => 'delete', 'id' => $protected, 'purge' => true ) ) );
+		same( false, $refused[0]['ok'], 'an administrator is not purged' );
+		ok( false !== get_userdata( $protected ), 'the administrator stays' );
+
+		$bad = rest( $service, 'POST', '/users/batch', array( 'connection' => $connection, 'source' => 'test:' . $connection, 'operations' => array( array( 'ref' => 'b', 'action' => 'delete', 'id' => $kept['id'], 'purge' => 'yes' ) ) ) );
+		same( 400, $bad['status'], 'purge must be a boolean' );
 	}
 );

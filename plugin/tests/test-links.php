@@ -21,7 +21,8 @@ function link_rows( string $connection ): array {
 	global $wpdb;
 	$rows = $wpdb->get_results( $wpdb->prepare( 'SELECT user_id, external_id FROM ' . Links::table() . ' WHERE connection = %s', $connection ) );
 	$rows = array_map( static fn( $row ): string => $row->user_id . ':' . $row->external_id, $rows );
-	sort( $rows );
+	// By user id as a number (98 before 100), as the checks list them.
+	sort( $rows, SORT_NATURAL );
 	return $rows;
 }
 

@@ -536,6 +536,8 @@ export interface Run {
     changes?: RunChange[];
     waiting?: RunWaiting | null;
     interruptions?: number;
+    /** Users left alone because the connection's pulls may not create / update them. */
+    withheld?: { create: number; update: number };
   };
   failures?: number;
   /** In a Sync now answer: true when the run was already going and was joined. */

@@ -85,7 +85,7 @@ test('a failed record shows its reason, and Retry syncs the person again once fi
     await row.innerText(),
     /A user with the email "taken\.person@contoso\.example" already exists/,
   );
-  await page.getByRole('heading', { name: 'To peers' }).waitFor();
+  await page.getByRole('heading', { name: 'Undelivered changes' }).waitFor();
   await screenshot(page, 'failed-records');
 
   // Still in the way: the retry fails again, with the same reason.

@@ -118,6 +118,20 @@ export interface Connector {
    */
   readonly attributeMap?: AttributeMapping[];
   /**
+   * What pulls of this source may write in WordPress (e.g. Salesforce's `operations` of its
+   * object maps): `create` — a source user with no linked WordPress user becomes one;
+   * `update` — linked users take the source's changes. What a source may not write is left
+   * alone and counted unchanged (the run's details count what was withheld). Absent: both.
+   */
+  readonly writes?: { readonly create: boolean; readonly update: boolean };
+  /**
+   * What a user leaving the source does to its linked WordPress user, for deletions the
+   * source reports and for the users a full listing lacks: `disable` (absent: the default)
+   * deprovisions it under the site's policy; `delete` deletes it (the site's reassign policy
+   * applies); `ignore` leaves it as it is.
+   */
+  readonly removal?: 'disable' | 'delete' | 'ignore';
+  /**
    * Changes since `cursor` as a stream of pages; from scratch (a full listing) when
    * `cursor` is null or the source cannot pull increments. Throws `CursorExpiredError`
    * when the source no longer accepts the cursor.

@@ -52,8 +52,11 @@ export interface PhotoJob {
 export type UserPlan =
   /** Nothing to write (a changed photo may still be sent). */
   | { kind: 'unchanged'; photo?: PhotoJob }
-  /** Disabled at the source and never created: accounts are not created disabled. */
-  | { kind: 'skipped' }
+  /**
+   * Nothing written: disabled at the source and never created (accounts are not created
+   * disabled), or a write the source may not make (`withheld`: its `writes`).
+   */
+  | { kind: 'skipped'; withheld?: 'create' | 'update' }
   | { kind: 'write'; item: PlannedOp };
 
 export interface PlanContext {
@@ -61,6 +64,8 @@ export interface PlanContext {
   photos: boolean;
   /** The full listing under way, recorded as where the user was last seen. */
   scanId: string | null;
+  /** What the source may write (its connector's `writes`); absent: creates and updates. */
+  writes?: { create: boolean; update: boolean };
 }
 
 /** What one mapped source user becomes, given the state of its last apply. */
@@ -88,6 +93,8 @@ export function planUser(
     if (linked.hash === mapped.hash && sameRoles(linked.roles, roles)) {
       return { kind: 'unchanged', photo };
     }
+    // The source may not update WordPress users: the linked user stays as it is.
+    if (context.writes && !context.writes.update) return { kind: 'skipped', withheld: 'update' };
     const fields: WpUserInput = { ...mapped.fields };
     if (roles) fields.roles = roles;
     // The link exists: resending the external id would only make WordPress look it up.
@@ -126,6 +133,8 @@ export function planUser(
   }
 
   if (!mapped.fields.active) return { kind: 'skipped' };
+  // The source may not create WordPress users: a person with no linked user gets none.
+  if (context.writes && !context.writes.create) return { kind: 'skipped', withheld: 'create' };
   const fields: WpUserInput = { ...mapped.fields };
   if (roles) fields.roles = roles;
   return {
@@ -158,10 +167,22 @@ export function planUser(
   };
 }
 
-/** Deprovisioning (or deleting) a linked user gone from the source. */
-export function deprovisionOp(state: SyncState, action: 'delete' | 'deprovision'): PlannedOp {
+/**
+ * Deprovisioning (or deleting) a linked user gone from the source; `purge` when the source's
+ * removal policy says delete (the user is deleted whatever the site's deprovisioning action).
+ */
+export function deprovisionOp(
+  state: SyncState,
+  action: 'delete' | 'deprovision',
+  purge = false,
+): PlannedOp {
   return {
-    op: { ref: '', action, id: state.wpUserId! },
+    op: {
+      ref: '',
+      action,
+      id: state.wpUserId!,
+      ...(purge && action === 'delete' ? { purge } : {}),
+    },
     externalId: state.externalId,
     login: null,
     next:

@@ -50,6 +50,7 @@ export class RunReport {
       failures: [...(run.details?.failures ?? [])],
       changes: [...(run.details?.changes ?? [])],
       interruptions: run.details?.interruptions ?? 0,
+      ...(run.details?.withheld ? { withheld: { ...run.details.withheld } } : {}),
     };
     this.pageCounted = new Set(run.details?.pageCounted ?? []);
     this.processed = Math.max(0, (run.processed ?? 0) - this.pageCounted.size);
@@ -97,6 +98,14 @@ export class RunReport {
 
   unchanged(externalId: string): void {
     if (this.countOnce(externalId)) this.counts.unchanged++;
+  }
+
+  /** A user left alone because the source may not make this write (counted unchanged). */
+  withheld(externalId: string, write: 'create' | 'update'): void {
+    if (!this.countOnce(externalId)) return;
+    this.counts.unchanged++;
+    this.details.withheld ??= { create: 0, update: 0 };
+    this.details.withheld[write]++;
   }
 
   /** Counts what WordPress did (or, in a dry run, would do) for one user. */

@@ -335,12 +335,15 @@ export class SyncRun {
       const plan = planUser(user, mapped, state, roles, {
         photos: this.photos,
         scanId: this.scanId,
+        writes: this.deps.connector.writes,
       });
       // Linked users a full listing contains are still at the source.
       const linked = state && state.wpUserId !== null && state.status !== 'failed';
       if (full && linked) seen.push(user.externalId);
       if (plan.kind === 'write') ops.push(plan.item);
-      else this.report.unchanged(user.externalId);
+      else if (plan.kind === 'skipped' && plan.withheld) {
+        this.report.withheld(user.externalId, plan.withheld);
+      } else this.report.unchanged(user.externalId);
       if (plan.kind === 'unchanged' && plan.photo) photos.push(plan.photo);
     }
     if (seen.length > 0 && this.scanId && !this.dryRun) {
@@ -356,28 +359,37 @@ export class SyncRun {
       deletes.map((d) => d.externalId),
     );
     const ops: PlannedOp[] = [];
+    const removal = this.deps.connector.removal ?? 'disable';
     for (const deletion of deletes) {
       this.upserted.add(deletion.externalId);
+      // The source's users stay as they are when they leave it.
+      if (removal === 'ignore') continue;
       const state = states.get(deletion.externalId);
       if (!state || state.wpUserId === null) {
         if (state && !this.dryRun) await store.deleteSyncStates(source.slug, [deletion.externalId]);
         continue;
       }
-      if (!deletion.permanent && state.status === 'deprovisioned') {
+      const permanent = deletion.permanent || removal === 'delete';
+      if (!permanent && state.status === 'deprovisioned') {
         this.report.unchanged(deletion.externalId);
         continue;
       }
-      ops.push(deprovisionOp(state, deletion.permanent ? 'delete' : 'deprovision'));
+      ops.push(deprovisionOp(state, permanent ? 'delete' : 'deprovision', removal === 'delete'));
     }
     return ops;
   }
 
-  /** Users a full listing did not contain are gone from the source: deprovision them. */
+  /**
+   * Users a full listing did not contain are gone from the source: deprovision them (delete
+   * them, or leave them alone, as the source's `removal` says).
+   */
   private async reconcile(scanId: string): Promise<void> {
     const { store, source } = this.deps;
     if (this.pull.groupNames.length > 0 && !this.dryRun) {
       await store.deleteUnseenGroups(source.slug, scanId);
     }
+    const removal = this.deps.connector.removal ?? 'disable';
+    if (removal === 'ignore') return;
     let after: string | null = null;
     for (;;) {
       this.checkCancelled();
@@ -392,7 +404,11 @@ export class SyncRun {
           if (!this.dryRun) await store.deleteSyncStates(source.slug, [state.externalId]);
           continue;
         }
-        ops.push(deprovisionOp(state, 'deprovision'));
+        ops.push(
+          removal === 'delete'
+            ? deprovisionOp(state, 'delete', true)
+            : deprovisionOp(state, 'deprovision'),
+        );
       }
       await this.applyOps(ops);
       this.notify();

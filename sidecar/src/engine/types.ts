@@ -54,6 +54,11 @@ export interface UserOperation {
   action: OperationAction;
   id?: number;
   user?: WpUserInput;
+  /**
+   * With `delete`: the source's own removal policy deletes the WordPress user, whatever the
+   * site's deprovisioning action (its reassign rule and protections still apply).
+   */
+  purge?: boolean;
 }
 
 export type OperationStatus =

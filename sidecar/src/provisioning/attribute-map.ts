@@ -21,6 +21,11 @@ export interface AttributeMapRow {
   default: string | null;
   /** With the transform `template`: e.g. `{name.givenName}.{name.familyName}`. */
   template?: string | null;
+  /**
+   * `propagate` (absent: the default): an empty source value clears the WordPress value;
+   * `ignore`: an empty source value leaves the WordPress value as it is.
+   */
+  nulls?: 'propagate' | 'ignore';
 }
 
 /** WordPress core user fields by target name, as the plugin's users/batch route names them. */
@@ -166,7 +171,13 @@ export function rowValue(attributes: Attributes, row: AttributeMapRow): RowValue
   return { row, value, note };
 }
 
-/** Every inbound row's value for a person, in the map's order. */
+/**
+ * Every inbound row's value for a person, in the map's order. A row whose empty values are
+ * ignored (`nulls: 'ignore'`) gives nothing when the person has no value (after its
+ * default): the WordPress value stays as it is.
+ */
 export function mapPerson(attributes: Attributes, map: AttributeMapRow[]): RowValue[] {
-  return inboundRows(map).map((row) => rowValue(attributes, row));
+  return inboundRows(map)
+    .map((row) => rowValue(attributes, row))
+    .filter(({ row, value }) => !(row.nulls === 'ignore' && (value === undefined || value === '')));
 }

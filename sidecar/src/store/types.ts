@@ -96,6 +96,12 @@ export interface RunDetails {
   /** How many times the run was interrupted and resumed. */
   interruptions?: number;
   /**
+   * Source users left alone because the source may not write them (its connector's
+   * `writes`): people with no WordPress user not created, linked users not updated.
+   * Counted among the unchanged.
+   */
+  withheld?: { create: number; update: number };
+  /**
    * External ids already counted in the page under way: a resumed run replays that page and
    * must not count them twice.
    */

@@ -18,6 +18,8 @@ export interface AttributeMapping {
   default: string | null;
   /** With the transform `template`: e.g. `{name.givenName}.{name.familyName}` (source is empty). */
   template?: string | null;
+  /** `ignore`: an empty source value leaves the WordPress value alone (default `propagate`). */
+  nulls?: 'propagate' | 'ignore';
 }
 
 export interface RoleRule {

@@ -361,7 +361,8 @@ export class FakeWordPress implements WordPressGateway, WordPressTransport {
       }
       case 'deprovision':
       case 'delete': {
-        if (policy.action === 'delete') {
+        // A purge (the connection's own removal policy) deletes whatever the site's action.
+        if (policy.action === 'delete' || (op.action === 'delete' && op.purge === true)) {
           this.users.delete(user.id);
           return ok('deleted', null);
         }

@@ -323,7 +323,7 @@ function DeadLetters({ peerNames }: Pick<FailedRecordsProps, 'peerNames'>) {
   return (
     <Card className="usersync-failed-records__outbound">
       <CardHeader>
-        <h2>{__('To peers', 'usersync')}</h2>
+        <h2>{__('Undelivered changes', 'usersync')}</h2>
       </CardHeader>
       <CardBody>
         {error ? (
@@ -345,7 +345,7 @@ function DeadLetters({ peerNames }: Pick<FailedRecordsProps, 'peerNames'>) {
             columns={[
               { label: __('When', 'usersync') },
               { label: __('User ID', 'usersync') },
-              { label: __('Peer', 'usersync') },
+              { label: __('Target', 'usersync') },
               { label: __('Action', 'usersync') },
               { label: __('Reason', 'usersync') },
               { label: __('Attempts', 'usersync'), numeric: true },
@@ -369,7 +369,7 @@ function DeadLetters({ peerNames }: Pick<FailedRecordsProps, 'peerNames'>) {
                     once
                     onRetry={() => retry(letter)}
                     label={sprintf(
-                      /* translators: 1: user id, 2: peer name. */
+                      /* translators: 1: user id, 2: target name (a peer site or a connection). */
                       __('Retry user %1$d to %2$s', 'usersync'),
                       letter.userId,
                       peerNames?.[letter.target] ?? letter.target,

@@ -85,6 +85,24 @@ function DryRunSample({ changes }: { changes: RunChange[] }) {
   );
 }
 
+/** Users the connection's pulls may not create or update, counted among the unchanged. */
+function Withheld({ withheld }: { withheld?: { create: number; update: number } }) {
+  if (!withheld || withheld.create + withheld.update === 0) return null;
+  return (
+    <p>
+      {sprintf(
+        /* translators: 1: people not created, 2: users not updated. */
+        __(
+          'Left alone by the connection’s operations: %1$d not created (pulls may not create users), %2$d not updated (pulls may not update users).',
+          'usersync',
+        ),
+        withheld.create,
+        withheld.update,
+      )}
+    </p>
+  );
+}
+
 export default function RunProgress({ run, onCancel }: RunProgressProps) {
   const [isCancelling, setIsCancelling] = useState(false);
   const [cancelError, setCancelError] = useState<ApiError | null>(null);
@@ -216,6 +234,7 @@ export default function RunProgress({ run, onCancel }: RunProgressProps) {
             </strong>{' '}
             {countsText(run.counts)}.{run.error ? ` ${run.error}` : ''}
           </p>
+          <Withheld withheld={run.details?.withheld} />
           {run.dryRun && run.state === 'succeeded' ? (
             <DryRunSample changes={run.details?.changes ?? []} />
           ) : null}

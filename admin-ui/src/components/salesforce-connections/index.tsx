@@ -2,22 +2,25 @@
  * Salesforce connections: listed with how they sign in, the object WordPress users sync
  * with, whether WordPress changes are pushed and how the last run went; added, edited,
  * tested, synced (or dry-run) and deleted. Test connection, Sync now and runs are the same
- * routes Microsoft Graph connections use.
+ * routes Microsoft Graph connections use; a run started here is followed on the card (its
+ * progress, then what it did).
  */
 
 /**
  * WordPress dependencies
  */
 import { Button, Notice } from '@wordpress/components';
-import { useState } from '@wordpress/element';
+import { useEffect, useRef, useState } from '@wordpress/element';
 import { __, sprintf } from '@wordpress/i18n';
 
 /**
  * Internal dependencies
  */
 import {
+  cancelRun,
   createSalesforceConnection,
   deleteConnection,
+  getRun,
   listRuns,
   listSalesforceConnections,
   startRun,
@@ -32,6 +35,8 @@ import ConnectionTestResult from '../connection-test-result';
 import ErrorNotice from '../error-notice';
 import FormattedDate from '../formatted-date';
 import LoadingState from '../loading-state';
+import RunProgress from '../run-progress';
+import { isActive } from '../run-progress/format';
 import SalesforceConnectionForm from '../salesforce-connection-form';
 import type { SalesforceConnectionsProps } from './types';
 
@@ -72,10 +77,40 @@ interface ActionState {
   error?: { title: string; error: ApiError };
 }
 
-export default function SalesforceConnections({ scheduleHref }: SalesforceConnectionsProps) {
+export default function SalesforceConnections({
+  scheduleHref,
+  pollMs = 1000,
+}: SalesforceConnectionsProps) {
   const { data: connections, error, reload, setData } = useRequest(listSalesforceConnections);
   const runs = useRequest(() => listRuns(undefined, 50));
   const [actions, setActions] = useState<Record<string, ActionState>>({});
+  const timers = useRef<Record<string, ReturnType<typeof setTimeout>>>({});
+  const mounted = useRef(true);
+
+  useEffect(
+    () => () => {
+      mounted.current = false;
+      Object.values(timers.current).forEach(clearTimeout);
+    },
+    [],
+  );
+
+  /** Shows a run started here on its card, read again until it ends. */
+  const follow = (slug: string, run: Run) => {
+    setActions((all) => ({ ...all, [slug]: { ...all[slug], run } }));
+    clearTimeout(timers.current[slug]);
+    if (!isActive(run)) {
+      runs.reload();
+      return;
+    }
+    timers.current[slug] = setTimeout(() => {
+      getRun(run.id).then(
+        (next) => mounted.current && follow(slug, next),
+        // A missed reading (sidecar busy or restarting): try again.
+        () => mounted.current && follow(slug, run),
+      );
+    }, pollMs);
+  };
 
   const replace = (saved: SalesforceConnection) =>
     setData((current) => {
@@ -98,6 +133,7 @@ export default function SalesforceConnections({ scheduleHref }: SalesforceConnec
     try {
       const done = await work();
       setActions((all) => ({ ...all, [slug]: done }));
+      if (done.run) follow(slug, done.run);
     } catch (failure) {
       setActions((all) => ({
         ...all,
@@ -296,12 +332,25 @@ export default function SalesforceConnections({ scheduleHref }: SalesforceConnec
               <LoadingState label={__('Testing the connection…', 'usersync')} />
             ) : null}
             {state?.test ? <ConnectionTestResult result={state.test} /> : null}
-            {state?.run ? (
-              <Notice status="success" isDismissible={false}>
-                {state.run.joined
-                  ? __('A run was already going; it is shown on the Overview tab.', 'usersync')
-                  : __('The run started; follow it on the Overview tab.', 'usersync')}
+            {state?.run?.joined ? (
+              <Notice status="info" isDismissible={false}>
+                {__('A run was already going; this is its progress.', 'usersync')}
               </Notice>
+            ) : null}
+            {state?.run ? (
+              <RunProgress
+                run={state.run}
+                onCancel={async () => {
+                  const run = state.run!;
+                  const answer = await cancelRun(run.id).catch((failure: unknown) => {
+                    const failed = toApiError(failure);
+                    // Finished meanwhile: the next reading shows how it ended.
+                    if (failed.code === 'usersync_run_finished') return null;
+                    throw failed;
+                  });
+                  if (answer) follow(connection.slug, answer);
+                }}
+              />
             ) : null}
             {state?.error ? (
               <ErrorNotice title={state.error.title} error={state.error.error} />

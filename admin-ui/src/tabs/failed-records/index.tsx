@@ -1,6 +1,6 @@
 /**
- * Failed records tab: what syncs could not write and what could not be delivered to peers,
- * each with its reason and a Retry.
+ * Failed records tab: what syncs could not write and what could not be delivered to peers
+ * and Salesforce connections, each with its reason and a Retry.
  */
 
 /**
@@ -21,7 +21,13 @@ async function load() {
   const [connections, config] = await Promise.all([listConnections(), getConfig()]);
   return {
     sources: connections.map(({ slug, name }) => ({ slug, name })),
-    peerNames: Object.fromEntries((config.peers ?? []).map((peer) => [peer.slug, peer.name])),
+    // Changes go to peer sites and to connections that receive pushes (Salesforce).
+    peerNames: Object.fromEntries([
+      ...(config.peers ?? []).map((peer) => [peer.slug, peer.name]),
+      ...connections
+        .filter((connection) => connection.type === 'salesforce')
+        .map(({ slug, name }) => [slug, name]),
+    ]),
   };
 }
 

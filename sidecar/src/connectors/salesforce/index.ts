@@ -30,7 +30,8 @@
 //   the admin's back. A record that no longer passes the object map's filter or record type
 //   → deletion, not permanent. The map's `deletePolicy.pull` decides (`removalOf`): disable
 //   (the above), delete (permanent, when `operations.delete` includes pull) or ignore. Full
-//   listings let the engine deprovision users they lack. Each pass first asks Get Deleted
+//   listings let the engine deprovision users they lack, as `removal` (the same policy) says.
+//   `writes` tells the engine whether pulls may create and update users (`operations`). Each pass first asks Get Deleted
 //   how far back the delete log goes: an emptied recycle bin (deletions queryAll no longer
 //   shows) raises CursorExpiredError, so the engine reconciles with a full listing.
 // API budget: every answer's `Sforce-Limit-Info` (api-usage=N/M); when N ≥ apiBudgetShare ×
@@ -143,6 +144,10 @@ export class SalesforceConnector implements Connector {
   readonly client: SalesforceClient;
   /** A source that brings its own field map: the object maps' field rows. */
   readonly attributeMap: AttributeMapping[];
+  /** What pulls may write: creates (updates) when an object map lets pulls create (update). */
+  readonly writes: { create: boolean; update: boolean };
+  /** The object maps' `deletePolicy.pull`, for the users a full listing lacks. */
+  readonly removal: 'disable' | 'delete' | 'ignore';
   private readonly plan: FieldPlan;
   private readonly connection: string;
   private readonly now: () => number;
@@ -160,6 +165,12 @@ export class SalesforceConnector implements Connector {
     });
     this.plan = fieldPlan(this.settings.objectMaps);
     this.attributeMap = this.plan.attributeMap;
+    const maps = this.userMaps();
+    this.writes = {
+      create: maps.some((map) => map.operations.create.includes('pull')),
+      update: maps.some((map) => map.operations.update.includes('pull')),
+    };
+    this.removal = connectionRemoval(maps);
   }
 
   private userMaps(): SalesforceObjectMap[] {
@@ -779,7 +790,7 @@ export class SalesforceConnector implements Connector {
  * What a record leaving Salesforce (deleted, merged away, out of the filter) does to its
  * WordPress user, by the map's `deletePolicy.pull`: `disable` — deprovisioned, link kept
  * (it may come back); `delete` — gone for good, when `operations.delete` lets pulls delete
- * (else disabled); `ignore` — nothing (a full listing still deprovisions who it lacks).
+ * (else disabled); `ignore` — nothing (nor does a full listing to who it lacks).
  */
 export function removalOf(map: SalesforceObjectMap): { permanent: boolean } | null {
   switch (map.deletePolicy.pull) {
@@ -790,6 +801,18 @@ export function removalOf(map: SalesforceObjectMap): { permanent: boolean } | nu
     default:
       return { permanent: false };
   }
+}
+
+/**
+ * What a full listing does to the users it lacks: `ignore` or `delete` when every user
+ * object map says so (as `removalOf` reads it), else `disable`. The engine cannot tell which
+ * object map a vanished user came from.
+ */
+export function connectionRemoval(maps: SalesforceObjectMap[]): 'disable' | 'delete' | 'ignore' {
+  const removals = maps.map(removalOf);
+  if (removals.length > 0 && removals.every((removal) => removal === null)) return 'ignore';
+  if (removals.length > 0 && removals.every((removal) => removal?.permanent)) return 'delete';
+  return 'disable';
 }
 
 /** The object map's WHERE fragment and record type as one condition, or null. */

@@ -258,9 +258,17 @@ export function fieldPlan(maps: SalesforceObjectMap[]): FieldPlan {
     transform: row.transform as AttributeMapping['transform'],
     default: row.default,
     ...(row.transform === 'template' ? { template: row.template ?? '' } : {}),
+    ...(row.nulls === 'ignore' ? { nulls: 'ignore' as const } : {}),
   });
   const signature = (row: SalesforceFieldRow) =>
-    JSON.stringify([row.sf, row.transform, row.template, row.valueMap, row.default]);
+    JSON.stringify([row.sf, row.transform, row.template, row.valueMap, row.default, row.nulls]);
+  // A computed row ignores empty values only when every row of its target does.
+  const ignoresNulls = (target: string) =>
+    userMaps.every((map) =>
+      map.fields
+        .filter((row) => inbound(row) && row.wp === target)
+        .every((row) => row.nulls === 'ignore'),
+    );
   // A target the maps read differently goes through a computed value.
   const byTarget = new Map<string, Set<string>>();
   for (const map of userMaps) {
@@ -303,6 +311,7 @@ export function fieldPlan(maps: SalesforceObjectMap[]): FieldPlan {
           direction: 'inbound',
           transform: 'none',
           default: null,
+          ...(ignoresNulls(row.wp) ? { nulls: 'ignore' as const } : {}),
         });
       }
       own.push({ key, row });

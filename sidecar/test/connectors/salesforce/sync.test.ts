@@ -16,12 +16,14 @@ import type { RunView } from '../../../src/engine/index.js';
 import type { SourceConnection } from '../../../src/engine/types.js';
 import { SqliteStore } from '../../../src/store/sqlite/index.js';
 import { FakeWordPress } from '../../engine/fake-wordpress.js';
-import { fastRetry, logger, settingsFor } from './support.js';
+import { contactsMap, fastRetry, logger, row_, settingsFor } from './support.js';
 
 interface Setup {
   emulator: SalesforceEmulator;
   wordpress: FakeWordPress;
   engine: SyncEngine;
+  /** Replaces the connection's object map (as an admin saving it). */
+  setMap(map: Record<string, unknown>): void;
   sync(): Promise<RunView>;
   close(): Promise<void>;
 }
@@ -73,6 +75,10 @@ async function setup(contacts: number, settings: Record<string, unknown> = {}): 
     emulator,
     wordpress,
     engine,
+    setMap(map) {
+      source.settings = settingsFor(emulator, { ...settings, objectMaps: [map] });
+      wordpress.connections = [{ ...source }];
+    },
     async sync() {
       const { run } = await engine.requestRun('acme-sf', { trigger: 'on-demand' });
       return (await engine.waitForRun(run.id))!;
@@ -153,6 +159,123 @@ describe('engine runs over Salesforce', () => {
     assert.equal(run.state, 'succeeded', run.error ?? '');
     assert.equal(s.wordpress.byExternalId('acme-sf', gone!)!.active, false);
     assert.equal(s.wordpress.linked('acme-sf').filter((u) => u.active).length, 3);
+  });
+
+  it('leaves the WordPress value alone when a row ignoring empty values reads an empty field, and clears it on a row that propagates them', async () => {
+    const ignorePhone = contactsMap({
+      fields: [
+        row_('user_email', 'Email'),
+        row_('first_name', 'FirstName'),
+        row_('last_name', 'LastName'),
+        row_('user_login', 'Email', 'inbound'),
+        { ...row_('meta:phone', 'Phone'), nulls: 'ignore' },
+      ],
+    });
+    const s = await setup(2, { objectMaps: [ignorePhone] });
+    assert.equal((await s.sync()).state, 'succeeded');
+    const [id] = contactIds(s.emulator);
+    const before = s.wordpress.byExternalId('acme-sf', id!)!;
+    const phone = before.meta.phone;
+    assert.ok(phone, 'the phone was pulled');
+    assert.ok(before.firstName);
+    s.emulator.advance(1000);
+    s.emulator.update(id!, { Phone: null, FirstName: null, Title: 'Changed' });
+    const run = await s.sync();
+    assert.equal(run.state, 'succeeded', run.error ?? '');
+    const after = s.wordpress.byExternalId('acme-sf', id!)!;
+    assert.equal(after.meta.phone, phone, 'nulls ignore: the WordPress phone stays');
+    assert.equal(after.firstName ?? '', '', 'nulls propagate: the first name is cleared');
+
+    const preview = await s.engine.previewUser('acme-sf', id!);
+    const meta = (preview.fields?.meta ?? {}) as Record<string, unknown>;
+    assert.ok(!('phone' in meta), `Preview agrees: ${JSON.stringify(preview.fields)}`);
+  });
+
+  it('creates no WordPress user when pulls may not create, and updates no linked user when they may not update', async () => {
+    const s = await setup(3);
+    assert.equal((await s.sync()).state, 'succeeded');
+    const [first] = contactIds(s.emulator);
+    s.setMap(
+      contactsMap({ operations: { create: ['push'], update: ['push', 'pull'], delete: [] } }),
+    );
+    s.emulator.advance(1000);
+    s.emulator.seed({ contacts: 1, from: 100 });
+    s.emulator.update(first!, { LastName: 'Renamed' });
+    const noCreate = await s.sync();
+    assert.equal(noCreate.state, 'succeeded', noCreate.error ?? '');
+    assert.equal(noCreate.counts.created, 0);
+    assert.equal(s.wordpress.users.size, 3, 'the new Contact has no WordPress user');
+    assert.equal(noCreate.details.withheld?.create, 1, JSON.stringify(noCreate.details));
+    assert.equal(s.wordpress.byExternalId('acme-sf', first!)!.lastName, 'Renamed', 'updated');
+
+    s.setMap(
+      contactsMap({ operations: { create: ['push', 'pull'], update: ['push'], delete: [] } }),
+    );
+    s.emulator.advance(1000);
+    s.emulator.update(first!, { LastName: 'Again' });
+    const noUpdate = await s.sync();
+    assert.equal(noUpdate.state, 'succeeded', noUpdate.error ?? '');
+    assert.equal(s.wordpress.byExternalId('acme-sf', first!)!.lastName, 'Renamed', 'not updated');
+    assert.ok((noUpdate.details.withheld?.update ?? 0) >= 1, JSON.stringify(noUpdate.details));
+    assert.equal(s.wordpress.users.size, 4, 'creating is allowed again: the new Contact came');
+  });
+
+  it('leaves the users of a source whose deletePolicy.pull is ignore alone, on deletion and on a full listing', async () => {
+    const s = await setup(4, {
+      objectMaps: [contactsMap({ deletePolicy: { pull: 'ignore', push: 'ignore' } })],
+    });
+    assert.equal((await s.sync()).state, 'succeeded');
+    assert.equal((await s.sync()).state, 'succeeded');
+    const [deleted, purged] = contactIds(s.emulator);
+    s.emulator.advance(1000);
+    s.emulator.delete(deleted!);
+    assert.equal((await s.sync()).state, 'succeeded');
+    assert.equal(s.wordpress.byExternalId('acme-sf', deleted!)!.active, true, 'deleted: kept');
+
+    s.emulator.advance(1000);
+    s.emulator.delete(purged!);
+    s.emulator.org.purge(purged!);
+    s.emulator.org.purge(deleted!);
+    s.emulator.org.deleteLogPurgedBefore = s.emulator.org.clock.now();
+    const full = await s.sync();
+    assert.equal(full.state, 'succeeded', full.error ?? '');
+    assert.equal(full.counts.disabled + full.counts.deleted, 0);
+    assert.equal(s.wordpress.linked('acme-sf').filter((u) => u.active).length, 4, 'none touched');
+  });
+
+  it('deletes the users of a source whose deletePolicy.pull is delete, on deletion and on a full listing, under the site policy disable', async () => {
+    const s = await setup(4, {
+      objectMaps: [
+        contactsMap({
+          operations: { create: ['push', 'pull'], update: ['push', 'pull'], delete: ['pull'] },
+          deletePolicy: { pull: 'delete', push: 'ignore' },
+        }),
+      ],
+    });
+    assert.equal(s.wordpress.config.deprovision.action, 'disable', "the site's own policy");
+    assert.equal((await s.sync()).state, 'succeeded');
+    assert.equal((await s.sync()).state, 'succeeded');
+    const [deleted, purged] = contactIds(s.emulator);
+    const idOf = (externalId: string) => s.wordpress.byExternalId('acme-sf', externalId)!.id;
+    const deletedUser = idOf(deleted!);
+    const purgedUser = idOf(purged!);
+    s.emulator.advance(1000);
+    s.emulator.delete(deleted!);
+    const run = await s.sync();
+    assert.equal(run.state, 'succeeded', run.error ?? '');
+    assert.equal(run.counts.deleted, 1);
+    assert.equal(s.wordpress.users.has(deletedUser), false, 'deleted from WordPress');
+
+    s.emulator.advance(1000);
+    s.emulator.delete(purged!);
+    s.emulator.org.purge(purged!);
+    s.emulator.org.deleteLogPurgedBefore = s.emulator.org.clock.now();
+    const full = await s.sync();
+    assert.equal(full.state, 'succeeded', full.error ?? '');
+    assert.equal(full.counts.deleted, 1, JSON.stringify(full.counts));
+    assert.equal(s.wordpress.users.has(purgedUser), false, 'deleted by the listing');
+    assert.equal(s.wordpress.users.size, 2);
+    assert.equal(s.wordpress.linked('acme-sf').filter((u) => u.active).length, 2);
   });
 
   it('interrupts a run on lasting REQUEST_LIMIT_EXCEEDED and finishes it from the cursor', async () => {

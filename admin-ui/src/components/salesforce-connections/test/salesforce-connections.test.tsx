@@ -457,9 +457,21 @@ describe('SalesforceConnections', () => {
     expect(requestsMade()).not.toContain('PUT /usersync/v1/connections/acme');
   });
 
-  it('tests, dry-runs and syncs a connection through the connections’ own routes', async () => {
+  it('tests, dry-runs and syncs a connection through the connections’ own routes, following the run on the card', async () => {
     const user = userEvent.setup();
+    let reads = 0;
     mockRoutes({
+      'GET /usersync/v1/runs/run-1': () =>
+        ++reads < 2
+          ? runFixture({ source: 'acme', state: 'running', processed: 2, total: 5 })
+          : runFixture({
+              source: 'acme',
+              state: 'succeeded',
+              processed: 5,
+              total: 5,
+              counts: { created: 4, updated: 0, unchanged: 1, disabled: 0, deleted: 0, failed: 0 },
+              details: { failures: [], withheld: { create: 1, update: 0 } },
+            }),
       [LIST]: [salesforceFixture()],
       [RUNS]: { runs: [] },
       'POST /usersync/v1/sources/acme/test': {
@@ -477,7 +489,7 @@ describe('SalesforceConnections', () => {
           dryRun: Boolean((options.data as { dryRun?: boolean }).dryRun),
         }),
     });
-    render(<SalesforceConnections />);
+    render(<SalesforceConnections pollMs={5} />);
     await user.click(await screen.findByRole('button', { name: 'Test connection “Acme”' }));
     await waitFor(() =>
       expect(screen.getAllByRole('listitem')[1]).toHaveTextContent(
@@ -486,9 +498,15 @@ describe('SalesforceConnections', () => {
     );
 
     await user.click(screen.getByRole('button', { name: 'Dry run: Acme' }));
-    expect(await screen.findByText(/The run started/)).toBeInTheDocument();
+    expect(
+      await screen.findByRole('progressbar', { name: 'Progress of the run of acme' }),
+    ).toBeInTheDocument();
     expect(lastBody('POST /usersync/v1/sources/acme/runs')).toEqual({ dryRun: true });
     await user.click(screen.getByRole('button', { name: 'Sync now: Acme' }));
     await waitFor(() => expect(lastBody('POST /usersync/v1/sources/acme/runs')).toEqual({}));
+    expect(
+      await screen.findByText(/4 created, 0 updated, 1 unchanged, 0 disabled, 0 deleted, 0 failed/),
+    ).toBeInTheDocument();
+    expect(screen.getByText(/1 not created \(pulls may not create users\)/)).toBeInTheDocument();
   });
 });
