@@ -112,6 +112,11 @@ export interface SourceNotification {
   gap: boolean;
   /** Where the feed resumes after this batch. */
   cursor: string;
+  /**
+   * Where the feed resumes to replay this batch: the position before it (a feed started
+   * without a cursor learns its position from its first batch).
+   */
+  since: string;
   /** Commit time of the oldest change in the batch (epoch ms), for the delay metric. */
   committedAt: number | null;
   /** Changes skipped as this connection's own writes (echoes of pushes). */

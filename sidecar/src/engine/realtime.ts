@@ -169,13 +169,20 @@ export class RealtimeFeeds {
           const saved = await store.getCursor(name);
           feed.phase = 'watching';
           log.info({ resumeFrom: saved?.value ?? null }, 'real-time feed started');
-          for await (const batch of connector.watch!(saved?.value ?? null, {
-            signal: attempt.signal,
-          })) {
-            await this.apply(slug, batch, log);
-            if (!(await store.saveCursorLeased(name, batch.cursor, { name, owner }))) {
+          let position = saved?.value ?? null;
+          const save = async (value: string) => {
+            if (value === position) return;
+            if (!(await store.saveCursorLeased(name, value, { name, owner }))) {
               throw new LeaseLost();
             }
+            position = value;
+          };
+          for await (const batch of connector.watch!(position, { signal: attempt.signal })) {
+            // The position before the batch first (a new feed learns it from its first
+            // batch), so a failure or a crash while applying replays the batch.
+            await save(batch.since);
+            await this.apply(slug, batch, log);
+            await save(batch.cursor);
             failures = 0;
           }
         } catch (error) {

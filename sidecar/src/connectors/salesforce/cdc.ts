@@ -217,6 +217,7 @@ export async function* changeFeed(
               deletes: [],
               gap: true,
               cursor: JSON.stringify(position),
+              since: JSON.stringify(position),
               committedAt: null,
               echoes: 0,
             };
@@ -307,6 +308,9 @@ function batchOf(
   let gap = false;
   let echoes = 0;
   let committedAt: number | null = null;
+  // The position before the batch; a channel seen for the first time starts just before
+  // its first event (subscribing with an id replays the events after it).
+  const since: ChangeCursor = { v: 1, replay: { ...position.replay } };
   for (const event of events) {
     const channel = String(event.channel);
     const data = event.data as {
@@ -317,6 +321,7 @@ function batchOf(
     if (Number.isInteger(replayId)) {
       const seen = position.replay[channel];
       if (seen !== undefined && (replayId as number) <= seen) continue; // delivered twice
+      if (since.replay[channel] === undefined) since.replay[channel] = (replayId as number) - 1;
       position.replay[channel] = replayId as number;
     }
     const header = data.payload?.ChangeEventHeader ?? {};
@@ -357,6 +362,7 @@ function batchOf(
     deletes: [...deletes.values()],
     gap,
     cursor: JSON.stringify(position),
+    since: JSON.stringify(since),
     committedAt,
     echoes,
   };

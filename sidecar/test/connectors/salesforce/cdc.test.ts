@@ -104,6 +104,11 @@ describe('Salesforce Change Data Capture over CometD', () => {
     assert.ok(first!.committedAt && first!.committedAt > 0);
     const replay = decodeChangeCursor(first!.cursor).replay['/data/ContactChangeEvent'];
     assert.equal(replay, emulator.changes.latestReplayId());
+    assert.equal(
+      decodeChangeCursor(first!.since).replay['/data/ContactChangeEvent'],
+      replay! - 1,
+      'replaying from `since` brings the batch again',
+    );
 
     const created = emulator.create('Contact', { LastName: 'Newman', Email: 'new@example.com' });
     await feed.next(2);
