@@ -79,6 +79,8 @@ interface ChangeHeader {
 const DEFAULT_POLL_MS = 110_000;
 /** Slack over the advised timeout before the HTTP request gives up. */
 const POLL_SLACK_MS = 15_000;
+/** Handshakes in a row without a successful connect before the feed gives up (and restarts). */
+const MAX_HANDSHAKES = 5;
 
 class Resync extends Error {
   override name = 'Resync';
@@ -204,9 +206,17 @@ export async function* changeFeed(
     return refused;
   };
 
+  let handshakes = 0;
   try {
     while (!signal.aborted) {
       if (!clientId) {
+        if (++handshakes > MAX_HANDSHAKES) {
+          throw new SourceError(
+            `Salesforce's Streaming API dropped the client ${MAX_HANDSHAKES} times in a row`,
+            0,
+            'cdc_unstable',
+          );
+        }
         try {
           const id = await handshake();
           clientId = id;
@@ -259,6 +269,7 @@ export async function* changeFeed(
       }
       const connect = replies.find((r) => r.channel === '/meta/connect');
       applyAdvice(connect?.advice);
+      if (connect?.successful === true) handshakes = 0;
       if (connect?.successful !== true) {
         const reconnect = (connect?.advice as { reconnect?: unknown } | undefined)?.reconnect;
         if (reconnect === 'none') {
