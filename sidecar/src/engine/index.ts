@@ -327,6 +327,11 @@ export class SyncEngine {
     return this.connectors.get(source);
   }
 
+  /** What each source's real-time feed is doing here (`watching` on the replica holding it). */
+  realtimeFeeds(): Map<string, 'standby' | 'watching' | 'retrying' | 'stopped'> {
+    return this.realtime.phases();
+  }
+
   /** Sources without their secrets. */
   listSources(): Omit<SourceConnection, 'settings'>[] {
     return [...this.sources.values()].map(({ settings: _settings, ...rest }) => rest);

@@ -79,6 +79,8 @@ interface ChangeHeader {
 const DEFAULT_POLL_MS = 110_000;
 /** Slack over the advised timeout before the HTTP request gives up. */
 const POLL_SLACK_MS = 15_000;
+/** Handshakes refused for authentication (each after a new sign-in) before the feed fails. */
+const AUTH_ATTEMPTS = 3;
 /** Handshakes in a row without a successful connect before the feed gives up (and restarts). */
 const MAX_HANDSHAKES = 5;
 
@@ -132,7 +134,7 @@ export async function* changeFeed(
           { signal, timeoutMs: client.settings.timeoutMs },
         );
       } catch (error) {
-        if (error instanceof SalesforceError && error.status === 401 && attempt === 1) {
+        if (error instanceof SalesforceError && error.status === 401 && attempt < AUTH_ATTEMPTS) {
           client.forgetToken();
           continue;
         }
@@ -143,8 +145,8 @@ export async function* changeFeed(
         return reply.clientId;
       }
       const reason = failureReason(reply);
-      // "401::Authentication invalid": the session ended; sign in again, once.
-      if (reason.startsWith('401::') && attempt === 1) {
+      // "401::Authentication invalid": the session ended; sign in again.
+      if (reason.startsWith('401::') && attempt < AUTH_ATTEMPTS) {
         client.forgetToken();
         continue;
       }

@@ -201,29 +201,86 @@ describe('Salesforce Change Data Capture over CometD', () => {
     assert.deepEqual(all.at(-1)!.upserts, [contacts[2]]);
   });
 
-  it('signs in again and handshakes anew when the session expires (HTTP 401 and 401:: refusals)', async () => {
+  it('signs in again and handshakes anew when the session expires (HTTP 401 and 401:: refusals), losing nothing', async () => {
     const calls = emulator.stats.requests[COMETD] ?? 0;
     const tokens = emulator.stats.requests[TOKEN] ?? 0;
     feed = watch(connector(), null);
     await subscribed(calls + 3);
+    emulator.update(contacts[3]!, { Title: 'Known position' });
+    await feed.next(1);
+    const upserted = () => feed!.notifications.flatMap((n) => n.upserts);
 
-    // The session ends: the next connect is refused, the handshake says 401::Authentication invalid.
+    // The session ends: the next connect is refused, the handshake says 401::Authentication
+    // invalid; the change made meanwhile is replayed after the new subscription.
     emulator.expireTokens();
-    await until(() => (emulator.stats.requests[TOKEN] ?? 0) >= tokens + 2, 5_000);
-    await subscribed((emulator.stats.requests[COMETD] ?? 0) + 1);
     emulator.update(contacts[0]!, { Title: 'After expiry' });
-    const [first] = await feed.next(1);
-    assert.deepEqual(first!.upserts, [contacts[0]]);
+    await until(
+      () =>
+        (emulator.stats.requests[TOKEN] ?? 0) >= tokens + 2 && upserted().includes(contacts[0]!),
+      5_000,
+    );
 
     // An HTTP 401 on a long-poll.
     const signedIn = emulator.stats.requests[TOKEN] ?? 0;
+    const polls = emulator.stats.requests[COMETD] ?? 0;
     emulator.fault({ status: 401, match: '/cometd', count: 1 });
-    await until(() => (emulator.stats.requests[TOKEN] ?? 0) >= signedIn + 1, 5_000);
-    await subscribed((emulator.stats.requests[COMETD] ?? 0) + 2);
-    emulator.update(contacts[1]!, { Title: 'After 401' });
-    const all = await feed.next(2);
-    assert.deepEqual(all[1]!.upserts, [contacts[1]]);
+    await until(() => (emulator.stats.requests[COMETD] ?? 0) > polls + 1 || feed!.error !== null, 5_000);
     assert.equal(feed.error, null);
+    emulator.update(contacts[1]!, { Title: 'After 401' });
+    await until(
+      () =>
+        (emulator.stats.requests[TOKEN] ?? 0) >= signedIn + 1 && upserted().includes(contacts[1]!),
+      5_000,
+    );
+    assert.deepEqual(upserted(), [contacts[3], contacts[0], contacts[1]], 'each change once');
+    assert.equal(feed.error, null);
+  });
+
+  it('takes the last change of a record within a batch: deleted then restored is an upsert', async () => {
+    const calls = emulator.stats.requests[COMETD] ?? 0;
+    feed = watch(connector(), null);
+    await subscribed(calls + 3);
+    // Published in one tick: delivered in one connect answer.
+    emulator.emitChange('Contact', 'DELETE', [contacts[0]!]);
+    emulator.emitChange('Contact', 'UNDELETE', [contacts[0]!]);
+    emulator.emitChange('Contact', 'UPDATE', [contacts[1]!], { Title: 'x' });
+    emulator.emitChange('Contact', 'DELETE', [contacts[1]!]);
+    const [batch] = await feed.next(1);
+    assert.deepEqual(batch!.upserts, [contacts[0]]);
+    assert.deepEqual(batch!.deletes, [{ externalId: contacts[1], permanent: false }]);
+  });
+
+  it('sends no deletion when the delete policy ignores deletes, and a permanent one for delete', async () => {
+    const calls = emulator.stats.requests[COMETD] ?? 0;
+    feed = watch(
+      connector({
+        objectMaps: [
+          contactsMap({
+            deletePolicy: { pull: 'delete', push: 'ignore' },
+            operations: { create: ['pull'], update: ['pull'], delete: ['pull'] },
+          }),
+        ],
+      }),
+      null,
+    );
+    await subscribed(calls + 3);
+    emulator.delete(contacts[0]!);
+    const [deleted] = await feed.next(1);
+    assert.deepEqual(deleted!.deletes, [{ externalId: contacts[0], permanent: true }]);
+    await feed.stop();
+
+    const again = emulator.stats.requests[COMETD] ?? 0;
+    feed = watch(
+      connector({
+        objectMaps: [contactsMap({ deletePolicy: { pull: 'ignore', push: 'ignore' } })],
+      }),
+      null,
+    );
+    await subscribed(again + 3);
+    emulator.delete(contacts[1]!);
+    const [ignored] = await feed.next(1);
+    assert.deepEqual(ignored!.deletes, []);
+    assert.deepEqual(ignored!.upserts, []);
   });
 
   it('fails with a clear error when the object is not selected for Change Data Capture', async () => {

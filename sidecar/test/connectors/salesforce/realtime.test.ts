@@ -195,6 +195,40 @@ describe('real-time changes from Salesforce (Change Data Capture)', () => {
     );
   });
 
+  it('runs the feed on one replica at a time; another takes over when it stops', async () => {
+    const s = await setup();
+    const other = new SyncEngine({
+      store: s.store,
+      wordpress: s.wordpress.gateway(),
+      logger,
+      schedules: false,
+      owner: 'replica-b',
+      realtime: { leaseMs: 300, backoff: { baseMs: 20, maxMs: 100 } },
+      connectors: (src, log) =>
+        new SalesforceConnector(src.settings, {
+          logger: log,
+          connection: src.slug,
+          retry: fastRetry,
+        }),
+    });
+    try {
+      await other.start();
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      assert.equal(s.engine.realtimeFeeds().get('acme-sf'), 'watching');
+      assert.equal(other.realtimeFeeds().get('acme-sf'), 'standby');
+      await s.engine.stop();
+      await until(() => other.realtimeFeeds().get('acme-sf') === 'watching', 'taken over');
+      const [id] = s.contacts;
+      s.emulator.update(id!, { FirstName: 'Replica B' });
+      await until(
+        () => s.wordpress.byExternalId('acme-sf', id!)?.firstName === 'Replica B',
+        'applied by the other replica',
+      );
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('stops the feed when real time is turned off, and starts it again when turned on', async () => {
     const s = await setup();
     const [id, other] = s.contacts;
