@@ -224,7 +224,10 @@ describe('Salesforce Change Data Capture over CometD', () => {
     const signedIn = emulator.stats.requests[TOKEN] ?? 0;
     const polls = emulator.stats.requests[COMETD] ?? 0;
     emulator.fault({ status: 401, match: '/cometd', count: 1 });
-    await until(() => (emulator.stats.requests[COMETD] ?? 0) > polls + 1 || feed!.error !== null, 5_000);
+    await until(
+      () => (emulator.stats.requests[COMETD] ?? 0) > polls + 1 || feed!.error !== null,
+      5_000,
+    );
     assert.equal(feed.error, null);
     emulator.update(contacts[1]!, { Title: 'After 401' });
     await until(

@@ -216,10 +216,17 @@ describe('real-time changes from Salesforce (Change Data Capture)', () => {
       await new Promise((resolve) => setTimeout(resolve, 400));
       assert.equal(s.engine.realtimeFeeds().get('acme-sf'), 'watching');
       assert.equal(other.realtimeFeeds().get('acme-sf'), 'standby');
+      const [id, seen] = s.contacts;
+      s.emulator.update(seen!, { FirstName: 'Replica A' });
+      await until(
+        () => s.wordpress.byExternalId('acme-sf', seen!)?.firstName === 'Replica A',
+        'applied by the first replica',
+      );
+      await until(async () => (await s.store.getCursor('cdc:acme-sf')) !== null, 'saved');
       await s.engine.stop();
-      await until(() => other.realtimeFeeds().get('acme-sf') === 'watching', 'taken over');
-      const [id] = s.contacts;
+      // Made while no replica listens: the other one replays it from the saved cursor.
       s.emulator.update(id!, { FirstName: 'Replica B' });
+      await until(() => other.realtimeFeeds().get('acme-sf') === 'watching', 'taken over');
       await until(
         () => s.wordpress.byExternalId('acme-sf', id!)?.firstName === 'Replica B',
         'applied by the other replica',
