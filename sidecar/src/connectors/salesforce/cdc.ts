@@ -235,7 +235,10 @@ export async function* changeFeed(
             };
           }
         } catch (error) {
-          if (!(error instanceof Resync)) throw error;
+          const expired = error instanceof SalesforceError && error.status === 401;
+          if (!(error instanceof Resync) && !expired) throw error;
+          // The client was forgotten, or the session ended mid-way: start over.
+          if (expired) client.forgetToken();
           clientId = null;
           continue;
         }

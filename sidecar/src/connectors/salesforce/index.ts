@@ -179,6 +179,13 @@ export class SalesforceConnector implements Connector {
     options: WatchOptions,
   ): AsyncIterable<SourceNotification> {
     const maps = this.userMaps();
+    if (maps.length === 0) {
+      throw new SourceError(
+        'The Salesforce connection has no object map for WordPress users',
+        0,
+        'no_object_map',
+      );
+    }
     return changeFeed(this.client, cursor, {
       objects: maps.map((map) => map.sfObject),
       callOptionsClient: this.settings.callOptionsClient,
