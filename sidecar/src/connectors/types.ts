@@ -94,6 +94,39 @@ export interface PullOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * What a source's real-time feed reports in one batch (e.g. Salesforce Change Data Capture):
+ * which users changed — by id only, the engine fetches them as the source describes them
+ * now — which left, and whether changes were lost. Applied in order; `cursor` is saved once
+ * the batch is applied, so a crash replays from the last applied batch.
+ */
+export interface SourceNotification {
+  /** External ids of users created, changed or restored (distinct). */
+  upserts: string[];
+  /** Users that left the source, by the source's delete policy. */
+  deletes: SourceDeletion[];
+  /**
+   * Changes were lost (the feed overflowed, or the saved position is older than the feed
+   * keeps): only a full run brings the source and WordPress back in line.
+   */
+  gap: boolean;
+  /** Where the feed resumes after this batch. */
+  cursor: string;
+  /**
+   * Where the feed resumes to replay this batch: the position before it (a feed started
+   * without a cursor learns its position from its first batch).
+   */
+  since: string;
+  /** Commit time of the oldest change in the batch (epoch ms), for the delay metric. */
+  committedAt: number | null;
+  /** Changes skipped as this connection's own writes (echoes of pushes). */
+  echoes: number;
+}
+
+export interface WatchOptions {
+  signal: AbortSignal;
+}
+
 export interface ConnectionCheck {
   /** What was checked, e.g. "Sign in", "Read users (User.Read.All)". */
   name: string;
@@ -147,6 +180,12 @@ export interface Connector {
    * source has no such person. Absent on sources that cannot be asked for one person.
    */
   getUser?(lookup: string, options: PullOptions): Promise<CanonicalUser | null>;
+  /**
+   * The source's real-time change feed from `cursor` (null: from now on), batch after batch
+   * until `options.signal` aborts; throws when the feed fails (the engine restarts it from
+   * the last saved cursor). Absent on sources without one (the scheduled pull is all).
+   */
+  watch?(cursor: string | null, options: WatchOptions): AsyncIterable<SourceNotification>;
   /**
    * The current profile photos of these users (null: none), for sources whose change feed
    * does not report photo changes. Users the source could not answer for are absent.

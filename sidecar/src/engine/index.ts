@@ -9,7 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
-import type { CanonicalUser, ConnectionTest, Connector, PullOptions } from '../connectors/types.js';
+import type {
+  CanonicalUser,
+  ConnectionTest,
+  Connector,
+  PullOptions,
+  SourceDeletion,
+} from '../connectors/types.js';
 import { SourceError } from '../connectors/types.js';
 import type { Run, RunTrigger, RunWaiting, Store } from '../store/types.js';
 import { emptyCounts, emptyDetails } from '../store/types.js';
@@ -24,6 +30,7 @@ import type { ConnectorFactory } from './connectors.js';
 import { roleGroups, sourcePaths, wantsPhotos } from './mapping.js';
 // The one import of the attribute map's rules for previews: the same functions a run uses.
 import { inboundMappings, MappingError, mapUser, rolesFor } from './mapping.js';
+import { RealtimeFeeds } from './realtime.js';
 import { RunCancelled, SyncRun } from './run.js';
 import type { RunProgress } from './run.js';
 import { previousTick, scheduleSlot, startSchedule, validSchedule } from './schedule.js';
@@ -69,6 +76,8 @@ export interface EngineOptions {
   photoSchedule?: string;
   /** Retries of the store's outages outside runs, and their backoff (tests shorten it). */
   storeRetry?: { retries?: number; baseMs?: number; maxDelayMs?: number };
+  /** Real-time feeds (realtime.ts): lease length and restart backoff (tests shorten them). */
+  realtime?: { leaseMs?: number; backoff?: { baseMs: number; maxMs: number } };
 }
 
 export const DEFAULT_PATIENCE_MS = 30 * 60_000;
@@ -152,6 +161,7 @@ export class SyncEngine {
   private readonly reconciling = new Map<string, Promise<PhotoReconciliation>>();
   private readonly caughtUp = new Set<string>();
   private readonly connectors: ConnectorCache;
+  private readonly realtime: RealtimeFeeds;
   private timers: NodeJS.Timeout[] = [];
   private stopListening: (() => void) | null = null;
   private stopped = false;
@@ -197,6 +207,24 @@ export class SyncEngine {
         registers,
       }),
     };
+    this.realtime = new RealtimeFeeds({
+      store: this.store,
+      logger: options.logger,
+      owner: this.owner,
+      registry: options.registry,
+      connectorOf: (source) => this.connectors.get(source),
+      upsert: async (slug, ids) => {
+        const outcomes = await this.syncUsers(slug, ids, { cached: true });
+        return { failed: outcomes.filter((o) => o.outcome === 'failed').length };
+      },
+      remove: async (slug, deletes) => {
+        await this.removeUsers(slug, deletes, { cached: true });
+      },
+      fullRun: async (slug) => {
+        await this.requestRun(slug, { trigger: 'realtime-gap', full: true });
+      },
+      ...options.realtime,
+    });
   }
 
   private get logger(): Logger {
@@ -262,6 +290,7 @@ export class SyncEngine {
     for (const timer of this.resumes.values()) clearTimeout(timer);
     this.resumes.clear();
     for (const entry of this.active.values()) entry.controller.abort('shutdown');
+    await this.realtime.stop();
     await Promise.race([
       Promise.allSettled([...this.active.values()].map((entry) => entry.done)),
       new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
@@ -275,6 +304,7 @@ export class SyncEngine {
     this.loaded = true;
     if (this.stopped) return list;
     if (this.options.schedules ?? true) this.syncSchedules();
+    this.realtime.update(list);
     for (const source of list) {
       if (this.caughtUp.has(source.slug)) continue;
       this.caughtUp.add(source.slug);
@@ -295,6 +325,11 @@ export class SyncEngine {
       throw new SourceNotFoundError(`The source "${slug}" is not a ${kind} connection`);
     }
     return this.connectors.get(source);
+  }
+
+  /** What each source's real-time feed is doing here (`watching` on the replica holding it). */
+  realtimeFeeds(): Map<string, 'standby' | 'watching' | 'retrying' | 'stopped'> {
+    return this.realtime.phases();
   }
 
   /** Sources without their secrets. */
@@ -324,7 +359,10 @@ export class SyncEngine {
     options: { trigger?: RunTrigger; dryRun?: boolean; full?: boolean; scheduleSlot?: string } = {},
   ): Promise<{ run: RunView; joined: boolean }> {
     // Scheduled and catch-up runs use the sources just loaded; the admin's requests reload.
-    const cached = options.trigger === 'schedule' || options.trigger === 'catch-up';
+    const cached =
+      options.trigger === 'schedule' ||
+      options.trigger === 'catch-up' ||
+      options.trigger === 'realtime-gap';
     const source = cached ? this.sources.get(slug) : await this.source(slug);
     if (!source) throw new SourceNotFoundError(`No source "${slug}" is configured`);
     const dryRun = options.dryRun ?? false;
@@ -746,8 +784,12 @@ export class SyncEngine {
    * the source's cursor. A user the source no longer has is reported, not deprovisioned:
    * the next run decides that.
    */
-  async syncUsers(slug: string, externalIds: string[]): Promise<UserSyncOutcome[]> {
-    const source = await this.source(slug);
+  async syncUsers(
+    slug: string,
+    externalIds: string[],
+    options: { cached?: boolean } = {},
+  ): Promise<UserSyncOutcome[]> {
+    const source = await this.sourceFor(slug, options.cached);
     const { connector, getUser } = this.fetcher(source);
     const { config, pull } = await this.pullOptions(source);
     const outcomes = new Map<string, UserSyncOutcome>();
@@ -787,37 +829,7 @@ export class SyncEngine {
         }
       }),
     );
-    const now = this.now().toISOString();
-    const run: Run = {
-      id: `users-${randomBytes(6).toString('hex')}`,
-      source: slug,
-      trigger: 'on-demand',
-      state: 'running',
-      dryRun: false,
-      full: false,
-      createdAt: now,
-      startedAt: now,
-      finishedAt: null,
-      processed: 0,
-      total: found.length,
-      counts: emptyCounts(),
-      error: null,
-      owner: this.owner,
-      heartbeatAt: now,
-      scheduleSlot: null,
-      cancelRequested: false,
-      details: emptyDetails(),
-    };
-    const executor = new SyncRun(run, {
-      store: this.store,
-      wordpress: this.options.wordpress,
-      connector,
-      source,
-      config,
-      logger: this.logger.child({ source: slug, users: found.length }),
-      signal: new AbortController().signal,
-      auditSource: `connection:${slug}`,
-    });
+    const executor = this.detachedRun(source, connector, config, found.length);
     const refused = [...outcomes.values()].filter((o) => o.outcome === 'failed');
     if (refused.length > 0) {
       // Recorded like a run's failures, so the profile and Failed records show them.
@@ -867,6 +879,67 @@ export class SyncEngine {
       });
     }
     return externalIds.map((id) => outcomes.get(id)!).filter(Boolean);
+  }
+
+  /**
+   * Deprovisions these users of a source as a run's deletions would (by the deletions'
+   * `permanent`), outside any run: what the source's real-time feed says left it.
+   */
+  async removeUsers(
+    slug: string,
+    deletes: SourceDeletion[],
+    options: { cached?: boolean } = {},
+  ): Promise<void> {
+    const source = await this.sourceFor(slug, options.cached);
+    const connector = this.connectors.get(source);
+    const config = await this.configFor(source);
+    await this.detachedRun(source, connector, config, deletes.length).applyDeletes(deletes);
+  }
+
+  /** The source as last loaded (`cached`), or reloaded from WordPress. */
+  private async sourceFor(slug: string, cached = false): Promise<SourceConnection> {
+    const known = cached ? this.sources.get(slug) : undefined;
+    return known ?? this.source(slug);
+  }
+
+  /** A run record never stored, for writes outside runs (chosen users, real-time changes). */
+  private detachedRun(
+    source: SourceConnection,
+    connector: Connector,
+    config: SyncConfig,
+    total: number,
+  ): SyncRun {
+    const now = this.now().toISOString();
+    const run: Run = {
+      id: `users-${randomBytes(6).toString('hex')}`,
+      source: source.slug,
+      trigger: 'on-demand',
+      state: 'running',
+      dryRun: false,
+      full: false,
+      createdAt: now,
+      startedAt: now,
+      finishedAt: null,
+      processed: 0,
+      total,
+      counts: emptyCounts(),
+      error: null,
+      owner: this.owner,
+      heartbeatAt: now,
+      scheduleSlot: null,
+      cancelRequested: false,
+      details: emptyDetails(),
+    };
+    return new SyncRun(run, {
+      store: this.store,
+      wordpress: this.options.wordpress,
+      connector,
+      source,
+      config,
+      logger: this.logger.child({ source: source.slug, users: total }),
+      signal: new AbortController().signal,
+      auditSource: `connection:${source.slug}`,
+    });
   }
 
   private view(run: Run): RunView {

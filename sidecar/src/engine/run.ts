@@ -217,6 +217,19 @@ export class SyncRun {
     return this.progress;
   }
 
+  /**
+   * Deprovisions these users as a page's deletions would (the source's real-time feed said
+   * they left), outside the change feed: no cursor moves.
+   */
+  async applyDeletes(deletes: SourceDeletion[]): Promise<RunProgress> {
+    if (deletes.length === 0) return this.progress;
+    await this.applyOps(await this.planDeletes(deletes));
+    this.report.addProcessed(deletes.length);
+    await this.report.flushAudit();
+    this.notify();
+    return this.progress;
+  }
+
   private lastCursor: string | null = null;
 
   /** Applies pages one after the other, fetching the next while the current one is written. */

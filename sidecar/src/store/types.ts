@@ -37,7 +37,8 @@
  * cursor, continuing the same run record.
  */
 export type RunState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
-export type RunTrigger = 'schedule' | 'on-demand' | 'catch-up';
+/** `realtime-gap`: a full run started because the source's real-time feed lost changes. */
+export type RunTrigger = 'schedule' | 'on-demand' | 'catch-up' | 'realtime-gap';
 
 export interface RunCounts {
   created: number;

@@ -777,6 +777,44 @@ export class SalesforceClient {
     this.latestUsage = usage;
     this.deps.onUsage?.(usage);
   }
+
+  /**
+   * A Bayeux long-poll (`/meta/connect`, held by the server up to its advised timeout, 110 s
+   * on real orgs): `cometd()` with the HTTP timeout the poll needs. HTTP 401 throws a
+   * SalesforceError with status 401 (the caller signs in again and handshakes anew).
+   */
+  async cometdPoll(
+    messages: Record<string, unknown>[],
+    session: { cookie?: string },
+    options: { signal?: AbortSignal; timeoutMs: number },
+  ): Promise<Record<string, unknown>[]> {
+    const token = await this.signIn(options.signal);
+    const path = `/cometd/${this.settings.apiVersion}`;
+    this.calls.other++;
+    const response = await this.send(
+      () =>
+        this.http.post(`${token.instanceUrl}${path}`, JSON.stringify(messages), {
+          headers: {
+            Authorization: `Bearer ${token.accessToken}`,
+            'Content-Type': 'application/json',
+            Accept: 'application/json',
+            ...(session.cookie ? { Cookie: session.cookie } : {}),
+          },
+          timeout: options.timeoutMs,
+          signal: options.signal,
+        }),
+      'POST',
+      path,
+      options.signal,
+    );
+    const cookies = response.headers['set-cookie'];
+    const bayeux = (Array.isArray(cookies) ? cookies : [])
+      .map((cookie) => String(cookie).split(';')[0]!)
+      .find((cookie) => cookie.startsWith('BAYEUX_BROWSER='));
+    if (bayeux) session.cookie = bayeux;
+    if (response.status >= 400) throw restError(response, 'POST', path);
+    return Array.isArray(response.data) ? (response.data as Record<string, unknown>[]) : [];
+  }
 }
 
 /**

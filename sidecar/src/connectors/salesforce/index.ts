@@ -45,10 +45,13 @@ import type {
   Connector,
   PullOptions,
   SourceDeletion,
+  SourceNotification,
   SourcePage,
+  WatchOptions,
 } from '../types.js';
 import { CursorExpiredError, SourceError } from '../types.js';
 import type { AttributeMapping } from '../../wordpress/types.js';
+import { changeChannel, changeFeed } from './cdc.js';
 import { SalesforceClient, SalesforceError } from './client.js';
 import type { RetryPolicy } from './client.js';
 import { findField, requiredOnCreate } from './describe.js';
@@ -152,6 +155,11 @@ export class SalesforceConnector implements Connector {
   private readonly connection: string;
   private readonly now: () => number;
   private readonly logger: Logger;
+  /** Change Data Capture over CometD, when the connection's real time is `cometd`. */
+  readonly watch?: (
+    cursor: string | null,
+    options: WatchOptions,
+  ) => AsyncIterable<SourceNotification>;
 
   constructor(settings: Record<string, unknown>, deps: SalesforceConnectorDeps) {
     this.settings = parseSalesforceSettings(settings);
@@ -171,6 +179,34 @@ export class SalesforceConnector implements Connector {
       update: maps.some((map) => map.operations.update.includes('pull')),
     };
     this.removal = connectionRemoval(maps);
+    if (this.settings.realtime === 'cometd') {
+      this.watch = (cursor, options) => this.changeEvents(cursor, options);
+    }
+  }
+
+  /** The change events of the user maps' objects (cdc.ts), by the maps' delete policies. */
+  private changeEvents(
+    cursor: string | null,
+    options: WatchOptions,
+  ): AsyncIterable<SourceNotification> {
+    const maps = this.userMaps();
+    if (maps.length === 0) {
+      throw new SourceError(
+        'The Salesforce connection has no object map for WordPress users',
+        0,
+        'no_object_map',
+      );
+    }
+    return changeFeed(this.client, cursor, {
+      objects: maps.map((map) => map.sfObject),
+      callOptionsClient: this.settings.callOptionsClient,
+      removal: (object) => {
+        const map = maps.find((m) => m.sfObject.toLowerCase() === object.toLowerCase());
+        return map ? removalOf(map) : null;
+      },
+      signal: options.signal,
+      logger: this.logger.child({ connection: this.connection }),
+    });
   }
 
   private userMaps(): SalesforceObjectMap[] {
@@ -695,7 +731,7 @@ export class SalesforceConnector implements Connector {
    */
   private async changeEventsCheck(object: string, options: PullOptions): Promise<ConnectionCheck> {
     const name = 'Change events';
-    const channel = `/data/${changeEventName(object)}`;
+    const channel = changeChannel(object);
     const session: { cookie?: string } = {};
     try {
       const [hello] = await this.client.cometd(
@@ -842,11 +878,6 @@ function modstampOf(record: SfRecord): string {
     );
   }
   return new Date(time).toISOString();
-}
-
-/** Change Data Capture's entity of an object: `ContactChangeEvent`, `Member__ChangeEvent`. */
-function changeEventName(object: string): string {
-  return object.endsWith('__c') ? `${object.slice(0, -3)}__ChangeEvent` : `${object}ChangeEvent`;
 }
 
 function flowName(flow: SalesforceSettings['flow']): string {
