@@ -513,7 +513,7 @@ export interface Run {
   id: string;
   /** The connection's slug. */
   source: string;
-  trigger: 'schedule' | 'on-demand' | 'catch-up' | string;
+  trigger: 'schedule' | 'on-demand' | 'catch-up' | 'realtime-gap' | string;
   state: RunState;
   dryRun: boolean;
   full: boolean;

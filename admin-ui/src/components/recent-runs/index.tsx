@@ -21,7 +21,9 @@ function triggerLabel(run: Run): string {
       ? __('Schedule', 'usersync')
       : run.trigger === 'catch-up'
         ? __('Catch-up', 'usersync')
-        : __('Sync now', 'usersync');
+        : run.trigger === 'realtime-gap'
+          ? __('Missed real-time changes', 'usersync')
+          : __('Sync now', 'usersync');
   return run.dryRun ? `${base} (${__('dry run', 'usersync')})` : base;
 }
 
