@@ -66,20 +66,31 @@ function percentile(values: number[], p: number): number {
 }
 
 /** A copy of the emulator's counters, to subtract. */
-function snapshot(stats: Stats): { queries: number; writes: number; api: number } {
+function snapshot(stats: Stats): {
+  queries: number;
+  writes: number;
+  api: number;
+  routes: Record<string, number>;
+} {
   // API calls: everything but the OAuth endpoints and the unauthenticated version list.
   const api = Object.entries(stats.requests)
     .filter(([key]) => !key.includes('/services/oauth2') && key !== 'GET /services/data')
     .reduce((sum, [, n]) => sum + n, 0);
-  return { queries: stats.queries, writes: stats.writes, api };
+  return { queries: stats.queries, writes: stats.writes, api, routes: { ...stats.requests } };
 }
 
 function since(stats: Stats, before: ReturnType<typeof snapshot>) {
   const now = snapshot(stats);
+  const routes: Record<string, number> = {};
+  for (const [key, n] of Object.entries(now.routes)) {
+    const delta = n - (before.routes[key] ?? 0);
+    if (delta > 0) routes[key] = delta;
+  }
   return {
     queries: now.queries - before.queries,
     writes: now.writes - before.writes,
     api: now.api - before.api,
+    routes,
   };
 }
 
@@ -286,6 +297,7 @@ async function main(): Promise<void> {
     log(
       `full push: ${options.pushUsers} users in ${round(pushSeconds, 2)} s (${round(pushPerSec)} users/s), ${push.writes} Salesforce write calls (target ⌈M/200⌉ = ${pushTarget}), ${push.queries} match queries`,
     );
+    log(`  requests: ${JSON.stringify(push.routes)}`);
 
     // (d) Delay from a WordPress change to the Salesforce write.
     const delayList = await delays(stack, emulator, 'pushbench0', options.delays);
@@ -313,7 +325,7 @@ async function main(): Promise<void> {
             row('user_login', 'Email', 'inbound', { nulls: 'ignore' }),
             row('first_name', 'FirstName', 'inbound'),
             row('last_name', 'LastName', 'inbound'),
-            row('display_name', '', 'inbound', {
+            row('display_name', 'LastName', 'inbound', {
               transform: 'template',
               template: '{FirstName} {LastName}',
             }),
@@ -340,6 +352,7 @@ async function main(): Promise<void> {
     log(
       `initial sync: ${options.contacts} Contacts in ${round(pullSeconds, 2)} s (${round(pullPerSec)} users/s), ${pull.queries} query calls, ${pull.writes} Salesforce write calls, ${pull.api} Salesforce API calls in all; ${wpPosts} WordPress POST requests (${wpAll} WordPress requests in all)`,
     );
+    log(`  requests: ${JSON.stringify(pull.routes)}`);
 
     // (b) Nothing changed: an incremental run.
     const writesBefore = await runAuditRows(stack);
@@ -360,6 +373,7 @@ async function main(): Promise<void> {
     log(
       `no change: incremental run in ${round(noChangeSeconds, 3)} s, ${noChangeWrites} WordPress writes, ${noChangeCalls} Salesforce calls per object map (${quietCalls.queries} queries)`,
     );
+    log(`  requests: ${JSON.stringify(quietCalls.routes)}`);
 
     // (a) The raw wp_insert_user() loop for the same number of users on the same site.
     const raw = await rawInsert({
