@@ -96,6 +96,8 @@ function since(stats: Stats, before: ReturnType<typeof snapshot>) {
   };
 }
 
+const restCountFile = () => path.join(os.tmpdir(), `usersync-bench-rest-${process.pid}.log`);
+
 /**
  * Counts the REST requests WordPress answers, by route, in a file: a must-use plugin for the
  * time of the initial sync (one appended line per request, no database write).
@@ -103,7 +105,7 @@ function since(stats: Stats, before: ReturnType<typeof snapshot>) {
 function countRestRequests(stack: Stack): { stop(): Record<string, number> } {
   const dir = path.join(stack.wordpress.dir, 'wp-content', 'mu-plugins');
   const plugin = path.join(dir, 'usersync-bench-count.php');
-  const file = path.join(os.tmpdir(), `usersync-bench-rest-${process.pid}.log`);
+  const file = restCountFile();
   fs.rmSync(file, { force: true });
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(
@@ -471,6 +473,8 @@ async function main(): Promise<void> {
   } finally {
     await stack?.stop();
     await emulator?.close();
+    // A request in flight when the counter stopped may have written one more line.
+    fs.rmSync(restCountFile(), { force: true });
   }
 }
 
