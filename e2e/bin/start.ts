@@ -14,6 +14,7 @@ import {
   type Stack,
 } from '../src/stack/index.js';
 import { startDemoDirectory } from '../src/emulators/microsoft-graph/demo.js';
+import { startDemoOrg } from '../src/emulators/salesforce/demo.js';
 import { repoRoot, stateDir } from '../src/stack/paths.js';
 import { pidAlive } from '../src/stack/process.js';
 
@@ -81,6 +82,23 @@ async function main(): Promise<void> {
   } catch (error) {
     demoLines = [
       `  Demo directory    not started: ${error instanceof Error ? error.message : String(error)}`,
+    ];
+  }
+
+  // A demo Salesforce org: the Salesforce emulator, clearly labelled, connected as "demo-org".
+  try {
+    const org = await startDemoOrg({
+      site: {
+        url: stack.wordpress.url,
+        admin: { user: stack.wordpress.adminUser, password: stack.wordpress.adminAppPassword },
+      },
+    });
+    addShutdownHook(() => org.stop());
+    demoLines = [...demoLines, ...org.lines];
+  } catch (error) {
+    demoLines = [
+      ...demoLines,
+      `  Demo org          not started: ${error instanceof Error ? error.message : String(error)}`,
     ];
   }
 
