@@ -69,6 +69,7 @@ import {
 } from './push-mapper.js';
 import type { PushRecord } from './push-mapper.js';
 import type { SalesforceMatchKey, SalesforceObjectMap, SalesforceSettings } from './settings.js';
+import { recordLinks } from '../links.js';
 import { fromSalesforceValue, writableField } from './mapper.js';
 import { describeVerdict, planPush } from './push-conflicts.js';
 import { soqlString } from './soql.js';
@@ -1141,31 +1142,12 @@ export class SalesforceTarget implements OutboundTarget {
     }
     await this.deps.store.saveOutboundStates(this.slug, states);
     await this.deps.store.deleteOutboundStates(this.slug, forget);
-    const failedLinks = new Map<number, DeliveryError>();
-    if (links.length) {
-      try {
-        for (const result of await this.deps.feed.links(this.slug, links)) {
-          if (!result.ok)
-            failedLinks.set(
-              result.userId,
-              new DeliveryError(
-                `The link to the ${this.object} record could not be recorded: ${result.error?.message ?? 'unknown error'}`,
-                result.error?.code ?? 'link_failed',
-                false,
-                result.error?.status ?? 0,
-              ),
-            );
-        }
-      } catch (error) {
-        // The states are saved: a retry finds the record's Id and records the link then.
-        const failure = new DeliveryError(
-          `Recording links in WordPress failed: ${(error as Error).message}`,
-          'wordpress_unavailable',
-          true,
-        );
-        for (const link of links) failedLinks.set(link.userId, failure);
-      }
-    }
+    const failedLinks = await recordLinks(
+      this.deps.feed,
+      this.slug,
+      links,
+      `the ${this.object} record`,
+    );
     if (audit.length) {
       await this.deps.feed
         .audit(audit)

@@ -54,6 +54,7 @@ import {
   sentAttributes,
   valuesHash,
 } from './mapper.js';
+import { recordLinks } from '../links.js';
 import { PeerRoleGroups } from './roles.js';
 import type { Delivered, PeerTargetDeps, RecordAfter } from './types.js';
 
@@ -219,34 +220,10 @@ export class WordPressPeerTarget implements OutboundTarget {
   }
 
   /** Records links in WordPress; the users whose link could not be recorded, and why. */
-  private async recordLinks(
+  private recordLinks(
     links: { userId: number; externalId: string | null }[],
   ): Promise<Map<number, DeliveryError>> {
-    const failedLinks = new Map<number, DeliveryError>();
-    if (!links.length) return failedLinks;
-    try {
-      for (const result of await this.deps.feed.links(this.slug, links)) {
-        if (!result.ok)
-          failedLinks.set(
-            result.userId,
-            new DeliveryError(
-              `The link to ${this.peer.name}'s user could not be recorded: ${result.error?.message ?? 'unknown error'}`,
-              result.error?.code ?? 'link_failed',
-              false,
-              result.error?.status ?? 0,
-            ),
-          );
-      }
-    } catch (error) {
-      // The states are saved: a retry finds the peer's ids and records the links then.
-      const failure = new DeliveryError(
-        `Recording links in WordPress failed: ${(error as Error).message}`,
-        'wordpress_unavailable',
-        true,
-      );
-      for (const link of links) failedLinks.set(link.userId, failure);
-    }
-    return failedLinks;
+    return recordLinks(this.deps.feed, this.slug, links, `${this.peer.name}'s user`);
   }
 
   private excluded(snapshot: UserSnapshot): boolean {
