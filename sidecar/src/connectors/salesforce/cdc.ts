@@ -119,7 +119,7 @@ export async function* changeFeed(
       delete session.cookie;
       let reply: Message | undefined;
       try {
-        [reply] = await client.cometdPoll(
+        [reply] = await client.cometd(
           [
             {
               channel: '/meta/handshake',
@@ -171,7 +171,7 @@ export async function* changeFeed(
     for (const channel of channels) {
       for (;;) {
         const from = position.replay[channel] ?? -1;
-        const replies = await client.cometdPoll(
+        const replies = await client.cometd(
           [
             {
               channel: '/meta/subscribe',
@@ -246,7 +246,7 @@ export async function* changeFeed(
       if (intervalMs > 0) await sleep(intervalMs, signal);
       let replies: Message[];
       try {
-        replies = await client.cometdPoll(
+        replies = await client.cometd(
           [
             {
               channel: '/meta/connect',
@@ -296,7 +296,7 @@ export async function* changeFeed(
     if (clientId) {
       const id = clientId;
       await client
-        .cometdPoll([{ channel: '/meta/disconnect', clientId: id, id: nextId() }], session, {
+        .cometd([{ channel: '/meta/disconnect', clientId: id, id: nextId() }], session, {
           timeoutMs: 5_000,
         })
         .catch(() => undefined);

@@ -410,12 +410,16 @@ export class SalesforceClient {
   /**
    * Bayeux messages to the Streaming API (`POST /cometd/<apiVersion>`, Change Data Capture
    * over CometD), with the bearer token and the `BAYEUX_BROWSER` cookie a client must keep.
+   * A long-poll (`/meta/connect`, held by the server up to its advised timeout, 110 s on real
+   * orgs) passes the HTTP `timeoutMs` it needs. HTTP 401 throws a SalesforceError with status
+   * 401 (the caller signs in again and handshakes anew).
    */
   async cometd(
     messages: Record<string, unknown>[],
     session: { cookie?: string } = {},
-    signal?: AbortSignal,
+    options: { signal?: AbortSignal; timeoutMs?: number } = {},
   ): Promise<Record<string, unknown>[]> {
+    const { signal, timeoutMs } = options;
     const token = await this.signIn(signal);
     const path = `/cometd/${this.settings.apiVersion}`;
     this.calls.other++;
@@ -428,6 +432,7 @@ export class SalesforceClient {
             Accept: 'application/json',
             ...(session.cookie ? { Cookie: session.cookie } : {}),
           },
+          ...(timeoutMs !== undefined ? { timeout: timeoutMs } : {}),
           signal,
         }),
       'POST',
@@ -776,44 +781,6 @@ export class SalesforceClient {
     if (!usage) return;
     this.latestUsage = usage;
     this.deps.onUsage?.(usage);
-  }
-
-  /**
-   * A Bayeux long-poll (`/meta/connect`, held by the server up to its advised timeout, 110 s
-   * on real orgs): `cometd()` with the HTTP timeout the poll needs. HTTP 401 throws a
-   * SalesforceError with status 401 (the caller signs in again and handshakes anew).
-   */
-  async cometdPoll(
-    messages: Record<string, unknown>[],
-    session: { cookie?: string },
-    options: { signal?: AbortSignal; timeoutMs: number },
-  ): Promise<Record<string, unknown>[]> {
-    const token = await this.signIn(options.signal);
-    const path = `/cometd/${this.settings.apiVersion}`;
-    this.calls.other++;
-    const response = await this.send(
-      () =>
-        this.http.post(`${token.instanceUrl}${path}`, JSON.stringify(messages), {
-          headers: {
-            Authorization: `Bearer ${token.accessToken}`,
-            'Content-Type': 'application/json',
-            Accept: 'application/json',
-            ...(session.cookie ? { Cookie: session.cookie } : {}),
-          },
-          timeout: options.timeoutMs,
-          signal: options.signal,
-        }),
-      'POST',
-      path,
-      options.signal,
-    );
-    const cookies = response.headers['set-cookie'];
-    const bayeux = (Array.isArray(cookies) ? cookies : [])
-      .map((cookie) => String(cookie).split(';')[0]!)
-      .find((cookie) => cookie.startsWith('BAYEUX_BROWSER='));
-    if (bayeux) session.cookie = bayeux;
-    if (response.status >= 400) throw restError(response, 'POST', path);
-    return Array.isArray(response.data) ? (response.data as Record<string, unknown>[]) : [];
   }
 }
 

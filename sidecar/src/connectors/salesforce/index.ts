@@ -745,7 +745,7 @@ export class SalesforceConnector implements Connector {
           },
         ],
         session,
-        options.signal,
+        { signal: options.signal },
       );
       if (!hello || hello.successful !== true || typeof hello.clientId !== 'string') {
         const reason = (hello?.ext as { sfdc?: { failureReason?: string } } | undefined)?.sfdc
@@ -768,10 +768,12 @@ export class SalesforceConnector implements Connector {
           },
         ],
         session,
-        options.signal,
+        { signal: options.signal },
       );
       await this.client
-        .cometd([{ channel: '/meta/disconnect', clientId, id: '3' }], session, options.signal)
+        .cometd([{ channel: '/meta/disconnect', clientId, id: '3' }], session, {
+          signal: options.signal,
+        })
         .catch(() => undefined);
       if (subscribed?.successful === true) {
         return {
