@@ -4,9 +4,8 @@
 // Retry-After), other 5xx and network failures through the shared `retry.ts`.
 import axios from 'axios';
 import type { AxiosInstance, AxiosResponse } from 'axios';
-import http from 'node:http';
-import https from 'node:https';
 import type { Logger } from '../../logger.js';
+import { bearerApiHttp } from '../http.js';
 import { markTransient, retryAfterMs, withRetries } from '../../retry.js';
 import { SourceError } from '../types.js';
 import type { GraphSettings } from './settings.js';
@@ -75,15 +74,7 @@ export class GraphClient {
     this.graphOrigin = new URL(settings.endpoints.graphUrl).origin;
     this.backoffMs = options.backoffMs ?? 500;
     this.maxDelayMs = options.maxDelayMs ?? 120_000;
-    this.http = axios.create({
-      timeout: settings.timeoutMs,
-      validateStatus: () => true,
-      httpAgent: new http.Agent({ keepAlive: true, maxSockets: 32 }),
-      httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 32 }),
-      maxContentLength: 256 * 1024 * 1024,
-      // Graph answers these calls directly; a redirect is never followed with the bearer token.
-      maxRedirects: 0,
-    });
+    this.http = bearerApiHttp({ timeoutMs: settings.timeoutMs, maxSockets: 32 });
   }
 
   /** The absolute URL of a Graph path such as `/v1.0/users`. */

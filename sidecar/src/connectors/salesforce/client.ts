@@ -15,9 +15,8 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import { createSign } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
 import type { Logger } from '../../logger.js';
+import { bearerApiHttp } from '../http.js';
 import { markTransient, sleep, withRetries } from '../../retry.js';
 import { SourceError } from '../types.js';
 import { DescribeCache, describeGlobalSchema, objectDescribeSchema } from './describe.js';
@@ -210,15 +209,7 @@ export class SalesforceClient {
       maxDelayMs: 120_000,
       ...deps.retry,
     };
-    this.http = axios.create({
-      timeout: settings.timeoutMs,
-      validateStatus: () => true,
-      httpAgent: new http.Agent({ keepAlive: true, maxSockets: 16 }),
-      httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 16 }),
-      maxContentLength: 256 * 1024 * 1024,
-      // The bearer token is never sent along a redirect.
-      maxRedirects: 0,
-    });
+    this.http = bearerApiHttp({ timeoutMs: settings.timeoutMs, maxSockets: 16 });
     this.describes = new DescribeCache(async (object, previous) => {
       const response = await this.request<unknown>(
         'GET',
