@@ -4,6 +4,7 @@
 // only slows the request, or drops the connection.
 import type { NextFunction, Request, Response } from 'express';
 
+import { applyFault, firingFault } from '../faults.js';
 import { graphError } from './http.js';
 import type { EmulatorState } from './state.js';
 
@@ -22,38 +23,18 @@ export function faultsAndStats(state: EmulatorState) {
     const batched = req.headers['x-emulator-batched'] ? ' (in $batch)' : '';
     const key = `${req.method} ${routeKey(req.path)}${batched}`;
     stats.requests[key] = (stats.requests[key] ?? 0) + 1;
-    for (const fault of faults) {
-      if (fault.match && !req.path.includes(fault.match)) continue;
-      fault.seen++;
-      let fire: boolean;
-      if (fault.every) fire = fault.seen % fault.every === 0;
-      else if (fault.count !== undefined) fire = fault.count-- > 0;
-      else fire = true;
-      if (!fire) continue;
-      stats.faulted++;
-      if (!fault.status && !fault.drop) {
-        setTimeout(next, fault.delayMs ?? 0);
-        return;
-      }
-      const status = fault.status ?? 500;
-      const answer = () => {
-        if (fault.drop) {
-          req.socket.destroy();
-          return;
-        }
-        if (fault.retryAfter !== undefined) res.setHeader('Retry-After', String(fault.retryAfter));
-        const [code, message] =
-          status === 429
-            ? ['TooManyRequests', 'Too many requests, please retry after the time specified.']
-            : status === 503
-              ? ['serviceNotAvailable', 'The service is temporarily unavailable.']
-              : ['generalException', 'An unexpected error occurred.'];
-        graphError(res, status, code, message);
-      };
-      if (fault.delayMs) setTimeout(answer, fault.delayMs);
-      else answer();
-      return;
-    }
-    next();
+    const fault = firingFault(faults, req);
+    if (!fault) return next();
+    stats.faulted++;
+    applyFault(fault, req, next, (status) => {
+      if (fault.retryAfter !== undefined) res.setHeader('Retry-After', String(fault.retryAfter));
+      const [code, message] =
+        status === 429
+          ? ['TooManyRequests', 'Too many requests, please retry after the time specified.']
+          : status === 503
+            ? ['serviceNotAvailable', 'The service is temporarily unavailable.']
+            : ['generalException', 'An unexpected error occurred.'];
+      graphError(res, status, code, message);
+    });
   };
 }

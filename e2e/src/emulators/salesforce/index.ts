@@ -26,6 +26,8 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 
+import { applyFault, firingFault } from '../faults.js';
+
 import { bulk2Router } from './bulk2.js';
 import { ChangeLog, cometdRouter } from './cometd.js';
 import type { CometdSettings } from './cometd.js';
@@ -253,46 +255,28 @@ export async function startSalesforceEmulator(
     if (api && req.method !== 'GET' && !/\/composite\/sobjects\/[^/]+$/.test(req.path)) {
       stats.writes++;
     }
-    for (const fault of faults) {
-      if (fault.recordError) continue;
-      if (fault.match && !req.path.includes(fault.match)) continue;
-      if (fault.method && fault.method.toUpperCase() !== req.method) continue;
-      fault.seen++;
-      let fire: boolean;
-      if (fault.every) fire = fault.seen % fault.every === 0;
-      else if (fault.count !== undefined) fire = fault.count-- > 0;
-      else fire = true;
-      if (!fire) continue;
-      stats.faulted++;
-      if (!fault.status && !fault.drop) {
-        setTimeout(next, fault.delayMs ?? 0);
-        return;
-      }
-      const status = fault.status ?? 500;
-      const answer = () => {
-        if (fault.drop) {
-          req.socket.destroy();
-          return;
-        }
-        if (api) res.setHeader('Sforce-Limit-Info', limits.header());
-        const [code, message] =
-          status === 403
-            ? ['REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.']
-            : status === 503
-              ? ['SERVER_UNAVAILABLE', 'Server is temporarily unavailable. Please try again later.']
-              : status === 401
-                ? ['INVALID_SESSION_ID', 'Session expired or invalid']
-                : [
-                    'UNKNOWN_EXCEPTION',
-                    'An unexpected error occurred. Please include this ErrorId if you contact support: 1803838296-101810 (-1178430129)',
-                  ];
-        sfError(res, status, fault.errorCode ?? code, fault.message ?? message);
-      };
-      if (fault.delayMs) setTimeout(answer, fault.delayMs);
-      else answer();
-      return;
-    }
-    next();
+    // Per-record errors are the collections' to answer (collections.ts).
+    const fault = firingFault(
+      faults.filter((f) => !f.recordError),
+      req,
+    );
+    if (!fault) return next();
+    stats.faulted++;
+    applyFault(fault, req, next, (status) => {
+      if (api) res.setHeader('Sforce-Limit-Info', limits.header());
+      const [code, message] =
+        status === 403
+          ? ['REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.']
+          : status === 503
+            ? ['SERVER_UNAVAILABLE', 'Server is temporarily unavailable. Please try again later.']
+            : status === 401
+              ? ['INVALID_SESSION_ID', 'Session expired or invalid']
+              : [
+                  'UNKNOWN_EXCEPTION',
+                  'An unexpected error occurred. Please include this ErrorId if you contact support: 1803838296-101810 (-1178430129)',
+                ];
+      sfError(res, status, fault.errorCode ?? code, fault.message ?? message);
+    });
   });
 
   app.use(
