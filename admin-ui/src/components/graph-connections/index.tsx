@@ -25,6 +25,7 @@ import {
 import type { ApiError, Connection, ConnectionTest } from '../../api';
 import { useRequest } from '../../hooks/use-request';
 import ConnectionList from '../connection-list';
+import { connectionRemoval, editConnectionLabel } from '../connection-list/labels';
 import ConnectionTestResult from '../connection-test-result';
 import ErrorNotice from '../error-notice';
 import GraphConnectionForm from '../graph-connection-form';
@@ -232,34 +233,14 @@ export default function GraphConnections({ scheduleHref }: GraphConnectionsProps
           </>
         );
       }}
-      editLabel={(name) =>
-        sprintf(
-          /* translators: %s: connection name. */
-          __('Edit connection “%s”', 'usersync'),
-          name,
-        )
-      }
-      remove={{
-        label: __('Delete', 'usersync'),
-        ariaLabel: (name) =>
-          sprintf(
-            /* translators: %s: connection name. */
-            __('Delete connection “%s”', 'usersync'),
-            name,
-          ),
-        title: (name) =>
-          sprintf(
-            /* translators: %s: connection name. */
-            __('Delete the connection “%s”?', 'usersync'),
-            name,
-          ),
-        message: __(
+      editLabel={editConnectionLabel}
+      remove={connectionRemoval(
+        __(
           'Its schedule stops and its secret is deleted. The users it brought stay in WordPress, still linked to it: a connection added again with the same slug takes them back.',
           'usersync',
         ),
-        confirmLabel: __('Delete connection', 'usersync'),
-        onConfirm: onDelete,
-      }}
+        onDelete,
+      )}
       newLabel={__('New connection', 'usersync')}
       newHeading={__('New Microsoft Entra ID / Azure AD B2C connection', 'usersync')}
       addLabel={__('Add a Microsoft Entra ID connection', 'usersync')}

@@ -31,6 +31,7 @@ import {
 import type { ApiError, ConnectionTest, Run, SalesforceConnection } from '../../api';
 import { useRequest } from '../../hooks/use-request';
 import ConnectionList from '../connection-list';
+import { connectionRemoval, editConnectionLabel } from '../connection-list/labels';
 import ConnectionTestResult from '../connection-test-result';
 import ErrorNotice from '../error-notice';
 import FormattedDate from '../formatted-date';
@@ -358,33 +359,13 @@ export default function SalesforceConnections({
           </>
         );
       }}
-      editLabel={(name) =>
-        sprintf(
-          /* translators: %s: connection name. */
-          __('Edit connection “%s”', 'usersync'),
-          name,
-        )
-      }
-      remove={{
-        label: __('Delete', 'usersync'),
-        ariaLabel: (name) =>
-          sprintf(
-            /* translators: %s: connection name. */
-            __('Delete connection “%s”', 'usersync'),
-            name,
-          ),
-        title: (name) =>
-          sprintf(
-            /* translators: %s: connection name. */
-            __('Delete the connection “%s”?', 'usersync'),
-            name,
-          ),
-        message: __(
+      editLabel={editConnectionLabel}
+      remove={connectionRemoval(
+        __(
           'Its schedule stops, nothing more is pushed to Salesforce and its secrets are deleted. Users and Salesforce records stay as they are, still linked: a connection added again with the same slug takes them back.',
           'usersync',
         ),
-        confirmLabel: __('Delete connection', 'usersync'),
-        onConfirm: async (connection) => {
+        async (connection) => {
           await deleteConnection(connection.slug);
           setData((current) => current?.filter((item) => item.slug !== connection.slug));
           return sprintf(
@@ -393,7 +374,7 @@ export default function SalesforceConnections({
             connection.name,
           );
         },
-      }}
+      )}
       newLabel={__('New Salesforce connection', 'usersync')}
       newHeading={__('New Salesforce connection', 'usersync')}
       addLabel={__('Add a Salesforce connection', 'usersync')}
